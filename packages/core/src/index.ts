@@ -1,0 +1,16 @@
+/**
+ * @cwlogs/core: ship log events to Amazon CloudWatch Logs with Effect, and never lose them.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as CloudWatchLogsApi from "./CloudWatchLogsApi.js"
+/** @since 0.1.0 */
+export * as CloudWatchLogsError from "./CloudWatchLogsError.js"
+/** @since 0.1.0 */
+export * as Limits from "./Limits.js"
+/** @since 0.1.0 */
+export * as LogEvent from "./LogEvent.js"
+/** @since 0.1.0 */
+export * as Names from "./Names.js"

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as CloudWatchLogsError from "../src/CloudWatchLogsError.js"
+
+describe("CloudWatchLogsError", () => {
+  it("maps wire names, dropping prefix# and :suffix", () => {
+    const e = CloudWatchLogsError.fromWire({
+      name: "com.amazonaws.logs#ThrottlingException:http://internal",
+      message: "Rate exceeded",
+      httpStatus: 400
+    })
+    expect(e._tag).toBe("ThrottlingException")
+    expect(CloudWatchLogsError.classify(e)).toBe("throttled")
+  })
+
+  it("reads the expected token from the field, else from the message", () => {
+    const fromField = new CloudWatchLogsError.InvalidSequenceTokenException({
+      message: "The given sequenceToken is invalid. The next expected sequenceToken is: 111",
+      expectedSequenceToken: "222"
+    })
+    expect(CloudWatchLogsError.expectedSequenceToken(fromField)).toBe("222")
+    const fromMessage = new CloudWatchLogsError.InvalidSequenceTokenException({
+      message: "The given sequenceToken is invalid. The next expected sequenceToken is: 4958"
+    })
+    expect(CloudWatchLogsError.expectedSequenceToken(fromMessage)).toBe("4958")
+    const none = new CloudWatchLogsError.InvalidSequenceTokenException({
+      message: "The given sequenceToken is invalid. The next expected sequenceToken is: null"
+    })
+    expect(CloudWatchLogsError.expectedSequenceToken(none)).toBeUndefined()
+  })
+
+  it("classifies every kind as the reference's retry column says", () => {
+    const cases: ReadonlyArray<[string, number, CloudWatchLogsError.ErrorClass]> = [
+      ["InvalidSequenceTokenException", 400, "token"],
+      ["DataAlreadyAcceptedException", 400, "alreadyAccepted"],
+      ["ThrottlingException", 400, "throttled"],
+      ["ServiceUnavailableException", 503, "transient"],
+      ["OperationAbortedException", 400, "transient"],
+      ["ResourceNotFoundException", 400, "notFound"],
+      ["InvalidParameterException", 400, "fatal"],
+      ["UnrecognizedClientException", 400, "fatal"],
+      ["LimitExceededException", 400, "fatal"],
+      ["SomethingNew", 500, "transient"],
+      ["SomethingNew", 400, "fatal"]
+    ]
+    for (const [name, httpStatus, expected] of cases) {
+      expect(CloudWatchLogsError.classify(CloudWatchLogsError.fromWire({ name, message: "m", httpStatus }))).toBe(
+        expected
+      )
+    }
+  })
+
+  it("tells a missing group from a missing stream", () => {
+    const g = CloudWatchLogsError.fromWire({
+      name: "ResourceNotFoundException",
+      message: "The specified log group does not exist."
+    })
+    const s = CloudWatchLogsError.fromWire({
+      name: "ResourceNotFoundException",
+      message: "The specified log stream does not exist."
+    })
+    expect(g._tag === "ResourceNotFoundException" && g.resource).toBe("logGroup")
+    expect(s._tag === "ResourceNotFoundException" && s.resource).toBe("logStream")
+  })
+})
