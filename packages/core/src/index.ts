@@ -14,3 +14,7 @@ export * as Limits from "./Limits.js"
 export * as LogEvent from "./LogEvent.js"
 /** @since 0.1.0 */
 export * as Names from "./Names.js"
+/** @since 0.1.0 */
+export * as Destination from "./Destination.js"
+/** @since 0.1.0 */
+export * as ShipReport from "./ShipReport.js"
