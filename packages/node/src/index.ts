@@ -1,4 +1,8 @@
 /**
+ * @cwlogs/node: the AWS SDK v3 adapter, file-backed stores and the `cwlogs` CLI.
+ *
  * @since 0.1.0
  */
-export {}
+
+/** @since 0.1.0 */
+export * as NodeCloudWatchLogs from "./NodeCloudWatchLogs.js"

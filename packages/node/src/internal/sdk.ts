@@ -1,0 +1,434 @@
+/**
+ * The port over `@aws-sdk/client-cloudwatch-logs` v3: request and response mapping, error narrowing,
+ * the client's construction and lifetime.
+ *
+ * @internal
+ */
+import {
+  CloudWatchLogsClient,
+  type CloudWatchLogsClientConfig,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  DeleteLogGroupCommand,
+  DeleteLogStreamCommand,
+  DeleteRetentionPolicyCommand,
+  DescribeLogGroupsCommand,
+  DescribeLogStreamsCommand,
+  FilterLogEventsCommand,
+  GetLogEventsCommand,
+  PutLogEventsCommand,
+  PutRetentionPolicyCommand
+} from "@aws-sdk/client-cloudwatch-logs"
+import { type CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type { Options } from "../NodeCloudWatchLogs.js"
+import { fromSdkError } from "./classify.js"
+
+/** @internal */
+export const DEFAULT_CONNECTION_TIMEOUT = Duration.seconds(5)
+/** @internal */
+export const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(30)
+
+const silentLogger = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {}
+}
+
+/**
+ * The SDK client configuration for the options: SDK retries off unless asked, timeouts on, the SDK's
+ * logging silenced (its traffic must never feed a shipping logger).
+ *
+ * @internal
+ */
+export const clientConfig = (options: Options): CloudWatchLogsClientConfig => {
+  const credentials = options.credentials
+  return {
+    maxAttempts: options.maxAttempts ?? 1,
+    logger: silentLogger,
+    requestHandler: {
+      connectionTimeout: Duration.toMillis(options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT),
+      requestTimeout: Duration.toMillis(options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT),
+      throwOnRequestTimeout: true,
+      logger: silentLogger
+    },
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(credentials !== undefined
+      ? {
+        credentials: {
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: Redacted.value(credentials.secretAccessKey),
+          ...(credentials.sessionToken !== undefined
+            ? { sessionToken: Redacted.value(credentials.sessionToken) }
+            : {})
+        }
+      }
+      : {})
+  }
+}
+
+/**
+ * The secrets of the options, to scrub from any message kept in an error.
+ *
+ * @internal
+ */
+export const secretsOf = (options: Options): ReadonlyArray<string> => {
+  const credentials = options.credentials
+  if (credentials === undefined) return []
+  return [
+    Redacted.value(credentials.secretAccessKey),
+    ...(credentials.sessionToken !== undefined ? [Redacted.value(credentials.sessionToken)] : [])
+  ]
+}
+
+/**
+ * A client for the options, destroyed (its sockets closed) when the scope closes.
+ *
+ * @internal
+ */
+export const acquireClient = (options: Options): Effect.Effect<CloudWatchLogsClient, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => new CloudWatchLogsClient(clientConfig(options))),
+    (client) => Effect.sync(() => client.destroy())
+  )
+
+// ---------------------------------------------------------------------------------------------------------------
+// error narrowing: an error outside an operation's union becomes an UnknownServiceError (never lost)
+// ---------------------------------------------------------------------------------------------------------------
+
+type Tag = CloudWatchLogsError.CloudWatchLogsError["_tag"]
+
+const COMMON_TAGS: ReadonlyArray<CloudWatchLogsError.CommonError["_tag"]> = [
+  "ServiceUnavailableException",
+  "ThrottlingException",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "AccessDeniedException",
+  "InvalidParameterException",
+  "NetworkError",
+  "MalformedResponseError",
+  "UnknownServiceError"
+]
+
+const demote = (error: CloudWatchLogsError.CloudWatchLogsError): CloudWatchLogsError.UnknownServiceError => {
+  const httpStatus = "httpStatus" in error ? error.httpStatus : undefined
+  const requestId = "requestId" in error ? error.requestId : undefined
+  return new CloudWatchLogsError.UnknownServiceError({
+    errorName: error._tag,
+    message: error.message,
+    fault: httpStatus !== undefined && httpStatus >= 500 ? "server" : "client",
+    ...(httpStatus !== undefined ? { httpStatus } : {}),
+    ...(requestId !== undefined ? { requestId } : {})
+  })
+}
+
+const narrow = <T extends Tag>(...extra: ReadonlyArray<T>) => {
+  const allowed: ReadonlySet<string> = new Set<string>([...COMMON_TAGS, ...extra])
+  const isAllowed = (
+    error: CloudWatchLogsError.CloudWatchLogsError
+  ): error is
+    | CloudWatchLogsError.CommonError
+    | Extract<CloudWatchLogsError.CloudWatchLogsError, { readonly _tag: T }> => allowed.has(error._tag)
+  return (
+    error: CloudWatchLogsError.CloudWatchLogsError
+  ): CloudWatchLogsError.CommonError | Extract<CloudWatchLogsError.CloudWatchLogsError, { readonly _tag: T }> =>
+    isAllowed(error) ? error : demote(error)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// response mapping
+// ---------------------------------------------------------------------------------------------------------------
+
+class MissingMember extends Data.TaggedError("MissingMember")<{ readonly member: string }> {}
+
+const need = <A>(value: A | undefined | null, member: string): A => {
+  if (value === undefined || value === null) throw new MissingMember({ member })
+  return value
+}
+
+const opt = <A>(value: A | null | undefined): A | undefined => value === null ? undefined : value
+
+interface Metadata {
+  readonly $metadata?: { readonly httpStatusCode?: number | undefined; readonly requestId?: string | undefined }
+}
+
+const mapResponse = <O extends Metadata, A>(
+  operation: string,
+  output: O,
+  f: (output: O) => A
+): Effect.Effect<A, CloudWatchLogsError.MalformedResponseError> =>
+  Effect.try({
+    try: () => f(output),
+    catch: (error) => {
+      const httpStatus = output.$metadata?.httpStatusCode
+      const requestId = output.$metadata?.requestId
+      return new CloudWatchLogsError.MalformedResponseError({
+        message: `${operation}: the response lacks ${error instanceof MissingMember ? error.member : "a member"}`,
+        ...(httpStatus !== undefined ? { httpStatus } : {}),
+        ...(requestId !== undefined ? { requestId } : {})
+      })
+    }
+  })
+
+const record = (value: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined =>
+  value === undefined ? undefined : { ...value }
+
+// ---------------------------------------------------------------------------------------------------------------
+// the port
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The port over an existing client. `secrets` are scrubbed from error messages.
+ *
+ * @internal
+ */
+export const fromClient = (
+  client: CloudWatchLogsClient,
+  secrets: ReadonlyArray<string> = []
+): CloudWatchLogsApi.CloudWatchLogsApiShape => {
+  const send = <A>(
+    name: string,
+    run: (abortSignal: AbortSignal) => Promise<A>
+  ): Effect.Effect<A, CloudWatchLogsError.CloudWatchLogsError> =>
+    Effect.tryPromise({ try: run, catch: (error) => fromSdkError(error, secrets) }).pipe(
+      Effect.withSpan(`CloudWatchLogs.${name}`, { kind: "client" })
+    )
+
+  const putErrors = narrow("InvalidSequenceTokenException", "DataAlreadyAcceptedException", "ResourceNotFoundException")
+  const createGroupErrors = narrow(
+    "ResourceAlreadyExistsException",
+    "LimitExceededException",
+    "OperationAbortedException"
+  )
+  const createStreamErrors = narrow("ResourceAlreadyExistsException", "ResourceNotFoundException")
+  const deleteErrors = narrow("ResourceNotFoundException", "OperationAbortedException")
+  const commonErrors = narrow<never>()
+  const readErrors = narrow("ResourceNotFoundException")
+
+  return {
+    putLogEvents: (request) =>
+      send("PutLogEvents", (abortSignal) =>
+        client.send(
+          new PutLogEventsCommand({
+            logGroupName: request.logGroupName,
+            logStreamName: request.logStreamName,
+            logEvents: request.logEvents.map((e) => ({ timestamp: e.timestamp, message: e.message })),
+            ...(request.sequenceToken !== undefined ? { sequenceToken: request.sequenceToken } : {}),
+            ...(request.entity !== undefined
+              ? {
+                entity: {
+                  keyAttributes: record(request.entity.keyAttributes),
+                  attributes: record(request.entity.attributes)
+                }
+              }
+              : {})
+          }),
+          { abortSignal }
+        )).pipe(
+          Effect.flatMap((out) =>
+            mapResponse("PutLogEvents", out, (o): CloudWatchLogsApi.PutLogEventsResponse => ({
+              nextSequenceToken: opt(o.nextSequenceToken),
+              rejectedLogEventsInfo: o.rejectedLogEventsInfo === undefined ? undefined : {
+                tooNewLogEventStartIndex: opt(o.rejectedLogEventsInfo.tooNewLogEventStartIndex),
+                tooOldLogEventEndIndex: opt(o.rejectedLogEventsInfo.tooOldLogEventEndIndex),
+                expiredLogEventEndIndex: opt(o.rejectedLogEventsInfo.expiredLogEventEndIndex)
+              },
+              rejectedEntityInfo: o.rejectedEntityInfo?.errorType === undefined ?
+                undefined :
+                { errorType: o.rejectedEntityInfo.errorType }
+            }))
+          ),
+          Effect.mapError(putErrors)
+        ),
+
+    createLogGroup: (request) =>
+      send("CreateLogGroup", (abortSignal) =>
+        client.send(
+          new CreateLogGroupCommand({
+            logGroupName: request.logGroupName,
+            ...(request.kmsKeyId !== undefined ? { kmsKeyId: request.kmsKeyId } : {}),
+            ...(request.tags !== undefined ? { tags: { ...request.tags } } : {}),
+            ...(request.logGroupClass !== undefined ? { logGroupClass: request.logGroupClass } : {})
+          }),
+          { abortSignal }
+        )).pipe(Effect.asVoid, Effect.mapError(createGroupErrors)),
+
+    createLogStream: (request) =>
+      send("CreateLogStream", (abortSignal) =>
+        client.send(
+          new CreateLogStreamCommand({ logGroupName: request.logGroupName, logStreamName: request.logStreamName }),
+          { abortSignal }
+        )).pipe(Effect.asVoid, Effect.mapError(createStreamErrors)),
+
+    deleteLogGroup: (request) =>
+      send(
+        "DeleteLogGroup",
+        (abortSignal) => client.send(new DeleteLogGroupCommand({ logGroupName: request.logGroupName }), { abortSignal })
+      ).pipe(
+        Effect.asVoid,
+        Effect.mapError(deleteErrors)
+      ),
+
+    deleteLogStream: (request) =>
+      send("DeleteLogStream", (abortSignal) =>
+        client.send(
+          new DeleteLogStreamCommand({ logGroupName: request.logGroupName, logStreamName: request.logStreamName }),
+          { abortSignal }
+        )).pipe(Effect.asVoid, Effect.mapError(deleteErrors)),
+
+    describeLogGroups: (request) =>
+      send("DescribeLogGroups", (abortSignal) =>
+        client.send(
+          new DescribeLogGroupsCommand({
+            ...(request.logGroupNamePrefix !== undefined ? { logGroupNamePrefix: request.logGroupNamePrefix } : {}),
+            ...(request.logGroupNamePattern !== undefined ? { logGroupNamePattern: request.logGroupNamePattern } : {}),
+            ...(request.nextToken !== undefined ? { nextToken: request.nextToken } : {}),
+            ...(request.limit !== undefined ? { limit: request.limit } : {})
+          }),
+          { abortSignal }
+        )).pipe(
+          Effect.flatMap((out) =>
+            mapResponse("DescribeLogGroups", out, (o): CloudWatchLogsApi.DescribeLogGroupsResponse => ({
+              logGroups: (o.logGroups ?? []).map((g) => ({
+                logGroupName: need(g.logGroupName, "logGroups[].logGroupName"),
+                creationTime: g.creationTime ?? 0,
+                retentionInDays: opt(g.retentionInDays),
+                storedBytes: opt(g.storedBytes),
+                arn: opt(g.arn),
+                logGroupArn: opt(g.logGroupArn),
+                logGroupClass: opt(g.logGroupClass)
+              })),
+              nextToken: opt(o.nextToken)
+            }))
+          ),
+          Effect.mapError(commonErrors)
+        ),
+
+    describeLogStreams: (request) =>
+      send("DescribeLogStreams", (abortSignal) =>
+        client.send(
+          new DescribeLogStreamsCommand({
+            logGroupName: request.logGroupName,
+            ...(request.logStreamNamePrefix !== undefined ? { logStreamNamePrefix: request.logStreamNamePrefix } : {}),
+            ...(request.orderBy !== undefined ? { orderBy: request.orderBy } : {}),
+            ...(request.descending !== undefined ? { descending: request.descending } : {}),
+            ...(request.nextToken !== undefined ? { nextToken: request.nextToken } : {}),
+            ...(request.limit !== undefined ? { limit: request.limit } : {})
+          }),
+          { abortSignal }
+        )).pipe(
+          Effect.flatMap((out) =>
+            mapResponse("DescribeLogStreams", out, (o): CloudWatchLogsApi.DescribeLogStreamsResponse => ({
+              logStreams: (o.logStreams ?? []).map((s) => ({
+                logStreamName: need(s.logStreamName, "logStreams[].logStreamName"),
+                creationTime: s.creationTime ?? 0,
+                firstEventTimestamp: opt(s.firstEventTimestamp),
+                lastEventTimestamp: opt(s.lastEventTimestamp),
+                lastIngestionTime: opt(s.lastIngestionTime),
+                uploadSequenceToken: opt(s.uploadSequenceToken),
+                arn: opt(s.arn),
+                storedBytes: opt(s.storedBytes)
+              })),
+              nextToken: opt(o.nextToken)
+            }))
+          ),
+          Effect.mapError(readErrors)
+        ),
+
+    putRetentionPolicy: (request) =>
+      send("PutRetentionPolicy", (abortSignal) =>
+        client.send(
+          new PutRetentionPolicyCommand({
+            logGroupName: request.logGroupName,
+            retentionInDays: request.retentionInDays
+          }),
+          { abortSignal }
+        )).pipe(Effect.asVoid, Effect.mapError(deleteErrors)),
+
+    deleteRetentionPolicy: (request) =>
+      send(
+        "DeleteRetentionPolicy",
+        (abortSignal) =>
+          client.send(new DeleteRetentionPolicyCommand({ logGroupName: request.logGroupName }), { abortSignal })
+      ).pipe(
+        Effect.asVoid,
+        Effect.mapError(deleteErrors)
+      ),
+
+    getLogEvents: (request) =>
+      send("GetLogEvents", (abortSignal) =>
+        client.send(
+          new GetLogEventsCommand({
+            logGroupName: request.logGroupName,
+            logStreamName: request.logStreamName,
+            ...(request.startTime !== undefined ? { startTime: request.startTime } : {}),
+            ...(request.endTime !== undefined ? { endTime: request.endTime } : {}),
+            ...(request.nextToken !== undefined ? { nextToken: request.nextToken } : {}),
+            ...(request.limit !== undefined ? { limit: request.limit } : {}),
+            ...(request.startFromHead !== undefined ? { startFromHead: request.startFromHead } : {})
+          }),
+          { abortSignal }
+        )).pipe(
+          Effect.flatMap((out) =>
+            mapResponse("GetLogEvents", out, (o): CloudWatchLogsApi.GetLogEventsResponse => ({
+              events: (o.events ?? []).map((e) => ({
+                timestamp: need(e.timestamp, "events[].timestamp"),
+                message: e.message ?? "",
+                ingestionTime: e.ingestionTime ?? 0
+              })),
+              nextForwardToken: opt(o.nextForwardToken),
+              nextBackwardToken: opt(o.nextBackwardToken)
+            }))
+          ),
+          Effect.mapError(readErrors)
+        ),
+
+    filterLogEvents: (request) =>
+      send("FilterLogEvents", (abortSignal) =>
+        client.send(
+          new FilterLogEventsCommand({
+            logGroupName: request.logGroupName,
+            ...(request.logStreamNames !== undefined ? { logStreamNames: [...request.logStreamNames] } : {}),
+            ...(request.logStreamNamePrefix !== undefined ? { logStreamNamePrefix: request.logStreamNamePrefix } : {}),
+            ...(request.startTime !== undefined ? { startTime: request.startTime } : {}),
+            ...(request.endTime !== undefined ? { endTime: request.endTime } : {}),
+            ...(request.filterPattern !== undefined ? { filterPattern: request.filterPattern } : {}),
+            ...(request.nextToken !== undefined ? { nextToken: request.nextToken } : {}),
+            ...(request.limit !== undefined ? { limit: request.limit } : {})
+          }),
+          { abortSignal }
+        )).pipe(
+          Effect.flatMap((out) =>
+            mapResponse("FilterLogEvents", out, (o): CloudWatchLogsApi.FilterLogEventsResponse => ({
+              events: (o.events ?? []).map((e) => ({
+                logStreamName: e.logStreamName ?? "",
+                timestamp: need(e.timestamp, "events[].timestamp"),
+                message: e.message ?? "",
+                ingestionTime: e.ingestionTime ?? 0,
+                eventId: e.eventId ?? ""
+              })),
+              nextToken: opt(o.nextToken)
+            }))
+          ),
+          Effect.mapError(readErrors)
+        )
+  }
+}
+
+/**
+ * The port over a client made from the options, for the lifetime of the scope.
+ *
+ * @internal
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<CloudWatchLogsApi.CloudWatchLogsApiShape, never, Scope.Scope> =>
+  Effect.map(acquireClient(options), (client) => fromClient(client, secretsOf(options)))
