@@ -18,3 +18,13 @@ export * as Names from "./Names.js"
 export * as Destination from "./Destination.js"
 /** @since 0.1.0 */
 export * as ShipReport from "./ShipReport.js"
+/** @since 0.1.0 */
+export * as SequenceTokenStore from "./SequenceTokenStore.js"
+/** @since 0.1.0 */
+export * as UploadRateLimiter from "./UploadRateLimiter.js"
+/** @since 0.1.0 */
+export * as RetryPolicy from "./RetryPolicy.js"
+/** @since 0.1.0 */
+export * as Uploader from "./Uploader.js"
+/** @since 0.1.0 */
+export * as Metrics from "./Metrics.js"

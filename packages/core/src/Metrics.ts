@@ -1,0 +1,104 @@
+/**
+ * The library's metrics (Effect `Metric`s): counters of events and uploads, histograms of batch bytes and
+ * upload latency. Per-destination values carry the tags `log_group` and `log_stream` (see
+ * `forDestination`); rejections carry `reason`, retries carry `class`.
+ *
+ * @since 0.1.0
+ */
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import type { Destination } from "./Destination.js"
+
+/**
+ * Events stored by the service.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const eventsAccepted: Metric.Metric.Counter<number> = Metric.counter("cwlogs_events_accepted", {
+  description: "Log events stored by CloudWatch Logs",
+  incremental: true
+})
+
+/**
+ * Events not stored, tagged `reason` (a `ShipReport.RejectionReason`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const eventsRejected: Metric.Metric.Counter<number> = Metric.counter("cwlogs_events_rejected", {
+  description: "Log events not stored, by reason",
+  incremental: true
+})
+
+/**
+ * Events the logger dropped because its buffer was full (its overflow policy).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const eventsDropped: Metric.Metric.Counter<number> = Metric.counter("cwlogs_events_dropped", {
+  description: "Log events dropped by the logger on buffer overflow",
+  incremental: true
+})
+
+/**
+ * Calls retried, tagged `class` (a `CloudWatchLogsError.ErrorClass`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const retries: Metric.Metric.Counter<number> = Metric.counter("cwlogs_retries", {
+  description: "Calls to CloudWatch Logs retried, by error class",
+  incremental: true
+})
+
+/**
+ * PutLogEvents calls that stored a batch.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const uploads: Metric.Metric.Counter<number> = Metric.counter("cwlogs_uploads", {
+  description: "Batches stored by CloudWatch Logs",
+  incremental: true
+})
+
+/**
+ * Batch sizes as the service counts them (bytes).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const batchBytes: Metric.Metric.Histogram<number> = Metric.histogram(
+  "cwlogs_batch_bytes",
+  MetricBoundaries.exponential({ start: 256, factor: 4, count: 9 }),
+  "Bytes of the batches uploaded, as CloudWatch Logs counts them"
+)
+
+/**
+ * Time an upload took, retries included (milliseconds).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const uploadLatency: Metric.Metric.Histogram<number> = Metric.histogram(
+  "cwlogs_upload_latency_ms",
+  MetricBoundaries.exponential({ start: 1, factor: 2, count: 16 }),
+  "Time to upload one batch, retries included, in milliseconds"
+)
+
+/**
+ * A metric tagged with a destination's `log_group` and `log_stream`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const forDestination = <Type, In, Out>(
+  metric: Metric.Metric<Type, In, Out>,
+  destination: Pick<Destination, "logGroupName" | "logStreamName">
+): Metric.Metric<Type, In, Out> =>
+  metric.pipe(
+    Metric.tagged("log_group", destination.logGroupName),
+    Metric.tagged("log_stream", destination.logStreamName)
+  )

@@ -1,0 +1,160 @@
+/**
+ * Puts one batch to one destination: sequence tokens, retries by the `RetryPolicy`, rate limiting, missing
+ * groups and streams, partial rejections, metrics and a span per upload.
+ *
+ * ## Sequence tokens, with no configuration
+ *
+ * The service comes in two generations (see the project's reference): the legacy one enforces sequence
+ * tokens (one put at a time per stream, each carrying the token the previous one returned), today's AWS
+ * ignores them (puts may go in parallel, a replay is stored twice). Each destination has a mode:
+ * `"enforced"`, `"ignored"`, or `"auto"` (the default), which finds out without any extra call:
+ *
+ * 1. Until a first put succeeds, puts to the destination go one at a time, carrying the token the
+ *    `SequenceTokenStore` holds (none for a stream never written).
+ * 2. The put after that first success is a probe: it goes without a token, to a stream now known to be
+ *    in use. A legacy service must refuse it with InvalidSequenceTokenException (which carries the token
+ *    to use: the put is resent with it at once): tokens are enforced. If it is accepted, the service
+ *    ignores tokens. Against today's AWS the probe is an ordinary put; against a legacy service it costs
+ *    one token error per destination and process.
+ * 3. Any InvalidSequenceToken or DataAlreadyAccepted answer proves enforcement at any time.
+ *
+ * Enforced: puts to the destination go one at a time, in the order `upload` was called (a FIFO lock),
+ * with tokens adopted from every response (`nextSequenceToken`) and error (`expectedSequenceToken`, from
+ * the field, else from the message), and DescribeLogStreams only when a token error carried no token
+ * (matching the stream name exactly, as the call filters by prefix). A put whose answer was lost is
+ * replayed with the same token: the service answers DataAlreadyAccepted if it had stored it, which is a
+ * success and no duplicate.
+ *
+ * Ignored: puts go in parallel (up to `maxParallelPerDestination`), with no token and no token call; a
+ * put replayed after a lost answer may have been stored twice, and its events are counted as
+ * `possibleDuplicates`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type { CloudWatchLogsApi } from "./CloudWatchLogsApi.js"
+import type { CloudWatchLogsError } from "./CloudWatchLogsError.js"
+import type { Destination } from "./Destination.js"
+import * as internal from "./internal/uploader.js"
+import type { LogEvent } from "./LogEvent.js"
+import type { RetryPolicy } from "./RetryPolicy.js"
+import type { SequenceTokenStore } from "./SequenceTokenStore.js"
+import type { UploadRateLimiter } from "./UploadRateLimiter.js"
+
+/**
+ * What became of a batch the service took.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadResult {
+  /** Events of the batch stored by the service. */
+  readonly accepted: number
+  /** Events of the batch the service refused (indexes into the batch), by reason. */
+  readonly rejected: ReadonlyArray<{ readonly index: number; readonly reason: "TooOld" | "TooNew" | "Expired" }>
+  /** Calls retried for this batch, all causes. */
+  readonly retries: number
+  /** Events re-sent after a lost answer to a service that ignores tokens: they may be stored twice. */
+  readonly possibleDuplicates: number
+  /** Batch bytes as the service counts them (UTF-8 bytes + 26 per event). */
+  readonly bytes: number
+}
+
+/**
+ * A batch could not be delivered. `events` are the events of the batch not delivered (all of them: a put
+ * is all or nothing), `cause` the last error of the service.
+ *
+ * - `Fatal`: an error that is never retried (bad credentials, a broken rule, access denied, ...)
+ * - `RetriesExhausted`: the retry policy gave up
+ * - `DestinationMissing`: the group or stream does not exist and may not be created
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UploadError extends Data.TaggedError("UploadError")<{
+  readonly destination: Destination
+  readonly events: ReadonlyArray<LogEvent>
+  readonly cause: CloudWatchLogsError
+  readonly reason: "Fatal" | "RetriesExhausted" | "DestinationMissing"
+  readonly message: string
+}> {}
+
+/**
+ * The uploader.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploaderShape {
+  /** Puts one batch (sorted, valid, within every limit) to one destination, retrying by the RetryPolicy. */
+  readonly upload: (
+    destination: Destination,
+    batch: ReadonlyArray<LogEvent>
+  ) => Effect.Effect<UploadResult, UploadError>
+}
+
+/**
+ * The uploader.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Uploader extends Context.Tag("@cwlogs/core/Uploader")<Uploader, UploaderShape>() {}
+
+/**
+ * How a destination treats sequence tokens (see the module's documentation).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TokenMode = "auto" | "enforced" | "ignored"
+
+/**
+ * Options of the uploader.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The token mode, for every destination or per destination (default `"auto"`). */
+  readonly tokens?: TokenMode | ((destination: Destination) => TokenMode) | undefined
+  /** Puts in flight at once to one destination whose service ignores tokens (default 4). */
+  readonly maxParallelPerDestination?: number | undefined
+}
+
+/**
+ * Builds an uploader.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (
+  options?: Options
+) => Effect.Effect<UploaderShape, never, CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy> =
+  internal.make
+
+/**
+ * The uploader, with options.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (
+  options: Options
+): Layer.Layer<Uploader, never, CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy> =>
+  Layer.effect(Uploader, make(options))
+
+/**
+ * The uploader, every destination in `"auto"` token mode.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  Uploader,
+  never,
+  CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy
+> = layerWith({})

@@ -1,0 +1,194 @@
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type { Destination } from "../Destination.js"
+import * as DestinationKey from "../Destination.js"
+import type { OperationQuotas } from "../Limits.js"
+import { Limits } from "../Limits.js"
+import type { Operation, Options, UploadRateLimiterShape } from "../UploadRateLimiter.js"
+
+/**
+ * A token bucket on the Clock that hands out reservations: a request takes a token at once, going into
+ * debt when there is none, and waits until the debt is paid back by the refill. Waiters are therefore
+ * served first come, first served, and a rate change applies to the debt from then on.
+ *
+ * @internal
+ */
+export interface Bucket {
+  /** The configured rate (requests per second), the ceiling of `rate`. */
+  readonly quota: number
+  /** The allowed rate now. */
+  rate: number
+  /** Tokens at most (the burst). */
+  readonly capacity: number
+  /** Tokens now; negative when requests wait. */
+  tokens: number
+  /** When `tokens` was last brought up to date (epoch ms). */
+  last: number
+  /** When the rate was last lowered (epoch ms). */
+  lastDecrease: number
+}
+
+/** @internal */
+export interface Tuning {
+  readonly decreaseFactor: number
+  readonly increaseFraction: number
+  readonly minFraction: number
+  /** Throttling signals within this time of a decrease are one congestion event (ms). */
+  readonly decreaseCooldownMillis: number
+}
+
+const MIN_RATE = 0.2
+
+/** @internal */
+export const makeBucket = (quota: number, capacity: number, now: number): Bucket => ({
+  quota,
+  rate: quota,
+  capacity: Math.max(1, capacity),
+  tokens: Math.max(1, capacity),
+  last: now,
+  lastDecrease: Number.NEGATIVE_INFINITY
+})
+
+const refill = (bucket: Bucket, now: number): void => {
+  if (now > bucket.last) {
+    bucket.tokens = Math.min(bucket.capacity, bucket.tokens + ((now - bucket.last) * bucket.rate) / 1000)
+    bucket.last = now
+  }
+}
+
+/**
+ * Takes one token; answers how long (ms) the caller must wait before it may start.
+ *
+ * @internal
+ */
+export const reserve = (bucket: Bucket, now: number): number => {
+  refill(bucket, now)
+  bucket.tokens -= 1
+  if (bucket.tokens >= -1e-9) return 0
+  return Math.ceil((-bucket.tokens * 1000) / bucket.rate)
+}
+
+/** @internal */
+export const decrease = (bucket: Bucket, now: number, tuning: Tuning): void => {
+  refill(bucket, now)
+  if (now - bucket.lastDecrease < tuning.decreaseCooldownMillis) return
+  bucket.lastDecrease = now
+  const floor = Math.min(bucket.quota, Math.max(MIN_RATE, bucket.quota * tuning.minFraction))
+  bucket.rate = Math.max(floor, bucket.rate * tuning.decreaseFactor)
+  // what was saved up before the service pushed back is not to be spent at once
+  bucket.tokens = Math.min(bucket.tokens, 0)
+}
+
+/** @internal */
+export const increase = (bucket: Bucket, now: number, tuning: Tuning): void => {
+  refill(bucket, now)
+  bucket.rate = Math.min(bucket.quota, bucket.rate + bucket.quota * tuning.increaseFraction)
+}
+
+const limited = (quota: number | null | undefined): quota is number =>
+  quota !== null && quota !== undefined && Number.isFinite(quota) && quota > 0
+
+const OPERATIONS: ReadonlyArray<Operation> = [
+  "putLogEvents",
+  "describeLogStreams",
+  "createLogStream",
+  "createLogGroup",
+  "putRetentionPolicy"
+]
+
+/** @internal */
+export const make = (
+  options: Options & { readonly quotas: OperationQuotas; readonly perStreamPutsPerSecond: number | null }
+): Effect.Effect<UploadRateLimiterShape> =>
+  Effect.map(Clock.currentTimeMillis, (start): UploadRateLimiterShape => {
+    const tuning: Tuning = {
+      decreaseFactor: options.decreaseFactor ?? 0.5,
+      increaseFraction: options.increaseFraction ?? 0.05,
+      minFraction: options.minFraction ?? 0.01,
+      decreaseCooldownMillis: 1000
+    }
+    const burstSeconds = options.burstSeconds ?? 1
+    const account = new Map<Operation, Bucket>()
+    for (const operation of OPERATIONS) {
+      const quota = options.quotas[operation]
+      if (limited(quota)) account.set(operation, makeBucket(quota, quota * burstSeconds, start))
+    }
+    const perStream = options.perStreamPutsPerSecond
+    const streams = new Map<string, Bucket>()
+    const streamBucket = (destination: Destination, operation: Operation, now: number): Bucket | undefined => {
+      if (operation !== "putLogEvents" || !limited(perStream)) return undefined
+      const k = DestinationKey.key(destination)
+      let bucket = streams.get(k)
+      if (bucket === undefined) {
+        // one request at a time: at most `perStream` starts in any second
+        bucket = makeBucket(perStream, 1, now)
+        streams.set(k, bucket)
+      }
+      return bucket
+    }
+    const wait = (millis: number) => (millis > 0 ? Effect.sleep(Duration.millis(millis)) : Effect.void)
+    const acquire = (destination: Destination, operation: Operation): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const stream = streamBucket(destination, operation, now)
+        const first = stream === undefined ? 0 : reserve(stream, now)
+        return Effect.zipRight(
+          wait(first),
+          Effect.flatMap(Clock.currentTimeMillis, (later) => {
+            const bucket = account.get(operation)
+            return wait(bucket === undefined ? 0 : reserve(bucket, later))
+          })
+        )
+      })
+    const signal =
+      (f: (bucket: Bucket, now: number, tuning: Tuning) => void) =>
+      (destination: Destination, operation: Operation): Effect.Effect<void> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.sync(() => {
+            const bucket = account.get(operation)
+            if (bucket !== undefined) f(bucket, now, tuning)
+            const stream = streamBucket(destination, operation, now)
+            if (stream !== undefined) f(stream, now, tuning)
+          }))
+    return {
+      withPermit: (destination, operation) => (effect) => Effect.zipRight(acquire(destination, operation), effect),
+      throttled: signal(decrease),
+      succeeded: signal(increase),
+      currentRate: (operation) => Effect.sync(() => account.get(operation)?.rate ?? Number.POSITIVE_INFINITY),
+      currentStreamRate: (destination) =>
+        Effect.sync(() =>
+          streams.get(DestinationKey.key(destination))?.rate ??
+            (limited(perStream) ? perStream : Number.POSITIVE_INFINITY)
+        )
+    }
+  })
+
+/** @internal */
+export const fromLimits = (options: Options): Effect.Effect<UploadRateLimiterShape> =>
+  Effect.flatMap(Limits, (limits) =>
+    make({
+      ...options,
+      quotas: { ...limits.quotas, ...definedQuotas(options.quotas) },
+      perStreamPutsPerSecond: options.perStreamPutsPerSecond === undefined
+        ? limits.perStreamPutsPerSecond ?? null
+        : options.perStreamPutsPerSecond
+    }))
+
+const definedQuotas = (quotas: Partial<OperationQuotas> | undefined): Partial<OperationQuotas> => {
+  const out: { -readonly [K in Operation]?: number } = {}
+  if (quotas === undefined) return out
+  for (const operation of OPERATIONS) {
+    const q = quotas[operation]
+    if (q !== undefined) out[operation] = q
+  }
+  return out
+}
+
+/** @internal */
+export const unlimited: UploadRateLimiterShape = {
+  withPermit: () => (effect) => effect,
+  throttled: () => Effect.void,
+  succeeded: () => Effect.void,
+  currentRate: () => Effect.succeed(Number.POSITIVE_INFINITY),
+  currentStreamRate: () => Effect.succeed(Number.POSITIVE_INFINITY)
+}
