@@ -1,0 +1,136 @@
+/**
+ * `cwlogs-emulator`: the in-memory CloudWatch Logs served over HTTP with the real JSON 1.1 wire protocol,
+ * so that the AWS SDK, the AWS CLI, boto3 and any other client can talk to it. Embed it in tests and
+ * demos with `make` or `layer`, or run it from the command line (`pnpm emulator`).
+ *
+ * The server runs each request on the runtime it was started from: use it with the live clock
+ * (`it.live`, `it.scopedLive`), not under a TestClock, since clients wait on real time.
+ *
+ * @since 0.1.0
+ */
+import type { CloudWatchLogsApi } from "@cwlogs/core"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as internal from "./internal/server.js"
+
+/**
+ * The server could not listen (the port is taken, the host is unknown, ...).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const ListenError = internal.ListenError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type ListenError = internal.ListenError
+
+/**
+ * Faults injected by the HTTP layer on PutLogEvents: `reset` drops the connection without applying the
+ * batch, `lostResponse` applies it and then drops the connection, `latencyMillis` delays every answer.
+ * Probabilities are in [0, 1] and drawn from the seeded generator.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HttpFaults {
+  readonly reset: number
+  readonly lostResponse: number
+  readonly latencyMillis: number
+}
+
+/**
+ * How to serve: where to listen, how large a request may be, which key pair to require.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServeOptions {
+  /** Default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** Default `0`: a free port. */
+  readonly port?: number | undefined
+  /**
+   * Largest request body accepted, in bytes (default 4 MiB: a full PutLogEvents batch with JSON framing and
+   * escapes). A larger body is refused with 413 before it is read.
+   */
+  readonly maxRequestBytes?: number | undefined
+  /** When set, requests must be SigV4-signed with this key pair; otherwise any credentials are accepted. */
+  readonly requireAuth?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined
+  /** HTTP-level faults on PutLogEvents (default: none). */
+  readonly httpFaults?: Partial<HttpFaults> | undefined
+  /** Seed of the HTTP-level fault generator (default 1). */
+  readonly seed?: number | undefined
+}
+
+/**
+ * A running server: its address, a switch to simulate an outage, and the HTTP-level faults.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Server {
+  /** `http://HOST:PORT`. */
+  readonly url: string
+  readonly host: string
+  readonly port: number
+  /** Stops listening and drops open connections: clients see refused connections. State is kept. */
+  readonly stop: Effect.Effect<void>
+  /** Listens again on the same port after `stop`. */
+  readonly listen: Effect.Effect<void, ListenError>
+  /** Whether the server is listening now. */
+  readonly isListening: Effect.Effect<boolean>
+  /** Changes the HTTP-level faults at run time. */
+  readonly setHttpFaults: (faults: Partial<HttpFaults>) => Effect.Effect<void>
+  /** How many requests the HTTP layer dropped on purpose, by fault. */
+  readonly dropped: Effect.Effect<{ readonly reset: number; readonly lostResponse: number }>
+}
+
+/** @since 0.1.0 @category constants */
+export const DEFAULT_HOST = "127.0.0.1"
+
+/** @since 0.1.0 @category constants */
+export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+const urlOf = (host: string, port: number): string =>
+  host.includes(":") ? `http://[${host}]:${port}` : `http://${host}:${port}`
+
+/**
+ * Serves any implementation of the port over the wire protocol, as a scoped resource: the server stops
+ * when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const serve = (
+  api: CloudWatchLogsApi.CloudWatchLogsApiShape,
+  options: ServeOptions = {}
+): Effect.Effect<Server, ListenError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const host = options.host ?? DEFAULT_HOST
+    const runtime = yield* Effect.runtime<never>()
+    const built = internal.makeServer(api, runtime, {
+      maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+      requireAuth: options.requireAuth,
+      faults: { ...internal.noHttpFaults, ...options.httpFaults },
+      seed: options.seed ?? 1
+    })
+    const port = yield* Effect.acquireRelease(
+      internal.listen(built.server, host, options.port ?? 0),
+      () => internal.close(built.server)
+    )
+    return {
+      url: urlOf(host, port),
+      host,
+      port,
+      stop: internal.close(built.server),
+      listen: Effect.suspend(() =>
+        built.server.listening ? Effect.void : Effect.asVoid(internal.listen(built.server, host, port))
+      ),
+      isListening: Effect.sync(() => built.server.listening),
+      setHttpFaults: (faults) => Effect.sync(() => built.setFaults(faults)),
+      dropped: Effect.sync(() => built.dropped())
+    }
+  })

@@ -1,0 +1,287 @@
+/**
+ * From a validated JSON 1.1 request body to a call on the `CloudWatchLogsApiShape`, and from its typed
+ * outcome back to the wire (a JSON body, or an AWS error).
+ *
+ * @internal
+ */
+import type { CloudWatchLogsApi as Api } from "@cwlogs/core"
+import type { CloudWatchLogsError as Errors } from "@cwlogs/core"
+import * as Effect from "effect/Effect"
+import { statusOf, type WireError, wireError } from "./wire.js"
+import type { OperationName } from "./wireModel.js"
+
+type Body = Readonly<Record<string, unknown>>
+
+const str = (body: Body, key: string): string | undefined => {
+  const value = body[key]
+  return typeof value === "string" ? value : undefined
+}
+const reqStr = (body: Body, key: string): string => str(body, key) ?? ""
+const num = (body: Body, key: string): number | undefined => {
+  const value = body[key]
+  return typeof value === "number" ? value : undefined
+}
+const bool = (body: Body, key: string): boolean | undefined => {
+  const value = body[key]
+  return typeof value === "boolean" ? value : undefined
+}
+const isStringRecord = (value: unknown): value is Readonly<Record<string, string>> => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false
+  for (const v of Object.values(value)) if (typeof v !== "string") return false
+  return true
+}
+const record = (body: Body, key: string): Readonly<Record<string, string>> | undefined => {
+  const value = body[key]
+  return isStringRecord(value) ? value : undefined
+}
+const strings = (body: Body, key: string): ReadonlyArray<string> | undefined => {
+  const value = body[key]
+  if (!Array.isArray(value)) return undefined
+  const out: Array<string> = []
+  for (const item of value) if (typeof item === "string") out.push(item)
+  return out
+}
+
+const isEvent = (value: unknown): value is Api.InputLogEvent => {
+  if (typeof value !== "object" || value === null) return false
+  const timestamp: unknown = Reflect.get(value, "timestamp")
+  const message: unknown = Reflect.get(value, "message")
+  return typeof timestamp === "number" && typeof message === "string"
+}
+
+const isEvents = (value: unknown): value is ReadonlyArray<Api.InputLogEvent> => {
+  if (!Array.isArray(value)) return false
+  for (let i = 0; i < value.length; i++) if (!isEvent(value[i])) return false
+  return true
+}
+
+const LOG_GROUP_ARN = /^arn:[\w-]+:logs:[\w-]*:\d*:log-group:([^:]+)(?::\*)?$/
+
+/**
+ * The log group of a read: `logGroupName`, or `logGroupIdentifier` (a name or an ARN), not both.
+ */
+const groupOf = (body: Body): { readonly name: string } | WireError => {
+  const name = str(body, "logGroupName")
+  const identifier = str(body, "logGroupIdentifier")
+  if (name !== undefined && identifier !== undefined) {
+    return wireError("InvalidParameterException", "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
+  }
+  if (name !== undefined) return { name }
+  if (identifier !== undefined) {
+    const match = LOG_GROUP_ARN.exec(identifier)
+    return { name: match !== null && match[1] !== undefined ? match[1] : identifier }
+  }
+  return wireError("InvalidParameterException", "Should provide either name or identifier.")
+}
+
+const isWireError = (value: { readonly name: string } | WireError): value is WireError => "status" in value
+
+/**
+ * The wire form of a typed error of the port.
+ *
+ * @internal
+ */
+export const toWire = (error: Errors.CloudWatchLogsError): WireError => {
+  switch (error._tag) {
+    case "InvalidSequenceTokenException":
+    case "DataAlreadyAcceptedException":
+      return wireError(
+        error._tag,
+        error.message,
+        400,
+        error.expectedSequenceToken !== undefined ? { expectedSequenceToken: error.expectedSequenceToken } : {}
+      )
+    case "NetworkError":
+      return wireError("ServiceUnavailableException", error.message, 503)
+    case "MalformedResponseError":
+      return wireError("InternalFailure", error.message, 500)
+    case "UnknownServiceError":
+      return wireError(error.errorName, error.message, error.fault === "server" ? 500 : 400)
+    default:
+      return wireError(error._tag, error.message, error.httpStatus ?? statusOf(error._tag))
+  }
+}
+
+/**
+ * What the server does with an outcome of the model.
+ *
+ * @internal
+ */
+export type Outcome =
+  | { readonly _tag: "Ok"; readonly body: unknown }
+  | { readonly _tag: "Error"; readonly error: WireError }
+  /** The model asks for the connection to be dropped (a reset fault). */
+  | { readonly _tag: "Drop" }
+
+const ok = (body: unknown): Outcome => ({ _tag: "Ok", body })
+const fail = (error: WireError): Outcome => ({ _tag: "Error", error })
+
+const run = <A>(
+  effect: Effect.Effect<A, Errors.CloudWatchLogsError>,
+  body: (a: A) => unknown
+): Effect.Effect<Outcome> =>
+  Effect.match(effect, {
+    onSuccess: (a) => ok(body(a)),
+    onFailure: (error): Outcome =>
+      error._tag === "NetworkError" && error.reason === "reset" ? { _tag: "Drop" } : fail(toWire(error))
+  })
+
+const none = () => undefined
+const same = <A>(a: A): A => a
+
+/**
+ * Calls the operation on the model with a body already validated against the API model.
+ *
+ * @internal
+ */
+export const dispatch = (
+  api: Api.CloudWatchLogsApiShape,
+  operation: OperationName,
+  body: Body
+): Effect.Effect<Outcome> => {
+  switch (operation) {
+    case "PutLogEvents": {
+      const logEvents = body["logEvents"]
+      if (!isEvents(logEvents)) {
+        return Effect.succeed(fail(wireError("SerializationException", "logEvents must be a list of InputLogEvent")))
+      }
+      const entity = body["entity"]
+      const entityBody: Body | undefined = typeof entity === "object" && entity !== null && !Array.isArray(entity)
+        ? Object.fromEntries(Object.entries(entity))
+        : undefined
+      const entityRequest = entityBody === undefined
+        ? undefined
+        : { keyAttributes: record(entityBody, "keyAttributes"), attributes: record(entityBody, "attributes") }
+      return run(
+        api.putLogEvents({
+          logGroupName: reqStr(body, "logGroupName"),
+          logStreamName: reqStr(body, "logStreamName"),
+          logEvents,
+          sequenceToken: str(body, "sequenceToken"),
+          entity: entityRequest
+        }),
+        same
+      )
+    }
+    case "CreateLogGroup": {
+      const logGroupClass = str(body, "logGroupClass")
+      return run(
+        api.createLogGroup({
+          logGroupName: reqStr(body, "logGroupName"),
+          kmsKeyId: str(body, "kmsKeyId"),
+          tags: record(body, "tags"),
+          logGroupClass: logGroupClass === "STANDARD" || logGroupClass === "INFREQUENT_ACCESS" ||
+              logGroupClass === "DELIVERY"
+            ? logGroupClass
+            : undefined
+        }),
+        none
+      )
+    }
+    case "CreateLogStream":
+      return run(
+        api.createLogStream({
+          logGroupName: reqStr(body, "logGroupName"),
+          logStreamName: reqStr(body, "logStreamName")
+        }),
+        none
+      )
+    case "DeleteLogGroup":
+      return run(api.deleteLogGroup({ logGroupName: reqStr(body, "logGroupName") }), none)
+    case "DeleteLogStream":
+      return run(
+        api.deleteLogStream({
+          logGroupName: reqStr(body, "logGroupName"),
+          logStreamName: reqStr(body, "logStreamName")
+        }),
+        none
+      )
+    case "PutRetentionPolicy":
+      return run(
+        api.putRetentionPolicy({
+          logGroupName: reqStr(body, "logGroupName"),
+          retentionInDays: num(body, "retentionInDays") ?? 0
+        }),
+        none
+      )
+    case "DeleteRetentionPolicy":
+      return run(api.deleteRetentionPolicy({ logGroupName: reqStr(body, "logGroupName") }), none)
+    case "DescribeLogGroups":
+      return run(
+        api.describeLogGroups({
+          logGroupNamePrefix: str(body, "logGroupNamePrefix"),
+          logGroupNamePattern: str(body, "logGroupNamePattern"),
+          nextToken: str(body, "nextToken"),
+          limit: num(body, "limit")
+        }),
+        same
+      )
+    case "DescribeLogStreams": {
+      const group = groupOf(body)
+      if (isWireError(group)) return Effect.succeed(fail(group))
+      const orderBy = str(body, "orderBy")
+      const prefix = str(body, "logStreamNamePrefix")
+      if (orderBy === "LastEventTime" && prefix !== undefined) {
+        return Effect.succeed(
+          fail(wireError("InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix."))
+        )
+      }
+      return run(
+        api.describeLogStreams({
+          logGroupName: group.name,
+          logStreamNamePrefix: prefix,
+          orderBy: orderBy === "LogStreamName" || orderBy === "LastEventTime" ? orderBy : undefined,
+          descending: bool(body, "descending"),
+          nextToken: str(body, "nextToken"),
+          limit: num(body, "limit")
+        }),
+        same
+      )
+    }
+    case "GetLogEvents": {
+      const group = groupOf(body)
+      if (isWireError(group)) return Effect.succeed(fail(group))
+      return run(
+        api.getLogEvents({
+          logGroupName: group.name,
+          logStreamName: reqStr(body, "logStreamName"),
+          startTime: num(body, "startTime"),
+          endTime: num(body, "endTime"),
+          nextToken: str(body, "nextToken"),
+          limit: num(body, "limit"),
+          startFromHead: bool(body, "startFromHead")
+        }),
+        same
+      )
+    }
+    case "FilterLogEvents": {
+      const group = groupOf(body)
+      if (isWireError(group)) return Effect.succeed(fail(group))
+      const names = strings(body, "logStreamNames")
+      const prefix = str(body, "logStreamNamePrefix")
+      if (names !== undefined && prefix !== undefined) {
+        return Effect.succeed(
+          fail(
+            wireError(
+              "InvalidParameterException",
+              "logStreamNames and logStreamNamePrefix are mutually exclusive parameters."
+            )
+          )
+        )
+      }
+      return run(
+        api.filterLogEvents({
+          logGroupName: group.name,
+          logStreamNames: names,
+          logStreamNamePrefix: prefix,
+          startTime: num(body, "startTime"),
+          endTime: num(body, "endTime"),
+          filterPattern: str(body, "filterPattern"),
+          nextToken: str(body, "nextToken"),
+          limit: num(body, "limit")
+        }),
+        same
+      )
+    }
+  }
+}
