@@ -28,3 +28,7 @@ export * as RetryPolicy from "./RetryPolicy.js"
 export * as Uploader from "./Uploader.js"
 /** @since 0.1.0 */
 export * as Metrics from "./Metrics.js"
+/** @since 0.1.0 */
+export * as Batcher from "./Batcher.js"
+/** @since 0.1.0 */
+export * as BatchValidator from "./BatchValidator.js"

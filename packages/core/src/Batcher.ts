@@ -1,0 +1,182 @@
+/**
+ * Cuts the events of one destination into PutLogEvents batches: sorted by timestamp, at most
+ * `maxBatchEvents` events, at most `maxBatchBytes` bytes (message UTF-8 bytes + 26 per event), at most
+ * 24 hours between the first and the last event, never empty. A batch that is not full goes out after
+ * `lingerMillis` (the shipping engine keeps that timer).
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as internal from "./internal/batcher.js"
+import { utf8Length } from "./internal/utf8.js"
+import * as Limits from "./Limits.js"
+import type { LogEvent } from "./LogEvent.js"
+
+/**
+ * The limits a batch is cut by.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchLimits {
+  /** Events per batch. */
+  readonly maxEvents: number
+  /** Bytes per batch, as the service counts them. */
+  readonly maxBytes: number
+  /** Bytes the service adds per event. */
+  readonly overheadBytes: number
+  /** Largest span between the first and the last timestamp of a batch. */
+  readonly maxSpanMillis: number
+}
+
+/**
+ * An item the batcher carries: an event and the UTF-8 bytes of its message, computed once upstream
+ * (`LogEvent.utf8Bytes`). Callers may extend it (e.g. to remember where an event came from).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Sized {
+  readonly event: LogEvent
+  readonly bytes: number
+}
+
+/**
+ * A batch: items sorted by timestamp (equal timestamps keep their order) and its size as the service
+ * counts it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Batch<A extends Sized = Sized> {
+  readonly items: ReadonlyArray<A>
+  readonly bytes: number
+}
+
+/**
+ * A mutable accumulator for one destination. `add` returns the batches that became full (usually
+ * none), `flush` everything pending. Not safe to share between fibers without a lock: the engine gives
+ * each destination its own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Accumulator<A extends Sized> {
+  /** Events pending. */
+  readonly size: number
+  /** Bytes pending, as the service counts them. */
+  readonly bytes: number
+  readonly add: (item: A) => ReadonlyArray<Batch<A>>
+  readonly addAll: (items: Iterable<A>) => ReadonlyArray<Batch<A>>
+  readonly flush: () => ReadonlyArray<Batch<A>>
+}
+
+/**
+ * Options of a batcher. Counts and bytes may only be lowered below the service's limits.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatcherOptions {
+  /** How long a batch that is not full may wait for more events (default 1000 ms). */
+  readonly lingerMillis?: number | undefined
+  /** Events per batch, at most `Limits.maxBatchEvents`. */
+  readonly maxBatchEvents?: number | undefined
+  /** Bytes per batch, at most `Limits.maxBatchBytes`. */
+  readonly maxBatchBytes?: number | undefined
+}
+
+/**
+ * The batcher service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatcherShape {
+  readonly limits: BatchLimits
+  readonly lingerMillis: number
+  /** A fresh accumulator, for one destination. */
+  readonly accumulator: <A extends Sized>() => Accumulator<A>
+  /** All the batches of a finite list of events (valid events: see `BatchValidator`). */
+  readonly batch: (events: Iterable<LogEvent>) => ReadonlyArray<ReadonlyArray<LogEvent>>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Batcher extends Context.Tag("@cwlogs/core/Batcher")<Batcher, BatcherShape>() {}
+
+/**
+ * The default linger time.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_LINGER_MILLIS = 1000
+
+const clamp = (value: number | undefined, max: number): number =>
+  value === undefined || !Number.isFinite(value) || value < 1 ? max : Math.min(Math.floor(value), max)
+
+/**
+ * The batch limits of a set of service limits, optionally lowered.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const batchLimits = (limits: Limits.LimitsShape, options: BatcherOptions = {}): BatchLimits => ({
+  maxEvents: clamp(options.maxBatchEvents, limits.maxBatchEvents),
+  maxBytes: clamp(options.maxBatchBytes, limits.maxBatchBytes),
+  overheadBytes: limits.perEventOverheadBytes,
+  maxSpanMillis: limits.maxBatchSpanMillis
+})
+
+/**
+ * A batcher for the given limits (pure: no effect needed).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const unsafeMake = (limits: Limits.LimitsShape, options: BatcherOptions = {}): BatcherShape => {
+  const bl = batchLimits(limits, options)
+  const lingerMillis = options.lingerMillis === undefined || !(options.lingerMillis >= 0)
+    ? DEFAULT_LINGER_MILLIS
+    : options.lingerMillis
+  return {
+    limits: bl,
+    lingerMillis,
+    accumulator: <A extends Sized>(): Accumulator<A> => new internal.Accumulator<A>(bl),
+    batch: (events) => {
+      const items: Array<Sized> = []
+      for (const event of events) items.push({ event, bytes: utf8Length(event.message) })
+      return internal.batchAll(items, bl).map((b) => b.items.map((i) => i.event))
+    }
+  }
+}
+
+/**
+ * A batcher reading the `Limits` in force.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: BatcherOptions = {}): Effect.Effect<BatcherShape> =>
+  Effect.map(Limits.Limits, (limits) => unsafeMake(limits, options))
+
+/**
+ * A batcher layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: BatcherOptions = {}): Layer.Layer<Batcher> => Layer.effect(Batcher, make(options))
+
+/**
+ * The default batcher (1000 ms linger, the `Limits` in force).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDefault: Layer.Layer<Batcher> = layer()

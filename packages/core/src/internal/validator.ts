@@ -1,0 +1,172 @@
+/**
+ * The pure per-event rules applied before an event is batched: timestamp, message type, empty,
+ * too old / expired / too new, and oversize (split, truncate or drop, UTF-8 safe).
+ *
+ * @internal
+ */
+import type { LogEvent } from "../LogEvent.js"
+import type { RejectionReason } from "../ShipReport.js"
+import { utf8Length, utf8PrefixLength } from "./utf8.js"
+
+/** @internal */
+export type OversizePolicy = "split" | "truncate" | "drop"
+
+/** @internal */
+export interface Rules {
+  /** Largest message in UTF-8 bytes. */
+  readonly maxMessageBytes: number
+  readonly maxEventAgeMillis: number
+  readonly maxEventFutureMillis: number
+  readonly oversize: OversizePolicy
+  /** Retention of the destination's group, in days, when known. */
+  readonly retentionInDays?: number | undefined
+}
+
+/** @internal */
+export type Outcome =
+  | { readonly _tag: "Valid"; readonly event: LogEvent; readonly bytes: number }
+  | {
+    readonly _tag: "Split"
+    readonly parts: ReadonlyArray<LogEvent>
+    readonly bytes: ReadonlyArray<number>
+    readonly originalBytes: number
+  }
+  | { readonly _tag: "Truncated"; readonly event: LogEvent; readonly bytes: number; readonly removedBytes: number }
+  | { readonly _tag: "Rejected"; readonly reason: RejectionReason }
+
+const DAY = 24 * 60 * 60 * 1000
+
+const REJECTED: { readonly [R in RejectionReason]: Outcome } = {
+  Empty: { _tag: "Rejected", reason: "Empty" },
+  Oversize: { _tag: "Rejected", reason: "Oversize" },
+  TooOld: { _tag: "Rejected", reason: "TooOld" },
+  Expired: { _tag: "Rejected", reason: "Expired" },
+  TooNew: { _tag: "Rejected", reason: "TooNew" },
+  InvalidTimestamp: { _tag: "Rejected", reason: "InvalidTimestamp" },
+  InvalidMessage: { _tag: "Rejected", reason: "InvalidMessage" },
+  Failed: { _tag: "Rejected", reason: "Failed" }
+}
+
+/**
+ * The rejection outcome for a reason (shared, allocation-free).
+ * @internal
+ */
+export const rejected = (reason: RejectionReason): Outcome => REJECTED[reason]
+
+/**
+ * The reason a timestamp is refused at `now`, if any. The service refuses events more than 14 days old
+ * (`TooOld`), older than the group's retention (`Expired`) and more than 2 hours ahead (`TooNew`): an
+ * event exactly at a bound is accepted.
+ * @internal
+ */
+export const timestampRejection = (timestamp: unknown, now: number, rules: Rules): RejectionReason | undefined => {
+  if (typeof timestamp !== "number" || !Number.isInteger(timestamp) || timestamp < 0) return "InvalidTimestamp"
+  if (timestamp > now + rules.maxEventFutureMillis) return "TooNew"
+  if (timestamp < now - rules.maxEventAgeMillis) return "TooOld"
+  const retention = rules.retentionInDays
+  if (retention !== undefined && timestamp < now - retention * DAY) return "Expired"
+  return undefined
+}
+
+/**
+ * Cuts a message into parts of at most `maxBytes` UTF-8 bytes, never inside a surrogate pair. The
+ * parts concatenate to the message. Returns `undefined` when a single character does not fit.
+ * @internal
+ */
+export const splitMessage = (
+  message: string,
+  maxBytes: number
+): { readonly parts: Array<string>; readonly bytes: Array<number> } | undefined => {
+  const parts: Array<string> = []
+  const bytes: Array<number> = []
+  let rest = message
+  while (rest.length > 0) {
+    const n = utf8PrefixLength(rest, maxBytes)
+    if (n === 0) return undefined
+    const part = n === rest.length ? rest : rest.slice(0, n)
+    parts.push(part)
+    bytes.push(utf8Length(part))
+    rest = n === rest.length ? "" : rest.slice(n)
+  }
+  return { parts, bytes }
+}
+
+/**
+ * The marker appended to a truncated message.
+ * @internal
+ */
+export const truncationMarker = (removedBytes: number): string => `…[truncated ${removedBytes} bytes]`
+
+/**
+ * Shortens a message to at most `maxBytes` UTF-8 bytes, marker included, never inside a surrogate
+ * pair. Returns `undefined` when even the marker does not fit.
+ * @internal
+ */
+export const truncateMessage = (
+  message: string,
+  totalBytes: number,
+  maxBytes: number
+): { readonly message: string; readonly bytes: number; readonly removedBytes: number } | undefined => {
+  // The marker's length depends on the number of removed bytes, which depends on the marker's length:
+  // iterate to the fixed point (at most a few rounds, as the digit count settles at once).
+  let removed = totalBytes - maxBytes
+  for (let round = 0; round < 8; round++) {
+    const marker = truncationMarker(removed)
+    const markerBytes = utf8Length(marker)
+    if (markerBytes > maxBytes) return undefined
+    const keep = utf8PrefixLength(message, maxBytes - markerBytes)
+    const kept = message.slice(0, keep)
+    const keptBytes = utf8Length(kept)
+    const actual = totalBytes - keptBytes
+    if (actual === removed) {
+      return { message: kept + marker, bytes: keptBytes + markerBytes, removedBytes: removed }
+    }
+    removed = actual
+  }
+  return undefined
+}
+
+/**
+ * Checks one event at `now`. The input is untyped on purpose: callers outside TypeScript may hand in
+ * anything, and it must come out as a typed rejection rather than a crash.
+ * @internal
+ */
+export const check = (input: unknown, now: number, rules: Rules): Outcome => {
+  if (typeof input !== "object" || input === null) return REJECTED.InvalidMessage
+  const timestamp = "timestamp" in input ? input.timestamp : undefined
+  const message = "message" in input ? input.message : undefined
+  if (typeof timestamp !== "number" || !Number.isInteger(timestamp) || timestamp < 0) {
+    return REJECTED.InvalidTimestamp
+  }
+  if (typeof message !== "string") return REJECTED.InvalidMessage
+  if (message.length === 0) return REJECTED.Empty
+  const rejection = timestampRejection(timestamp, now, rules)
+  if (rejection !== undefined) return REJECTED[rejection]
+  const max = rules.maxMessageBytes
+  const bytes = utf8Length(message)
+  if (bytes <= max) return { _tag: "Valid", event: { timestamp, message }, bytes }
+  switch (rules.oversize) {
+    case "drop":
+      return REJECTED.Oversize
+    case "truncate": {
+      const t = truncateMessage(message, bytes, max)
+      if (t === undefined) return REJECTED.Oversize
+      return {
+        _tag: "Truncated",
+        event: { timestamp, message: t.message },
+        bytes: t.bytes,
+        removedBytes: t.removedBytes
+      }
+    }
+    case "split": {
+      const s = splitMessage(message, max)
+      if (s === undefined) return REJECTED.Oversize
+      return {
+        _tag: "Split",
+        parts: s.parts.map((part) => ({ timestamp, message: part })),
+        bytes: s.bytes,
+        originalBytes: bytes
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as fc from "fast-check"
+import * as Batcher from "../src/Batcher.js"
+import * as Limits from "../src/Limits.js"
+import * as LogEvent from "../src/LogEvent.js"
+
+const HOUR = 60 * 60 * 1000
+const DAY = 24 * HOUR
+const T0 = 1_800_000_000_000
+
+const batcher = Batcher.unsafeMake(Limits.current)
+
+/** An event whose size in a batch (message + 26) is exactly `weight`. */
+const weighing = (timestamp: number, weight: number): LogEvent.LogEvent =>
+  LogEvent.make(timestamp, "x".repeat(weight - 26))
+
+const sizes = (batches: ReadonlyArray<ReadonlyArray<LogEvent.LogEvent>>) => batches.map((b) => b.length)
+const bytesOf = (batch: ReadonlyArray<LogEvent.LogEvent>) => batch.reduce((n, e) => n + LogEvent.size(e), 0)
+
+describe("Batcher", () => {
+  it("never emits an empty batch", () => {
+    expect(batcher.batch([])).toEqual([])
+    const acc = batcher.accumulator()
+    expect(acc.flush()).toEqual([])
+  })
+
+  it("puts 10,000 events in one batch and the 10,001st in the next", () => {
+    const events = Array.from({ length: 10_001 }, (_, i) => LogEvent.make(T0 + i, "m"))
+    expect(sizes(batcher.batch(events.slice(0, 10_000)))).toEqual([10_000])
+    expect(sizes(batcher.batch(events))).toEqual([10_000, 1])
+  })
+
+  it("hands out a full batch as soon as the 10,000th event arrives", () => {
+    const acc = batcher.accumulator<Batcher.Sized>()
+    for (let i = 0; i < 9_999; i++) expect(acc.add({ event: LogEvent.make(T0, "m"), bytes: 1 })).toEqual([])
+    const out = acc.add({ event: LogEvent.make(T0, "m"), bytes: 1 })
+    expect(out.map((b) => b.items.length)).toEqual([10_000])
+    expect(acc.size).toBe(0)
+  })
+
+  it("fills a batch to exactly 1,048,576 bytes counting 26 per event, and not one byte more", () => {
+    // 4 events of 262,144 bytes each = 1,048,576 exactly.
+    const exact = Array.from({ length: 4 }, (_, i) => weighing(T0 + i, 262_144))
+    const out = batcher.batch(exact)
+    expect(sizes(out)).toEqual([4])
+    expect(bytesOf(out[0])).toBe(1_048_576)
+    const over = [...exact.slice(0, 3), weighing(T0 + 3, 262_145)]
+    const out2 = batcher.batch(over)
+    expect(sizes(out2)).toEqual([3, 1])
+    for (const b of out2) expect(bytesOf(b)).toBeLessThanOrEqual(1_048_576)
+  })
+
+  it("counts multi-byte characters as UTF-8 bytes", () => {
+    // "é" is 2 bytes: two events of 262,131 "é" weigh 2 * (524,262 + 26) = 1,048,576 bytes.
+    const msg = "é".repeat((524_288 - 26) / 2)
+    expect(LogEvent.size(LogEvent.make(T0, msg))).toBe(524_288)
+    expect(sizes(batcher.batch([LogEvent.make(T0, msg), LogEvent.make(T0, msg)]))).toEqual([2])
+    expect(sizes(batcher.batch([LogEvent.make(T0, msg), LogEvent.make(T0, msg + "é")]))).toEqual([1, 1])
+  })
+
+  it("reports the batch bytes as the service counts them", () => {
+    const acc = batcher.accumulator<Batcher.Sized>()
+    acc.add({ event: LogEvent.make(T0, "héllo"), bytes: LogEvent.utf8Bytes("héllo") })
+    acc.add({ event: LogEvent.make(T0, "a"), bytes: 1 })
+    expect(acc.bytes).toBe(6 + 26 + 1 + 26)
+    expect(acc.flush().map((b) => b.bytes)).toEqual([6 + 26 + 1 + 26])
+  })
+
+  it("sorts by timestamp, keeping the order of equal timestamps", () => {
+    const events = [
+      LogEvent.make(T0 + 2, "c"),
+      LogEvent.make(T0, "a1"),
+      LogEvent.make(T0 + 1, "b"),
+      LogEvent.make(T0, "a2")
+    ]
+    expect(batcher.batch(events)).toEqual([[events[1], events[3], events[2], events[0]]])
+  })
+
+  it("allows a span of exactly 24 hours and cuts at 24 hours + 1 ms", () => {
+    const exact = [LogEvent.make(T0 + DAY, "b"), LogEvent.make(T0, "a")]
+    expect(sizes(batcher.batch(exact))).toEqual([2])
+    const over = [LogEvent.make(T0 + DAY + 1, "b"), LogEvent.make(T0, "a"), LogEvent.make(T0 + DAY, "c")]
+    const out = batcher.batch(over)
+    expect(out.map((b) => b.map((e) => e.message))).toEqual([["a", "c"], ["b"]])
+  })
+
+  it("splits events across several days into runs of at most 24 hours", () => {
+    const events = Array.from({ length: 100 }, (_, i) => LogEvent.make(T0 + ((i * 37) % 100) * HOUR, `e${i}`))
+    const out = batcher.batch(events)
+    expect(out.reduce((n, b) => n + b.length, 0)).toBe(100)
+    for (const b of out) {
+      expect(b[b.length - 1].timestamp - b[0].timestamp).toBeLessThanOrEqual(DAY)
+    }
+  })
+
+  it("emits an event heavier than a batch alone rather than merging it", () => {
+    const huge = weighing(T0, 1_048_577)
+    const out = batcher.batch([LogEvent.make(T0, "a"), huge, LogEvent.make(T0, "b")])
+    expect(sizes(out)).toEqual([1, 1, 1])
+  })
+
+  it("lowers, never raises, the limits by option", () => {
+    const small = Batcher.unsafeMake(Limits.current, { maxBatchEvents: 3, maxBatchBytes: 10_000_000 })
+    expect(small.limits.maxEvents).toBe(3)
+    expect(small.limits.maxBytes).toBe(1_048_576)
+    expect(small.lingerMillis).toBe(Batcher.DEFAULT_LINGER_MILLIS)
+    const events = Array.from({ length: 7 }, (_, i) => LogEvent.make(T0 + i, "m"))
+    expect(sizes(small.batch(events))).toEqual([3, 3, 1])
+  })
+
+  it.effect("reads the Limits in force", () =>
+    Effect.gen(function*() {
+      const b = yield* Batcher.make({ lingerMillis: 50 }).pipe(
+        Effect.provide(Limits.layer({ ...Limits.current, maxBatchEvents: 2 }))
+      )
+      expect(b.limits.maxEvents).toBe(2)
+      expect(b.lingerMillis).toBe(50)
+      const fromLayer = yield* Effect.provide(Batcher.Batcher, Batcher.layerDefault)
+      expect(fromLayer.limits.maxEvents).toBe(10_000)
+    }))
+
+  it("always produces valid batches that account for every event (property)", () => {
+    const event = fc.record({
+      timestamp: fc.integer({ min: T0 - 3 * DAY, max: T0 + 3 * DAY }),
+      message: fc.oneof(
+        fc.string({ minLength: 1, maxLength: 50, unit: "grapheme" }),
+        fc.integer({ min: 1, max: 300_000 }).map((n) => "y".repeat(n))
+      )
+    })
+    const limits = Batcher.unsafeMake(Limits.current, { maxBatchEvents: 7 })
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 60 }), (events) => {
+        const out = limits.batch(events)
+        let count = 0
+        for (const b of out) {
+          expect(b.length).toBeGreaterThan(0)
+          expect(b.length).toBeLessThanOrEqual(7)
+          expect(bytesOf(b)).toBeLessThanOrEqual(1_048_576)
+          for (let i = 1; i < b.length; i++) expect(b[i].timestamp).toBeGreaterThanOrEqual(b[i - 1].timestamp)
+          expect(b[b.length - 1].timestamp - b[0].timestamp).toBeLessThanOrEqual(DAY)
+          count += b.length
+        }
+        expect(count).toBe(events.length)
+        const seen = new Set(out.flat())
+        for (const e of events) expect(seen.has(e)).toBe(true)
+      }),
+      { numRuns: 200 }
+    )
+  })
+})
