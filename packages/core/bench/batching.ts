@@ -1,0 +1,131 @@
+/**
+ * CPU cost per event of validation + batching, against the least work any shipper must do (measure each
+ * message's UTF-8 size and append the event to an array), in the same run, as a ratio.
+ *
+ * Run: npx tsx packages/core/bench/batching.ts [events]
+ */
+import * as Batcher from "../src/Batcher.js"
+import * as BatchValidator from "../src/BatchValidator.js"
+import { utf8Length } from "../src/internal/utf8.js"
+import * as Limits from "../src/Limits.js"
+import type { LogEvent } from "../src/LogEvent.js"
+
+const N = Number(process.argv[2] ?? 1_000_000)
+const ROUNDS = 7
+const NOW = 1_800_000_000_000
+
+const workloads: ReadonlyArray<{ readonly name: string; readonly make: (i: number) => LogEvent }> = [
+  {
+    name: "json ~160 B, in order",
+    make: (i) => ({
+      timestamp: NOW - N + i,
+      message: `{"level":"info","msg":"request served","path":"/api/orders/${i}","status":200,"ms":${
+        i % 997
+      },"requestId":"${(i * 2654435761).toString(16)}"}`
+    })
+  },
+  {
+    name: "short 20 B, in order",
+    make: (i) => ({ timestamp: NOW - N + i, message: `event number ${i}` })
+  },
+  {
+    name: "multi-byte ~120 B, shuffled ±5 s",
+    make: (i) => ({
+      timestamp: NOW - N + i + ((i * 7919) % 10_000) - 5_000,
+      message: `utilisateur « ${i} » a payé 12,50 € — ✓ reçu 😀 (${i % 13})`.repeat(2)
+    })
+  }
+]
+
+// The least work: size each message, append the event to an array. Two variants: one array for the whole
+// run, and arrays of 10,000 (no growth of a huge array, closer to what batching allocates). The ratio is
+// taken against the faster of the two.
+const baselineOne = (events: ReadonlyArray<LogEvent>): number => {
+  const out: Array<LogEvent> = []
+  let bytes = 0
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]
+    bytes += utf8Length(e.message)
+    out.push(e)
+  }
+  return bytes + out.length
+}
+
+const baselineChunked = (events: ReadonlyArray<LogEvent>): number => {
+  let out: Array<LogEvent> = []
+  let bytes = 0
+  let chunks = 0
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]
+    bytes += utf8Length(e.message)
+    out.push(e)
+    if (out.length === 10_000) {
+      out = []
+      chunks++
+    }
+  }
+  return bytes + chunks + out.length
+}
+
+const batcher = Batcher.unsafeMake(Limits.current)
+const rules = BatchValidator.rules(Limits.current)
+
+const pipeline = (events: ReadonlyArray<LogEvent>): number => {
+  const acc = batcher.accumulator<Batcher.Sized>()
+  let batches = 0
+  let rejected = 0
+  for (let i = 0; i < events.length; i++) {
+    const o = BatchValidator.check(events[i], NOW, rules)
+    if (o._tag === "Valid" || o._tag === "Truncated") {
+      batches += acc.add(o).length
+    } else if (o._tag === "Split") {
+      for (let p = 0; p < o.parts.length; p++) batches += acc.add({ event: o.parts[p], bytes: o.bytes[p] }).length
+    } else {
+      rejected++
+    }
+  }
+  batches += acc.flush().length
+  return batches + rejected
+}
+
+const time = (f: () => number): number => {
+  const start = process.hrtime.bigint()
+  const sink = f()
+  const ns = Number(process.hrtime.bigint() - start)
+  if (sink < 0) console.log(sink)
+  return ns
+}
+
+const median = (xs: Array<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+const rows: Array<Record<string, string | number>> = []
+for (const w of workloads) {
+  const events = Array.from({ length: N }, (_, i) => w.make(i))
+  // Warm up every path.
+  time(() => baselineOne(events))
+  time(() => baselineChunked(events))
+  time(() => pipeline(events))
+  const b1: Array<number> = []
+  const b2: Array<number> = []
+  const p: Array<number> = []
+  for (let r = 0; r < ROUNDS; r++) {
+    b1.push(time(() => baselineOne(events)))
+    b2.push(time(() => baselineChunked(events)))
+    p.push(time(() => pipeline(events)))
+  }
+  const b1n = median(b1) / N
+  const b2n = median(b2) / N
+  const pn = median(p) / N
+  rows.push({
+    workload: w.name,
+    "baseline: one array (ns/event)": Number(b1n.toFixed(1)),
+    "baseline: arrays of 10k (ns/event)": Number(b2n.toFixed(1)),
+    "validate+batch (ns/event)": Number(pn.toFixed(1)),
+    "ratio (vs faster baseline)": Number((pn / Math.min(b1n, b2n)).toFixed(2))
+  })
+}
+console.log(`node ${process.version}, ${N} events per workload, median of ${ROUNDS} rounds`)
+console.table(rows)
