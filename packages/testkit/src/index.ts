@@ -1,4 +1,5 @@
 /**
  * @since 0.1.0
  */
-export {}
+/** @since 0.1.0 */
+export * as TestCloudWatchLogs from "./TestCloudWatchLogs.js"

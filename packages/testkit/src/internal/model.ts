@@ -1,0 +1,912 @@
+/**
+ * The model of CloudWatch Logs: state plus operations, no I/O and no clock. Every operation takes the
+ * current time (epoch milliseconds) as an argument and answers with an `Either` of the response or the
+ * service's error (AWS's name and message).
+ *
+ * Storage: an accepted batch is kept as a reference to the request's events with the accepted index
+ * range (no per-event copy on the write path); reads materialise a sorted view lazily.
+ *
+ * @internal
+ */
+import type { CloudWatchLogsApi as Api } from "@cwlogs/core"
+import { CloudWatchLogsError as Errors, Limits, LogEvent, Names } from "@cwlogs/core"
+import * as Either from "effect/Either"
+import type { OperationName } from "./faults.js"
+
+const DAY = 86_400_000
+const BAD_TOKEN = "The specified nextToken is invalid."
+
+/** @internal */
+export interface ModelOptions {
+  readonly sequenceTokens: "enforced" | "ignored"
+  readonly limits: Limits.LimitsShape
+  readonly throttling: boolean
+  readonly discard: boolean
+  readonly accountId: string
+  readonly region: string
+}
+
+/** @internal */
+export interface StoredEvent {
+  readonly timestamp: number
+  readonly message: string
+  readonly ingestionTime: number
+  readonly seq: number
+}
+
+/** @internal */
+export interface StreamStats {
+  /** Events stored. */
+  readonly events: number
+  /** Their size as the service counts it: UTF-8 bytes of the message + 26 per event. */
+  readonly bytes: number
+  /** UTF-8 bytes of the messages alone. */
+  readonly messageBytes: number
+  /** Successful PutLogEvents calls that stored at least one event. */
+  readonly batches: number
+}
+
+interface Chunk {
+  readonly events: ReadonlyArray<Api.InputLogEvent>
+  readonly start: number
+  readonly end: number
+  readonly ingestionTime: number
+  readonly firstSeq: number
+}
+
+interface Bucket {
+  tokens: number
+  last: number
+}
+
+class StreamState {
+  pending: Array<Chunk> = []
+  view: Array<StoredEvent> = []
+  events = 0
+  bytes = 0
+  messageBytes = 0
+  batches = 0
+  firstEventTimestamp: number | undefined = undefined
+  lastEventTimestamp: number | undefined = undefined
+  lastIngestionTime: number | undefined = undefined
+  /** The token the next put must carry (`undefined` before the first put). */
+  expectedToken: string | undefined = undefined
+  /** The token the last accepted batch was sent under, and that batch (for DataAlreadyAccepted). */
+  lastAcceptedUnder: string | undefined = undefined
+  lastBatch: ReadonlyArray<Api.InputLogEvent> | undefined = undefined
+  bucket: Bucket | undefined = undefined
+  constructor(readonly name: string, readonly creationTime: number, readonly id: number) {}
+}
+
+class GroupState {
+  readonly streams = new Map<string, StreamState>()
+  retentionInDays: number | undefined = undefined
+  constructor(
+    readonly name: string,
+    readonly creationTime: number,
+    readonly logGroupClass: string
+  ) {}
+}
+
+const invalid = (message: string, rule: Errors.Rule): Errors.InvalidParameterException =>
+  new Errors.InvalidParameterException({ message, rule, httpStatus: 400 })
+
+const groupNotFound = (): Errors.ResourceNotFoundException =>
+  new Errors.ResourceNotFoundException({
+    message: "The specified log group does not exist.",
+    resource: "logGroup",
+    httpStatus: 400
+  })
+
+const streamNotFound = (): Errors.ResourceNotFoundException =>
+  new Errors.ResourceNotFoundException({
+    message: "The specified log stream does not exist.",
+    resource: "logStream",
+    httpStatus: 400
+  })
+
+const validation = (value: string, member: string, constraint: string): string =>
+  `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: ${constraint}`
+
+const checkLimit = (
+  limit: number | undefined,
+  max: number
+): Errors.InvalidParameterException | undefined => {
+  if (limit === undefined) return undefined
+  if (!Number.isInteger(limit) || limit < 1) {
+    return invalid(
+      validation(String(limit), "limit", "Member must have value greater than or equal to 1"),
+      "InvalidParameter"
+    )
+  }
+  if (limit > max) {
+    return invalid(
+      validation(String(limit), "limit", `Member must have value less than or equal to ${max}`),
+      "InvalidParameter"
+    )
+  }
+  return undefined
+}
+
+const compareKey = (ts1: number, seq1: number, ts2: number, seq2: number): number =>
+  ts1 !== ts2 ? ts1 - ts2 : seq1 - seq2
+
+const byKey = (a: StoredEvent, b: StoredEvent): number => compareKey(a.timestamp, a.seq, b.timestamp, b.seq)
+
+/** First index in `events` (sorted by key) whose key is greater than (or, `orEqual`, equal to) the cursor. */
+const lowerBound = (
+  events: ReadonlyArray<StoredEvent>,
+  ts: number,
+  seq: number,
+  orEqual: boolean
+): number => {
+  let lo = 0
+  let hi = events.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const e = events[mid]
+    const c = compareKey(e.timestamp, e.seq, ts, seq)
+    if (c < 0 || (c === 0 && !orEqual)) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+const CURSOR = /^([fbe])\/(-?\d+)\/(-?\d+)$/
+
+const parseCursor = (token: string): { dir: string; ts: number; seq: number } | undefined => {
+  const m = CURSOR.exec(token)
+  if (m === null) return undefined
+  return { dir: m[1], ts: Number(m[2]), seq: Number(m[3]) }
+}
+
+const OFFSET = /^o\/(\d+)$/
+
+const parseOffset = (token: string | undefined): number | undefined => {
+  if (token === undefined) return 0
+  const m = OFFSET.exec(token)
+  return m === null ? undefined : Number(m[1])
+}
+
+/** Splits a filter pattern into terms: space-separated words, `"quoted phrases"` kept whole. @internal */
+export const parseFilterPattern = (pattern: string | undefined): ReadonlyArray<string> => {
+  if (pattern === undefined) return []
+  const terms: Array<string> = []
+  const re = /"([^"]*)"|(\S+)/g
+  let m: RegExpExecArray | null
+  while ((m = re.exec(pattern)) !== null) {
+    const term = m[1] ?? m[2]
+    if (term !== undefined && term.length > 0) terms.push(term)
+  }
+  return terms
+}
+
+const sameEvents = (a: ReadonlyArray<Api.InputLogEvent>, b: ReadonlyArray<Api.InputLogEvent>): boolean => {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].timestamp !== b[i].timestamp || a[i].message !== b[i].message) return false
+  }
+  return true
+}
+
+/** @internal */
+export class Model {
+  private groups = new Map<string, GroupState>()
+  private accountBuckets = new Map<OperationName, Bucket>()
+  private seq = 0
+  private streamIds = 0
+  private tokenCounter = 0
+
+  constructor(readonly options: ModelOptions) {}
+
+  reset(): void {
+    this.groups = new Map()
+    this.accountBuckets = new Map()
+    this.seq = 0
+    this.streamIds = 0
+    this.tokenCounter = 0
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // throttling
+
+  private take(bucket: Bucket, rate: number, now: number): boolean {
+    if (now > bucket.last) {
+      bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.last) * rate) / 1000)
+    }
+    bucket.last = now
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1
+      return true
+    }
+    return false
+  }
+
+  private quotaOf(operation: OperationName): number | undefined {
+    const q = this.options.limits.quotas
+    switch (operation) {
+      case "PutLogEvents":
+        return q.putLogEvents
+      case "DescribeLogStreams":
+        return q.describeLogStreams
+      case "CreateLogStream":
+        return q.createLogStream
+      case "CreateLogGroup":
+        return q.createLogGroup
+      case "PutRetentionPolicy":
+        return q.putRetentionPolicy
+      default:
+        return undefined
+    }
+  }
+
+  /** Per-account rate of an operation; `undefined` when the call may go on. */
+  private throttle(operation: OperationName, now: number): Errors.ThrottlingException | undefined {
+    if (!this.options.throttling) return undefined
+    const rate = this.quotaOf(operation)
+    if (rate === undefined || rate <= 0) return undefined
+    let bucket = this.accountBuckets.get(operation)
+    if (bucket === undefined) {
+      bucket = { tokens: rate, last: now }
+      this.accountBuckets.set(operation, bucket)
+    }
+    return this.take(bucket, rate, now) ? undefined : rateExceeded()
+  }
+
+  private throttleStream(stream: StreamState, now: number): Errors.ThrottlingException | undefined {
+    const rate = this.options.limits.perStreamPutsPerSecond
+    if (!this.options.throttling || rate === undefined || rate <= 0) return undefined
+    if (stream.bucket === undefined) stream.bucket = { tokens: rate, last: now }
+    return this.take(stream.bucket, rate, now) ? undefined : rateExceeded()
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // tokens and names
+
+  private newToken(stream: StreamState): string {
+    this.tokenCounter++
+    return "49" + String(stream.id).padStart(10, "0") + String(this.tokenCounter).padStart(44, "0")
+  }
+
+  private resolveGroup(
+    name: string
+  ): Either.Either<GroupState, Errors.InvalidParameterException | Errors.ResourceNotFoundException> {
+    const valid = Names.validateLogGroupName(name)
+    if (Either.isLeft(valid)) return Either.left(valid.left)
+    const group = this.groups.get(name)
+    return group === undefined ? Either.left(groupNotFound()) : Either.right(group)
+  }
+
+  private resolveStream(
+    groupName: string,
+    streamName: string
+  ): Either.Either<
+    { readonly group: GroupState; readonly stream: StreamState },
+    Errors.InvalidParameterException | Errors.ResourceNotFoundException
+  > {
+    const validGroup = Names.validateLogGroupName(groupName)
+    if (Either.isLeft(validGroup)) return Either.left(validGroup.left)
+    const validStream = Names.validateLogStreamName(streamName)
+    if (Either.isLeft(validStream)) return Either.left(validStream.left)
+    const group = this.groups.get(groupName)
+    if (group === undefined) return Either.left(groupNotFound())
+    const stream = group.streams.get(streamName)
+    return stream === undefined ? Either.left(streamNotFound()) : Either.right({ group, stream })
+  }
+
+  private retentionCutoff(group: GroupState, now: number): number {
+    return group.retentionInDays === undefined ? -Infinity : now - group.retentionInDays * DAY
+  }
+
+  private arnOf(groupName: string): string {
+    return `arn:aws:logs:${this.options.region}:${this.options.accountId}:log-group:${groupName}`
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // PutLogEvents
+
+  putLogEvents(
+    request: Api.PutLogEventsRequest,
+    now: number
+  ): Either.Either<Api.PutLogEventsResponse, Api.PutLogEventsError> {
+    const throttled = this.throttle("PutLogEvents", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const limits = this.options.limits
+    const events = request.logEvents
+    const n = events.length
+    if (n < 1) {
+      return Either.left(
+        invalid(
+          validation("[]", "logEvents", "Member must have length greater than or equal to 1"),
+          "EmptyBatch"
+        )
+      )
+    }
+    if (n > limits.maxBatchEvents) {
+      return Either.left(
+        invalid(
+          validation(
+            `[${n} log events]`,
+            "logEvents",
+            `Member must have length less than or equal to ${limits.maxBatchEvents}`
+          ),
+          "TooManyEvents"
+        )
+      )
+    }
+    const overhead = limits.perEventOverheadBytes
+    const maxEvent = limits.maxEventBytes
+    let total = 0
+    let ordered = true
+    let previous = -Infinity
+    for (let i = 0; i < n; i++) {
+      const e = events[i]
+      const message = e.message
+      const ts = e.timestamp
+      if (typeof message !== "string" || message.length === 0) {
+        return Either.left(
+          invalid(
+            validation(
+              "",
+              `logEvents.${i + 1}.member.message`,
+              "Member must have length greater than or equal to 1"
+            ),
+            "EmptyMessage"
+          )
+        )
+      }
+      if (!Number.isSafeInteger(ts) || ts < 0) {
+        return Either.left(
+          invalid(
+            validation(
+              String(ts),
+              `logEvents.${i + 1}.member.timestamp`,
+              "Member must have value greater than or equal to 0"
+            ),
+            "InvalidTimestamp"
+          )
+        )
+      }
+      const size = LogEvent.utf8Bytes(message) + overhead
+      if (size > maxEvent) {
+        return Either.left(
+          invalid(`Log event too large: ${size} bytes exceeds limit of ${maxEvent}`, "EventTooLarge")
+        )
+      }
+      total += size
+      if (ts < previous) ordered = false
+      previous = ts
+    }
+    if (total > limits.maxBatchBytes) {
+      return Either.left(
+        invalid(`Upload too large: ${total} bytes exceeds limit of ${limits.maxBatchBytes}`, "BatchTooLarge")
+      )
+    }
+    const resolved = this.resolveStream(request.logGroupName, request.logStreamName)
+    if (Either.isLeft(resolved)) return Either.left(resolved.left)
+    const { group, stream } = resolved.right
+    const streamThrottled = this.throttleStream(stream, now)
+    if (streamThrottled !== undefined) return Either.left(streamThrottled)
+
+    if (this.options.sequenceTokens === "enforced") {
+      const sent = request.sequenceToken
+      if (stream.expectedToken === undefined) {
+        if (sent !== undefined) return Either.left(invalidToken(undefined))
+      } else if (sent !== stream.expectedToken) {
+        if (
+          sent === stream.lastAcceptedUnder && stream.lastBatch !== undefined && sameEvents(stream.lastBatch, events)
+        ) {
+          return Either.left(
+            new Errors.DataAlreadyAcceptedException({
+              message:
+                `The given batch of log events has already been accepted. The next batch can be sent with sequenceToken: ${stream.expectedToken}`,
+              expectedSequenceToken: stream.expectedToken,
+              httpStatus: 400
+            })
+          )
+        }
+        return Either.left(invalidToken(stream.expectedToken))
+      }
+    }
+
+    if (!ordered) {
+      return Either.left(
+        invalid("Log events in a single PutLogEvents request must be in chronological order.", "NotChronological")
+      )
+    }
+
+    // Rejections (the batch is sorted): too old and expired form a prefix, too new a suffix.
+    const tooOldBefore = now - limits.maxEventAgeMillis
+    const expiredBefore = this.retentionCutoff(group, now)
+    const tooNewAfter = now + limits.maxEventFutureMillis
+    let tooOldEnd = 0
+    while (tooOldEnd < n && events[tooOldEnd].timestamp < tooOldBefore) tooOldEnd++
+    let expiredEnd = 0
+    while (expiredEnd < n && events[expiredEnd].timestamp < expiredBefore) expiredEnd++
+    let tooNewStart = n
+    while (tooNewStart > 0 && events[tooNewStart - 1].timestamp > tooNewAfter) tooNewStart--
+    const start = Math.max(tooOldEnd, expiredEnd)
+    const end = Math.max(start, tooNewStart)
+
+    if (end > start && events[end - 1].timestamp - events[start].timestamp > limits.maxBatchSpanMillis) {
+      return Either.left(
+        invalid(
+          "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
+          "SpanOver24Hours"
+        )
+      )
+    }
+
+    // Accept.
+    let acceptedBytes = total
+    if (start > 0 || end < n) {
+      for (let i = 0; i < start; i++) acceptedBytes -= LogEvent.utf8Bytes(events[i].message) + overhead
+      for (let i = end; i < n; i++) acceptedBytes -= LogEvent.utf8Bytes(events[i].message) + overhead
+    }
+    this.store(stream, events, start, end, acceptedBytes, now)
+    stream.lastAcceptedUnder = request.sequenceToken
+    stream.lastBatch = events
+    const token = this.newToken(stream)
+    stream.expectedToken = token
+
+    if (start === 0 && end === n) return Either.right({ nextSequenceToken: token })
+    return Either.right({
+      nextSequenceToken: token,
+      rejectedLogEventsInfo: {
+        ...(tooNewStart < n ? { tooNewLogEventStartIndex: tooNewStart } : {}),
+        ...(tooOldEnd > 0 ? { tooOldLogEventEndIndex: tooOldEnd } : {}),
+        ...(expiredEnd > 0 ? { expiredLogEventEndIndex: expiredEnd } : {})
+      }
+    })
+  }
+
+  private store(
+    stream: StreamState,
+    events: ReadonlyArray<Api.InputLogEvent>,
+    start: number,
+    end: number,
+    bytes: number,
+    now: number
+  ): void {
+    const count = end - start
+    if (count <= 0) return
+    const overhead = this.options.limits.perEventOverheadBytes
+    stream.events += count
+    stream.bytes += bytes
+    stream.messageBytes += bytes - count * overhead
+    stream.batches++
+    const first = events[start].timestamp
+    const last = events[end - 1].timestamp
+    if (stream.firstEventTimestamp === undefined || first < stream.firstEventTimestamp) {
+      stream.firstEventTimestamp = first
+    }
+    if (stream.lastEventTimestamp === undefined || last > stream.lastEventTimestamp) {
+      stream.lastEventTimestamp = last
+    }
+    stream.lastIngestionTime = now
+    const firstSeq = this.seq
+    this.seq += count
+    if (!this.options.discard) {
+      stream.pending.push({ events, start, end, ingestionTime: now, firstSeq })
+    }
+  }
+
+  /**
+   * Another writer puts one event to the stream with the right token, advancing it. Returns whether
+   * the stream existed.
+   */
+  competingPut(groupName: string, streamName: string, now: number): boolean {
+    const stream = this.groups.get(groupName)?.streams.get(streamName)
+    if (stream === undefined) return false
+    const message = `competing-writer ${this.seq}`
+    const events: ReadonlyArray<Api.InputLogEvent> = [{ timestamp: now, message }]
+    this.store(stream, events, 0, 1, LogEvent.utf8Bytes(message) + this.options.limits.perEventOverheadBytes, now)
+    stream.lastAcceptedUnder = stream.expectedToken
+    stream.lastBatch = events
+    stream.expectedToken = this.newToken(stream)
+    return true
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // groups and streams
+
+  createLogGroup(
+    request: Api.CreateLogGroupRequest,
+    now: number
+  ): Either.Either<void, Api.CreateLogGroupError> {
+    const throttled = this.throttle("CreateLogGroup", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const valid = Names.validateLogGroupName(request.logGroupName)
+    if (Either.isLeft(valid)) return Either.left(valid.left)
+    if (this.groups.has(request.logGroupName)) {
+      return Either.left(
+        new Errors.ResourceAlreadyExistsException({
+          message: "The specified log group already exists",
+          httpStatus: 400
+        })
+      )
+    }
+    this.groups.set(
+      request.logGroupName,
+      new GroupState(request.logGroupName, now, request.logGroupClass ?? "STANDARD")
+    )
+    return Either.void
+  }
+
+  createLogStream(
+    request: Api.CreateLogStreamRequest,
+    now: number
+  ): Either.Either<void, Api.CreateLogStreamError> {
+    const throttled = this.throttle("CreateLogStream", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const validStream = Names.validateLogStreamName(request.logStreamName)
+    if (Either.isLeft(validStream)) return Either.left(validStream.left)
+    const group = this.resolveGroup(request.logGroupName)
+    if (Either.isLeft(group)) return Either.left(group.left)
+    if (group.right.streams.has(request.logStreamName)) {
+      return Either.left(
+        new Errors.ResourceAlreadyExistsException({
+          message: "The specified log stream already exists",
+          httpStatus: 400
+        })
+      )
+    }
+    group.right.streams.set(request.logStreamName, new StreamState(request.logStreamName, now, ++this.streamIds))
+    return Either.void
+  }
+
+  deleteLogGroup(request: Api.DeleteLogGroupRequest, now: number): Either.Either<void, Api.DeleteError> {
+    const throttled = this.throttle("DeleteLogGroup", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const group = this.resolveGroup(request.logGroupName)
+    if (Either.isLeft(group)) return Either.left(group.left)
+    this.groups.delete(request.logGroupName)
+    return Either.void
+  }
+
+  deleteLogStream(request: Api.DeleteLogStreamRequest, now: number): Either.Either<void, Api.DeleteError> {
+    const throttled = this.throttle("DeleteLogStream", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const resolved = this.resolveStream(request.logGroupName, request.logStreamName)
+    if (Either.isLeft(resolved)) return Either.left(resolved.left)
+    resolved.right.group.streams.delete(request.logStreamName)
+    return Either.void
+  }
+
+  putRetentionPolicy(
+    request: Api.PutRetentionPolicyRequest,
+    now: number
+  ): Either.Either<void, Api.PutRetentionPolicyError> {
+    const throttled = this.throttle("PutRetentionPolicy", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const days = request.retentionInDays
+    if (!RETENTION.has(days)) {
+      return Either.left(
+        invalid(
+          validation(
+            String(days),
+            "retentionInDays",
+            `Member must satisfy enum value set: [${[...RETENTION].join(", ")}]`
+          ),
+          "InvalidRetention"
+        )
+      )
+    }
+    const group = this.resolveGroup(request.logGroupName)
+    if (Either.isLeft(group)) return Either.left(group.left)
+    group.right.retentionInDays = days
+    return Either.void
+  }
+
+  deleteRetentionPolicy(
+    request: Api.DeleteRetentionPolicyRequest,
+    now: number
+  ): Either.Either<void, Api.DeleteError> {
+    const throttled = this.throttle("DeleteRetentionPolicy", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const group = this.resolveGroup(request.logGroupName)
+    if (Either.isLeft(group)) return Either.left(group.left)
+    group.right.retentionInDays = undefined
+    return Either.void
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // describe
+
+  describeLogGroups(
+    request: Api.DescribeLogGroupsRequest,
+    now: number
+  ): Either.Either<Api.DescribeLogGroupsResponse, Errors.CommonError> {
+    const throttled = this.throttle("DescribeLogGroups", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const limitError = checkLimit(request.limit, 50)
+    if (limitError !== undefined) return Either.left(limitError)
+    const prefix = request.logGroupNamePrefix
+    const pattern = request.logGroupNamePattern
+    if (prefix !== undefined && pattern !== undefined) {
+      return Either.left(
+        invalid("LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters.", "InvalidParameter")
+      )
+    }
+    const offset = parseOffset(request.nextToken)
+    if (offset === undefined) return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+    const needle = pattern?.toLowerCase()
+    const groups = [...this.groups.values()]
+      .filter((g) =>
+        (prefix === undefined || g.name.startsWith(prefix)) &&
+        (needle === undefined || g.name.toLowerCase().includes(needle))
+      )
+      .sort((a, b) => compareStrings(a.name, b.name))
+    const limit = request.limit ?? 50
+    const page = groups.slice(offset, offset + limit)
+    const logGroups = page.map((g): Api.LogGroup => {
+      const name = g.name
+      let storedBytes = 0
+      for (const s of g.streams.values()) storedBytes += s.messageBytes
+      const arn = this.arnOf(name)
+      return {
+        logGroupName: name,
+        creationTime: g.creationTime,
+        ...(g.retentionInDays !== undefined ? { retentionInDays: g.retentionInDays } : {}),
+        storedBytes,
+        arn: `${arn}:*`,
+        logGroupArn: arn,
+        logGroupClass: g.logGroupClass
+      }
+    })
+    const next = offset + limit
+    return Either.right(next < groups.length ? { logGroups, nextToken: `o/${next}` } : { logGroups })
+  }
+
+  describeLogStreams(
+    request: Api.DescribeLogStreamsRequest,
+    now: number
+  ): Either.Either<Api.DescribeLogStreamsResponse, Api.ReadError> {
+    const throttled = this.throttle("DescribeLogStreams", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const limitError = checkLimit(request.limit, 50)
+    if (limitError !== undefined) return Either.left(limitError)
+    const orderBy = request.orderBy ?? "LogStreamName"
+    const prefix = request.logStreamNamePrefix
+    if (orderBy === "LastEventTime" && prefix !== undefined) {
+      return Either.left(invalid("Cannot order by LastEventTime with a logStreamNamePrefix.", "InvalidParameter"))
+    }
+    const offset = parseOffset(request.nextToken)
+    if (offset === undefined) return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+    const resolved = this.resolveGroup(request.logGroupName)
+    if (Either.isLeft(resolved)) return Either.left(resolved.left)
+    const group = resolved.right
+    const streams = [...group.streams.values()].filter((s) => prefix === undefined || s.name.startsWith(prefix))
+    if (orderBy === "LastEventTime") {
+      streams.sort((a, b) =>
+        (a.lastEventTimestamp ?? -1) - (b.lastEventTimestamp ?? -1) || compareStrings(a.name, b.name)
+      )
+    } else {
+      streams.sort((a, b) => compareStrings(a.name, b.name))
+    }
+    if (request.descending === true) streams.reverse()
+    const limit = request.limit ?? 50
+    const page = streams.slice(offset, offset + limit)
+    const enforced = this.options.sequenceTokens === "enforced"
+    const logStreams = page.map((s): Api.LogStream => ({
+      logStreamName: s.name,
+      creationTime: s.creationTime,
+      ...(s.firstEventTimestamp !== undefined ? { firstEventTimestamp: s.firstEventTimestamp } : {}),
+      ...(s.lastEventTimestamp !== undefined ? { lastEventTimestamp: s.lastEventTimestamp } : {}),
+      ...(s.lastIngestionTime !== undefined ? { lastIngestionTime: s.lastIngestionTime } : {}),
+      ...(enforced && s.expectedToken !== undefined ? { uploadSequenceToken: s.expectedToken } : {}),
+      arn: `${this.arnOf(group.name)}:log-stream:${s.name}`,
+      storedBytes: s.messageBytes
+    }))
+    const next = offset + limit
+    return Either.right(next < streams.length ? { logStreams, nextToken: `o/${next}` } : { logStreams })
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // reads
+
+  /** The stored events of a stream, sorted by timestamp (then arrival), retention applied. */
+  visibleEvents(groupName: string, streamName: string, now: number): ReadonlyArray<StoredEvent> {
+    const group = this.groups.get(groupName)
+    const stream = group?.streams.get(streamName)
+    if (group === undefined || stream === undefined) return []
+    return this.visible(group, stream, now)
+  }
+
+  private materialize(stream: StreamState): ReadonlyArray<StoredEvent> {
+    if (stream.pending.length > 0) {
+      const view = stream.view
+      let sorted = true
+      let last = view.length > 0 ? view[view.length - 1].timestamp : -Infinity
+      for (const chunk of stream.pending) {
+        for (let i = chunk.start; i < chunk.end; i++) {
+          const e = chunk.events[i]
+          if (e.timestamp < last) sorted = false
+          last = e.timestamp
+          view.push({
+            timestamp: e.timestamp,
+            message: e.message,
+            ingestionTime: chunk.ingestionTime,
+            seq: chunk.firstSeq + (i - chunk.start)
+          })
+        }
+      }
+      stream.pending = []
+      if (!sorted) view.sort(byKey)
+    }
+    return stream.view
+  }
+
+  private visible(group: GroupState, stream: StreamState, now: number): ReadonlyArray<StoredEvent> {
+    const all = this.materialize(stream)
+    const cutoff = this.retentionCutoff(group, now)
+    if (cutoff === -Infinity || all.length === 0 || all[0].timestamp >= cutoff) return all
+    return all.slice(lowerBound(all, cutoff, -Infinity, true))
+  }
+
+  getLogEvents(
+    request: Api.GetLogEventsRequest,
+    now: number
+  ): Either.Either<Api.GetLogEventsResponse, Api.ReadError> {
+    const throttled = this.throttle("GetLogEvents", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const limitError = checkLimit(request.limit, 10_000)
+    if (limitError !== undefined) return Either.left(limitError)
+    let cursor: { dir: string; ts: number; seq: number } | undefined
+    if (request.nextToken !== undefined) {
+      cursor = parseCursor(request.nextToken)
+      if (cursor === undefined || cursor.dir === "e") return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+    }
+    const resolved = this.resolveStream(request.logGroupName, request.logStreamName)
+    if (Either.isLeft(resolved)) return Either.left(resolved.left)
+    let events = this.visible(resolved.right.group, resolved.right.stream, now)
+    const startTime = request.startTime
+    const endTime = request.endTime
+    if (startTime !== undefined || endTime !== undefined) {
+      const lo = startTime === undefined ? 0 : lowerBound(events, startTime, -Infinity, true)
+      const hi = endTime === undefined ? events.length : lowerBound(events, endTime, -Infinity, true)
+      events = events.slice(lo, Math.max(lo, hi))
+    }
+    const limit = request.limit ?? 10_000
+    let from: number
+    let to: number
+    if (cursor === undefined) {
+      if (request.startFromHead === true) {
+        from = 0
+        to = Math.min(events.length, limit)
+      } else {
+        to = events.length
+        from = Math.max(0, to - limit)
+      }
+    } else if (cursor.dir === "f") {
+      from = lowerBound(events, cursor.ts, cursor.seq, false)
+      to = Math.min(events.length, from + limit)
+    } else {
+      to = lowerBound(events, cursor.ts, cursor.seq, true)
+      from = Math.max(0, to - limit)
+    }
+    const page = events.slice(from, to).map((e): Api.OutputLogEvent => ({
+      timestamp: e.timestamp,
+      message: e.message,
+      ingestionTime: e.ingestionTime
+    }))
+    if (page.length === 0) {
+      const ts = cursor?.ts ?? -1
+      const seq = cursor?.seq ?? -1
+      return Either.right({
+        events: page,
+        nextForwardToken: cursor?.dir === "f" ? request.nextToken : `f/${ts}/${seq}`,
+        nextBackwardToken: cursor?.dir === "b" ? request.nextToken : `b/${ts}/${seq}`
+      })
+    }
+    const first = events[from]
+    const last = events[to - 1]
+    return Either.right({
+      events: page,
+      nextForwardToken: `f/${last.timestamp}/${last.seq}`,
+      nextBackwardToken: `b/${first.timestamp}/${first.seq}`
+    })
+  }
+
+  filterLogEvents(
+    request: Api.FilterLogEventsRequest,
+    now: number
+  ): Either.Either<Api.FilterLogEventsResponse, Api.ReadError> {
+    const throttled = this.throttle("FilterLogEvents", now)
+    if (throttled !== undefined) return Either.left(throttled)
+    const limitError = checkLimit(request.limit, 10_000)
+    if (limitError !== undefined) return Either.left(limitError)
+    if (request.logStreamNames !== undefined && request.logStreamNamePrefix !== undefined) {
+      return Either.left(
+        invalid("You cannot specify both LogStreamNames and LogStreamNamePrefix.", "InvalidParameter")
+      )
+    }
+    if (
+      request.logStreamNames !== undefined && (request.logStreamNames.length < 1 || request.logStreamNames.length > 100)
+    ) {
+      return Either.left(
+        invalid(
+          validation(
+            `[${request.logStreamNames.join(", ")}]`,
+            "logStreamNames",
+            "Member must have length between 1 and 100"
+          ),
+          "InvalidParameter"
+        )
+      )
+    }
+    let cursor: { dir: string; ts: number; seq: number } | undefined
+    if (request.nextToken !== undefined) {
+      cursor = parseCursor(request.nextToken)
+      if (cursor === undefined || cursor.dir !== "e") return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+    }
+    const resolved = this.resolveGroup(request.logGroupName)
+    if (Either.isLeft(resolved)) return Either.left(resolved.left)
+    const group = resolved.right
+    const names = request.logStreamNames !== undefined ? new Set(request.logStreamNames) : undefined
+    const prefix = request.logStreamNamePrefix
+    const terms = parseFilterPattern(request.filterPattern)
+    const startTime = request.startTime ?? -Infinity
+    const endTime = request.endTime ?? Infinity
+    const matches: Array<{ readonly stream: string; readonly event: StoredEvent }> = []
+    for (const stream of group.streams.values()) {
+      if (names !== undefined && !names.has(stream.name)) continue
+      if (prefix !== undefined && !stream.name.startsWith(prefix)) continue
+      for (const e of this.visible(group, stream, now)) {
+        if (e.timestamp < startTime || e.timestamp > endTime) continue
+        if (cursor !== undefined && compareKey(e.timestamp, e.seq, cursor.ts, cursor.seq) <= 0) continue
+        let ok = true
+        for (const term of terms) {
+          if (!e.message.includes(term)) {
+            ok = false
+            break
+          }
+        }
+        if (ok) matches.push({ stream: stream.name, event: e })
+      }
+    }
+    matches.sort((a, b) => byKey(a.event, b.event))
+    const limit = request.limit ?? 10_000
+    const page = matches.slice(0, limit)
+    const events = page.map(({ event, stream }): Api.FilteredLogEvent => ({
+      logStreamName: stream,
+      timestamp: event.timestamp,
+      message: event.message,
+      ingestionTime: event.ingestionTime,
+      eventId: String(event.seq).padStart(20, "0")
+    }))
+    if (matches.length > limit) {
+      const last = page[page.length - 1].event
+      return Either.right({ events, nextToken: `e/${last.timestamp}/${last.seq}` })
+    }
+    return Either.right({ events })
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // inspection
+
+  token(groupName: string, streamName: string): string | undefined {
+    return this.groups.get(groupName)?.streams.get(streamName)?.expectedToken
+  }
+
+  stats(groupName: string, streamName: string): StreamStats {
+    const s = this.groups.get(groupName)?.streams.get(streamName)
+    if (s === undefined) return { events: 0, bytes: 0, messageBytes: 0, batches: 0 }
+    return { events: s.events, bytes: s.bytes, messageBytes: s.messageBytes, batches: s.batches }
+  }
+}
+
+const RETENTION: ReadonlySet<number> = new Set(Limits.RETENTION_DAYS)
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+const rateExceeded = (): Errors.ThrottlingException =>
+  new Errors.ThrottlingException({ message: "Rate exceeded", httpStatus: 400 })
+
+const invalidToken = (expected: string | undefined): Errors.InvalidSequenceTokenException =>
+  new Errors.InvalidSequenceTokenException({
+    message: `The given sequenceToken is invalid. The next expected sequenceToken is: ${expected ?? "null"}`,
+    ...(expected !== undefined ? { expectedSequenceToken: expected } : {}),
+    httpStatus: 400
+  })
