@@ -1,0 +1,371 @@
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs"
+import { CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
+import { type Answer, awsError, awsOk, fakeServer, freePort, type SeenRequest } from "./support/servers.js"
+
+const SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+const SESSION = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789"
+
+const credentials = {
+  accessKeyId: "AKIDEXAMPLE",
+  secretAccessKey: Redacted.make(SECRET),
+  sessionToken: Redacted.make(SESSION)
+}
+
+const api = (endpoint: string, options: NodeCloudWatchLogs.Options = {}) =>
+  NodeCloudWatchLogs.make({ endpoint, region: "us-east-1", credentials, ...options })
+
+const put = (cw: CloudWatchLogsApi.CloudWatchLogsApiShape) =>
+  cw.putLogEvents({ logGroupName: "g", logStreamName: "s", logEvents: [{ timestamp: 1, message: "m" }] })
+
+const answering = (answer: Answer | ((request: SeenRequest) => Answer)) =>
+  fakeServer(typeof answer === "function" ? answer : () => answer)
+
+const secretFree = (error: unknown) => {
+  for (const text of [String(error), JSON.stringify(error), error instanceof Error ? error.message : ""]) {
+    expect(text).not.toContain(SECRET)
+    expect(text).not.toContain(SESSION)
+  }
+}
+
+describe("NodeCloudWatchLogs: failures are typed", () => {
+  it.scopedLive("a closed port is NetworkError refused", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const cw = yield* api(`http://127.0.0.1:${port}`)
+      const error = yield* Effect.flip(put(cw))
+      expect(error._tag).toBe("NetworkError")
+      expect(error._tag === "NetworkError" && error.reason).toBe("refused")
+      expect(CloudWatchLogsError.classify(error)).toBe("transient")
+      secretFree(error)
+    }))
+
+  it.scopedLive("a host that does not resolve is NetworkError dns", () =>
+    Effect.gen(function*() {
+      const cw = yield* api("http://cwlogs-test.invalid")
+      const error = yield* Effect.flip(put(cw))
+      expect(error._tag === "NetworkError" && error.reason).toBe("dns")
+    }))
+
+  it.scopedLive("an HTML page (200) or a gateway's HTML error (502) is MalformedResponseError", () =>
+    Effect.gen(function*() {
+      const ok = yield* answering({ status: 200, headers: { "content-type": "text/html" }, body: "<html>hi</html>" })
+      const bad = yield* answering({ status: 502, headers: { "content-type": "text/html" }, body: "<html>502</html>" })
+      const e200 = yield* Effect.flip(Effect.flatMap(api(ok.endpoint), (cw) => cw.describeLogGroups({})))
+      expect(e200._tag).toBe("MalformedResponseError")
+      expect(e200._tag === "MalformedResponseError" && e200.httpStatus).toBe(200)
+      expect(CloudWatchLogsError.classify(e200)).toBe("fatal")
+      const e502 = yield* Effect.flip(Effect.flatMap(api(bad.endpoint), put))
+      expect(e502._tag).toBe("MalformedResponseError")
+      expect(e502._tag === "MalformedResponseError" && e502.httpStatus).toBe(502)
+      expect(CloudWatchLogsError.classify(e502)).toBe("transient")
+    }))
+
+  it.scopedLive("garbage bytes are MalformedResponseError", () =>
+    Effect.gen(function*() {
+      const server = yield* answering({ status: 200, body: "\u0000\u0001not json at all{" })
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(error._tag).toBe("MalformedResponseError")
+    }))
+
+  it.scopedLive("a JSON answer lacking a required member is MalformedResponseError", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({ logGroups: [{ creationTime: 1 }] }))
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), (cw) => cw.describeLogGroups({})))
+      expect(error._tag).toBe("MalformedResponseError")
+      expect(error.message).toContain("logGroupName")
+    }))
+
+  it.scopedLive("a server that never answers is NetworkError timeout after requestTimeout", () =>
+    Effect.gen(function*() {
+      const server = yield* answering("hang")
+      const cw = yield* api(server.endpoint, { requestTimeout: "300 millis" })
+      const error = yield* Effect.flip(put(cw))
+      expect(error._tag === "NetworkError" && error.reason).toBe("timeout")
+      expect(CloudWatchLogsError.classify(error)).toBe("transient")
+    }))
+
+  it.scopedLive("a dropped connection is NetworkError reset", () =>
+    Effect.gen(function*() {
+      const server = yield* answering("reset")
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(error._tag === "NetworkError" && error.reason).toBe("reset")
+    }))
+
+  it.scopedLive("interrupting a call aborts its HTTP request", () =>
+    Effect.gen(function*() {
+      const server = yield* answering("hang")
+      const cw = yield* api(server.endpoint)
+      const fiber = yield* Effect.fork(put(cw))
+      yield* Effect.sync(() => server.seen.length).pipe(
+        Effect.repeat({ until: (n) => n > 0, schedule: Schedule.spaced("10 millis") })
+      )
+      yield* Fiber.interrupt(fiber)
+      yield* Effect.sync(() => server.aborted.length).pipe(
+        Effect.repeat({ until: (n) => n > 0, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeout("5 seconds")
+      )
+      expect(server.aborted.map((r) => r.operation)).toEqual(["PutLogEvents"])
+    }))
+
+  it.scopedLive("the SDK does not retry on its own: one 503 is one request and one typed error", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsError(503, "ServiceUnavailableException", "try later"))
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(error._tag).toBe("ServiceUnavailableException")
+      expect(server.seen).toHaveLength(1)
+      const throttled = yield* answering(awsError(400, "ThrottlingException", "Rate exceeded"))
+      const e2 = yield* Effect.flip(Effect.flatMap(api(throttled.endpoint), put))
+      expect(e2._tag).toBe("ThrottlingException")
+      expect(throttled.seen).toHaveLength(1)
+    }))
+})
+
+describe("NodeCloudWatchLogs: service errors", () => {
+  it.scopedLive("InvalidSequenceTokenException carries the expected token, the request id and the status", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(
+        awsError(
+          400,
+          "InvalidSequenceTokenException",
+          "The given sequenceToken is invalid. The next expected sequenceToken is: 4955",
+          {
+            expectedSequenceToken: "4955"
+          }
+        )
+      )
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(error).toBeInstanceOf(CloudWatchLogsError.InvalidSequenceTokenException)
+      if (error._tag !== "InvalidSequenceTokenException") return
+      expect(CloudWatchLogsError.expectedSequenceToken(error)).toBe("4955")
+      expect(error.requestId).toBe("req-InvalidSequenceTokenException")
+      expect(error.httpStatus).toBe(400)
+    }))
+
+  it.scopedLive("DataAlreadyAcceptedException is classified alreadyAccepted, with its token", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(
+        awsError(
+          400,
+          "DataAlreadyAcceptedException",
+          "The given batch of log events has already been accepted. The next batch can be sent with sequenceToken: 77",
+          { expectedSequenceToken: "77" }
+        )
+      )
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(CloudWatchLogsError.classify(error)).toBe("alreadyAccepted")
+      expect(error._tag === "DataAlreadyAcceptedException" && CloudWatchLogsError.expectedSequenceToken(error)).toBe(
+        "77"
+      )
+    }))
+
+  it.scopedLive("error names with a namespace prefix are normalised", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(
+        awsError(400, "com.amazonaws.logs#ResourceNotFoundException", "The specified log stream does not exist.")
+      )
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(error._tag).toBe("ResourceNotFoundException")
+      expect(error._tag === "ResourceNotFoundException" && error.resource).toBe("logStream")
+    }))
+
+  it.scopedLive("an unknown error is UnknownServiceError; a 5xx one is transient", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsError(500, "SomethingNewException", "new"))
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(error._tag === "UnknownServiceError" && [error.errorName, error.fault]).toEqual([
+        "SomethingNewException",
+        "server"
+      ])
+      expect(CloudWatchLogsError.classify(error)).toBe("transient")
+    }))
+
+  it.scopedLive("an error outside an operation's union is kept as UnknownServiceError, never dropped", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(
+        awsError(400, "ResourceNotFoundException", "The specified log group does not exist.")
+      )
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), (cw) => cw.describeLogGroups({})))
+      expect(error._tag === "UnknownServiceError" && error.errorName).toBe("ResourceNotFoundException")
+      expect(error.message).toBe("The specified log group does not exist.")
+    }))
+
+  it.scopedLive("UnrecognizedClientException is fatal", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(
+        awsError(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+      )
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(error._tag).toBe("UnrecognizedClientException")
+      expect(CloudWatchLogsError.classify(error)).toBe("fatal")
+    }))
+})
+
+describe("NodeCloudWatchLogs: secrets", () => {
+  it.scopedLive("the secret key and session token never appear in an error, even when a server echoes them", () =>
+    Effect.gen(function*() {
+      // The session token travels in a header; a hostile server puts it (and the secret) in its message.
+      const server = yield* answering((request) =>
+        awsError(
+          400,
+          "AccessDeniedException",
+          `denied for ${String(request.headers["x-amz-security-token"])} / ${SECRET} / ${
+            String(request.headers["authorization"])
+          }`
+        )
+      )
+      const cw = yield* api(server.endpoint)
+      const denied = yield* Effect.flip(put(cw))
+      expect(denied._tag).toBe("AccessDeniedException")
+      expect(server.seen[0].headers["x-amz-security-token"]).toBe(SESSION)
+      expect(denied.message).toContain("<redacted>")
+      secretFree(denied)
+      const html = yield* answering({ status: 200, body: `<html>${SECRET}</html>` })
+      secretFree(yield* Effect.flip(Effect.flatMap(api(html.endpoint), put)))
+      const hang = yield* answering("hang")
+      secretFree(yield* Effect.flip(Effect.flatMap(api(hang.endpoint, { requestTimeout: "200 millis" }), put)))
+    }))
+
+  it("the options print the secret as <redacted>", () => {
+    const options: NodeCloudWatchLogs.Options = { credentials }
+    expect(JSON.stringify(options)).not.toContain(SECRET)
+    expect(String(options.credentials?.secretAccessKey)).not.toContain(SECRET)
+  })
+})
+
+describe("NodeCloudWatchLogs: layers and configuration", () => {
+  const describeGroups = Effect.flatMap(CloudWatchLogsApi.CloudWatchLogsApi, (cw) => cw.describeLogGroups({}))
+
+  it.scopedLive("layer: maps the response and drops $metadata; arrays default to []", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({}))
+      const result = yield* describeGroups.pipe(
+        Effect.provide(NodeCloudWatchLogs.layer({ endpoint: server.endpoint, region: "us-east-1", credentials }))
+      )
+      expect(result).toEqual({ logGroups: [], nextToken: undefined })
+      expect(server.seen[0].operation).toBe("DescribeLogGroups")
+      expect(server.seen[0].headers["content-type"]).toBe("application/x-amz-json-1.1")
+    }))
+
+  it.scopedLive("layerConfig reads endpoint, region and credentials from Config; the secret via Config.redacted", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({ logGroups: [] }))
+      const layer = NodeCloudWatchLogs.layerConfig({
+        endpoint: Config.string("ENDPOINT"),
+        region: Config.string("REGION"),
+        credentials: Config.all({
+          accessKeyId: Config.string("KEY_ID"),
+          secretAccessKey: Config.redacted("SECRET")
+        })
+      })
+      const provider = ConfigProvider.fromMap(
+        new Map([["ENDPOINT", server.endpoint], ["REGION", "eu-west-3"], ["KEY_ID", "AKIDCONFIG"], ["SECRET", SECRET]])
+      )
+      yield* describeGroups.pipe(Effect.provide(layer), Effect.withConfigProvider(provider))
+      const authorization = String(server.seen[0].headers["authorization"])
+      expect(authorization).toContain("AKIDCONFIG/")
+      expect(authorization).toContain("/eu-west-3/logs/aws4_request")
+      const missing = yield* Effect.exit(
+        describeGroups.pipe(Effect.provide(layer), Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
+      )
+      expect(Exit.isFailure(missing)).toBe(true)
+    }))
+
+  it.scopedLive("the endpoint comes from AWS_ENDPOINT_URL_CLOUDWATCH_LOGS when not given", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({ logGroups: [] }))
+      const previous = process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = server.endpoint
+        }),
+        () =>
+          Effect.sync(() => {
+            if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS
+            else process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = previous
+          })
+      )
+      yield* describeGroups.pipe(Effect.provide(NodeCloudWatchLogs.layer({ region: "us-east-1", credentials })))
+      expect(server.seen.map((r) => r.operation)).toEqual(["DescribeLogGroups"])
+    }))
+
+  it.scopedLive("closing the layer's scope destroys the client and its keep-alive sockets", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({ logGroups: [] }))
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        NodeCloudWatchLogs.layer({ endpoint: server.endpoint, region: "us-east-1", credentials }),
+        scope
+      )
+      yield* Effect.provide(describeGroups, context)
+      expect(server.openSockets()).toBe(1)
+      yield* Scope.close(scope, Exit.void)
+      yield* Effect.sync(() => server.openSockets()).pipe(
+        Effect.repeat({ until: (n) => n === 0, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeout("5 seconds")
+      )
+    }))
+
+  it.scopedLive("layerClient uses the caller's client and leaves it open", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({ logGroups: [{ logGroupName: "mine", creationTime: 5 }] }))
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          new CloudWatchLogsClient({
+            endpoint: server.endpoint,
+            region: "us-east-1",
+            credentials: { accessKeyId: "a", secretAccessKey: "b" }
+          })
+        ),
+        (c) => Effect.sync(() => c.destroy())
+      )
+      const first = yield* describeGroups.pipe(Effect.provide(NodeCloudWatchLogs.layerClient(client)))
+      expect(first.logGroups.map((g) => [g.logGroupName, g.creationTime])).toEqual([["mine", 5]])
+      const again = yield* describeGroups.pipe(Effect.provide(NodeCloudWatchLogs.layerClient(client)))
+      expect(again.logGroups).toHaveLength(1)
+    }))
+
+  it.scopedLive("PutLogEvents sends the members with AWS's names and maps rejectedLogEventsInfo", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(
+        awsOk({
+          nextSequenceToken: "t2",
+          rejectedLogEventsInfo: { tooOldLogEventEndIndex: 1, tooNewLogEventStartIndex: 2 }
+        })
+      )
+      const cw = yield* api(server.endpoint)
+      const result = yield* cw.putLogEvents({
+        logGroupName: "g",
+        logStreamName: "s",
+        sequenceToken: "t1",
+        logEvents: [{ timestamp: 1, message: "a" }, { timestamp: 2, message: "b" }, { timestamp: 3, message: "c" }],
+        entity: { keyAttributes: { Type: "Service", Name: "orders" } }
+      })
+      expect(result).toEqual({
+        nextSequenceToken: "t2",
+        rejectedLogEventsInfo: {
+          tooOldLogEventEndIndex: 1,
+          tooNewLogEventStartIndex: 2,
+          expiredLogEventEndIndex: undefined
+        },
+        rejectedEntityInfo: undefined
+      })
+      expect(JSON.parse(server.seen[0].body)).toEqual({
+        logGroupName: "g",
+        logStreamName: "s",
+        sequenceToken: "t1",
+        logEvents: [{ timestamp: 1, message: "a" }, { timestamp: 2, message: "b" }, { timestamp: 3, message: "c" }],
+        entity: { keyAttributes: { Type: "Service", Name: "orders" } }
+      })
+    }))
+})
