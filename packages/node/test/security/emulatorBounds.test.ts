@@ -1,0 +1,128 @@
+/**
+ * Security of the emulator: it binds loopback unless told otherwise, and it bounds the size of a
+ * request (a body over the bound is refused with 413, before it is buffered, and the server stays up).
+ */
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs"
+import { TestCloudWatchLogs } from "@cwlogs/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { request } from "node:http"
+import { networkInterfaces } from "node:os"
+import * as Emulator from "../../../testkit/src/Emulator.js"
+
+interface Answer {
+  readonly status: number
+  readonly text: string
+}
+
+/** A raw POST with node:http; `chunked` sends the body without a Content-Length. */
+const post = (url: string, body: Buffer, chunked: boolean): Effect.Effect<Answer | { readonly closed: string }> =>
+  Effect.async((resume) => {
+    const headers: Record<string, string | number> = {
+      "Content-Type": "application/x-amz-json-1.1",
+      "X-Amz-Target": "Logs_20140328.DescribeLogGroups"
+    }
+    if (!chunked) headers["Content-Length"] = body.length
+    const req = request(`${url}/`, { method: "POST", headers }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (c: Buffer) => chunks.push(c))
+      res.on(
+        "end",
+        () => resume(Effect.succeed({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }))
+      )
+      res.on("error", (e) => resume(Effect.succeed({ closed: e.message })))
+    })
+    req.on("error", (e) => resume(Effect.succeed({ closed: e.message })))
+    if (chunked) {
+      // in pieces, as a client that streams its body would
+      const piece = 256 * 1024
+      for (let i = 0; i < body.length; i += piece) req.write(body.subarray(i, i + piece))
+      req.end()
+    } else {
+      req.end(body)
+    }
+  })
+
+/** An address of this machine that is not loopback, if it has one. */
+const externalAddress = (): string | undefined => {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address
+  }
+  return undefined
+}
+
+/** A TCP connection attempt: "connected" or the error code. */
+const connect = (host: string, port: number): Effect.Effect<string> =>
+  Effect.async((resume) => {
+    import("node:net").then((net) => {
+      const socket = net.connect({ host, port })
+      socket.setTimeout(2_000)
+      socket.on("connect", () => {
+        socket.destroy()
+        resume(Effect.succeed("connected"))
+      })
+      socket.on("timeout", () => {
+        socket.destroy()
+        resume(Effect.succeed("timeout"))
+      })
+      socket.on("error", (e: NodeJS.ErrnoException) => resume(Effect.succeed(e.code ?? e.message)))
+    }, (e: unknown) => resume(Effect.succeed(String(e))))
+  })
+
+const describeGroups = (url: string) =>
+  Effect.promise(() => {
+    const client = new CloudWatchLogsClient({
+      endpoint: url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKID", secretAccessKey: "secret" },
+      maxAttempts: 1
+    })
+    return client.send(new DescribeLogGroupsCommand({})).finally(() => client.destroy())
+  })
+
+describe("emulator bounds", () => {
+  it.scopedLive("binds 127.0.0.1 by default and cannot be reached on another interface", () =>
+    Effect.gen(function*() {
+      const server = yield* Emulator.serve(TestCloudWatchLogs.unsafeMake().api)
+      expect(server.host).toBe("127.0.0.1")
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      expect(yield* connect("127.0.0.1", server.port)).toBe("connected")
+      const external = externalAddress()
+      if (external !== undefined) {
+        expect(yield* connect(external, server.port)).not.toBe("connected")
+      }
+    }))
+
+  it.scopedLive("refuses a body over the bound with 413 (declared length), and stays up", () =>
+    Effect.gen(function*() {
+      const server = yield* Emulator.serve(TestCloudWatchLogs.unsafeMake().api, { maxRequestBytes: 64 * 1024 })
+      const answer = yield* post(server.url, Buffer.alloc(64 * 1024 + 1, 0x20), false)
+      // answered from the declared length, before the body is read
+      expect(answer).toMatchObject({ status: 413 })
+      expect("text" in answer && answer.text).toContain("exceeds the limit of 65536 bytes")
+      const ok = yield* describeGroups(server.url)
+      expect(ok.logGroups).toEqual([])
+    }))
+
+  it.scopedLive("accepts a body exactly at the bound (it is parsed, not refused for its size)", () =>
+    Effect.gen(function*() {
+      const server = yield* Emulator.serve(TestCloudWatchLogs.unsafeMake().api, { maxRequestBytes: 1024 })
+      const json = Buffer.from(JSON.stringify({ logGroupNamePrefix: "a" }))
+      const body = Buffer.concat([json, Buffer.alloc(1024 - json.length, 0x20)])
+      expect(body.length).toBe(1024)
+      const answer = yield* post(server.url, body, false)
+      expect("status" in answer && answer.status).toBe(200)
+    }))
+
+  it.scopedLive("refuses an oversized body sent without a Content-Length (chunked), and stays up", () =>
+    Effect.gen(function*() {
+      const server = yield* Emulator.serve(TestCloudWatchLogs.unsafeMake().api)
+      const answer = yield* post(server.url, Buffer.alloc(Emulator.DEFAULT_MAX_REQUEST_BYTES + 1, 0x20), true)
+      // the server answers 413 as soon as the bound is passed and closes; a client still writing may see
+      // the connection closed instead of the answer: either way the body was not taken
+      if ("status" in answer) expect(answer.status).toBe(413)
+      else expect(answer.closed).toMatch(/EPIPE|ECONNRESET|socket hang up/)
+      const ok = yield* describeGroups(server.url)
+      expect(ok.logGroups).toEqual([])
+    }))
+})
