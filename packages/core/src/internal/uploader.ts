@@ -1,40 +1,468 @@
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type { DescribeLogStreamsResponse, PutLogEventsResponse } from "../CloudWatchLogsApi.js"
 import { CloudWatchLogsApi } from "../CloudWatchLogsApi.js"
+import type { CloudWatchLogsError, ErrorClass, ResourceNotFoundException } from "../CloudWatchLogsError.js"
+import * as Errors from "../CloudWatchLogsError.js"
 import type { Destination } from "../Destination.js"
-import * as LogEvent from "../LogEvent.js"
+import * as Destinations from "../Destination.js"
+import type { LogEvent } from "../LogEvent.js"
+import * as Metrics from "../Metrics.js"
+import type { RetryPolicyShape } from "../RetryPolicy.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import { SequenceTokenStore } from "../SequenceTokenStore.js"
-import type { Options, UploaderShape } from "../Uploader.js"
+import type { Options, TokenMode, UploaderShape, UploadResult } from "../Uploader.js"
 import { UploadError } from "../Uploader.js"
+import type { Operation } from "../UploadRateLimiter.js"
 import { UploadRateLimiter } from "../UploadRateLimiter.js"
+import * as Protocol from "./tokenProtocol.js"
 
-// First version: one put, no retry. The full protocol follows.
+/**
+ * A lock that serves waiters in the order they came (Effect's semaphore lets a newcomer overtake a
+ * waiter that was just woken, which would reorder batches of an enforced stream).
+ *
+ * @internal
+ */
+export class FifoLock {
+  private held = false
+  private readonly waiters: Array<Deferred.Deferred<void>> = []
+
+  private release(): void {
+    const next = this.waiters.shift()
+    if (next === undefined) this.held = false
+    else Deferred.unsafeDone(next, Exit.void)
+  }
+
+  readonly withLock = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Deferred.make<void>(), (turn) => {
+        const acquire: Effect.Effect<void> = Effect.suspend(() => {
+          if (!this.held) {
+            this.held = true
+            return Effect.void
+          }
+          this.waiters.push(turn)
+          return restore(Deferred.await(turn)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                const index = this.waiters.indexOf(turn)
+                if (index >= 0) this.waiters.splice(index, 1)
+                else this.release() // the lock was handed to us as we were interrupted: pass it on
+              })
+            )
+          )
+        })
+        return Effect.zipRight(acquire, Effect.ensuring(restore(effect), Effect.sync(() => this.release())))
+      })
+    )
+}
+
+type Detected = "unknown" | "enforced" | "ignored"
+
+interface DestinationState {
+  /** What the puts so far proved about tokens (mode `auto`). */
+  detected: Detected
+  /** A put of ours stored events in the stream (so a legacy service now expects a token). */
+  used: boolean
+  /** The probe (a put without a token to a used stream) has been sent. */
+  probed: boolean
+  readonly lock: FifoLock
+  readonly parallel: Effect.Semaphore
+}
+
+type RetryClass = "token" | "transient" | "throttled" | "notFound"
+
+const OPERATION_LABEL: Record<Operation, string> = {
+  putLogEvents: "PutLogEvents",
+  describeLogStreams: "DescribeLogStreams",
+  createLogStream: "CreateLogStream",
+  createLogGroup: "CreateLogGroup",
+  putRetentionPolicy: "PutRetentionPolicy"
+}
+
+const MAX_DESCRIBE_PAGES = 10
+
 /** @internal */
 export const make = (
-  _options: Options = {}
+  options: Options = {}
 ): Effect.Effect<UploaderShape, never, CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy> =>
   Effect.gen(function*() {
     const api = yield* CloudWatchLogsApi
+    const store = yield* SequenceTokenStore
     const limiter = yield* UploadRateLimiter
-    yield* SequenceTokenStore
-    yield* RetryPolicy
-    const upload = (destination: Destination, batch: ReadonlyArray<LogEvent.LogEvent>) =>
-      api.putLogEvents({
-        logGroupName: destination.logGroupName,
-        logStreamName: destination.logStreamName,
-        logEvents: batch
-      }).pipe(
-        limiter.withPermit(destination, "putLogEvents"),
-        Effect.map(() => ({
-          accepted: batch.length,
-          rejected: [],
-          retries: 0,
-          possibleDuplicates: 0,
-          bytes: batch.reduce((n, e) => n + LogEvent.size(e), 0)
-        })),
-        Effect.mapError((cause) =>
-          new UploadError({ destination, events: batch, cause, reason: "Fatal", message: cause.message })
+    const policy = yield* RetryPolicy
+    const maxParallel = Math.max(1, Math.floor(options.maxParallelPerDestination ?? 4))
+    const states = new Map<string, DestinationState>()
+
+    const modeOf = (destination: Destination): TokenMode =>
+      typeof options.tokens === "function" ? options.tokens(destination) : options.tokens ?? "auto"
+
+    const stateOf = (destination: Destination): DestinationState => {
+      const k = Destinations.key(destination)
+      let state = states.get(k)
+      if (state === undefined) {
+        state = {
+          detected: "unknown",
+          used: false,
+          probed: false,
+          lock: new FifoLock(),
+          parallel: Effect.unsafeMakeSemaphore(maxParallel)
+        }
+        states.set(k, state)
+      }
+      return state
+    }
+
+    const upload = (
+      destination: Destination,
+      batch: ReadonlyArray<LogEvent>
+    ): Effect.Effect<UploadResult, UploadError> => {
+      const bytes = Protocol.batchBytes(batch)
+      if (batch.length === 0) {
+        return Effect.succeed({ accepted: 0, rejected: [], retries: 0, possibleDuplicates: 0, bytes: 0 })
+      }
+      const forced = modeOf(destination)
+      const body = Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        const state = stateOf(destination)
+        const effective = (): Detected => (forced === "auto" ? state.detected : forced)
+        const attempts = new Attempts(destination, batch, bytes, forced, state, effective)
+        const run = attempts.run
+        const guarded = effective() === "ignored" ? state.parallel.withPermits(1)(run) : state.lock.withLock(run)
+        const result = yield* guarded.pipe(
+          Effect.tapError(() =>
+            Metric.incrementBy(
+              Metrics.forDestination(Metrics.eventsRejected, destination).pipe(Metric.tagged("reason", "Failed")),
+              batch.length
+            )
+          )
         )
+        const end = yield* Clock.currentTimeMillis
+        yield* record(destination, result, end - start)
+        yield* Effect.annotateCurrentSpan({
+          "cwlogs.accepted": result.accepted,
+          "cwlogs.rejected": result.rejected.length,
+          "cwlogs.retries": result.retries,
+          "cwlogs.possible_duplicates": result.possibleDuplicates
+        })
+        return result
+      })
+      return Effect.withSpan(body, "cwlogs.upload", {
+        attributes: {
+          "cwlogs.log_group": destination.logGroupName,
+          "cwlogs.log_stream": destination.logStreamName,
+          "cwlogs.events": batch.length,
+          "cwlogs.bytes": bytes,
+          "cwlogs.token_mode": forced
+        }
+      })
+    }
+
+    const record = (destination: Destination, result: UploadResult, latency: number): Effect.Effect<void> => {
+      const tagged = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
+        Metrics.forDestination(metric, destination)
+      const byReason = new Map<string, number>()
+      for (const r of result.rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1)
+      return Effect.all([
+        Metric.increment(tagged(Metrics.uploads)),
+        Metric.incrementBy(tagged(Metrics.eventsAccepted), result.accepted),
+        Metric.update(tagged(Metrics.batchBytes), result.bytes),
+        Metric.update(tagged(Metrics.uploadLatency), latency),
+        Effect.forEach(
+          byReason,
+          ([reason, n]) => Metric.incrementBy(tagged(Metrics.eventsRejected).pipe(Metric.tagged("reason", reason)), n),
+          { discard: true }
+        )
+      ], { discard: true })
+    }
+
+    /** The attempts of one upload: the retry loop with its schedules and its bookkeeping. */
+    class Attempts {
+      private retries = 0
+      /** Tokens carried by attempts that failed in a way that may have stored the batch. */
+      private readonly lostUnder: Array<string | undefined> = []
+      private readonly drivers = new Map<RetryClass, Schedule.ScheduleDriver<unknown, CloudWatchLogsError>>()
+      /** This upload is the probe: its puts go without a token until a token error answers. */
+      private probe = false
+
+      constructor(
+        readonly destination: Destination,
+        readonly batch: ReadonlyArray<LogEvent>,
+        readonly bytes: number,
+        readonly forced: TokenMode,
+        readonly state: DestinationState,
+        readonly effective: () => Detected
+      ) {}
+
+      private fail(
+        reason: UploadError["reason"],
+        cause: CloudWatchLogsError,
+        what: string
+      ): Effect.Effect<never, UploadError> {
+        return Effect.fail(
+          new UploadError({
+            destination: this.destination,
+            events: this.batch,
+            cause,
+            reason,
+            message: `${what} for ${
+              Destinations.show(this.destination)
+            } failed (${reason}): ${cause._tag}: ${cause.message}`
+          })
+        )
+      }
+
+      /** Waits as the class's schedule says, or fails when it is exhausted. */
+      private retry(cls: RetryClass, error: CloudWatchLogsError, what: string): Effect.Effect<void, UploadError> {
+        return Effect.gen(this, function*() {
+          let driver = this.drivers.get(cls)
+          if (driver === undefined) {
+            driver = yield* Schedule.driver(policy[cls satisfies keyof RetryPolicyShape])
+            this.drivers.set(cls, driver)
+          }
+          const next = yield* Effect.either(driver.next(error))
+          if (Either.isLeft(next)) return yield* this.fail("RetriesExhausted", error, what)
+          this.retries++
+          const counter: Metric.Metric.Counter<number> = Metrics.forDestination(Metrics.retries, this.destination)
+            .pipe(Metric.tagged("class", cls))
+          yield* Metric.increment(counter)
+        })
+      }
+
+      /** One call of an operation other than the put, retried on throttling and server faults. */
+      private call(
+        operation: Operation,
+        effect: Effect.Effect<void, CloudWatchLogsError>
+      ): Effect.Effect<Option.Option<ResourceNotFoundException>, UploadError> {
+        return Effect.gen(this, function*() {
+          const what = OPERATION_LABEL[operation]
+          while (true) {
+            const result = yield* Effect.either(limiter.withPermit(this.destination, operation)(effect))
+            if (Either.isRight(result)) {
+              yield* limiter.succeeded(this.destination, operation)
+              return Option.none()
+            }
+            const error = result.left
+            if (error._tag === "ResourceAlreadyExistsException") return Option.none()
+            if (error._tag === "ResourceNotFoundException") return Option.some(error)
+            const cls = Errors.classify(error)
+            if (cls === "throttled") {
+              yield* limiter.throttled(this.destination, operation)
+              yield* this.retry("throttled", error, what)
+            } else if (cls === "transient") {
+              yield* this.retry("transient", error, what)
+            } else {
+              return yield* this.fail("Fatal", error, what)
+            }
+          }
+        })
+      }
+
+      private missing(error: ResourceNotFoundException, what: "group" | "stream"): Effect.Effect<never, UploadError> {
+        const d = this.destination
+        return Effect.fail(
+          new UploadError({
+            destination: d,
+            events: this.batch,
+            cause: error,
+            reason: "DestinationMissing",
+            message: what === "group"
+              ? `The log group ${d.logGroupName} does not exist and createGroup is false`
+              : `The log stream ${Destinations.show(d)} does not exist and createStream is false`
+          })
+        )
+      }
+
+      private createGroup(error: ResourceNotFoundException): Effect.Effect<void, UploadError> {
+        return Effect.gen(this, function*() {
+          const d = this.destination
+          if (d.createGroup === false) return yield* this.missing(error, "group")
+          if (d.createStream === false) return yield* this.missing(error, "stream")
+          yield* this.call("createLogGroup", api.createLogGroup({ logGroupName: d.logGroupName }))
+          const retentionInDays = d.retentionInDays
+          if (retentionInDays !== undefined) {
+            const notFound = yield* this.call(
+              "putRetentionPolicy",
+              api.putRetentionPolicy({ logGroupName: d.logGroupName, retentionInDays })
+            )
+            if (Option.isSome(notFound)) yield* this.retry("notFound", notFound.value, "PutRetentionPolicy")
+          }
+        })
+      }
+
+      /** Makes the missing group and/or stream exist, as the destination allows. */
+      private ensure(error: ResourceNotFoundException): Effect.Effect<void, UploadError> {
+        return Effect.gen(this, function*() {
+          const d = this.destination
+          const createStream = api.createLogStream({ logGroupName: d.logGroupName, logStreamName: d.logStreamName })
+          if (error.resource === "logGroup") {
+            yield* this.createGroup(error)
+            yield* this.call("createLogStream", createStream)
+          } else {
+            if (d.createStream === false) return yield* this.missing(error, "stream")
+            const groupMissing = yield* this.call("createLogStream", createStream)
+            if (Option.isSome(groupMissing)) {
+              yield* this.createGroup(groupMissing.value)
+              yield* this.call("createLogStream", createStream)
+            }
+          }
+          // a new stream is empty: it takes no token, and is not "used" for the probe
+          this.state.used = false
+          yield* store.invalidate(d)
+        })
+      }
+
+      /** The token error carried no token: DescribeLogStreams, matching the name exactly. Never fails. */
+      private describe(): Effect.Effect<void> {
+        return Effect.gen(this, function*() {
+          const d = this.destination
+          let nextToken: string | undefined = undefined
+          for (let page = 0; page < MAX_DESCRIBE_PAGES; page++) {
+            const result: Either.Either<DescribeLogStreamsResponse, CloudWatchLogsError> = yield* Effect.either(
+              limiter.withPermit(d, "describeLogStreams")(
+                api.describeLogStreams({
+                  logGroupName: d.logGroupName,
+                  logStreamNamePrefix: d.logStreamName,
+                  ...(nextToken !== undefined ? { nextToken } : {})
+                })
+              )
+            )
+            if (Either.isLeft(result)) {
+              // the next put will tell again; a failing describe must not fail the upload
+              if (Errors.classify(result.left) === "throttled") yield* limiter.throttled(d, "describeLogStreams")
+              return
+            }
+            yield* limiter.succeeded(d, "describeLogStreams")
+            const stream = Protocol.exactStream(result.right.logStreams, d.logStreamName)
+            if (stream !== undefined) {
+              if (stream.uploadSequenceToken !== undefined) yield* store.set(d, stream.uploadSequenceToken)
+              else yield* store.invalidate(d)
+              return
+            }
+            if (result.right.nextToken === undefined || result.right.nextToken === nextToken) break
+            nextToken = result.right.nextToken
+          }
+          yield* store.invalidate(d)
+        })
+      }
+
+      private success(
+        response: PutLogEventsResponse,
+        token: string | undefined,
+        wasProbe: boolean
+      ): Effect.Effect<UploadResult> {
+        return Effect.gen(this, function*() {
+          const d = this.destination
+          yield* limiter.succeeded(d, "putLogEvents")
+          if (wasProbe && this.forced === "auto") this.state.detected = "ignored"
+          const mode = this.effective()
+          if (mode !== "ignored" && response.nextSequenceToken !== undefined) {
+            yield* store.set(d, response.nextSequenceToken)
+          }
+          const rejected = Protocol.rejectedIndexes(response.rejectedLogEventsInfo, this.batch.length)
+          const accepted = this.batch.length - rejected.length
+          if (accepted > 0) this.state.used = true
+          // after a lost answer, only an enforcing service resending under the same token rules out a
+          // second copy (it would have answered DataAlreadyAccepted)
+          const duplicateFree = this.lostUnder.length === 0 ||
+            (mode === "enforced" && this.lostUnder.every((t) => t === token))
+          return {
+            accepted,
+            rejected,
+            retries: this.retries,
+            possibleDuplicates: duplicateFree ? 0 : accepted,
+            bytes: this.bytes
+          }
+        })
+      }
+
+      readonly run: Effect.Effect<UploadResult, UploadError> = Effect.ensuring(
+        Effect.suspend(() => this.loop()),
+        // a probe that ended without a verdict may be tried again by a later upload
+        Effect.sync(() => {
+          if (this.probe && this.state.detected === "unknown") this.state.probed = false
+        })
       )
+
+      private loop(): Effect.Effect<UploadResult, UploadError> {
+        return Effect.gen(this, function*() {
+          const d = this.destination
+          const state = this.state
+          while (true) {
+            const mode = this.effective()
+            if (
+              mode === "unknown" && this.forced === "auto" && state.used && !state.probed && !this.probe
+            ) {
+              this.probe = true
+              state.probed = true
+            }
+            const token = mode === "ignored" || this.probe ? undefined : Option.getOrUndefined(yield* store.get(d))
+            const result = yield* Effect.either(
+              limiter.withPermit(d, "putLogEvents")(
+                api.putLogEvents({
+                  logGroupName: d.logGroupName,
+                  logStreamName: d.logStreamName,
+                  logEvents: this.batch,
+                  ...(token !== undefined ? { sequenceToken: token } : {})
+                })
+              )
+            )
+            if (Either.isRight(result)) return yield* this.success(result.right, token, this.probe)
+            const error: CloudWatchLogsError = result.left
+            const cls: ErrorClass = Errors.classify(error)
+            switch (error._tag) {
+              case "DataAlreadyAcceptedException": {
+                // the batch is stored: a success, and proof that tokens are enforced
+                if (this.forced === "auto") state.detected = "enforced"
+                this.probe = false
+                const hint = Protocol.tokenHint(error)
+                if (hint._tag === "Token") yield* store.set(d, hint.token)
+                else yield* store.invalidate(d)
+                yield* limiter.succeeded(d, "putLogEvents")
+                state.used = true
+                return {
+                  accepted: this.batch.length,
+                  rejected: [],
+                  retries: this.retries,
+                  possibleDuplicates: 0,
+                  bytes: this.bytes
+                }
+              }
+              case "InvalidSequenceTokenException": {
+                if (this.forced === "auto") state.detected = "enforced"
+                this.probe = false
+                const hint = Protocol.tokenHint(error)
+                if (hint._tag === "Token") yield* store.set(d, hint.token)
+                else if (hint._tag === "NoToken") yield* store.invalidate(d)
+                else yield* this.describe()
+                yield* this.retry("token", error, "PutLogEvents")
+                continue
+              }
+              case "ResourceNotFoundException": {
+                yield* this.ensure(error)
+                yield* this.retry("notFound", error, "PutLogEvents")
+                continue
+              }
+            }
+            if (cls === "throttled") {
+              yield* limiter.throttled(d, "putLogEvents")
+              yield* this.retry("throttled", error, "PutLogEvents")
+            } else if (cls === "transient") {
+              if (Protocol.possiblyApplied(error)) this.lostUnder.push(token)
+              yield* this.retry("transient", error, "PutLogEvents")
+            } else {
+              return yield* this.fail("Fatal", error, "PutLogEvents")
+            }
+          }
+        })
+      }
+    }
+
     return { upload }
   })
