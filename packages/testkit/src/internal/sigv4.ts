@@ -172,6 +172,13 @@ export const verify = (request: SignedRequest, credentials: Credentials): WireEr
   if (!auth.signedHeaders.includes("host")) {
     return wireError("InvalidSignatureException", "'Host' must be a signed header.")
   }
+  const declaredHash = request.headers["x-amz-content-sha256"]
+  if (typeof declaredHash === "string" && declaredHash !== "UNSIGNED-PAYLOAD" && declaredHash !== hex(request.body)) {
+    return wireError(
+      "InvalidSignatureException",
+      "The provided 'x-amz-content-sha256' header does not match what was computed."
+    )
+  }
   const expected = expectedSignature(request, credentials.secretAccessKey, auth)
   const given = Buffer.from(auth.signature, "utf8")
   const wanted = Buffer.from(expected, "utf8")
