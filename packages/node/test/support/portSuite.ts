@@ -14,7 +14,15 @@ export const unique = (prefix: string): string =>
 
 const api = CloudWatchLogsApi.CloudWatchLogsApi
 
-export const withStream = (prefix: string) =>
+export const withStream = (prefix: string): Effect.Effect<
+  {
+    readonly cw: CloudWatchLogsApi.CloudWatchLogsApiShape
+    readonly logGroupName: string
+    readonly logStreamName: string
+  },
+  CloudWatchLogsApi.CreateLogGroupError | CloudWatchLogsApi.CreateLogStreamError,
+  CloudWatchLogsApi.CloudWatchLogsApi
+> =>
   Effect.gen(function*() {
     const cw = yield* api
     const logGroupName = unique(`${prefix}-group`)
