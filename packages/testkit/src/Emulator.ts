@@ -9,9 +9,14 @@
  * @since 0.1.0
  */
 import type { CloudWatchLogsApi } from "@cwlogs/core"
+import { Limits } from "@cwlogs/core"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import { type Invoke, invokeOf } from "./internal/httpDispatch.js"
 import * as internal from "./internal/server.js"
+import * as TestCloudWatchLogs from "./TestCloudWatchLogs.js"
 
 /**
  * The server could not listen (the port is taken, the host is unknown, ...).
@@ -97,21 +102,14 @@ export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 const urlOf = (host: string, port: number): string =>
   host.includes(":") ? `http://[${host}]:${port}` : `http://${host}:${port}`
 
-/**
- * Serves any implementation of the port over the wire protocol, as a scoped resource: the server stops
- * when the scope closes.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const serve = (
-  api: CloudWatchLogsApi.CloudWatchLogsApiShape,
-  options: ServeOptions = {}
+const serveInvoke = (
+  invoke: Invoke,
+  options: ServeOptions
 ): Effect.Effect<Server, ListenError, Scope.Scope> =>
   Effect.gen(function*() {
     const host = options.host ?? DEFAULT_HOST
     const runtime = yield* Effect.runtime<never>()
-    const built = internal.makeServer(api, runtime, {
+    const built = internal.makeServer(invoke, runtime, {
       maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       requireAuth: options.requireAuth,
       faults: { ...internal.noHttpFaults, ...options.httpFaults },
@@ -134,3 +132,109 @@ export const serve = (
       dropped: Effect.sync(() => built.dropped())
     }
   })
+
+/**
+ * Serves any implementation of the port over the wire protocol, as a scoped resource: the server stops
+ * when the scope closes. A `NetworkError` from the port drops the connection.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const serve = (
+  api: CloudWatchLogsApi.CloudWatchLogsApiShape,
+  options: ServeOptions = {}
+): Effect.Effect<Server, ListenError, Scope.Scope> => serveInvoke(invokeOf(api), options)
+
+/**
+ * How to run the emulator: the server's options and the model's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends Omit<ServeOptions, "httpFaults"> {
+  /** The token generation: `ignored` (AWS today, the default) or `enforced` (legacy). */
+  readonly sequenceTokens?: "enforced" | "ignored" | undefined
+  /** The limits (default `Limits.current`). */
+  readonly limits?: Limits.LimitsShape | undefined
+  /** Largest event (message bytes + 26); overrides `limits.maxEventBytes` (e.g. 262144 like older services). */
+  readonly maxEventBytes?: number | undefined
+  /**
+   * Faults of the model, drawn from `seed`: `unavailable` (503), `throttle`, `reset` (connection dropped,
+   * nothing applied), `lostResponse` (applied, then the connection is dropped), `competingWriter`,
+   * `latencyMillis`. Default: PutLogEvents only (see `TestCloudWatchLogs.FaultOptions`).
+   */
+  readonly faults?: TestCloudWatchLogs.FaultOptions | undefined
+  /** Per-account quotas and the legacy per-stream rate (default off). */
+  readonly throttling?: boolean | undefined
+  /** Count events and bytes without keeping messages (benchmarks, long runs). */
+  readonly discard?: boolean | undefined
+  /** Keep a log of every call (default on, off in `discard` mode). */
+  readonly recordCalls?: boolean | undefined
+}
+
+/**
+ * A running emulator: the server and the model behind it (inspect it, change its faults).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmulatorShape extends Server {
+  readonly model: TestCloudWatchLogs.TestCloudWatchLogsShape
+}
+
+/**
+ * The running emulator, as a service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Emulator extends Context.Tag("@cwlogs/testkit/Emulator")<Emulator, EmulatorShape>() {}
+
+/**
+ * The model's options from the emulator's.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const modelOptions = (options: Options): TestCloudWatchLogs.Options => {
+  const base = options.limits ?? Limits.current
+  return {
+    sequenceTokens: options.sequenceTokens ?? "ignored",
+    limits: options.maxEventBytes !== undefined ? { ...base, maxEventBytes: options.maxEventBytes } : base,
+    throttling: options.throttling ?? false,
+    faults: options.faults,
+    seed: options.seed ?? 1,
+    discard: options.discard ?? false,
+    recordCalls: options.recordCalls
+  }
+}
+
+/**
+ * Starts an emulator on a fresh model, as a scoped resource: the server stops when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<EmulatorShape, ListenError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const model = yield* TestCloudWatchLogs.make(modelOptions(options))
+    const server = yield* serveInvoke(model.invoke, options)
+    return { ...server, model }
+  })
+
+/**
+ * The emulator as a layer: the `Emulator` service, and the model's port and inspection handle.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<Emulator | TestCloudWatchLogs.TestCloudWatchLogs, ListenError> =>
+  Layer.scopedContext(
+    Effect.map(
+      make(options),
+      (emulator) =>
+        Context.make(Emulator, emulator).pipe(Context.add(TestCloudWatchLogs.TestCloudWatchLogs, emulator.model))
+    )
+  )

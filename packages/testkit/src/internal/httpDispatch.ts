@@ -7,6 +7,7 @@
 import type { CloudWatchLogsApi as Api } from "@cwlogs/core"
 import type { CloudWatchLogsError as Errors } from "@cwlogs/core"
 import * as Effect from "effect/Effect"
+import type * as TestCloudWatchLogs from "../TestCloudWatchLogs.js"
 import { statusOf, type WireError, wireError } from "./wire.js"
 import type { OperationName } from "./wireModel.js"
 
@@ -110,21 +111,69 @@ export const toWire = (error: Errors.CloudWatchLogsError): WireError => {
 export type Outcome =
   | { readonly _tag: "Ok"; readonly body: unknown }
   | { readonly _tag: "Error"; readonly error: WireError }
-  /** The model asks for the connection to be dropped (a reset fault). */
-  | { readonly _tag: "Drop" }
+  /** Drop the connection without answering; `applied` tells whether the request took effect. */
+  | { readonly _tag: "Drop"; readonly applied: boolean }
 
-const ok = (body: unknown): Outcome => ({ _tag: "Ok", body })
 const fail = (error: WireError): Outcome => ({ _tag: "Error", error })
 
-const run = <A>(
-  effect: Effect.Effect<A, Errors.CloudWatchLogsError>,
+const run = <A, E extends Errors.CloudWatchLogsError>(
+  effect: Effect.Effect<TestCloudWatchLogs.Outcome<A, E>>,
   body: (a: A) => unknown
 ): Effect.Effect<Outcome> =>
-  Effect.match(effect, {
-    onSuccess: (a) => ok(body(a)),
-    onFailure: (error): Outcome =>
-      error._tag === "NetworkError" && error.reason === "reset" ? { _tag: "Drop" } : fail(toWire(error))
+  Effect.map(effect, (outcome): Outcome => {
+    switch (outcome._tag) {
+      case "Answered":
+        return { _tag: "Ok", body: body(outcome.value) }
+      case "Failed":
+        return fail(toWire(outcome.error))
+      case "LostResponse":
+        return { _tag: "Drop", applied: true }
+      case "ConnectionReset":
+      case "ConnectionRefused":
+        return { _tag: "Drop", applied: false }
+    }
   })
+
+/**
+ * How a transport calls the model: one operation, answered with an outcome (see `TestCloudWatchLogs`).
+ *
+ * @internal
+ */
+export type Invoke = TestCloudWatchLogs.TestCloudWatchLogsShape["invoke"]
+
+const outcomeOf = <A, E extends Errors.CloudWatchLogsError>(
+  effect: Effect.Effect<A, E>
+): Effect.Effect<TestCloudWatchLogs.Outcome<A, E>> =>
+  Effect.match(effect, {
+    onSuccess: (value): TestCloudWatchLogs.Outcome<A, E> => ({ _tag: "Answered", value }),
+    onFailure: (error): TestCloudWatchLogs.Outcome<A, E> =>
+      error._tag === "NetworkError"
+        ? error.reason === "refused" ? { _tag: "ConnectionRefused" } : { _tag: "ConnectionReset" }
+        : { _tag: "Failed", error }
+  })
+
+/**
+ * The transport hook of any implementation of the port: typed errors become `Failed`, a network error
+ * drops the connection.
+ *
+ * @internal
+ */
+export const invokeOf = (api: Api.CloudWatchLogsApiShape): Invoke => {
+  const handlers: TestCloudWatchLogs.Handlers = {
+    PutLogEvents: (r) => outcomeOf(api.putLogEvents(r)),
+    CreateLogGroup: (r) => outcomeOf(api.createLogGroup(r)),
+    CreateLogStream: (r) => outcomeOf(api.createLogStream(r)),
+    DeleteLogGroup: (r) => outcomeOf(api.deleteLogGroup(r)),
+    DeleteLogStream: (r) => outcomeOf(api.deleteLogStream(r)),
+    DescribeLogGroups: (r) => outcomeOf(api.describeLogGroups(r)),
+    DescribeLogStreams: (r) => outcomeOf(api.describeLogStreams(r)),
+    PutRetentionPolicy: (r) => outcomeOf(api.putRetentionPolicy(r)),
+    DeleteRetentionPolicy: (r) => outcomeOf(api.deleteRetentionPolicy(r)),
+    GetLogEvents: (r) => outcomeOf(api.getLogEvents(r)),
+    FilterLogEvents: (r) => outcomeOf(api.filterLogEvents(r))
+  }
+  return (operation, request) => handlers[operation](request)
+}
 
 const none = () => undefined
 const same = <A>(a: A): A => a
@@ -135,7 +184,7 @@ const same = <A>(a: A): A => a
  * @internal
  */
 export const dispatch = (
-  api: Api.CloudWatchLogsApiShape,
+  invoke: Invoke,
   operation: OperationName,
   body: Body
 ): Effect.Effect<Outcome> => {
@@ -153,7 +202,7 @@ export const dispatch = (
         ? undefined
         : { keyAttributes: record(entityBody, "keyAttributes"), attributes: record(entityBody, "attributes") }
       return run(
-        api.putLogEvents({
+        invoke("PutLogEvents", {
           logGroupName: reqStr(body, "logGroupName"),
           logStreamName: reqStr(body, "logStreamName"),
           logEvents,
@@ -166,7 +215,7 @@ export const dispatch = (
     case "CreateLogGroup": {
       const logGroupClass = str(body, "logGroupClass")
       return run(
-        api.createLogGroup({
+        invoke("CreateLogGroup", {
           logGroupName: reqStr(body, "logGroupName"),
           kmsKeyId: str(body, "kmsKeyId"),
           tags: record(body, "tags"),
@@ -180,17 +229,17 @@ export const dispatch = (
     }
     case "CreateLogStream":
       return run(
-        api.createLogStream({
+        invoke("CreateLogStream", {
           logGroupName: reqStr(body, "logGroupName"),
           logStreamName: reqStr(body, "logStreamName")
         }),
         none
       )
     case "DeleteLogGroup":
-      return run(api.deleteLogGroup({ logGroupName: reqStr(body, "logGroupName") }), none)
+      return run(invoke("DeleteLogGroup", { logGroupName: reqStr(body, "logGroupName") }), none)
     case "DeleteLogStream":
       return run(
-        api.deleteLogStream({
+        invoke("DeleteLogStream", {
           logGroupName: reqStr(body, "logGroupName"),
           logStreamName: reqStr(body, "logStreamName")
         }),
@@ -198,17 +247,17 @@ export const dispatch = (
       )
     case "PutRetentionPolicy":
       return run(
-        api.putRetentionPolicy({
+        invoke("PutRetentionPolicy", {
           logGroupName: reqStr(body, "logGroupName"),
           retentionInDays: num(body, "retentionInDays") ?? 0
         }),
         none
       )
     case "DeleteRetentionPolicy":
-      return run(api.deleteRetentionPolicy({ logGroupName: reqStr(body, "logGroupName") }), none)
+      return run(invoke("DeleteRetentionPolicy", { logGroupName: reqStr(body, "logGroupName") }), none)
     case "DescribeLogGroups":
       return run(
-        api.describeLogGroups({
+        invoke("DescribeLogGroups", {
           logGroupNamePrefix: str(body, "logGroupNamePrefix"),
           logGroupNamePattern: str(body, "logGroupNamePattern"),
           nextToken: str(body, "nextToken"),
@@ -227,7 +276,7 @@ export const dispatch = (
         )
       }
       return run(
-        api.describeLogStreams({
+        invoke("DescribeLogStreams", {
           logGroupName: group.name,
           logStreamNamePrefix: prefix,
           orderBy: orderBy === "LogStreamName" || orderBy === "LastEventTime" ? orderBy : undefined,
@@ -242,7 +291,7 @@ export const dispatch = (
       const group = groupOf(body)
       if (isWireError(group)) return Effect.succeed(fail(group))
       return run(
-        api.getLogEvents({
+        invoke("GetLogEvents", {
           logGroupName: group.name,
           logStreamName: reqStr(body, "logStreamName"),
           startTime: num(body, "startTime"),
@@ -270,7 +319,7 @@ export const dispatch = (
         )
       }
       return run(
-        api.filterLogEvents({
+        invoke("FilterLogEvents", {
           logGroupName: group.name,
           logStreamNames: names,
           logStreamNamePrefix: prefix,

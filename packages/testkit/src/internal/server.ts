@@ -4,13 +4,12 @@
  *
  * @internal
  */
-import type { CloudWatchLogsApi } from "@cwlogs/core"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 import { randomUUID } from "node:crypto"
 import * as http from "node:http"
-import { dispatch } from "./httpDispatch.js"
+import { dispatch, type Invoke } from "./httpDispatch.js"
 import { type Credentials, verify } from "./sigv4.js"
 import {
   CONTENT_TYPE,
@@ -117,7 +116,7 @@ export interface Server {
  * @internal
  */
 export const makeServer = (
-  api: CloudWatchLogsApi.CloudWatchLogsApiShape,
+  invoke: Invoke,
   runtime: Runtime.Runtime<never>,
   options: ServerOptions
 ): Server => {
@@ -165,7 +164,7 @@ export const makeServer = (
     const program = Effect.gen(function*() {
       if (latency > 0) yield* Effect.sleep(latency)
       if (fault === "reset") return yield* drop("reset")
-      const outcome = yield* dispatch(api, operation, body)
+      const outcome = yield* dispatch(invoke, operation, body)
       if (fault === "lostResponse") return yield* drop("lostResponse")
       yield* Effect.sync(() => {
         switch (outcome._tag) {
@@ -174,7 +173,7 @@ export const makeServer = (
           case "Error":
             return sendError(res, requestId, outcome.error)
           case "Drop":
-            dropped.reset++
+            dropped[outcome.applied ? "lostResponse" : "reset"]++
             return req.socket.destroy()
         }
       })
