@@ -6,3 +6,6 @@
 
 /** @since 0.1.0 */
 export * as NodeCloudWatchLogs from "./NodeCloudWatchLogs.js"
+
+/** @since 0.1.0 */
+export * as FileSequenceTokenStore from "./FileSequenceTokenStore.js"

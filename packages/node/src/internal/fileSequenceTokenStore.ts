@@ -1,0 +1,56 @@
+/**
+ * A sequence token store over a `KeyValueStore` (files by default). Keys too long for a file name are
+ * replaced by their SHA-256; an empty value (a write caught half-way by a concurrent reader) reads as no
+ * token. Every failure is swallowed: the store is a cache.
+ *
+ * @internal
+ */
+import { SequenceTokenStore } from "@cwlogs/core"
+import * as NodeKeyValueStore from "@effect/platform-node/NodeKeyValueStore"
+import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { createHash } from "node:crypto"
+
+/** File names are limited to 255 bytes on common file systems; leave room for the store's own encoding. */
+const MAX_ENCODED_KEY = 200
+
+/** @internal */
+export const fileKey = (key: string): string =>
+  encodeURIComponent(key).length <= MAX_ENCODED_KEY
+    ? key
+    : `cwlogs-token-sha256-${createHash("sha256").update(key, "utf8").digest("hex")}`
+
+/** @internal */
+export const fromKeyValueStore: Effect.Effect<
+  SequenceTokenStore.SequenceTokenStoreShape,
+  never,
+  KeyValueStore.KeyValueStore
+> = Effect.map(KeyValueStore.KeyValueStore, (kv) =>
+  SequenceTokenStore.fromKeyValue({
+    get: (key) =>
+      Effect.map(
+        kv.get(fileKey(key)),
+        Option.flatMap((value) => {
+          const token = value.trim()
+          return token === "" ? Option.none() : Option.some(token)
+        })
+      ),
+    set: (key, value) => kv.set(fileKey(key), value),
+    remove: (key) => kv.remove(fileKey(key))
+  }))
+
+/** @internal */
+export const layerKeyValueStore: Layer.Layer<
+  SequenceTokenStore.SequenceTokenStore,
+  never,
+  KeyValueStore.KeyValueStore
+> = Layer.effect(SequenceTokenStore.SequenceTokenStore, fromKeyValueStore)
+
+/** @internal */
+export const layer = (directory: string): Layer.Layer<SequenceTokenStore.SequenceTokenStore> =>
+  layerKeyValueStore.pipe(
+    Layer.provide(NodeKeyValueStore.layerFileSystem(directory)),
+    Layer.catchAll(() => SequenceTokenStore.layerMemory)
+  )
