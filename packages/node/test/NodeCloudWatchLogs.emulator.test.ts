@@ -7,7 +7,6 @@ import { CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, layer } from "@effect/vitest"
 // The emulator is not re-exported by @cwlogs/testkit yet.
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -16,20 +15,17 @@ import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
 import { portSuite, unique, withStream } from "./support/portSuite.js"
 import "./support/servers.js"
 
-class EmulatorServer extends Context.Tag("test/EmulatorServer")<EmulatorServer, Emulator.Server>() {}
-
 const emulatorLayer = (sequenceTokens: "enforced" | "ignored") =>
   Layer.unwrapScoped(Effect.gen(function*() {
-    const model = yield* TestCloudWatchLogs.make({ sequenceTokens, throttling: false })
-    const server = yield* Emulator.serve(model.api)
+    const server = yield* Emulator.make({ sequenceTokens })
     return Layer.mergeAll(
       NodeCloudWatchLogs.layer({
         endpoint: server.url,
         region: "us-east-1",
         credentials: { accessKeyId: "AKIDEMU", secretAccessKey: Redacted.make("emulator-secret") }
       }),
-      Layer.succeed(TestCloudWatchLogs.TestCloudWatchLogs, model),
-      Layer.succeed(EmulatorServer, server)
+      Layer.succeed(TestCloudWatchLogs.TestCloudWatchLogs, server.model),
+      Layer.succeed(Emulator.Emulator, server)
     )
   }))
 
@@ -103,7 +99,7 @@ describe("NodeCloudWatchLogs against the emulator, tokens enforced (legacy)", ()
     it.effect("a lost response is a NetworkError; the replay with the same token is DataAlreadyAccepted", () =>
       Effect.gen(function*() {
         const { cw, logGroupName, logStreamName } = yield* withStream("lost")
-        const server = yield* EmulatorServer
+        const server = yield* Emulator.Emulator
         const batch = { logGroupName, logStreamName, logEvents: [event("once")] }
         yield* server.setHttpFaults({ lostResponse: 1 })
         const lost = yield* Effect.flip(cw.putLogEvents(batch)).pipe(
@@ -117,10 +113,23 @@ describe("NodeCloudWatchLogs against the emulator, tokens enforced (legacy)", ()
         expect(stored.map((e) => e.message)).toEqual(["once"])
       }))
 
+    it.effect("the model's lost-response fault drops the connection after storing: NetworkError, then DataAlreadyAccepted", () =>
+      Effect.gen(function*() {
+        const { cw, logGroupName, logStreamName } = yield* withStream("model-lost")
+        const batch = { logGroupName, logStreamName, logEvents: [event("applied")] }
+        yield* TestCloudWatchLogs.failNext(1, "lostResponse")
+        const lost = yield* Effect.flip(cw.putLogEvents(batch))
+        expect(lost._tag).toBe("NetworkError")
+        const replay = yield* Effect.flip(cw.putLogEvents(batch))
+        expect(replay._tag).toBe("DataAlreadyAcceptedException")
+        const stored = yield* TestCloudWatchLogs.events(logGroupName, logStreamName)
+        expect(stored.map((e) => e.message)).toEqual(["applied"])
+      }))
+
     it.effect("a reset connection is NetworkError reset and stores nothing", () =>
       Effect.gen(function*() {
         const { cw, logGroupName, logStreamName } = yield* withStream("reset")
-        const server = yield* EmulatorServer
+        const server = yield* Emulator.Emulator
         yield* server.setHttpFaults({ reset: 1 })
         const reset = yield* Effect.flip(cw.putLogEvents({ logGroupName, logStreamName, logEvents: [event("r")] }))
           .pipe(
@@ -149,7 +158,7 @@ describe("NodeCloudWatchLogs against the emulator, tokens ignored (today's AWS)"
     it.effect("an outage (server stopped) is NetworkError refused; it answers again once listening", () =>
       Effect.gen(function*() {
         const cw = yield* CloudWatchLogsApi.CloudWatchLogsApi
-        const server = yield* EmulatorServer
+        const server = yield* Emulator.Emulator
         yield* server.stop
         const [first, second] = yield* Effect.all([
           Effect.flip(cw.describeLogGroups({})),
