@@ -9,9 +9,10 @@
  * @internal
  */
 import type { CloudWatchLogsApi as Api } from "@cwlogs/core"
-import { CloudWatchLogsError as Errors, Limits, LogEvent, Names } from "@cwlogs/core"
+import { CloudWatchLogsError as Errors, Limits, Names } from "@cwlogs/core"
 import * as Either from "effect/Either"
 import type { OperationName } from "./faults.js"
+import { utf8Bytes } from "./utf8.js"
 
 const DAY = 86_400_000
 const BAD_TOKEN = "The specified nextToken is invalid."
@@ -368,7 +369,7 @@ export class Model {
           )
         )
       }
-      const size = LogEvent.utf8Bytes(message) + overhead
+      const size = utf8Bytes(message) + overhead
       if (size > maxEvent) {
         return Either.left(
           invalid(`Log event too large: ${size} bytes exceeds limit of ${maxEvent}`, "EventTooLarge")
@@ -441,8 +442,8 @@ export class Model {
     // Accept.
     let acceptedBytes = total
     if (start > 0 || end < n) {
-      for (let i = 0; i < start; i++) acceptedBytes -= LogEvent.utf8Bytes(events[i].message) + overhead
-      for (let i = end; i < n; i++) acceptedBytes -= LogEvent.utf8Bytes(events[i].message) + overhead
+      for (let i = 0; i < start; i++) acceptedBytes -= utf8Bytes(events[i].message) + overhead
+      for (let i = end; i < n; i++) acceptedBytes -= utf8Bytes(events[i].message) + overhead
     }
     this.store(stream, events, start, end, acceptedBytes, now)
     stream.lastAcceptedUnder = request.sequenceToken
@@ -501,7 +502,7 @@ export class Model {
     if (stream === undefined) return false
     const message = `competing-writer ${this.seq}`
     const events: ReadonlyArray<Api.InputLogEvent> = [{ timestamp: now, message }]
-    this.store(stream, events, 0, 1, LogEvent.utf8Bytes(message) + this.options.limits.perEventOverheadBytes, now)
+    this.store(stream, events, 0, 1, utf8Bytes(message) + this.options.limits.perEventOverheadBytes, now)
     stream.lastAcceptedUnder = stream.expectedToken
     stream.lastBatch = events
     stream.expectedToken = this.newToken(stream)
