@@ -368,15 +368,16 @@ export const make = (
           const rejected = Protocol.rejectedIndexes(response.rejectedLogEventsInfo, this.batch.length)
           const accepted = this.batch.length - rejected.length
           if (accepted > 0) this.state.used = true
-          // after a lost answer, only an enforcing service resending under the same token rules out a
-          // second copy (it would have answered DataAlreadyAccepted)
-          const duplicateFree = this.lostUnder.length === 0 ||
-            (mode === "enforced" && this.lostUnder.every((t) => t === token))
+          // each lost answer may have stored a copy, except that an enforcing service resent the batch
+          // under the same token would have answered DataAlreadyAccepted (and stores once per token)
+          const copies = mode === "enforced"
+            ? new Set(this.lostUnder.filter((t) => t !== token)).size
+            : this.lostUnder.length
           return {
             accepted,
             rejected,
             retries: this.retries,
-            possibleDuplicates: duplicateFree ? 0 : accepted,
+            possibleDuplicates: accepted * copies,
             bytes: this.bytes
           }
         })

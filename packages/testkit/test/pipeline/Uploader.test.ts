@@ -1,0 +1,402 @@
+import {
+  type CloudWatchLogsApi,
+  CloudWatchLogsError,
+  Limits,
+  RetryPolicy,
+  Uploader,
+  UploadRateLimiter
+} from "@cwlogs/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+import { batch, dest, G, NOW, S, settle, setup, tokenNowhere, tokenOnlyInMessage } from "./UploaderHelpers.js"
+
+const puts = (calls: ReadonlyArray<TestCloudWatchLogs.Call>) => calls.filter((c) => c.operation === "PutLogEvents")
+
+describe("Uploader: sequence tokens", () => {
+  it.effect("auto: the second put probes without a token; the token in the error's field is adopted at once", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ model: { sequenceTokens: "enforced" } })
+      const first = yield* uploader.upload(dest(), batch("a", 3))
+      expect(first).toEqual({ accepted: 3, rejected: [], retries: 0, possibleDuplicates: 0, bytes: 3 * (3 + 26) })
+      const second = yield* uploader.upload(dest(), batch("b", 2, NOW + 10))
+      expect(second.retries).toBe(1)
+      const third = yield* uploader.upload(dest(), batch("c", 2, NOW + 20))
+      expect(third.retries).toBe(0)
+      const calls = puts(yield* model.calls)
+      expect(calls.map((c) => c.outcome)).toEqual([
+        "Answered",
+        "InvalidSequenceTokenException", // the probe: proof that tokens are enforced
+        "Answered",
+        "Answered"
+      ])
+      expect(calls[0].sequenceToken).toBeUndefined()
+      expect(calls[1].sequenceToken).toBeUndefined()
+      expect(calls[2].sequenceToken).toBeDefined()
+      expect(yield* model.callCount("DescribeLogStreams")).toBe(0)
+      expect((yield* model.events(G, S)).map((e) => e.message)).toEqual([
+        "a-0",
+        "a-1",
+        "a-2",
+        "b-0",
+        "b-1",
+        "c-0",
+        "c-1"
+      ])
+    }))
+
+  it.effect("auto: against a service that ignores tokens the probe is an ordinary put (no extra call)", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ model: { sequenceTokens: "ignored" } })
+      for (let i = 0; i < 4; i++) yield* uploader.upload(dest(), batch(`b${i}`, 2, NOW + 10 * i))
+      const calls = yield* model.calls
+      expect(calls.filter((c) => c.operation !== "CreateLogGroup" && c.operation !== "CreateLogStream")).toHaveLength(4)
+      expect(puts(calls).every((c) => c.outcome === "Answered")).toBe(true)
+      // from the probe on, no token is sent
+      expect(puts(calls).slice(1).every((c) => c.sequenceToken === undefined)).toBe(true)
+    }))
+
+  it.effect("a competing writer moved the token: the token only in the message is adopted, no DescribeLogStreams", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" },
+        wrap: tokenOnlyInMessage
+      })
+      yield* uploader.upload(dest(), batch("a", 1))
+      yield* model.failNext(1, "competingWriter")
+      const result = yield* uploader.upload(dest(), batch("b", 1, NOW + 5))
+      expect(result.retries).toBe(1)
+      expect(puts(yield* model.calls).map((c) => c.outcome)).toEqual([
+        "Answered",
+        "InvalidSequenceTokenException",
+        "Answered"
+      ])
+      expect(yield* model.callCount("DescribeLogStreams")).toBe(0)
+    }))
+
+  it.effect("a token error with no token: exactly one DescribeLogStreams, the stream matched by its exact name", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" },
+        wrap: (api) => {
+          const stripped = tokenNowhere(api)
+          // list the prefix's other streams first, as a look-alike service might
+          return {
+            ...stripped,
+            describeLogStreams: (r) =>
+              Effect.map(api.describeLogStreams(r), (res) => ({ ...res, logStreams: [...res.logStreams].reverse() }))
+          }
+        }
+      })
+      // streams sharing the prefix, each with a token of its own
+      yield* Effect.orDie(model.api.createLogStream({ logGroupName: G, logStreamName: `${S}0` }))
+      yield* Effect.orDie(model.api.putLogEvents({ logGroupName: G, logStreamName: `${S}0`, logEvents: batch("x", 1) }))
+      yield* uploader.upload(dest(), batch("a", 1))
+      yield* model.failNext(1, "competingWriter")
+      const result = yield* uploader.upload(dest(), batch("b", 1, NOW + 5))
+      expect(result.retries).toBe(1)
+      expect(yield* model.callCount("DescribeLogStreams")).toBe(1)
+      const calls = puts(yield* model.calls).filter((c) => c.logStreamName === S)
+      expect(calls.map((c) => c.outcome)).toEqual(["Answered", "InvalidSequenceTokenException", "Answered"])
+    }))
+
+  it.effect("a token error saying `null` (a stream never written): resend without a token, no DescribeLogStreams", () =>
+    Effect.gen(function*() {
+      const { model, store, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" }
+      })
+      yield* store.set(dest(), "49590000000000000000000000000000000000000000000000000001")
+      const result = yield* uploader.upload(dest(), batch("a", 1))
+      expect(result.retries).toBe(1)
+      expect(yield* model.callCount("DescribeLogStreams")).toBe(0)
+      expect((yield* model.events(G, S)).length).toBe(1)
+    }))
+
+  it.effect("the token store adopts nextSequenceToken", () =>
+    Effect.gen(function*() {
+      const { model, store, uploader } = yield* setup({ model: { sequenceTokens: "enforced" } })
+      yield* uploader.upload(dest(), batch("a", 1))
+      expect(yield* store.get(dest())).toEqual(Option.fromNullable(yield* model.token(G, S)))
+    }))
+})
+
+describe("Uploader: lost answers, faults and backoff", () => {
+  it.effect("enforced: a lost answer is replayed with the same token and DataAlreadyAccepted is a success", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" }
+      })
+      yield* uploader.upload(dest(), batch("a", 1))
+      yield* model.failNext(1, "lostResponse")
+      const result = yield* settle(uploader.upload(dest(), batch("b", 3, NOW + 5)))
+      expect(result).toEqual({ accepted: 3, rejected: [], retries: 1, possibleDuplicates: 0, bytes: 3 * 29 })
+      const calls = puts(yield* model.calls)
+      expect(calls.map((c) => c.outcome)).toEqual(["Answered", "LostResponse", "DataAlreadyAcceptedException"])
+      expect(calls[1].sequenceToken).toBe(calls[2].sequenceToken)
+      expect((yield* model.events(G, S)).map((e) => e.message)).toEqual(["a-0", "b-0", "b-1", "b-2"])
+      // the token of DataAlreadyAccepted is adopted: the next put goes through at once
+      const next = yield* uploader.upload(dest(), batch("c", 1, NOW + 10))
+      expect(next.retries).toBe(0)
+    }))
+
+  it.effect("ignored: a lost answer replayed is stored twice and reported as possible duplicates", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "ignored" },
+        uploader: { tokens: "ignored" }
+      })
+      yield* model.failNext(1, "lostResponse")
+      const result = yield* settle(uploader.upload(dest(), batch("a", 2)))
+      expect(result.possibleDuplicates).toBe(2)
+      expect((yield* model.events(G, S)).length).toBe(4)
+    }))
+
+  it.effect("5xx twice, then success, after backoff on the TestClock", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ model: { sequenceTokens: "ignored" } })
+      yield* model.failNext(2, "unavailable")
+      const result = yield* settle(uploader.upload(dest(), batch("a", 2)), 10)
+      expect(result.retries).toBe(2)
+      expect(result.possibleDuplicates).toBe(4) // a 5xx may have stored the batch: counted, not hidden
+      const calls = puts(yield* model.calls)
+      expect(calls.map((c) => c.outcome)).toEqual([
+        "ServiceUnavailableException",
+        "ServiceUnavailableException",
+        "Answered"
+      ])
+      // exponential backoff from 100 ms with ±20% jitter
+      expect(calls[1].time - calls[0].time).toBeGreaterThanOrEqual(80)
+      expect(calls[2].time - calls[1].time).toBeGreaterThanOrEqual(160)
+      expect((yield* model.events(G, S)).length).toBe(2)
+    }))
+
+  it.effect("throttling then success: a longer backoff, and the allowed rate is lowered", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: null })
+      const { model, uploader } = yield* setup({ limiter })
+      yield* model.failNext(1, "throttle")
+      const result = yield* settle(uploader.upload(dest(), batch("a", 1)), 10)
+      expect(result.retries).toBe(1)
+      const calls = puts(yield* model.calls)
+      expect(calls.map((c) => c.outcome)).toEqual(["ThrottlingException", "Answered"])
+      expect(calls[1].time - calls[0].time).toBeGreaterThanOrEqual(400) // 500 ms ± 20%
+      const rate = yield* limiter.currentRate("putLogEvents")
+      expect(rate).toBeLessThan(Limits.current.quotas.putLogEvents)
+      expect(rate).toBeGreaterThanOrEqual(Limits.current.quotas.putLogEvents / 2)
+    }))
+
+  it.effect("a connection reset is retried", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" }
+      })
+      yield* model.failNext(1, "reset")
+      const result = yield* settle(uploader.upload(dest(), batch("a", 2)))
+      expect(result.retries).toBe(1)
+      expect(result.possibleDuplicates).toBe(0)
+      expect(puts(yield* model.calls).map((c) => c.outcome)).toEqual(["ConnectionReset", "Answered"])
+      expect((yield* model.events(G, S)).length).toBe(2)
+    }))
+
+  it.effect("retries exhausted: UploadError carrying every event of the batch", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        policy: RetryPolicy.make({
+          transient: RetryPolicy.backoff({ base: "100 millis", cap: "1 second", retries: 3 })
+        })
+      })
+      yield* model.setOutage(true)
+      const events = batch("a", 5)
+      const result = yield* settle(Effect.either(uploader.upload(dest(), events)))
+      expect(Either.isLeft(result)).toBe(true)
+      if (Either.isLeft(result)) {
+        expect(result.left).toBeInstanceOf(Uploader.UploadError)
+        expect(result.left.reason).toBe("RetriesExhausted")
+        expect(result.left.events).toEqual(events)
+        expect(result.left.cause._tag).toBe("NetworkError")
+      }
+      expect(yield* model.callCount("PutLogEvents")).toBe(4) // 1 + 3 retries
+    }))
+
+  it.effect("the default transient schedule gives up after 8 retries", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup()
+      yield* model.setOutage(true)
+      const result = yield* settle(Effect.either(uploader.upload(dest(), batch("a", 1))), 500)
+      expect(Either.isLeft(result)).toBe(true)
+      expect(yield* model.callCount("PutLogEvents")).toBe(9)
+    }))
+
+  it.effect("fatal errors are never retried: exactly one call", () =>
+    Effect.gen(function*() {
+      const fatal: ReadonlyArray<CloudWatchLogsApi.PutLogEventsError> = [
+        new CloudWatchLogsError.InvalidParameterException({ message: "bad", rule: "InvalidParameter" }),
+        new CloudWatchLogsError.UnrecognizedClientException({ message: "The security token is invalid" }),
+        new CloudWatchLogsError.InvalidSignatureException({ message: "signature" }),
+        new CloudWatchLogsError.AccessDeniedException({ message: "denied" })
+      ]
+      for (const error of fatal) {
+        let calls = 0
+        const { uploader } = yield* setup({
+          wrap: (api) => ({
+            ...api,
+            putLogEvents: () =>
+              Effect.suspend(() => {
+                calls++
+                return Effect.fail(error)
+              })
+          })
+        })
+        const result = yield* Effect.either(uploader.upload(dest(), batch("a", 2)))
+        expect(calls).toBe(1)
+        expect(Either.isLeft(result) && result.left.reason).toBe("Fatal")
+        expect(Either.isLeft(result) && result.left.cause._tag).toBe(error._tag)
+        expect(Either.isLeft(result) && result.left.cause.message).toBe(error.message)
+        expect(Either.isLeft(result) && result.left.events.length).toBe(2)
+      }
+    }))
+
+  it.effect("LimitExceeded on CreateLogGroup is not retried (the SDK would retry it as throttling)", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const { model, uploader } = yield* setup({
+        create: false,
+        wrap: (api) => ({
+          ...api,
+          createLogGroup: () =>
+            Effect.suspend(() => {
+              calls++
+              return Effect.fail(
+                new CloudWatchLogsError.LimitExceededException({ message: "Resource limit exceeded." })
+              )
+            })
+        })
+      })
+      const result = yield* Effect.either(uploader.upload(dest(), batch("a", 1)))
+      expect(calls).toBe(1)
+      expect(Either.isLeft(result) && result.left.reason).toBe("Fatal")
+      expect(Either.isLeft(result) && result.left.cause._tag).toBe("LimitExceededException")
+      expect(yield* model.callCount("PutLogEvents")).toBe(1)
+    }))
+
+  it.effect("an invalid batch (not chronological) fails Fatal with the rule, after one call", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup()
+      const result = yield* Effect.either(
+        uploader.upload(dest(), [{ timestamp: NOW + 1, message: "b" }, { timestamp: NOW, message: "a" }])
+      )
+      expect(yield* model.callCount("PutLogEvents")).toBe(1)
+      expect(Either.isLeft(result) && result.left.cause._tag === "InvalidParameterException" && result.left.cause.rule)
+        .toBe("NotChronological")
+    }))
+
+  it.effect("an empty batch makes no call", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup()
+      const result = yield* uploader.upload(dest(), [])
+      expect(result.accepted).toBe(0)
+      expect(yield* model.callCount("PutLogEvents")).toBe(0)
+    }))
+})
+
+describe("Uploader: rejected events", () => {
+  it.effect("reports too old, expired and too new events by index and does not count them as accepted", () =>
+    Effect.gen(function*() {
+      const { uploader } = yield* setup()
+      const DAY = 86_400_000
+      const events = [
+        { timestamp: NOW - 15 * DAY, message: "old" },
+        { timestamp: NOW, message: "ok-1" },
+        { timestamp: NOW + 1, message: "ok-2" },
+        { timestamp: NOW + 3 * 3_600_000, message: "new" }
+      ]
+      const result = yield* uploader.upload(dest(), events)
+      expect(result.accepted).toBe(2)
+      expect(result.rejected).toEqual([{ index: 0, reason: "TooOld" }, { index: 3, reason: "TooNew" }])
+    }))
+})
+
+describe("Uploader: missing group or stream", () => {
+  it.effect("group missing: CreateLogGroup, PutRetentionPolicy, CreateLogStream, then the batch is resent", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ create: false })
+      const result = yield* uploader.upload(dest({ retentionInDays: 7 }), batch("a", 2))
+      expect(result.accepted).toBe(2)
+      expect(result.retries).toBe(1)
+      expect((yield* model.calls).map((c) => `${c.operation}:${c.outcome}`)).toEqual([
+        "PutLogEvents:ResourceNotFoundException",
+        "CreateLogGroup:Answered",
+        "PutRetentionPolicy:Answered",
+        "CreateLogStream:Answered",
+        "PutLogEvents:Answered"
+      ])
+      const groups = yield* Effect.orDie(model.api.describeLogGroups({ logGroupNamePrefix: G }))
+      expect(groups.logGroups[0].retentionInDays).toBe(7)
+      expect((yield* model.events(G, S)).length).toBe(2)
+    }))
+
+  it.effect("stream missing: CreateLogStream only, then the batch is resent", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ create: false })
+      yield* Effect.orDie(model.api.createLogGroup({ logGroupName: G }))
+      const result = yield* uploader.upload(dest({ retentionInDays: 7 }), batch("a", 2))
+      expect(result.accepted).toBe(2)
+      expect((yield* model.calls).map((c) => `${c.operation}:${c.outcome}`)).toEqual([
+        "CreateLogGroup:Answered",
+        "PutLogEvents:ResourceNotFoundException",
+        "CreateLogStream:Answered",
+        "PutLogEvents:Answered"
+      ])
+    }))
+
+  it.effect("a stream created meanwhile by someone else (ResourceAlreadyExists) is fine", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        create: false,
+        wrap: (api) => ({
+          ...api,
+          // another process creates the stream between our put and our create
+          createLogStream: (r) => Effect.zipRight(Effect.ignore(api.createLogStream(r)), api.createLogStream(r))
+        })
+      })
+      yield* Effect.orDie(model.api.createLogGroup({ logGroupName: G }))
+      const result = yield* uploader.upload(dest(), batch("a", 1))
+      expect(result.accepted).toBe(1)
+    }))
+
+  it.effect("createGroup: false → DestinationMissing carrying the events, no CreateLogGroup", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ create: false })
+      const events = batch("a", 3)
+      const result = yield* Effect.either(uploader.upload(dest({ createGroup: false }), events))
+      expect(Either.isLeft(result) && result.left.reason).toBe("DestinationMissing")
+      expect(Either.isLeft(result) && result.left.events).toEqual(events)
+      expect(yield* model.callCount("CreateLogGroup")).toBe(0)
+      expect(yield* model.callCount("PutLogEvents")).toBe(1)
+    }))
+
+  it.effect("createStream: false → DestinationMissing when the stream is missing, no CreateLogStream", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ create: false })
+      yield* Effect.orDie(model.api.createLogGroup({ logGroupName: G }))
+      const result = yield* Effect.either(uploader.upload(dest({ createStream: false }), batch("a", 1)))
+      expect(Either.isLeft(result) && result.left.reason).toBe("DestinationMissing")
+      expect(yield* model.callCount("CreateLogStream")).toBe(0)
+    }))
+
+  it.effect("an invalid retention fails Fatal with the rule (the group exists by then)", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ create: false })
+      const result = yield* Effect.either(uploader.upload(dest({ retentionInDays: 8 }), batch("a", 1)))
+      expect(Either.isLeft(result) && result.left.reason).toBe("Fatal")
+      expect(Either.isLeft(result) && result.left.cause._tag).toBe("InvalidParameterException")
+      expect(yield* model.callCount("CreateLogGroup")).toBe(1)
+    }))
+})
