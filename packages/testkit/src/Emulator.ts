@@ -159,7 +159,7 @@ export interface Options extends Omit<ServeOptions, "httpFaults"> {
   /** Largest event (message bytes + 26); overrides `limits.maxEventBytes` (e.g. 262144 like older services). */
   readonly maxEventBytes?: number | undefined
   /**
-   * Faults of the model, drawn from `seed`: `unavailable` (503), `throttle`, `reset` (connection dropped,
+   * Faults of the model, drawn from `seed`: `unavailable` (500), `throttle`, `reset` (connection dropped,
    * nothing applied), `lostResponse` (applied, then the connection is dropped), `competingWriter`,
    * `latencyMillis`. Default: PutLogEvents only (see `TestCloudWatchLogs.FaultOptions`).
    */

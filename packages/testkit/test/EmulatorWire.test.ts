@@ -367,7 +367,7 @@ describe("Emulator wire protocol", () => {
       })
       answer = new CloudWatchLogsError.ServiceUnavailableException({ message: "The server failed." })
       const unavailable = yield* raw(server.url, T("PutLogEvents"), put)
-      expect(unavailable.status).toBe(503)
+      expect(unavailable.status).toBe(500)
       expect(unavailable.json).toEqual({ __type: "ServiceUnavailableException", message: "The server failed." })
       answer = new CloudWatchLogsError.ThrottlingException({ message: "Rate exceeded" })
       const throttled = yield* raw(server.url, T("PutLogEvents"), put)

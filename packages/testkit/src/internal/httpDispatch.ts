@@ -93,7 +93,7 @@ export const toWire = (error: Errors.CloudWatchLogsError): WireError => {
         error.expectedSequenceToken !== undefined ? { expectedSequenceToken: error.expectedSequenceToken } : {}
       )
     case "NetworkError":
-      return wireError("ServiceUnavailableException", error.message, 503)
+      return wireError("ServiceUnavailableException", error.message, 500)
     case "MalformedResponseError":
       return wireError("InternalFailure", error.message, 500)
     case "UnknownServiceError":

@@ -41,7 +41,6 @@ export const wireError = (
 export const statusOf = (name: string): number => {
   switch (name) {
     case "ServiceUnavailableException":
-      return 503
     case "InternalFailure":
     case "InternalServerException":
       return 500

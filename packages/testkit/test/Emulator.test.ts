@@ -1,0 +1,501 @@
+/**
+ * The emulator (the in-memory model over HTTP) with the real AWS SDK for JavaScript v3: every operation,
+ * every error kind, both token generations, the faults, require-auth, malformed bodies.
+ */
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  DeleteLogGroupCommand,
+  DeleteLogStreamCommand,
+  DeleteRetentionPolicyCommand,
+  DescribeLogGroupsCommand,
+  DescribeLogStreamsCommand,
+  FilterLogEventsCommand,
+  GetLogEventsCommand,
+  PutLogEventsCommand,
+  PutRetentionPolicyCommand
+} from "@aws-sdk/client-cloudwatch-logs"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { request } from "node:http"
+import * as Emulator from "../src/Emulator.js"
+import * as TestCloudWatchLogs from "../src/TestCloudWatchLogs.js"
+
+const client = (url: string, credentials = { accessKeyId: "AKID", secretAccessKey: "secret" }) =>
+  new CloudWatchLogsClient({ endpoint: url, region: "us-east-1", credentials, maxAttempts: 1 })
+
+type Sent<A> = { readonly ok: A } | { readonly error: unknown }
+
+const attempt = <A>(f: () => Promise<A>): Effect.Effect<Sent<A>> =>
+  Effect.promise(() => f().then((ok) => ({ ok }), (error: unknown) => ({ error })))
+
+const succeed = <A>(f: () => Promise<A>): Effect.Effect<A> => Effect.promise(f)
+
+const errorOf = <A>(sent: Sent<A>): unknown => ("error" in sent ? sent.error : { unexpected: "success" })
+
+const now = () => Date.now()
+const ev = (message: string, timestamp = now()) => ({ timestamp, message })
+
+const setup = (url: string, group = "g", stream = "s") =>
+  Effect.gen(function*() {
+    const c = client(url)
+    yield* succeed(() => c.send(new CreateLogGroupCommand({ logGroupName: group })))
+    yield* succeed(() => c.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream })))
+    return c
+  })
+
+describe("Emulator with the AWS SDK", () => {
+  it.scopedLive("every operation, with the model's state read back", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make()
+      const c = yield* setup(emulator.url, "app", "api-1")
+      yield* succeed(() => c.send(new CreateLogStreamCommand({ logGroupName: "app", logStreamName: "api-2" })))
+      const t0 = now() - 1000
+      const put = yield* succeed(() =>
+        c.send(
+          new PutLogEventsCommand({
+            logGroupName: "app",
+            logStreamName: "api-1",
+            logEvents: [ev("hello", t0), ev("wörld ✓", t0 + 1), ev("error: boom", t0 + 2)]
+          })
+        )
+      )
+      expect(put.$metadata.httpStatusCode).toBe(200)
+      expect(put.rejectedLogEventsInfo).toBeUndefined()
+      expect((yield* emulator.model.events("app", "api-1")).map((e) => e.message)).toEqual([
+        "hello",
+        "wörld ✓",
+        "error: boom"
+      ])
+
+      const got = yield* succeed(() =>
+        c.send(new GetLogEventsCommand({ logGroupName: "app", logStreamName: "api-1", startFromHead: true }))
+      )
+      expect(got.events?.map((e) => [e.timestamp, e.message])).toEqual([
+        [t0, "hello"],
+        [t0 + 1, "wörld ✓"],
+        [t0 + 2, "error: boom"]
+      ])
+      expect(typeof got.events?.[0]?.ingestionTime).toBe("number")
+      expect(got.nextForwardToken).toMatch(/^f\//)
+
+      const filtered = yield* succeed(() =>
+        c.send(new FilterLogEventsCommand({ logGroupName: "app", filterPattern: "error" }))
+      )
+      expect(filtered.events?.map((e) => [e.logStreamName, e.message])).toEqual([["api-1", "error: boom"]])
+
+      const groups = yield* succeed(() => c.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: "ap" })))
+      expect(groups.logGroups?.map((g) => g.logGroupName)).toEqual(["app"])
+      const streams = yield* succeed(() =>
+        c.send(new DescribeLogStreamsCommand({ logGroupName: "app", logStreamNamePrefix: "api-" }))
+      )
+      expect(streams.logStreams?.map((s) => s.logStreamName)).toEqual(["api-1", "api-2"])
+      expect(streams.logStreams?.[0]?.lastEventTimestamp).toBe(t0 + 2)
+
+      yield* succeed(() => c.send(new PutRetentionPolicyCommand({ logGroupName: "app", retentionInDays: 7 })))
+      const retained = yield* succeed(() => c.send(new DescribeLogGroupsCommand({})))
+      expect(retained.logGroups?.[0]?.retentionInDays).toBe(7)
+      yield* succeed(() => c.send(new DeleteRetentionPolicyCommand({ logGroupName: "app" })))
+      const unretained = yield* succeed(() => c.send(new DescribeLogGroupsCommand({})))
+      expect(unretained.logGroups?.[0]?.retentionInDays).toBeUndefined()
+
+      yield* succeed(() => c.send(new DeleteLogStreamCommand({ logGroupName: "app", logStreamName: "api-2" })))
+      const left = yield* succeed(() => c.send(new DescribeLogStreamsCommand({ logGroupName: "app" })))
+      expect(left.logStreams?.map((s) => s.logStreamName)).toEqual(["api-1"])
+      yield* succeed(() => c.send(new DeleteLogGroupCommand({ logGroupName: "app" })))
+      const none = yield* succeed(() => c.send(new DescribeLogGroupsCommand({})))
+      expect(none.logGroups).toEqual([])
+    }))
+
+  it.scopedLive("pagination: DescribeLogGroups and DescribeLogStreams by limit and nextToken, GetLogEvents by tokens", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make()
+      const c = client(emulator.url)
+      for (let i = 0; i < 7; i++) {
+        yield* succeed(() => c.send(new CreateLogGroupCommand({ logGroupName: `group-${i}` })))
+        yield* succeed(() => c.send(new CreateLogStreamCommand({ logGroupName: "group-0", logStreamName: `s-${i}` })))
+      }
+      const names: Array<string> = []
+      let token: string | undefined = undefined
+      let pages = 0
+      do {
+        const page = yield* succeed(() => c.send(new DescribeLogGroupsCommand({ limit: 3, nextToken: token })))
+        names.push(...(page.logGroups ?? []).map((g) => g.logGroupName ?? ""))
+        token = page.nextToken
+        pages++
+      } while (token !== undefined)
+      expect(names).toEqual(Array.from({ length: 7 }, (_, i) => `group-${i}`))
+      expect(pages).toBe(3)
+      const streamNames: Array<string> = []
+      token = undefined
+      do {
+        const page = yield* succeed(() =>
+          c.send(new DescribeLogStreamsCommand({ logGroupName: "group-0", limit: 2, nextToken: token }))
+        )
+        streamNames.push(...(page.logStreams ?? []).map((s) => s.logStreamName ?? ""))
+        token = page.nextToken
+      } while (token !== undefined)
+      expect(streamNames).toEqual(Array.from({ length: 7 }, (_, i) => `s-${i}`))
+
+      const t0 = now() - 10_000
+      yield* succeed(() =>
+        c.send(
+          new PutLogEventsCommand({
+            logGroupName: "group-0",
+            logStreamName: "s-0",
+            logEvents: Array.from({ length: 25 }, (_, i) => ev(`m${i}`, t0 + i))
+          })
+        )
+      )
+      const read: Array<string> = []
+      let forward: string | undefined = undefined
+      for (let i = 0; i < 10; i++) {
+        const page = yield* succeed(() =>
+          c.send(
+            new GetLogEventsCommand({
+              logGroupName: "group-0",
+              logStreamName: "s-0",
+              limit: 10,
+              startFromHead: true,
+              nextToken: forward
+            })
+          )
+        )
+        read.push(...(page.events ?? []).map((e) => e.message ?? ""))
+        if (page.nextForwardToken === forward) break
+        forward = page.nextForwardToken
+      }
+      expect(read).toEqual(Array.from({ length: 25 }, (_, i) => `m${i}`))
+    }))
+
+  it.scopedLive("errors: not found, already exists, the batch rules, retention, in AWS's words", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make()
+      const c = yield* setup(emulator.url)
+      const put = (logEvents: Array<{ timestamp: number; message: string }>, group = "g", stream = "s") =>
+        attempt(() => c.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents })))
+
+      expect(errorOf(yield* put([ev("x")], "nope"))).toMatchObject({
+        name: "ResourceNotFoundException",
+        message: "The specified log group does not exist.",
+        $metadata: { httpStatusCode: 400 }
+      })
+      expect(errorOf(yield* put([ev("x")], "g", "nope"))).toMatchObject({
+        name: "ResourceNotFoundException",
+        message: "The specified log stream does not exist."
+      })
+      expect(errorOf(yield* attempt(() => c.send(new CreateLogGroupCommand({ logGroupName: "g" }))))).toMatchObject({
+        name: "ResourceAlreadyExistsException"
+      })
+      expect(
+        errorOf(yield* attempt(() => c.send(new CreateLogStreamCommand({ logGroupName: "g", logStreamName: "s" }))))
+      ).toMatchObject({ name: "ResourceAlreadyExistsException" })
+      const t = now()
+      expect(errorOf(yield* put([ev("b", t), ev("a", t - 1)]))).toMatchObject({
+        name: "InvalidParameterException",
+        message: "Log events in a single PutLogEvents request must be in chronological order."
+      })
+      expect(errorOf(yield* put([ev("a", t - 25 * 3600_000), ev("b", t)]))).toMatchObject({
+        name: "InvalidParameterException",
+        message: "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
+      })
+      // 1,048,576 bytes exactly (message bytes + 26 per event) is accepted; one byte more is refused.
+      const full = [ev("x".repeat(524_262), t), ev("y".repeat(524_262), t)]
+      const accepted = yield* put(full)
+      expect("ok" in accepted).toBe(true)
+      const over = [ev("x".repeat(524_262), t), ev("y".repeat(524_263), t)]
+      expect(errorOf(yield* put(over))).toMatchObject({
+        name: "InvalidParameterException",
+        message: "Upload too large: 1048577 bytes exceeds limit of 1048576"
+      })
+      expect(
+        errorOf(yield* attempt(() => c.send(new PutRetentionPolicyCommand({ logGroupName: "g", retentionInDays: 2 }))))
+      ).toMatchObject({ name: "InvalidParameterException" })
+      expect(
+        errorOf(yield* attempt(() => c.send(new DeleteLogStreamCommand({ logGroupName: "g", logStreamName: "x" }))))
+      ).toMatchObject({ name: "ResourceNotFoundException" })
+      // Validation from the API model, before the model sees the request.
+      expect(errorOf(yield* put([]))).toMatchObject({
+        name: "InvalidParameterException",
+        message:
+          "1 validation error detected: Value '[0 items]' at 'logEvents' failed to satisfy constraint: Member must have length greater than or equal to 1"
+      })
+      expect(
+        errorOf(yield* attempt(() => c.send(new CreateLogGroupCommand({ logGroupName: "bad name" }))))
+      ).toMatchObject({ name: "InvalidParameterException" })
+    }))
+
+  it.scopedLive("too old and too new events are rejected and reported; the rest is stored", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make()
+      const c = yield* setup(emulator.url)
+      const t = now()
+      const out = yield* succeed(() =>
+        c.send(
+          new PutLogEventsCommand({
+            logGroupName: "g",
+            logStreamName: "s",
+            logEvents: [
+              ev("old", t - 15 * 86_400_000),
+              ev("ok-1", t - 1000),
+              ev("ok-2", t),
+              ev("new", t + 3 * 3600_000)
+            ]
+          })
+        )
+      )
+      // The span of the batch is over 24 h only through rejected events: the valid ones are stored.
+      expect(out.rejectedLogEventsInfo).toEqual({ tooOldLogEventEndIndex: 1, tooNewLogEventStartIndex: 3 })
+      expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["ok-1", "ok-2"])
+      const single = yield* succeed(() =>
+        c.send(
+          new PutLogEventsCommand({
+            logGroupName: "g",
+            logStreamName: "s",
+            logEvents: [ev("ok-3", t), ev("new", t + 3 * 3600_000)]
+          })
+        )
+      )
+      expect(single.rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 1 })
+    }))
+
+  it.scopedLive("maxEventBytes: an event at the limit is stored, one byte over is refused", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ maxEventBytes: 262_144 })
+      const c = yield* setup(emulator.url)
+      const at = yield* attempt(() =>
+        c.send(
+          new PutLogEventsCommand({
+            logGroupName: "g",
+            logStreamName: "s",
+            logEvents: [ev("x".repeat(262_144 - 26))]
+          })
+        )
+      )
+      expect("ok" in at).toBe(true)
+      const past = yield* attempt(() =>
+        c.send(
+          new PutLogEventsCommand({
+            logGroupName: "g",
+            logStreamName: "s",
+            logEvents: [ev("x".repeat(262_144 - 25))]
+          })
+        )
+      )
+      expect(errorOf(past)).toMatchObject({
+        name: "InvalidParameterException",
+        message: "Log event too large: 262145 bytes exceeds limit of 262144"
+      })
+    }))
+
+  describe("sequence tokens", () => {
+    it.scopedLive("ignored (default, AWS today): any token is accepted, a replay is stored twice", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = yield* setup(emulator.url)
+        const put = (sequenceToken?: string) =>
+          succeed(() =>
+            c.send(
+              new PutLogEventsCommand({ logGroupName: "g", logStreamName: "s", logEvents: [ev("x")], sequenceToken })
+            )
+          )
+        const first = yield* put()
+        expect(typeof first.nextSequenceToken).toBe("string")
+        yield* put("whatever")
+        yield* put()
+        expect((yield* emulator.model.events("g", "s")).length).toBe(3)
+      }))
+
+    it.scopedLive("enforced (legacy): InvalidSequenceToken with the expected token, DataAlreadyAccepted on replay", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ sequenceTokens: "enforced" })
+        const c = yield* setup(emulator.url)
+        const put = (message: string, sequenceToken?: string) =>
+          attempt(() =>
+            c.send(
+              new PutLogEventsCommand({
+                logGroupName: "g",
+                logStreamName: "s",
+                logEvents: [ev(message, 1_000)].map((e) => ({ ...e, timestamp: now() })),
+                sequenceToken
+              })
+            )
+          )
+        const first = yield* put("one")
+        expect("ok" in first).toBe(true)
+        const token1 = "ok" in first ? first.ok.nextSequenceToken : undefined
+        expect(token1).toBeDefined()
+        const missing = errorOf(yield* put("two"))
+        expect(missing).toMatchObject({
+          name: "InvalidSequenceTokenException",
+          expectedSequenceToken: token1,
+          $metadata: { httpStatusCode: 400 }
+        })
+        expect((missing as { message: string }).message).toBe(
+          `The given sequenceToken is invalid. The next expected sequenceToken is: ${token1}`
+        )
+        const wrong = errorOf(yield* put("two", "12345"))
+        expect(wrong).toMatchObject({ name: "InvalidSequenceTokenException", expectedSequenceToken: token1 })
+        const second = yield* put("two", token1)
+        expect("ok" in second).toBe(true)
+        const token2 = "ok" in second ? second.ok.nextSequenceToken : undefined
+        // The same batch again under the token it was accepted with: DataAlreadyAccepted, nothing duplicated.
+        const events = [{ timestamp: now(), message: "three" }]
+        const third = yield* succeed(() =>
+          c.send(
+            new PutLogEventsCommand({ logGroupName: "g", logStreamName: "s", logEvents: events, sequenceToken: token2 })
+          )
+        )
+        const replay = errorOf(
+          yield* attempt(() =>
+            c.send(
+              new PutLogEventsCommand({
+                logGroupName: "g",
+                logStreamName: "s",
+                logEvents: events,
+                sequenceToken: token2
+              })
+            )
+          )
+        )
+        expect(replay).toMatchObject({
+          name: "DataAlreadyAcceptedException",
+          expectedSequenceToken: third.nextSequenceToken
+        })
+        expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["one", "two", "three"])
+        const described = yield* succeed(() => c.send(new DescribeLogStreamsCommand({ logGroupName: "g" })))
+        expect(described.logStreams?.[0]?.uploadSequenceToken).toBe(third.nextSequenceToken)
+      }))
+  })
+
+  describe("faults", () => {
+    const put = (c: CloudWatchLogsClient, message: string) =>
+      attempt(() =>
+        c.send(new PutLogEventsCommand({ logGroupName: "g", logStreamName: "s", logEvents: [ev(message)] }))
+      )
+
+    it.scopedLive("reset: the client sees a network error and nothing is stored", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ faults: { reset: 1 } })
+        const c = yield* setup(emulator.url)
+        const sent = yield* put(c, "x")
+        const error = errorOf(sent)
+        expect(error).toMatchObject({ name: expect.stringMatching(/Error/) })
+        expect(error).not.toHaveProperty("$metadata.httpStatusCode")
+        expect(yield* emulator.model.events("g", "s")).toEqual([])
+      }))
+
+    it.scopedLive("lost-response: stored once though the client saw a failure", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ faults: { lostResponse: 1 } })
+        const c = yield* setup(emulator.url)
+        const sent = yield* put(c, "x")
+        expect("error" in sent).toBe(true)
+        expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["x"])
+        expect(yield* emulator.dropped).toEqual({ reset: 0, lostResponse: 1 })
+      }))
+
+    it.scopedLive("unavailable is a 500 ServiceUnavailableException; throttle a ThrottlingException", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ faults: { unavailable: 1 } })
+        const c = yield* setup(emulator.url)
+        expect(errorOf(yield* put(c, "x"))).toMatchObject({
+          name: "ServiceUnavailableException",
+          $fault: "server",
+          $metadata: { httpStatusCode: 500 }
+        })
+        yield* emulator.model.setFaults({ throttle: 1 })
+        expect(errorOf(yield* put(c, "x"))).toMatchObject({
+          name: "ThrottlingException",
+          $metadata: { httpStatusCode: 400 }
+        })
+        yield* emulator.model.setFaults({})
+        expect("ok" in (yield* put(c, "x"))).toBe(true)
+        expect((yield* emulator.model.events("g", "s")).length).toBe(1)
+      }))
+
+    it.scopedLive("an outage (stop) refuses connections; listen serves again with the state kept", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = yield* setup(emulator.url)
+        expect("ok" in (yield* put(c, "before"))).toBe(true)
+        yield* emulator.stop
+        expect("error" in (yield* put(c, "during"))).toBe(true)
+        yield* emulator.listen
+        expect("ok" in (yield* put(c, "after"))).toBe(true)
+        expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["before", "after"])
+      }))
+  })
+
+  describe("auth and malformed requests", () => {
+    it.scopedLive("require-auth: the right key works; a wrong key or secret fails with the right error", () =>
+      Effect.gen(function*() {
+        const requireAuth = { accessKeyId: "AKIDTEST", secretAccessKey: "s3cr3t/KEY+value" }
+        const emulator = yield* Emulator.make({ requireAuth })
+        const good = yield* attempt(() =>
+          client(emulator.url, requireAuth).send(new CreateLogGroupCommand({ logGroupName: "g" }))
+        )
+        expect("ok" in good).toBe(true)
+        expect(
+          errorOf(
+            yield* attempt(() =>
+              client(emulator.url, { ...requireAuth, accessKeyId: "AKIDOTHER" }).send(new DescribeLogGroupsCommand({}))
+            )
+          )
+        ).toMatchObject({
+          name: "UnrecognizedClientException",
+          message: "The security token included in the request is invalid."
+        })
+        expect(
+          errorOf(
+            yield* attempt(() =>
+              client(emulator.url, { ...requireAuth, secretAccessKey: "wrong" }).send(new DescribeLogGroupsCommand({}))
+            )
+          )
+        ).toMatchObject({ name: "InvalidSignatureException" })
+        expect(yield* emulator.model.callCount("DescribeLogGroups")).toBe(0)
+      }))
+
+    it.scopedLive("a malformed body is a SerializationException, an unknown target an UnknownOperationException", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const post = (target: string, body: string) =>
+          Effect.async<{ status: number; type: string | undefined; json: unknown }>((resume) => {
+            const req = request(`${emulator.url}/`, {
+              method: "POST",
+              agent: false,
+              headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target }
+            }, (res) => {
+              const chunks: Array<Buffer> = []
+              res.on("data", (b: Buffer) => chunks.push(b))
+              res.on("end", () => {
+                const errorType = res.headers["x-amzn-errortype"]
+                resume(Effect.succeed({
+                  status: res.statusCode ?? 0,
+                  type: typeof errorType === "string" ? errorType : undefined,
+                  json: JSON.parse(Buffer.concat(chunks).toString())
+                }))
+              })
+            })
+            req.end(body)
+          })
+        const malformed = yield* post("Logs_20140328.PutLogEvents", "{not json")
+        expect(malformed).toMatchObject({ status: 400, type: "SerializationException" })
+        const unknown = yield* post("Logs_20140328.GetQueryResults", "{}")
+        expect(unknown).toMatchObject({ status: 400, type: "UnknownOperationException" })
+        expect(yield* emulator.model.calls).toEqual([])
+      }))
+  })
+
+  it.scopedLive("layer: the Emulator service and the model's inspection handle from one fresh emulator", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const c = yield* setup(emulator.url)
+      yield* succeed(() =>
+        c.send(new PutLogEventsCommand({ logGroupName: "g", logStreamName: "s", logEvents: [ev("via layer")] }))
+      )
+      expect((yield* TestCloudWatchLogs.events("g", "s")).map((e) => e.message)).toEqual(["via layer"])
+    }).pipe(Effect.provide(Layer.fresh(Emulator.layer()))))
+})
