@@ -3,12 +3,11 @@
  * request (a body over the bound is refused with 413, before it is buffered, and the server stays up).
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs"
-import { TestCloudWatchLogs } from "@cwlogs/testkit"
+import { Emulator, TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { request } from "node:http"
 import { networkInterfaces } from "node:os"
-import * as Emulator from "../../../testkit/src/Emulator.js"
 
 interface Answer {
   readonly status: number
