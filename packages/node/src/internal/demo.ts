@@ -5,6 +5,7 @@
  * @internal
  */
 import type { CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
+import { ShipReport } from "@cwlogs/core"
 import * as Effect from "effect/Effect"
 
 // ---------------------------------------------------------------------------------------------------
@@ -191,6 +192,29 @@ const rejectedCount = (response: CloudWatchLogsApi.PutLogEventsResponse, events:
   return Math.min(events, Math.max(0, before) + Math.max(0, after))
 }
 
+/** What the demo found. */
+export interface Summary {
+  readonly target: string
+  readonly destination: string
+  readonly appDestination: string
+  readonly elapsedMillis: number
+  readonly readBackMillis: number
+  readonly analysis: Analysis
+  /** Producers whose sink failed, with the error message. */
+  readonly failures: ReadonlyArray<{ readonly producer: number; readonly message: string }>
+  readonly report: ShipReport.ShipReport
+  readonly appLogs: { readonly logged: number; readonly stored: number }
+  readonly calls: Readonly<Record<string, number>>
+  readonly errors: Readonly<Record<string, number>>
+  /** Faults the embedded emulator injected, by kind (empty against a real service). */
+  readonly faultsInjected: Readonly<Record<string, number>>
+  readonly sequenceTokens: "enforced" | "ignored" | "unknown"
+  /** Set when the stream could not be read back. */
+  readonly readError: string | undefined
+  readonly ok: boolean
+  readonly verdict: string
+}
+
 // ---------------------------------------------------------------------------------------------------
 // display
 // ---------------------------------------------------------------------------------------------------
@@ -217,4 +241,88 @@ export const progressLine = (p: {
   }  stored ${formatCount(p.stored)} (${pct}%)  ${formatCount(rate)} ev/s  puts ${formatCount(p.putCalls)}  errors ${
     formatCount(p.errors)
   }`
+}
+
+const table = (rows: ReadonlyArray<ReadonlyArray<string>>): Array<string> => {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("   "))
+}
+
+const listOf = (record: Readonly<Record<string, number>>, keys?: ReadonlyArray<string>): string => {
+  const entries = (keys ?? Object.keys(record).sort()).map((k) => [k, record[k] ?? 0] as const)
+  const shown = entries.filter(([, n]) => n > 0 || keys !== undefined)
+  return shown.length === 0 ? "none" : shown.map(([k, n]) => `${k} ${formatCount(n)}`).join(", ")
+}
+
+const OPERATIONS = ["PutLogEvents", "DescribeLogStreams", "CreateLogGroup", "CreateLogStream", "GetLogEvents"]
+
+/** The summary, as printed at the end of the demo. Its last line starts with `RESULT: OK` or `RESULT: FAILED`. */
+export const formatSummary = (s: Summary): string => {
+  const a = s.analysis
+  const lines: Array<string> = []
+  lines.push("")
+  lines.push(`Read back ${s.destination} in ${formatSeconds(s.readBackMillis)}:`)
+  const rows: Array<Array<string>> = [["producer", "sent", "stored", "lost", "duplicates", "out of order"]]
+  for (const t of a.perProducer) {
+    rows.push([
+      `p${t.producer}`,
+      formatCount(t.sent),
+      formatCount(t.stored),
+      formatCount(t.lost),
+      formatCount(t.duplicates),
+      formatCount(t.orderViolations)
+    ])
+  }
+  rows.push([
+    "total",
+    formatCount(a.sent),
+    formatCount(a.stored),
+    formatCount(a.lost),
+    formatCount(a.duplicates),
+    formatCount(a.orderViolations)
+  ])
+  lines.push(...table(rows).map((l) => `  ${l}`))
+  lines.push(`  events of other writers in the stream (the competing writer): ${formatCount(a.foreign)}`)
+  if (a.unexpected > 0) lines.push(`  unexpected events (never sent): ${formatCount(a.unexpected)}`)
+  if (s.readError !== undefined) lines.push(`  read-back failed: ${s.readError}`)
+  lines.push(
+    `  order: ${
+      a.orderViolations === 0 ? "every producer's events are stored in the order sent" : "some events out of order"
+    }`
+  )
+  lines.push("")
+  lines.push(
+    `App logs (Effect.log through the CloudWatch logger, to ${s.appDestination}): ${
+      formatCount(s.appLogs.logged)
+    } logged, ${formatCount(s.appLogs.stored)} stored`
+  )
+  lines.push("")
+  lines.push(
+    `Ship report: ${formatCount(s.report.accepted)} accepted, ${
+      formatCount(ShipReport.rejectedTotal(s.report))
+    } rejected, ${formatCount(s.report.batches)} batches, ${formatCount(s.report.retries)} retries, ${
+      formatCount(s.report.possibleDuplicates)
+    } possible duplicates`
+  )
+  lines.push(`Service calls: ${listOf(s.calls, OPERATIONS)}`)
+  lines.push(`Errors answered (each retried or adopted): ${listOf(s.errors)}`)
+  const invalid = s.errors["InvalidSequenceTokenException"] ?? 0
+  const already = s.errors["DataAlreadyAcceptedException"] ?? 0
+  lines.push(
+    `Token errors adopted: ${formatCount(invalid + already)} (InvalidSequenceToken ${formatCount(invalid)}, ` +
+      `DataAlreadyAccepted ${formatCount(already)}); DescribeLogStreams calls: ${
+        formatCount(s.calls["DescribeLogStreams"] ?? 0)
+      }`
+  )
+  if (Object.keys(s.faultsInjected).length > 0) {
+    lines.push(`Faults injected by the emulator: ${listOf(s.faultsInjected)}`)
+  }
+  for (const f of s.failures) lines.push(`Producer p${f.producer} failed: ${f.message}`)
+  const rate = s.elapsedMillis > 0 ? (1000 * a.sent) / s.elapsedMillis : 0
+  lines.push(
+    `Shipped in ${formatSeconds(s.elapsedMillis)} (${formatCount(rate)} events/s), sequence tokens ${s.sequenceTokens}`
+  )
+  lines.push("")
+  lines.push(`RESULT: ${s.verdict}`)
+  return lines.join("\n")
 }

@@ -1,0 +1,147 @@
+/**
+ * How the demo ships (the library's sink and logger) and where to (the embedded emulator or a real
+ * endpoint).
+ *
+ * @internal
+ */
+import {
+  CloudWatchLogsApi,
+  RetryPolicy,
+  SequenceTokenStore,
+  ShipReport,
+  Uploader,
+  UploadRateLimiter
+} from "@cwlogs/core"
+import type { Destination, LogEvent } from "@cwlogs/core"
+// TODO(demo): import Emulator from "@cwlogs/testkit" once the index exports it
+import * as Chunk from "effect/Chunk"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Emulator from "../../../testkit/src/Emulator.js"
+import * as NodeCloudWatchLogs from "../NodeCloudWatchLogs.js"
+import type { Backend } from "./demoRun.js"
+
+/** A producer's shipment failed; `report` is what was accounted for before. */
+export class ShipFailure extends Data.TaggedError("ShipFailure")<{
+  readonly message: string
+  readonly report: ShipReport.ShipReport
+}> {}
+
+/** The backend could not be started. */
+export class BackendError extends Data.TaggedError("BackendError")<{ readonly message: string }> {}
+
+/** The pipeline services shared by every producer of the process. */
+export const pipeline: Layer.Layer<Uploader.Uploader, never, CloudWatchLogsApi.CloudWatchLogsApi> = Uploader.layer.pipe(
+  Layer.provide(
+    Layer.mergeAll(SequenceTokenStore.layerMemory, UploadRateLimiter.layer(), RetryPolicy.layerDefault)
+  )
+)
+
+/** Ships one producer's events to a destination and reports what became of them. */
+export const ship = (
+  destination: Destination.Destination,
+  events: Stream.Stream<LogEvent.LogEvent>
+): Effect.Effect<ShipReport.ShipReport, ShipFailure, Uploader.Uploader> =>
+  Effect.gen(function*() {
+    const uploader = yield* Uploader.Uploader
+    let report = ShipReport.empty
+    yield* events.pipe(
+      Stream.grouped(2000),
+      Stream.mapEffect((chunk) => uploader.upload(destination, Chunk.toReadonlyArray(chunk))),
+      Stream.runForEach((result) =>
+        Effect.sync(() => {
+          report = ShipReport.add(report, destination, {
+            ...ShipReport.emptyCounts,
+            accepted: result.accepted,
+            batches: 1,
+            bytes: result.bytes,
+            retries: result.retries,
+            possibleDuplicates: result.possibleDuplicates
+          })
+        })
+      ),
+      Effect.mapError((error) => new ShipFailure({ message: error.message, report }))
+    )
+    return report
+  })
+
+/** The app's Effect logs, shipped to a destination while the layer lives. */
+export const appLogger = (_destination: Destination.Destination): Layer.Layer<never> => Layer.empty
+
+/** A started backend. */
+export interface StartedBackend {
+  readonly api: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi>
+  readonly target: string
+  readonly faultsInjected: Effect.Effect<Readonly<Record<string, number>>>
+  readonly sequenceTokens: "enforced" | "ignored" | "unknown"
+  readonly readBackAttempts: number
+}
+
+/** Dummy credentials for the embedded emulator (it accepts any). */
+export const EMULATOR_CREDENTIALS = {
+  accessKeyId: "AKIDEMO",
+  secretAccessKey: Redacted.make("demo-secret")
+} as const
+
+/** Starts the backend for the scope. */
+export const backend = (b: Backend, seed: number): Effect.Effect<StartedBackend, BackendError, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (b._tag === "Remote") {
+      return {
+        api: NodeCloudWatchLogs.layer({
+          ...(b.endpoint !== undefined ? { endpoint: b.endpoint } : {}),
+          ...(b.region !== undefined ? { region: b.region } : {})
+        }),
+        target: b.endpoint ?? `CloudWatch Logs in ${b.region ?? "the default region"}`,
+        faultsInjected: Effect.succeed({}),
+        sequenceTokens: "unknown" as const,
+        readBackAttempts: 10
+      }
+    }
+    const emulator = yield* Emulator.make({
+      sequenceTokens: b.sequenceTokens,
+      seed,
+      ...(b.faults ? { faults: FAULTS } : {})
+    }).pipe(
+      Effect.mapError((e) => new BackendError({ message: `the embedded emulator could not listen: ${e.message}` }))
+    )
+    const faultsInjected = Effect.gen(function*() {
+      const calls = yield* emulator.model.calls
+      const counts: Record<string, number> = {}
+      for (const call of calls) {
+        const kind = INJECTED[call.outcome]
+        if (call.operation === "PutLogEvents" && kind !== undefined) counts[kind] = (counts[kind] ?? 0) + 1
+      }
+      return counts
+    })
+    const server = emulator
+    return {
+      api: NodeCloudWatchLogs.layer({ endpoint: server.url, region: "us-east-1", credentials: EMULATOR_CREDENTIALS }),
+      target: `embedded cwlogs-emulator at ${server.url} (tokens ${b.sequenceTokens}, faults ${
+        b.faults ? "on" : "off"
+      }, seed ${seed})`,
+      faultsInjected,
+      sequenceTokens: b.sequenceTokens,
+      readBackAttempts: 0
+    }
+  })
+
+/** Faults of the embedded emulator on PutLogEvents. */
+export const FAULTS = {
+  unavailable: 0.05,
+  throttle: 0.03,
+  reset: 0.01,
+  lostResponse: 0.02,
+  competingWriter: 0.03
+} as const
+
+const INJECTED: Readonly<Record<string, string>> = {
+  ServiceUnavailableException: "ServiceUnavailable",
+  ThrottlingException: "Throttling",
+  ConnectionReset: "connection reset",
+  LostResponse: "stored but answer lost"
+}
