@@ -23,6 +23,13 @@ import { request } from "node:http"
 import * as Emulator from "../src/Emulator.js"
 import * as TestCloudWatchLogs from "../src/TestCloudWatchLogs.js"
 
+/** The `message` member of an error or a JSON body, if it has one. */
+const messageOf = (value: unknown): string | undefined => {
+  if (typeof value !== "object" || value === null) return undefined
+  const message: unknown = Reflect.get(value, "message")
+  return typeof message === "string" ? message : undefined
+}
+
 const client = (url: string, credentials = { accessKeyId: "AKID", secretAccessKey: "secret" }) =>
   new CloudWatchLogsClient({ endpoint: url, region: "us-east-1", credentials, maxAttempts: 1 })
 
@@ -333,7 +340,7 @@ describe("Emulator with the AWS SDK", () => {
           expectedSequenceToken: token1,
           $metadata: { httpStatusCode: 400 }
         })
-        expect((missing as { message: string }).message).toBe(
+        expect(messageOf(missing)).toBe(
           `The given sequenceToken is invalid. The next expected sequenceToken is: ${token1}`
         )
         const wrong = errorOf(yield* put("two", "12345"))
