@@ -28,8 +28,8 @@
  *
  * @since 0.1.0
  */
-import type { CloudWatchLogsApi as Api, CloudWatchLogsError, Limits } from "@cwlogs/core"
-import { CloudWatchLogsApi } from "@cwlogs/core"
+import type { CloudWatchLogsApi as Api, CloudWatchLogsError } from "@cwlogs/core"
+import { CloudWatchLogsApi, Limits } from "@cwlogs/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -85,7 +85,7 @@ export type StreamStats = model.StreamStats
 export interface Options {
   /** The token generation: `enforced` (legacy) or `ignored` (AWS today, the default). */
   readonly sequenceTokens?: "enforced" | "ignored" | undefined
-  /** The limits enforced (default `Limits.current`). */
+  /** The limits enforced (default: the `Limits` reference in context, i.e. `Limits.current` unless provided). */
   readonly limits?: Limits.LimitsShape | undefined
   /** Per-account token buckets from `limits.quotas`, and the per-stream rate when set (default off). */
   readonly throttling?: boolean | undefined
@@ -256,16 +256,20 @@ export class TestCloudWatchLogs extends Context.Tag("@cwlogs/testkit/TestCloudWa
 >() {}
 
 /**
- * A fresh, empty service.
+ * A fresh, empty service. Without `options.limits` it enforces the `Limits` in context (`Limits.current`
+ * unless a `Limits.layer(...)` provides others).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options?: Options): Effect.Effect<TestCloudWatchLogsShape> =>
-  Effect.sync(() => internal.unsafeMake(options))
+  Effect.flatMap(
+    Limits.Limits,
+    (limits) => Effect.sync(() => internal.unsafeMake({ ...options, limits: options?.limits ?? limits }))
+  )
 
 /**
- * A fresh, empty service, built outside Effect (for servers and scripts).
+ * A fresh, empty service, built outside Effect (for servers and scripts); `Limits.current` by default.
  *
  * @since 0.1.0
  * @category constructors

@@ -266,6 +266,23 @@ describe("invoke, for transports", () => {
     }))
 })
 
+describe("limits", () => {
+  it.effect("enforces the Limits in context when no limits are given", () =>
+    Effect.gen(function*() {
+      const api = yield* setup
+      const error = yield* Effect.flip(putOne(api, "e".repeat(262_119)))
+      expect(error).toMatchObject({ _tag: "InvalidParameterException", rule: "EventTooLarge" })
+      yield* putOne(api, "e".repeat(262_118))
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer()), Effect.provide(Limits.layer(Limits.legacy))))
+
+  it.effect("sizes lone surrogates as the encoder sends them (U+FFFD, 3 bytes)", () =>
+    Effect.gen(function*() {
+      const api = yield* setup
+      yield* putOne(api, "\ud800")
+      expect((yield* TestCloudWatchLogs.streamStats(G, S)).messageBytes).toBe(3)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
+
 describe("reset and discard", () => {
   it.effect("reset empties the service, the calls and the faults", () =>
     Effect.gen(function*() {
