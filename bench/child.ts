@@ -1,0 +1,62 @@
+/**
+ * One contender on one workload, in a process of its own: `node --import tsx bench/child.ts '<job json>'`.
+ * Prints one JSON line (a `Measurement`) as the last line of stdout; the CPU seconds and peak RSS are
+ * this process's own (worker threads included).
+ *
+ * @since 0.1.0
+ */
+import type { Run } from "./contenders/types.js"
+import { ensureStreams, makeClient, streamNames } from "./lib/aws.js"
+import { decodeJob, type Measurement } from "./lib/spec.js"
+
+const contenders: Record<string, () => Promise<{ run: Run }>> = {
+  "raw-sdk-c1": () => import("./contenders/raw.js"),
+  "raw-sdk-cN": () => import("./contenders/raw.js"),
+  "cwlogs-sink": () => import("./contenders/cwlogs.js"),
+  "cwlogs-logger": () => import("./contenders/cwlogs.js").then((m) => ({ run: m.runLogger })),
+  "effect-default-logger": () => import("./contenders/cwlogs.js").then((m) => ({ run: m.runDefaultLogger })),
+  "winston-cloudwatch": () => import("./contenders/winston.js"),
+  "pino-cloudwatch": () => import("./contenders/pino.js"),
+  "logtape-cloudwatch": () => import("./contenders/logtape.js")
+}
+
+const main = async (): Promise<void> => {
+  const job = decodeJob(process.argv[2] ?? "")
+  const setupClient = makeClient(job.endpoint)
+  await ensureStreams(setupClient, job.logGroupName, streamNames(job.logStreamName, job.streams))
+  setupClient.destroy()
+  const { run } = await contenders[job.contender]()
+  let cpuStart = process.cpuUsage()
+  const outcome = await run(job, {
+    start: () => {
+      cpuStart = process.cpuUsage()
+    }
+  })
+  const cpu = process.cpuUsage(cpuStart)
+  const measurement: Measurement = {
+    workload: job.workload,
+    contender: job.contender,
+    sent: outcome.sent,
+    bytes: outcome.bytes,
+    elapsedSeconds: outcome.elapsedSeconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    ...(outcome.nanosPerCall === undefined ? {} : { nanosPerCall: outcome.nanosPerCall }),
+    ...(outcome.reportedFailed === undefined ? {} : { reportedFailed: outcome.reportedFailed }),
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    ...(outcome.note === undefined ? {} : { note: outcome.note })
+  }
+  process.stdout.write(`\n${JSON.stringify(measurement)}\n`)
+}
+
+main().then(
+  () => {
+    // Let the contender finish whatever it still has in flight, as a process ending normally would;
+    // the parent's deadline bounds this.
+    process.exitCode = 0
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+    process.exit(1)
+  }
+)
