@@ -32,3 +32,5 @@ export * as Metrics from "./Metrics.js"
 export * as Batcher from "./Batcher.js"
 /** @since 0.1.0 */
 export * as BatchValidator from "./BatchValidator.js"
+/** @since 0.1.0 */
+export * as CloudWatchLogs from "./CloudWatchLogs.js"

@@ -1,0 +1,325 @@
+/**
+ * What users call: a `Sink` that ships a stream of events with back-pressure and answers with a
+ * `ShipReport`, and a `Logger` that ships every Effect log line as structured JSON.
+ *
+ * ```ts
+ * // any stream of events, with back-pressure; the result says what happened to every event
+ * const report = yield* events.pipe(Stream.run(CloudWatchLogs.sink({ logGroupName, logStreamName })))
+ *
+ * // an Effect app whose logs go to CloudWatch (next to the default logger), drained at scope close
+ * const AppLogger = CloudWatchLogs.layerLogger({ logGroupName: "orders", logStreamName: "api-1" })
+ * ```
+ *
+ * Both run on one engine: a bounded buffer per destination, a background fiber per destination that
+ * validates (`BatchValidator`), batches (`Batcher`, with a linger time) and uploads (`Uploader`) with
+ * a bounded number of uploads in flight. Services found in the context (`Uploader`, `Batcher`,
+ * `BatchValidator`, `SequenceTokenStore`, `UploadRateLimiter`, `RetryPolicy`) are used; the others take
+ * their defaults, so `CloudWatchLogsApi` is the only requirement.
+ *
+ * Delivery: every event handed in ends accepted by the service or rejected with a reason (see
+ * `ShipReport`); a fatal error fails the sink with a `ShipError` carrying the events not delivered;
+ * closing the scope drains what is buffered within `drainTimeoutMillis` and reports what it could not.
+ * Memory is bounded: per destination, `bufferCapacity` events + one batch being filled; in all,
+ * `maxInFlight` batches being uploaded.
+ *
+ * @since 0.1.0
+ */
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import type * as LogLevel from "effect/LogLevel"
+import type * as Scope from "effect/Scope"
+import * as Sink from "effect/Sink"
+import type { OversizePolicy } from "./BatchValidator.js"
+import type { CloudWatchLogsApi } from "./CloudWatchLogsApi.js"
+import type { Destination } from "./Destination.js"
+import * as internalLogger from "./internal/logger.js"
+import * as Shipper from "./internal/shipper.js"
+import type { LogEvent } from "./LogEvent.js"
+import type { ShipReport } from "./ShipReport.js"
+
+/**
+ * How events are shipped (sink and logger alike).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ShippingOptions {
+  /** How long a batch that is not full waits for more events (default 1000 ms). */
+  readonly lingerMillis?: number | undefined
+  /** What to do with an event larger than the service accepts (default `"split"`: nothing is lost). */
+  readonly oversize?: OversizePolicy | undefined
+  /** Lower the events per batch below the service's 10,000. */
+  readonly maxBatchEvents?: number | undefined
+  /** Lower the bytes per batch below the service's 1,048,576. */
+  readonly maxBatchBytes?: number | undefined
+  /** Events buffered per destination (default 10,000). */
+  readonly bufferCapacity?: number | undefined
+  /** Uploads in flight at once, all destinations together (default 4). */
+  readonly maxInFlight?: number | undefined
+  /** When the scope closes, how long the drain of what is buffered may take (default 10,000 ms). */
+  readonly drainTimeoutMillis?: number | undefined
+}
+
+/**
+ * Options of the sink.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SinkOptions extends ShippingOptions {}
+
+/**
+ * Options of the logger: where its lines go, and what to do when its buffer is full.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoggerOptions extends ShippingOptions, Destination {
+  /** When the buffer is full: drop the new line (default) or the oldest buffered one. Both are counted. */
+  readonly overflow?: "dropNewest" | "dropOldest" | undefined
+  /** Lines below this level are not shipped. */
+  readonly minimumLevel?: LogLevel.LogLevel | undefined
+  /** `layerLogger` only: replace the default logger instead of adding to it (default `false`). */
+  readonly replace?: boolean | undefined
+}
+
+/**
+ * An event and where it goes, as a router may answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Routed {
+  readonly destination: Destination
+  readonly event: LogEvent
+}
+
+/**
+ * A fatal error (bad credentials, a rule broken, retries exhausted, a destination that may not be
+ * created) stopped the shipment. `undelivered` holds every event not delivered, per destination (the
+ * parts of a split event as sent), `report` what happened to the others, `cause` the first failure.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export { ShipError } from "./internal/shipper.js"
+
+/**
+ * Events not delivered to one destination.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Undelivered = Shipper.Undelivered
+
+/**
+ * The report of a logger: a `ShipReport`, and the lines its overflow policy dropped.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoggerReport extends ShipReport {
+  readonly dropped: number
+}
+
+/**
+ * The handle of a shipping logger, provided by `layerLogger`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CloudWatchLogsShape {
+  /** Ships everything buffered now and waits until it was delivered (e.g. at the end of a Lambda call). */
+  readonly flush: Effect.Effect<LoggerReport>
+  /** What happened so far. */
+  readonly report: Effect.Effect<LoggerReport>
+}
+
+/**
+ * The shipping logger's handle.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class CloudWatchLogs extends Context.Tag("@cwlogs/core/CloudWatchLogs")<CloudWatchLogs, CloudWatchLogsShape>() {}
+
+/**
+ * Default events buffered per destination.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_BUFFER_CAPACITY = 10_000
+
+/**
+ * Default uploads in flight.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 4
+
+/**
+ * Default deadline of the drain at scope close.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MILLIS = 10_000
+
+const shipperOptions = (
+  options: ShippingOptions,
+  overflow: "suspend" | "dropNewest" | "dropOldest",
+  stopOnFatal: boolean
+): Shipper.ShipperOptions => ({
+  capacity: options.bufferCapacity ?? DEFAULT_BUFFER_CAPACITY,
+  overflow,
+  lingerMillis: options.lingerMillis,
+  oversize: options.oversize,
+  maxBatchEvents: options.maxBatchEvents,
+  maxBatchBytes: options.maxBatchBytes,
+  maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+  drainTimeoutMillis: options.drainTimeoutMillis ?? DEFAULT_DRAIN_TIMEOUT_MILLIS,
+  stopOnFatal
+})
+
+const isDestination = (target: Destination | Routed): target is Destination => "logGroupName" in target
+
+/**
+ * A sink that ships events. Offers suspend while a destination's buffer is full (back-pressure). It
+ * ends with a `ShipReport` once everything was delivered, or fails with a `ShipError` carrying the
+ * events not delivered. Given a function, each element is routed: to the `Destination` it returns (the
+ * element is the event), or as the `{ destination, event }` it returns.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sink: {
+  (
+    destination: Destination,
+    options?: SinkOptions
+  ): Sink.Sink<ShipReport, LogEvent, never, Shipper.ShipError, CloudWatchLogsApi>
+  <A extends LogEvent>(
+    route: (event: A) => Destination,
+    options?: SinkOptions
+  ): Sink.Sink<ShipReport, A, never, Shipper.ShipError, CloudWatchLogsApi>
+  <A>(
+    route: (input: A) => Routed,
+    options?: SinkOptions
+  ): Sink.Sink<ShipReport, A, never, Shipper.ShipError, CloudWatchLogsApi>
+} = <A>(
+  target: Destination | ((input: A) => Destination | Routed),
+  options: SinkOptions = {}
+): Sink.Sink<ShipReport, A, never, Shipper.ShipError, CloudWatchLogsApi> =>
+  Sink.unwrapScoped(Effect.map(Shipper.make(shipperOptions(options, "suspend", true)), (shipper) => {
+    const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {
+      if (typeof target !== "function") {
+        return Effect.flatMap(shipper.lane(target), (lane) => shipper.offerAll(lane, Chunk.toReadonlyArray(chunk)))
+      }
+      return Effect.suspend(() => {
+        // Group by destination, keeping the order within each.
+        const groups = new Map<string, { destination: Destination; inputs: Array<unknown> }>()
+        for (const input of chunk) {
+          const routed = target(input)
+          const destination = isDestination(routed) ? routed : routed.destination
+          const event: unknown = isDestination(routed) ? input : routed.event
+          const k = `${destination.logGroupName}\u0000${destination.logStreamName}`
+          const group = groups.get(k)
+          if (group === undefined) groups.set(k, { destination, inputs: [event] })
+          else group.inputs.push(event)
+        }
+        return Effect.forEach(
+          groups.values(),
+          (g) => Effect.flatMap(shipper.lane(g.destination), (lane) => shipper.offerAll(lane, g.inputs)),
+          { discard: true }
+        )
+      })
+    }
+    return Sink.foldChunksEffect(
+      undefined,
+      () => shipper.failure() === undefined,
+      (_: void, chunk: Chunk.Chunk<A>) => offer(chunk)
+    ).pipe(Sink.ignoreLeftover, Sink.mapEffect(() => shipper.finish))
+  }))
+
+/**
+ * A shipping logger and its handle, for the lifetime of the scope (which drains the buffer when it
+ * closes, within `drainTimeoutMillis`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeLogger = (
+  options: LoggerOptions
+): Effect.Effect<
+  { readonly logger: Logger.Logger<unknown, void>; readonly handle: CloudWatchLogsShape },
+  never,
+  CloudWatchLogsApi | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const shipper = yield* Shipper.make(shipperOptions(options, options.overflow ?? "dropNewest", false))
+    const destination: Destination = {
+      logGroupName: options.logGroupName,
+      logStreamName: options.logStreamName,
+      createGroup: options.createGroup,
+      createStream: options.createStream,
+      retentionInDays: options.retentionInDays
+    }
+    const lane = yield* shipper.lane(destination)
+    const withDropped = (report: ShipReport): LoggerReport => ({ ...report, dropped: shipper.dropped() })
+    const logger = internalLogger.make((event) => shipper.unsafeOffer(lane, event), {
+      minimumLevel: options.minimumLevel
+    })
+    const handle: CloudWatchLogsShape = {
+      flush: Effect.map(shipper.flush, withDropped),
+      report: Effect.map(shipper.report, withDropped)
+    }
+    return { logger, handle }
+  })
+
+/**
+ * A shipping logger, for the lifetime of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const logger = (
+  options: LoggerOptions
+): Effect.Effect<Logger.Logger<unknown, void>, never, CloudWatchLogsApi | Scope.Scope> =>
+  Effect.map(makeLogger(options), (made) => made.logger)
+
+/**
+ * Adds the shipping logger next to the default one (or in its place with `replace: true`), and provides
+ * its handle (`flush`, `report`). Closing the layer's scope drains the buffer within the deadline.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerLogger = (options: LoggerOptions): Layer.Layer<CloudWatchLogs, never, CloudWatchLogsApi> =>
+  Layer.unwrapScoped(Effect.map(makeLogger(options), ({ handle, logger }) =>
+    Layer.merge(
+      options.replace === true ? Logger.replace(Logger.defaultLogger, logger) : Logger.add(logger),
+      Layer.succeed(CloudWatchLogs, handle)
+    )))
+
+/**
+ * Ships everything the logger has buffered and waits until it was delivered.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const flush: Effect.Effect<LoggerReport, never, CloudWatchLogs> = Effect.flatMap(CloudWatchLogs, (h) => h.flush)
+
+/**
+ * What the logger has shipped so far.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const report: Effect.Effect<LoggerReport, never, CloudWatchLogs> = Effect.flatMap(
+  CloudWatchLogs,
+  (h) => h.report
+)

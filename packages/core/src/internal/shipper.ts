@@ -1,0 +1,600 @@
+/**
+ * The shipping engine shared by the sink and the logger.
+ *
+ * One lane per destination: a bounded buffer of raw inputs, a background fiber that validates them
+ * (BatchValidator rules), batches them (Batcher accumulator, linger time), and hands full batches to
+ * the `Uploader` with a bounded number of uploads in flight across lanes. Every input is accounted for
+ * exactly once in the lane's counts: accepted, or rejected with a reason (`Failed` when a fatal error or
+ * the drain deadline stopped it).
+ *
+ * Memory is bounded by configuration: per lane, `capacity` buffered inputs + one pending batch + the
+ * chunk being validated; across lanes, `maxInFlight` batches being uploaded.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as Batcher from "../Batcher.js"
+import * as BatchValidator from "../BatchValidator.js"
+import type { CloudWatchLogsApi } from "../CloudWatchLogsApi.js"
+import type { Destination } from "../Destination.js"
+import * as Destinations from "../Destination.js"
+import type { LogEvent } from "../LogEvent.js"
+import * as Metrics from "../Metrics.js"
+import * as RetryPolicy from "../RetryPolicy.js"
+import * as SequenceTokenStore from "../SequenceTokenStore.js"
+import type { Counts, RejectionReason, ShipReport } from "../ShipReport.js"
+import * as ShipReports from "../ShipReport.js"
+import * as Uploader from "../Uploader.js"
+import * as UploadRateLimiter from "../UploadRateLimiter.js"
+import * as Buffer from "./mailbox.js"
+
+/** @internal */
+export const INTERNAL_ANNOTATION = "cwlogs.internal"
+
+/** @internal */
+export interface ShipperOptions {
+  /** Inputs buffered per destination. */
+  readonly capacity: number
+  readonly overflow: Buffer.Overflow
+  readonly lingerMillis?: number | undefined
+  readonly oversize?: BatchValidator.OversizePolicy | undefined
+  readonly maxBatchEvents?: number | undefined
+  readonly maxBatchBytes?: number | undefined
+  /** Uploads in flight at once, all destinations together. */
+  readonly maxInFlight: number
+  /** Deadline of the drain when the scope closes. */
+  readonly drainTimeoutMillis: number
+  /** After a fatal error, stop delivering (the sink) or go on with the next batches (the logger). */
+  readonly stopOnFatal: boolean
+}
+
+/**
+ * Events not delivered, per destination.
+ * @internal
+ */
+export interface Undelivered {
+  readonly destination: Destination
+  readonly events: ReadonlyArray<LogEvent>
+}
+
+/** @internal */
+export class ShipError extends Data.TaggedError("ShipError")<{
+  readonly cause: Uploader.UploadError
+  readonly undelivered: ReadonlyArray<Undelivered>
+  readonly report: ShipReport
+  readonly message: string
+}> {}
+
+/** @internal */
+export interface DrainResult {
+  readonly report: ShipReport
+  /** Events not delivered by the deadline (or after a fatal error). */
+  readonly undelivered: ReadonlyArray<Undelivered>
+  readonly timedOut: boolean
+}
+
+interface Entry {
+  remaining: number
+  reason: RejectionReason | undefined
+}
+
+interface Item extends Batcher.Sized {
+  readonly entry: Entry | undefined
+}
+
+type Batch = Batcher.Batch<Item>
+
+interface MutableCounts {
+  accepted: number
+  rejected: Record<RejectionReason, number>
+  split: number
+  truncated: number
+  batches: number
+  bytes: number
+  retries: number
+  possibleDuplicates: number
+}
+
+const emptyMutableCounts = (): MutableCounts => ({
+  ...ShipReports.emptyCounts,
+  rejected: { ...ShipReports.emptyCounts.rejected }
+})
+
+const snapshot = (c: MutableCounts): Counts => ({ ...c, rejected: { ...c.rejected } })
+
+interface Lane {
+  readonly destination: Destination
+  readonly buffer: Buffer.Buffer<unknown>
+  readonly acc: Batcher.Accumulator<Item>
+  readonly counts: MutableCounts
+  readonly uploads: FiberSet.FiberSet<void>
+  readonly inFlight: Set<Batch>
+  readonly undelivered: Array<LogEvent>
+  readonly flushWaiters: Array<Deferred.Deferred<void>>
+  readonly wake: Effect.Latch
+  fiber: Fiber.RuntimeFiber<void> | undefined
+  finished: boolean
+  dropped: number
+}
+
+/** @internal */
+export interface Shipper {
+  /** The lane of a destination, created on first use. */
+  readonly lane: (destination: Destination) => Effect.Effect<Lane>
+  /** Offers inputs to a lane, suspending while its buffer is full. */
+  readonly offerAll: (lane: Lane, inputs: ReadonlyArray<unknown>) => Effect.Effect<void>
+  /** Offers one input without waiting; counts what the overflow policy drops. */
+  readonly unsafeOffer: (lane: Lane, input: unknown) => void
+  /** The first fatal error, if any. */
+  readonly failure: () => Uploader.UploadError | undefined
+  /** Delivers everything buffered now, and waits for it. */
+  readonly flush: Effect.Effect<ShipReport>
+  /** What happened so far. */
+  readonly report: Effect.Effect<ShipReport>
+  /** Events the overflow policy dropped. */
+  readonly dropped: () => number
+  /** Ends the input, delivers everything, and returns the report or the fatal error. */
+  readonly finish: Effect.Effect<ShipReport, ShipError>
+  /** Ends the input and delivers what it can within the deadline. */
+  readonly drain: (timeoutMillis: number) => Effect.Effect<DrainResult>
+}
+
+const internalLog = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.annotateLogs(effect, INTERNAL_ANNOTATION, true)
+
+/**
+ * The uploader in context, else the default one built from the services in context (token store,
+ * rate limiter, retry policy), each falling back to its default.
+ * @internal
+ */
+export const resolveUploader: Effect.Effect<Uploader.UploaderShape, never, CloudWatchLogsApi | Scope.Scope> = Effect
+  .gen(function*() {
+    const existing = yield* Effect.serviceOption(Uploader.Uploader)
+    if (Option.isSome(existing)) return existing.value
+    const store = yield* Effect.serviceOption(SequenceTokenStore.SequenceTokenStore)
+    const limiter = yield* Effect.serviceOption(UploadRateLimiter.UploadRateLimiter)
+    const policy = yield* Effect.serviceOption(RetryPolicy.RetryPolicy)
+    const context = yield* Layer.build(Layer.mergeAll(
+      Option.match(store, {
+        onNone: () => SequenceTokenStore.layerMemory,
+        onSome: (s) => Layer.succeed(SequenceTokenStore.SequenceTokenStore, s)
+      }),
+      Option.match(limiter, {
+        onNone: () => UploadRateLimiter.layer(),
+        onSome: (l) => Layer.succeed(UploadRateLimiter.UploadRateLimiter, l)
+      }),
+      Option.match(policy, {
+        onNone: () => RetryPolicy.layerDefault,
+        onSome: (p) => Layer.succeed(RetryPolicy.RetryPolicy, p)
+      })
+    ))
+    return yield* Effect.provide(Uploader.make(), context)
+  })
+
+/** @internal */
+export const make = (
+  options: ShipperOptions
+): Effect.Effect<Shipper, never, CloudWatchLogsApi | Scope.Scope> =>
+  Effect.gen(function*() {
+    const uploader = yield* resolveUploader
+    const batcher = yield* Option.match(yield* Effect.serviceOption(Batcher.Batcher), {
+      onNone: () =>
+        Batcher.make({
+          lingerMillis: options.lingerMillis,
+          maxBatchEvents: options.maxBatchEvents,
+          maxBatchBytes: options.maxBatchBytes
+        }),
+      onSome: Effect.succeed
+    })
+    const validator = yield* Option.match(yield* Effect.serviceOption(BatchValidator.BatchValidator), {
+      onNone: () => BatchValidator.make({ oversize: options.oversize }),
+      onSome: Effect.succeed
+    })
+    const linger = batcher.lingerMillis
+    const permits = yield* Effect.makeSemaphore(Math.max(1, Math.floor(options.maxInFlight)))
+    const lanes = new Map<string, Lane>()
+    const creating = yield* Effect.makeSemaphore(1)
+    // Lanes and their uploads live in a child scope, closed after the drain (finalizers run last-in
+    // first-out, and this scope is forked before the drain's finalizer is added).
+    const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+    let failure: Uploader.UploadError | undefined
+    let ended = false
+
+    // ---- accounting ------------------------------------------------------------------------------
+
+    const settle = (lane: Lane, item: Item, reason: RejectionReason | undefined): void => {
+      const entry = item.entry
+      if (entry === undefined) {
+        if (reason === undefined) lane.counts.accepted++
+        else lane.counts.rejected[reason]++
+        return
+      }
+      if (reason !== undefined && entry.reason === undefined) entry.reason = reason
+      entry.remaining--
+      if (entry.remaining === 0) {
+        if (entry.reason === undefined) lane.counts.accepted++
+        else lane.counts.rejected[entry.reason]++
+      }
+    }
+
+    const rejectedMetric = (lane: Lane, reason: RejectionReason, n: number) =>
+      n === 0 ? Effect.void : Metric.incrementBy(
+        Metrics.forDestination(Metrics.eventsRejected, lane.destination).pipe(Metric.tagged("reason", reason)),
+        n
+      )
+
+    /** Items that will never be sent: counted `Failed`, kept as undelivered. */
+    const failItems = (lane: Lane, items: ReadonlyArray<Item>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        for (const item of items) {
+          settle(lane, item, "Failed")
+          lane.undelivered.push(item.event)
+        }
+        return rejectedMetric(lane, "Failed", items.length)
+      })
+
+    // ---- uploads ---------------------------------------------------------------------------------
+
+    const upload = (lane: Lane, batch: Batch): Effect.Effect<void> =>
+      uploader.upload(lane.destination, batch.items.map((i) => i.event)).pipe(
+        Effect.matchEffect({
+          onSuccess: (result) =>
+            Effect.sync(() => {
+              const reasons = new Map<number, RejectionReason>()
+              for (const r of result.rejected) reasons.set(r.index, r.reason)
+              const items = batch.items
+              for (let i = 0; i < items.length; i++) settle(lane, items[i], reasons.get(i))
+              const c = lane.counts
+              if (result.accepted > 0) c.batches++
+              c.bytes += result.bytes
+              c.retries += result.retries
+              c.possibleDuplicates += result.possibleDuplicates
+              lane.inFlight.delete(batch)
+            }),
+          onFailure: (error) =>
+            Effect.gen(function*() {
+              // The uploader counted these in its metrics (reason Failed): settle without the metric.
+              for (const item of batch.items) {
+                settle(lane, item, "Failed")
+                lane.undelivered.push(item.event)
+              }
+              lane.inFlight.delete(batch)
+              if (failure === undefined) failure = error
+              yield* Effect.logWarning(
+                `cwlogs: ${batch.items.length} events to ${
+                  Destinations.show(lane.destination)
+                } not delivered: ${error.message}`
+              )
+            })
+        }),
+        internalLog
+      )
+
+    const dispatch = (lane: Lane, batch: Batch): Effect.Effect<void> => {
+      if (options.stopOnFatal && failure !== undefined) return failItems(lane, batch.items)
+      // Waiting for a permit is where a slow service pushes back on the lane (and so on producers).
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.zipRight(
+          restore(permits.take(1)),
+          Effect.suspend(() => {
+            lane.inFlight.add(batch)
+            return FiberSet.run(
+              lane.uploads,
+              Effect.interruptible(Effect.ensuring(upload(lane, batch), permits.release(1)))
+            )
+          })
+        )
+      ).pipe(Effect.asVoid)
+    }
+
+    const dispatchAll = (lane: Lane, batches: ReadonlyArray<Batch>): Effect.Effect<void> =>
+      batches.length === 0 ? Effect.void : Effect.forEach(batches, (b) => dispatch(lane, b), { discard: true })
+
+    // ---- the lane loop ---------------------------------------------------------------------------
+
+    /** Validates and batches inputs; returns the deadline of the pending batch. */
+    const ingest = (lane: Lane, inputs: ReadonlyArray<unknown>, now: number, deadline: number) =>
+      Effect.suspend(() => {
+        const full: Array<Batch> = []
+        const acc = lane.acc
+        const rules = validator.rules
+        let rejections: Map<RejectionReason, number> | undefined
+        const push = (out: ReadonlyArray<Batch>) => {
+          if (out.length > 0) {
+            for (const b of out) full.push(b)
+            if (acc.size > 0) deadline = now + linger
+          }
+        }
+        for (let i = 0; i < inputs.length; i++) {
+          if (acc.size === 0) deadline = now + linger
+          const o = BatchValidator.check(inputs[i], now, rules)
+          switch (o._tag) {
+            case "Valid":
+              push(acc.add({ event: o.event, bytes: o.bytes, entry: undefined }))
+              break
+            case "Truncated":
+              lane.counts.truncated++
+              push(acc.add({ event: o.event, bytes: o.bytes, entry: undefined }))
+              break
+            case "Split": {
+              lane.counts.split++
+              const entry: Entry = { remaining: o.parts.length, reason: undefined }
+              for (let p = 0; p < o.parts.length; p++) {
+                push(acc.add({ event: o.parts[p], bytes: o.bytes[p], entry }))
+              }
+              break
+            }
+            case "Rejected":
+              lane.counts.rejected[o.reason]++
+              if (rejections === undefined) rejections = new Map()
+              rejections.set(o.reason, (rejections.get(o.reason) ?? 0) + 1)
+              break
+          }
+        }
+        const metrics = rejections === undefined
+          ? Effect.void
+          : Effect.forEach(rejections, ([reason, n]) => rejectedMetric(lane, reason, n), { discard: true })
+        return Effect.as(Effect.zipRight(metrics, dispatchAll(lane, full)), deadline)
+      })
+
+    const flushPending = (lane: Lane) => dispatchAll(lane, lane.acc.flush())
+
+    type Wait =
+      | { readonly _tag: "Taken"; readonly inputs: ReadonlyArray<unknown>; readonly done: boolean }
+      | { readonly _tag: "Linger" }
+      | { readonly _tag: "Wake" }
+
+    const runLane = (lane: Lane): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        let deadline = 0
+        // A take in progress survives a linger timeout or a wake-up: its result is never dropped.
+        let pending: Fiber.RuntimeFiber<readonly [ReadonlyArray<unknown>, boolean]> | undefined
+        while (true) {
+          if (lane.flushWaiters.length > 0) {
+            const waiters = lane.flushWaiters.splice(0)
+            lane.wake.unsafeClose()
+            if (pending !== undefined) {
+              const taken = yield* Fiber.interrupt(pending)
+              pending = undefined
+              if (Exit.isSuccess(taken)) {
+                deadline = yield* ingest(lane, taken.value[0], yield* Clock.currentTimeMillis, deadline)
+              }
+            }
+            const inputs = yield* lane.buffer.poll
+            deadline = yield* ingest(lane, inputs, yield* Clock.currentTimeMillis, deadline)
+            yield* flushPending(lane)
+            yield* FiberSet.awaitEmpty(lane.uploads)
+            for (const w of waiters) yield* Deferred.succeed(w, undefined)
+            continue
+          }
+          if (pending === undefined) pending = yield* Effect.fork(lane.buffer.takeAll)
+          const take: Effect.Effect<Wait> = Effect.map(
+            Fiber.join(pending),
+            ([inputs, done]): Wait => ({ _tag: "Taken", inputs, done })
+          )
+          const wake: Effect.Effect<Wait> = Effect.as(lane.wake.await, { _tag: "Wake" })
+          let wait: Wait
+          if (lane.acc.size === 0) {
+            wait = yield* Effect.raceFirst(take, wake)
+          } else {
+            const now = yield* Clock.currentTimeMillis
+            if (deadline <= now) {
+              yield* flushPending(lane)
+              continue
+            }
+            const sleep: Effect.Effect<Wait> = Effect.as(Effect.sleep(deadline - now), { _tag: "Linger" })
+            wait = yield* Effect.raceAll([take, wake, sleep])
+          }
+          if (wait._tag !== "Taken") continue
+          pending = undefined
+          deadline = yield* ingest(lane, wait.inputs, yield* Clock.currentTimeMillis, deadline)
+          if (wait.done) {
+            yield* flushPending(lane)
+            yield* FiberSet.awaitEmpty(lane.uploads)
+            return
+          }
+        }
+      }).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          lane.finished = true
+        })),
+        Effect.zipRight(Effect.suspend(() => {
+          const waiters = lane.flushWaiters.splice(0)
+          return Effect.forEach(waiters, (w) => Deferred.succeed(w, undefined), { discard: true })
+        })),
+        internalLog
+      )
+
+    const newLane = (destination: Destination): Effect.Effect<Lane> =>
+      Effect.gen(function*() {
+        const lane: Lane = {
+          destination,
+          buffer: yield* Buffer.make<unknown>(Math.max(1, Math.floor(options.capacity)), options.overflow),
+          acc: batcher.accumulator<Item>(),
+          counts: emptyMutableCounts(),
+          uploads: yield* Scope.extend(FiberSet.make<void>(), scope),
+          inFlight: new Set(),
+          undelivered: [],
+          flushWaiters: [],
+          wake: yield* Effect.makeLatch(false),
+          fiber: undefined,
+          finished: false,
+          dropped: 0
+        }
+        lane.fiber = yield* Effect.forkIn(runLane(lane), scope)
+        return lane
+      })
+
+    const lane = (destination: Destination): Effect.Effect<Lane> =>
+      Effect.suspend(() => {
+        const k = Destinations.key(destination)
+        const existing = lanes.get(k)
+        if (existing !== undefined) return Effect.succeed(existing)
+        return creating.withPermits(1)(Effect.suspend(() => {
+          const again = lanes.get(k)
+          if (again !== undefined) return Effect.succeed(again)
+          return Effect.tap(newLane(destination), (l) => Effect.sync(() => lanes.set(k, l)))
+        }))
+      })
+
+    // ---- reports ---------------------------------------------------------------------------------
+
+    const reportNow = (): ShipReport => {
+      let report = ShipReports.empty
+      for (const l of lanes.values()) report = ShipReports.add(report, l.destination, snapshot(l.counts))
+      return report
+    }
+
+    const undeliveredNow = (): Array<Undelivered> => {
+      const out: Array<Undelivered> = []
+      for (const l of lanes.values()) {
+        if (l.undelivered.length > 0) out.push({ destination: l.destination, events: [...l.undelivered] })
+      }
+      return out
+    }
+
+    // ---- the public face -------------------------------------------------------------------------
+
+    const offerAll = (l: Lane, inputs: ReadonlyArray<unknown>): Effect.Effect<void> =>
+      Effect.flatMap(l.buffer.offerAll(inputs), (refused) => refusedAfterEnd(l, refused))
+
+    /** Inputs offered after the end: accounted as `Failed` (never silently lost). */
+    const refusedAfterEnd = (l: Lane, refused: ReadonlyArray<unknown>): Effect.Effect<void> => {
+      if (refused.length === 0) return Effect.void
+      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.suspend(() => {
+          const items: Array<Item> = []
+          for (const input of refused) {
+            const o = BatchValidator.check(input, now, validator.rules)
+            switch (o._tag) {
+              case "Rejected":
+                l.counts.rejected[o.reason]++
+                break
+              case "Split": {
+                const entry: Entry = { remaining: o.parts.length, reason: undefined }
+                for (let p = 0; p < o.parts.length; p++) items.push({ event: o.parts[p], bytes: o.bytes[p], entry })
+                break
+              }
+              default:
+                items.push({ event: o.event, bytes: o.bytes, entry: undefined })
+            }
+          }
+          return failItems(l, items)
+        }))
+    }
+
+    const unsafeOffer = (l: Lane, input: unknown): void => {
+      const result = l.buffer.unsafeOffer(input)
+      if (result !== "Offered") {
+        l.dropped++
+        Metrics.forDestination(Metrics.eventsDropped, l.destination).unsafeUpdate(1, [])
+      }
+    }
+
+    const flush: Effect.Effect<ShipReport> = Effect.gen(function*() {
+      const waits: Array<Deferred.Deferred<void>> = []
+      for (const l of lanes.values()) {
+        if (l.finished) continue
+        const d = yield* Deferred.make<void>()
+        l.flushWaiters.push(d)
+        yield* l.wake.open
+        waits.push(d)
+      }
+      for (const d of waits) yield* Deferred.await(d)
+      return reportNow()
+    })
+
+    const endAll = Effect.suspend(() => {
+      ended = true
+      return Effect.forEach(lanes.values(), (l) => l.buffer.end, { discard: true })
+    })
+
+    const laneFibers = () => {
+      const out: Array<Fiber.RuntimeFiber<void>> = []
+      for (const l of lanes.values()) if (l.fiber !== undefined) out.push(l.fiber)
+      return out
+    }
+
+    const finish: Effect.Effect<ShipReport, ShipError> = Effect.gen(function*() {
+      yield* endAll
+      yield* Fiber.awaitAll(laneFibers())
+      const report = reportNow()
+      if (failure !== undefined) {
+        const undelivered = undeliveredNow()
+        const n = undelivered.reduce((k, u) => k + u.events.length, 0)
+        return yield* new ShipError({
+          cause: failure,
+          undelivered,
+          report,
+          message: `${n} events not delivered: ${failure.message}`
+        })
+      }
+      return report
+    })
+
+    const drain = (timeoutMillis: number): Effect.Effect<DrainResult> =>
+      Effect.gen(function*() {
+        yield* endAll
+        const fibers = laneFibers()
+        const done = yield* Effect.interruptible(Fiber.awaitAll(fibers)).pipe(
+          Effect.timeoutOption(timeoutMillis)
+        )
+        let timedOut = false
+        if (Option.isNone(done)) {
+          timedOut = true
+          yield* Fiber.interruptAll(fibers)
+          for (const l of lanes.values()) {
+            yield* FiberSet.clear(l.uploads)
+            const items: Array<Item> = []
+            for (const b of l.inFlight) for (const i of b.items) items.push(i)
+            l.inFlight.clear()
+            for (const b of l.acc.flush()) for (const i of b.items) items.push(i)
+            yield* failItems(l, items)
+            yield* refusedAfterEnd(l, yield* l.buffer.poll)
+          }
+        }
+        const undelivered = undeliveredNow()
+        const n = undelivered.reduce((k, u) => k + u.events.length, 0)
+        if (n > 0) {
+          yield* internalLog(Effect.logWarning(
+            timedOut
+              ? `cwlogs: drain deadline of ${timeoutMillis} ms passed, ${n} events not delivered`
+              : `cwlogs: ${n} events not delivered`
+          ))
+        }
+        return { report: reportNow(), undelivered, timedOut }
+      })
+
+    yield* Effect.addFinalizer(() => Effect.asVoid(drain(options.drainTimeoutMillis)))
+
+    return {
+      lane: (destination) =>
+        Effect.suspend(() => {
+          if (ended) return Effect.dieMessage("cwlogs: offer after the shipper ended")
+          return lane(destination)
+        }),
+      offerAll,
+      unsafeOffer,
+      failure: () => failure,
+      flush,
+      report: Effect.sync(reportNow),
+      dropped: () => {
+        let n = 0
+        for (const l of lanes.values()) n += l.dropped
+        return n
+      },
+      finish,
+      drain
+    }
+  })
