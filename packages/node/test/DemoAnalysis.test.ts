@@ -1,5 +1,6 @@
 import { CloudWatchLogsError } from "@cwlogs/core"
 import type { CloudWatchLogsApi } from "@cwlogs/core"
+import { ShipReport } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -133,5 +134,65 @@ describe("display", () => {
     expect(line).toContain("12,000/20,000")
     expect(line).toContain("stored 10,000 (50%)")
     expect(line).toContain("5,000 ev/s")
+  })
+})
+
+describe("verdict", () => {
+  const clean = Demo.analyze([2], [Demo.eventMessage(0, 0, 50), Demo.eventMessage(0, 1, 50)])
+  const twice = Demo.analyze([2], [0, 1, 1].map((seq) => Demo.eventMessage(0, seq, 50)))
+  const withDuplicates = (n: number): ShipReport.ShipReport => ({ ...ShipReport.empty, possibleDuplicates: n })
+
+  it("is OK when everything was stored once", () => {
+    expect(Demo.verdictOf(clean, ShipReport.empty, [], "enforced")).toMatchObject({ ok: true })
+  })
+
+  it("fails on one lost event", () => {
+    const lost = Demo.analyze([2], [Demo.eventMessage(0, 0, 50)])
+    const v = Demo.verdictOf(lost, ShipReport.empty, [], "ignored")
+    expect(v.ok).toBe(false)
+    expect(v.verdict).toContain("1 events lost")
+  })
+
+  it("fails on any duplicate when the service enforces tokens", () => {
+    expect(Demo.verdictOf(twice, withDuplicates(10), [], "enforced").ok).toBe(false)
+  })
+
+  it("allows, with tokens ignored, as many duplicates as the report flagged, and not one more", () => {
+    expect(Demo.verdictOf(twice, withDuplicates(1), [], "ignored").ok).toBe(true)
+    expect(Demo.verdictOf(twice, withDuplicates(0), [], "ignored").ok).toBe(false)
+  })
+
+  it("fails when a producer failed, even if its events were stored", () => {
+    expect(Demo.verdictOf(clean, ShipReport.empty, [{ producer: 0, message: "boom" }], "enforced").ok).toBe(false)
+  })
+})
+
+describe("formatSummary", () => {
+  it("prints the table, the calls, the token errors and ends with the result line", () => {
+    const analysis = Demo.analyze([2, 1], [[0, 0], [1, 0], [0, 1]].map(([p, s]) => Demo.eventMessage(p, s, 50)))
+    const text = Demo.formatSummary({
+      target: "t",
+      destination: "g:s",
+      appDestination: "g:s-app",
+      elapsedMillis: 1500,
+      readBackMillis: 20,
+      analysis,
+      failures: [],
+      report: { ...ShipReport.empty, accepted: 3, retries: 4 },
+      appLogs: { logged: 5, stored: 5 },
+      calls: { PutLogEvents: 9, DescribeLogStreams: 0 },
+      errors: { InvalidSequenceTokenException: 2, DataAlreadyAcceptedException: 1, ThrottlingException: 3 },
+      faultsInjected: { Throttling: 3 },
+      sequenceTokens: "enforced",
+      readError: undefined,
+      ok: true,
+      verdict: "OK: 3 events sent, 3 stored, 0 lost, 0 duplicated"
+    })
+    expect(text).toMatch(/total\s+3\s+3\s+0\s+0\s+0/)
+    expect(text).toContain("Token errors adopted: 3 (InvalidSequenceToken 2, DataAlreadyAccepted 1)")
+    expect(text).toContain("DescribeLogStreams calls: 0")
+    expect(text).toContain("4 retries")
+    expect(text).toContain("5 logged, 5 stored")
+    expect(text.trimEnd().split("\n").at(-1)).toBe("RESULT: OK: 3 events sent, 3 stored, 0 lost, 0 duplicated")
   })
 })

@@ -11,6 +11,9 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { parseArgs } from "node:util"
 import * as Demo from "../Demo.js"
 
+// the SDK warns about Node versions it will stop supporting next year: not the demo's concern
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true"
+
 const USAGE = `usage: pnpm demo [options]
 
 Ships events from several producers into one shared CloudWatch Logs stream, with the program's own logs

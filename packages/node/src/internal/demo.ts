@@ -215,6 +215,33 @@ export interface Summary {
   readonly verdict: string
 }
 
+/** Judges a run: OK only when nothing was lost, nothing unexpected appeared and no producer failed. */
+export const verdictOf = (
+  analysis: Analysis,
+  report: ShipReport.ShipReport,
+  failures: ReadonlyArray<{ readonly producer: number; readonly message: string }>,
+  sequenceTokens: "enforced" | "ignored" | "unknown"
+): { readonly ok: boolean; readonly verdict: string } => {
+  const problems: Array<string> = []
+  if (analysis.lost > 0) problems.push(`${formatCount(analysis.lost)} events lost`)
+  // with tokens enforced a replay is answered by DataAlreadyAccepted: no duplicate may exist; with tokens
+  // ignored, only events the report flagged as possible duplicates (lost answers) may appear twice
+  const allowed = sequenceTokens === "enforced" ? 0 : report.possibleDuplicates
+  if (analysis.duplicates > allowed) {
+    problems.push(`${formatCount(analysis.duplicates)} duplicates (${formatCount(allowed)} allowed)`)
+  }
+  if (analysis.unexpected > 0) problems.push(`${formatCount(analysis.unexpected)} unexpected events`)
+  if (failures.length > 0) problems.push(`${failures.length} producer(s) failed`)
+  return problems.length === 0
+    ? {
+      ok: true,
+      verdict: `OK: ${formatCount(analysis.sent)} events sent, ${formatCount(analysis.stored)} stored, 0 lost, ${
+        formatCount(analysis.duplicates)
+      } duplicated`
+    }
+    : { ok: false, verdict: `FAILED: ${problems.join(", ")}` }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // display
 // ---------------------------------------------------------------------------------------------------

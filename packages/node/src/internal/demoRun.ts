@@ -13,6 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
@@ -113,7 +114,7 @@ const progressFiber = (
     const draw = Effect.flatMap(line, (text) => options.write(live ? `\r\x1b[2K${text}` : `${text}\n`))
     return yield* Effect.ensuring(
       Effect.repeat(Effect.delay(draw, live ? "100 millis" : "1 second"), Schedule.forever),
-      live ? Effect.flatMap(line, (text) => options.write(`\r\x1b[2K${text}\n`)) : Effect.void
+      Effect.flatMap(line, (text) => options.write(live ? `\r\x1b[2K${text}\n` : `${text}\n`))
     )
   })
 
@@ -140,35 +141,6 @@ export const readAll = (
       token = next
     }
   })
-
-const tokensErrorsAdopted = (errors: Readonly<Record<string, number>>): number =>
-  (errors["InvalidSequenceTokenException"] ?? 0) + (errors["DataAlreadyAcceptedException"] ?? 0)
-
-const verdictOf = (
-  analysis: Pure.Analysis,
-  report: ShipReport.ShipReport,
-  failures: Summary["failures"],
-  sequenceTokens: Summary["sequenceTokens"]
-): { readonly ok: boolean; readonly verdict: string } => {
-  const problems: Array<string> = []
-  if (analysis.lost > 0) problems.push(`${Pure.formatCount(analysis.lost)} events lost`)
-  // with tokens enforced a replay is answered by DataAlreadyAccepted: no duplicate may exist; with tokens
-  // ignored, only events the report flagged as possible duplicates (lost answers) may appear twice
-  const allowed = sequenceTokens === "enforced" ? 0 : report.possibleDuplicates
-  if (analysis.duplicates > allowed) {
-    problems.push(`${Pure.formatCount(analysis.duplicates)} duplicates (${Pure.formatCount(allowed)} allowed)`)
-  }
-  if (analysis.unexpected > 0) problems.push(`${Pure.formatCount(analysis.unexpected)} unexpected events`)
-  if (failures.length > 0) problems.push(`${failures.length} producer(s) failed`)
-  return problems.length === 0
-    ? {
-      ok: true,
-      verdict: `OK: ${Pure.formatCount(analysis.sent)} events sent, ${
-        Pure.formatCount(analysis.stored)
-      } stored, 0 lost, ${Pure.formatCount(analysis.duplicates)} duplicated`
-    }
-    : { ok: false, verdict: `FAILED: ${problems.join(", ")}` }
-}
 
 /**
  * Runs the producers and the app's logs against `CloudWatchLogsApi` (already provided, instrumented),
@@ -226,7 +198,12 @@ const runAgainst = (
         const results = yield* Effect.all(sent.map((_, p) => producer(p)), { concurrency: "unbounded" })
         yield* appLog("demo shipped", { producers: options.producers, events: total })
         return results
-      }).pipe(Effect.provide(Shipping.appLogger(appDestination)), Effect.provide(Shipping.pipeline))
+      }).pipe(
+        Effect.provide(Shipping.appLogger(appDestination)),
+        Effect.provide(Shipping.pipeline),
+        // the app's logs go to CloudWatch only: the terminal shows the progress and the summary
+        Effect.provide(Layer.mergeAll(Logger.remove(Logger.defaultLogger), Logger.remove(Logger.prettyLoggerDefault)))
+      )
     )
     const finishedAt = yield* Clock.currentTimeMillis
     yield* Fiber.interrupt(progress)
@@ -258,7 +235,7 @@ const runAgainst = (
     )
     const readBackMillis = (yield* Clock.currentTimeMillis) - readStarted
     const snap = Pure.snapshot(stats)
-    const { ok, verdict } = verdictOf(analysis, report, failures, sequenceTokens)
+    const { ok, verdict } = Pure.verdictOf(analysis, report, failures, sequenceTokens)
     return {
       target,
       destination: Destination.show(destination),
@@ -314,5 +291,3 @@ export const run = (options: Options): Effect.Effect<Summary, DemoFailed | Shipp
     if (!summary.ok) return yield* new DemoFailed({ message: summary.verdict, summary })
     return summary
   })
-
-export { tokensErrorsAdopted }
