@@ -62,7 +62,7 @@ export const quick: Sizes = {
 }
 
 /** The faults of the shared-stream scenarios (the emulator's `--faults`). */
-export const FAULTS = "unavailable=0.10,throttle=0.05,reset=0.02,lost-response=0.01,latency=40"
+export const FAULTS = "unavailable=0.10,throttle=0.05,reset=0.02,lost-response=0.01,competing-writer=0.02,latency=20"
 
 /** Reads the producer's configuration from its JSON argument. */
 export const parseProducerConfig = (json: string): ProducerConfig | undefined => {
