@@ -1,0 +1,180 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as TestClock from "effect/TestClock"
+import * as Destination from "../src/Destination.js"
+import * as Limits from "../src/Limits.js"
+import * as UploadRateLimiter from "../src/UploadRateLimiter.js"
+
+const A = Destination.make("g", "a")
+const B = Destination.make("g", "b")
+
+const quotas = (putLogEvents: number): Limits.OperationQuotas => ({ ...Limits.current.quotas, putLogEvents })
+
+/** Starts `n` requests at once through the limiter; answers the clock reading at which each one started. */
+const starts = (
+  limiter: UploadRateLimiter.UploadRateLimiterShape,
+  n: number,
+  destination: Destination.Destination = A,
+  operation: UploadRateLimiter.Operation = "putLogEvents",
+  advance = 10_000
+) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(
+      Effect.forEach(
+        Array.from({ length: n }, (_, i) => i),
+        () => limiter.withPermit(destination, operation)(Clock.currentTimeMillis),
+        { concurrency: "unbounded" }
+      )
+    )
+    yield* TestClock.adjust(advance)
+    return yield* Fiber.join(fiber)
+  })
+
+const within = (times: ReadonlyArray<number>, from: number, to: number) =>
+  times.filter((t) => t >= from && t < to).length
+
+describe("UploadRateLimiter", () => {
+  it.effect("per account: a burst of one second of the quota, then the quota per second", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: quotas(10), perStreamPutsPerSecond: null })
+      const times = yield* starts(limiter, 30)
+      expect(within(times, 0, 1)).toBe(10) // the burst
+      expect(Math.max(...times)).toBe(2000) // 20 more at 10/s
+      // at the limit: 20 requests in (0, 2000] and not one more
+      expect(within(times, 1, 2001)).toBe(20)
+      expect(within(times, 1, 1000)).toBe(9)
+    }))
+
+  it.effect("per account: the quota applies across destinations", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: quotas(5), perStreamPutsPerSecond: null })
+      const fiber = yield* Effect.fork(
+        Effect.all([starts(limiter, 5, A, "putLogEvents", 0), starts(limiter, 5, B, "putLogEvents", 0)], {
+          concurrency: "unbounded"
+        })
+      )
+      yield* TestClock.adjust(5_000)
+      const [a, b] = yield* Fiber.join(fiber)
+      const all = [...a, ...b]
+      expect(within(all, 0, 1)).toBe(5)
+      expect(Math.max(...all)).toBe(1000)
+    }))
+
+  it.effect("the other operations have their own quotas (DescribeLogStreams 25/s)", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: null })
+      const describes = yield* starts(limiter, 50, A, "describeLogStreams")
+      expect(within(describes, 0, 1)).toBe(25)
+      expect(Math.max(...describes)).toBe(1000)
+      // puts are not slowed by describes
+      const puts = yield* starts(limiter, 100, A, "putLogEvents")
+      expect(Math.max(...puts) - Math.min(...puts)).toBe(0)
+    }))
+
+  it.effect("legacy: 5 puts per second per stream, each stream on its own", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.layer().pipe(
+        Layer.provide(Limits.layer(Limits.legacy)),
+        Layer.build,
+        Effect.map(Context.get(UploadRateLimiter.UploadRateLimiter)),
+        Effect.scoped
+      )
+      const fiber = yield* Effect.fork(
+        Effect.all([starts(limiter, 10, A, "putLogEvents", 0), starts(limiter, 3, B, "putLogEvents", 0)], {
+          concurrency: "unbounded"
+        })
+      )
+      yield* TestClock.adjust(5_000)
+      const [a, b] = yield* Fiber.join(fiber)
+      const base = Math.min(...a)
+      expect(a.map((t) => t - base)).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800])
+      // at the limit: 5 starts in any second, never 6
+      for (let from = base; from < base + 2000; from += 100) expect(within(a, from, from + 1000)).toBeLessThanOrEqual(5)
+      expect(b.map((t) => t - Math.min(...b))).toEqual([0, 200, 400])
+      expect(yield* limiter.currentStreamRate(A)).toBe(5)
+    }))
+
+  it.effect("per-stream limit only for puts", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: 5 })
+      const creates = yield* starts(limiter, 10, A, "createLogStream")
+      expect(Math.max(...creates) - Math.min(...creates)).toBe(0)
+    }))
+
+  it.effect("throttling halves the allowed rate once per second of congestion; successes give it back", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: quotas(100), perStreamPutsPerSecond: null })
+      yield* limiter.throttled(A, "putLogEvents")
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(50)
+      // a storm of throttles from requests already in flight is one congestion event
+      yield* limiter.throttled(A, "putLogEvents")
+      yield* limiter.throttled(B, "putLogEvents")
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(50)
+      yield* TestClock.adjust(1000)
+      yield* limiter.throttled(A, "putLogEvents")
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(25)
+      // other operations are not affected
+      expect(yield* limiter.currentRate("describeLogStreams")).toBe(25)
+      for (let i = 0; i < 5; i++) yield* limiter.succeeded(A, "putLogEvents")
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(50)
+      for (let i = 0; i < 100; i++) yield* limiter.succeeded(A, "putLogEvents")
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(100)
+    }))
+
+  it.effect("after throttling, requests wait at the lowered rate", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: quotas(10), perStreamPutsPerSecond: null })
+      yield* limiter.throttled(A, "putLogEvents")
+      // what was saved up is dropped: the first request waits too
+      const times = yield* starts(limiter, 5)
+      expect(times).toEqual([200, 400, 600, 800, 1000])
+    }))
+
+  it.effect("the rate never goes below its floor", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: quotas(5), perStreamPutsPerSecond: null })
+      for (let i = 0; i < 50; i++) {
+        yield* limiter.throttled(A, "putLogEvents")
+        yield* TestClock.adjust(1000)
+      }
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(0.2)
+    }))
+
+  it.effect("options: quotas and AIMD factors", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({
+        quotas: quotas(1000),
+        perStreamPutsPerSecond: null,
+        decreaseFactor: 0.9,
+        increaseFraction: 0.01
+      })
+      yield* limiter.throttled(A, "putLogEvents")
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(900)
+      yield* limiter.succeeded(A, "putLogEvents")
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(910)
+    }))
+
+  it.effect("layer() takes today's quotas from Limits by default, and options override them", () =>
+    Effect.gen(function*() {
+      const build = (layer: Layer.Layer<UploadRateLimiter.UploadRateLimiter>) =>
+        layer.pipe(Layer.build, Effect.map(Context.get(UploadRateLimiter.UploadRateLimiter)), Effect.scoped)
+      const today = yield* build(UploadRateLimiter.layer())
+      expect(yield* today.currentRate("putLogEvents")).toBe(5000)
+      expect(yield* today.currentStreamRate(A)).toBe(Infinity)
+      const custom = yield* build(UploadRateLimiter.layer({ quotas: { putLogEvents: 7 }, perStreamPutsPerSecond: 2 }))
+      expect(yield* custom.currentRate("putLogEvents")).toBe(7)
+      expect(yield* custom.currentRate("createLogGroup")).toBe(10)
+      expect(yield* custom.currentStreamRate(A)).toBe(2)
+    }))
+
+  it.effect("layerUnlimited never waits", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.UploadRateLimiter.pipe(Effect.provide(UploadRateLimiter.layerUnlimited))
+      const times = yield* starts(limiter, 1_000, A, "putLogEvents", 0)
+      expect(Math.max(...times)).toBe(0)
+    }))
+})
