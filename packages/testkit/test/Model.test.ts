@@ -646,6 +646,27 @@ describe("GetLogEvents", () => {
     expect(messages(r)).toEqual(["a1", "a2", "b1", "c1", "b2"])
   })
 
+  it("answers at most 1 MB of events per page (message bytes + 26), paging on for the rest", () => {
+    const m = withStream()
+    // 8 events of 262,118 + 26 = 262,144 bytes: 4 fit exactly in 1 MB, the 5th does not
+    for (let i = 0; i < 8; i++) right(put(m, [ev(NOW - 8 + i, String(i) + "b".repeat(262_117))]))
+    const head = right(m.getLogEvents({ logGroupName: G, logStreamName: S, startFromHead: true }, NOW))
+    expect(head.events.length).toBe(4)
+    const next = right(m.getLogEvents({ logGroupName: G, logStreamName: S, nextToken: head.nextForwardToken }, NOW))
+    expect(next.events.map((e) => e.message[0])).toEqual(["4", "5", "6", "7"])
+    const tail = right(m.getLogEvents({ logGroupName: G, logStreamName: S }, NOW))
+    expect(tail.events.map((e) => e.message[0])).toEqual(["4", "5", "6", "7"])
+    const filtered = right(m.filterLogEvents({ logGroupName: G }, NOW))
+    expect(filtered.events.length).toBe(4)
+    expect(filtered.nextToken).toBeDefined()
+    // a single event larger than the cap still comes out alone
+    right(m.createLogStream({ logGroupName: G, logStreamName: "big" }, NOW))
+    right(put(m, [ev(NOW, "x".repeat(1_048_550))], NOW, "big"))
+    right(put(m, [ev(NOW, "y")], NOW, "big"))
+    const big = right(m.getLogEvents({ logGroupName: G, logStreamName: "big", startFromHead: true }, NOW))
+    expect(big.events.length).toBe(1)
+  })
+
   it("limit 10,000 accepted, 10,001 refused; a bad token refused; missing stream not found", () => {
     const m = filled(1)
     right(m.getLogEvents({ logGroupName: G, logStreamName: S, limit: 10_000 }, NOW))

@@ -153,6 +153,35 @@ const lowerBound = (
   return lo
 }
 
+/** Bytes one read answer may carry (AWS: 1 MB of events per response). */
+const MAX_READ_BYTES = 1_048_576
+
+/** End of the page that starts at `from`: at most `limit` events and 1 MB (always at least one event). */
+const fitForward = (events: ReadonlyArray<StoredEvent>, from: number, limit: number, overhead: number): number => {
+  const end = Math.min(events.length, from + limit)
+  let to = from
+  let bytes = 0
+  while (to < end) {
+    bytes += utf8Bytes(events[to].message) + overhead
+    if (to > from && bytes > MAX_READ_BYTES) break
+    to++
+  }
+  return to
+}
+
+/** Start of the page that ends at `to`: at most `limit` events and 1 MB (always at least one event). */
+const fitBackward = (events: ReadonlyArray<StoredEvent>, to: number, limit: number, overhead: number): number => {
+  const start = Math.max(0, to - limit)
+  let from = to
+  let bytes = 0
+  while (from > start) {
+    bytes += utf8Bytes(events[from - 1].message) + overhead
+    if (from < to && bytes > MAX_READ_BYTES) break
+    from--
+  }
+  return from
+}
+
 const CURSOR = /^([fbe])\/(-?\d+)\/(-?\d+)$/
 
 const parseCursor = (token: string): { dir: string; ts: number; seq: number } | undefined => {
@@ -770,22 +799,15 @@ export class Model {
       events = events.slice(lo, Math.max(lo, hi))
     }
     const limit = request.limit ?? 10_000
+    const overhead = this.options.limits.perEventOverheadBytes
     let from: number
     let to: number
-    if (cursor === undefined) {
-      if (request.startFromHead === true) {
-        from = 0
-        to = Math.min(events.length, limit)
-      } else {
-        to = events.length
-        from = Math.max(0, to - limit)
-      }
-    } else if (cursor.dir === "f") {
-      from = lowerBound(events, cursor.ts, cursor.seq, false)
-      to = Math.min(events.length, from + limit)
+    if (cursor === undefined ? request.startFromHead === true : cursor.dir === "f") {
+      from = cursor === undefined ? 0 : lowerBound(events, cursor.ts, cursor.seq, false)
+      to = fitForward(events, from, limit, overhead)
     } else {
-      to = lowerBound(events, cursor.ts, cursor.seq, true)
-      from = Math.max(0, to - limit)
+      to = cursor === undefined ? events.length : lowerBound(events, cursor.ts, cursor.seq, true)
+      from = fitBackward(events, to, limit, overhead)
     }
     const page = events.slice(from, to).map((e): Api.OutputLogEvent => ({
       timestamp: e.timestamp,
@@ -869,7 +891,10 @@ export class Model {
     }
     matches.sort((a, b) => byKey(a.event, b.event))
     const limit = request.limit ?? 10_000
-    const page = matches.slice(0, limit)
+    const page = matches.slice(
+      0,
+      fitForward(matches.map((m) => m.event), 0, limit, this.options.limits.perEventOverheadBytes)
+    )
     const events = page.map(({ event, stream }): Api.FilteredLogEvent => ({
       logStreamName: stream,
       timestamp: event.timestamp,
@@ -877,7 +902,7 @@ export class Model {
       ingestionTime: event.ingestionTime,
       eventId: String(event.seq).padStart(20, "0")
     }))
-    if (matches.length > limit) {
+    if (matches.length > page.length) {
       const last = page[page.length - 1].event
       return Either.right({ events, nextToken: `e/${last.timestamp}/${last.seq}` })
     }
