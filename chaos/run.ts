@@ -4,7 +4,8 @@
  * `N passed, N failed`; the exit code is non-zero when a scenario failed (any loss is a failure).
  *
  * Options: `--quick` (under three minutes), `--only <text>` (scenarios whose name contains it),
- * `--seed <n>` (the emulator's fault generator).
+ * `--seed <n>` (the emulator's fault generator), `--faults <list>` (the emulator's `--faults` for the
+ * shared-stream and many-stream scenarios), `--markdown` (the table again, as Markdown).
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -23,11 +24,12 @@ const quick = argv.includes("--quick")
 const only = flag("--only")
 const seed = Number(flag("--seed") ?? "7")
 const sizes = quick ? Config.quick : Config.full
+const faults = flag("--faults") ?? Config.FAULTS
 
 const scenarios = [
-  { name: "shared-enforced", run: Scenarios.sharedStream(sizes, "enforced", seed) },
-  { name: "shared-ignored", run: Scenarios.sharedStream(sizes, "ignored", seed + 1) },
-  { name: "many-streams", run: Scenarios.manyStreams(sizes, seed + 2) },
+  { name: "shared-enforced", run: Scenarios.sharedStream(sizes, "enforced", seed, faults) },
+  { name: "shared-ignored", run: Scenarios.sharedStream(sizes, "ignored", seed + 1, faults) },
+  { name: "many-streams", run: Scenarios.manyStreams(sizes, seed + 2, faults) },
   { name: "sigterm", run: Scenarios.sigterm(sizes, seed + 3) },
   { name: "outage", run: Scenarios.outage(sizes, seed + 4) }
 ].filter((s) => only === undefined || s.name.includes(only))

@@ -106,6 +106,8 @@ interface Verdict {
   readonly outcome: Outcome
   readonly tally: Analyze.Tally
   readonly notes: ReadonlyArray<string>
+  /** Facts worth printing that are not failures. */
+  readonly info?: ReadonlyArray<string> | undefined
   /** Tokens enforced: no duplicate allowed. Ignored: duplicates up to the reported possible duplicates. */
   readonly tokens: "enforced" | "ignored"
 }
@@ -187,13 +189,14 @@ const run = (config: Omit<ProducerConfig, "id">, ids: ReadonlyArray<string>) =>
 export const sharedStream = (
   sizes: Sizes,
   tokens: "enforced" | "ignored",
-  seed: number
+  seed: number,
+  faults: string = FAULTS
 ): Effect.Effect<Row, never, CommandExecutor.CommandExecutor> =>
   guarded(
     `${sizes.sharedProducers} procs x ${sizes.sharedEvents} -> 1 stream, tokens ${tokens}`,
     (started) =>
       Effect.gen(function*() {
-        const emulator = yield* Processes.emulator({ sequenceTokens: tokens, faults: FAULTS, seed })
+        const emulator = yield* Processes.emulator({ sequenceTokens: tokens, faults, seed })
         const destination = { logGroupName: `chaos-${tokens}`, logStreamName: "shared" }
         const api = Aws.client(emulator.endpoint)
         yield* Effect.addFinalizer(() => Effect.sync(() => api.destroy()))
@@ -231,12 +234,16 @@ export const sharedStream = (
   )
 
 /** Many streams at once from a few processes: every process writes to every stream. */
-export const manyStreams = (sizes: Sizes, seed: number): Effect.Effect<Row, never, CommandExecutor.CommandExecutor> =>
+export const manyStreams = (
+  sizes: Sizes,
+  seed: number,
+  faults: string = FAULTS
+): Effect.Effect<Row, never, CommandExecutor.CommandExecutor> =>
   guarded(
     `${sizes.manyProcesses} procs -> ${sizes.manyStreams} streams, tokens enforced`,
     (started) =>
       Effect.gen(function*() {
-        const emulator = yield* Processes.emulator({ sequenceTokens: "enforced", faults: FAULTS, seed })
+        const emulator = yield* Processes.emulator({ sequenceTokens: "enforced", faults, seed })
         const destinations = Array.from(
           { length: sizes.manyStreams },
           (_, i) => ({ logGroupName: "chaos-many", logStreamName: `stream-${String(i).padStart(3, "0")}` })
