@@ -33,7 +33,7 @@
  */
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { CloudWatchLogsApi } from "./CloudWatchLogsApi.js"
 import type { CloudWatchLogsError } from "./CloudWatchLogsError.js"
@@ -131,10 +131,10 @@ export interface Options {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (
+export const make = (
   options?: Options
-) => Effect.Effect<UploaderShape, never, CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy> =
-  internal.make
+): Effect.Effect<UploaderShape, never, CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy> =>
+  internal.make(options)
 
 /**
  * The uploader, with options.
@@ -145,7 +145,7 @@ export const make: (
 export const layerWith = (
   options: Options
 ): Layer.Layer<Uploader, never, CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy> =>
-  Layer.effect(Uploader, make(options))
+  Layer.effect(Uploader, Effect.suspend(() => make(options)))
 
 /**
  * The uploader, every destination in `"auto"` token mode.

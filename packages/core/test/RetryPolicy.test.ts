@@ -1,0 +1,108 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Errors from "../src/CloudWatchLogsError.js"
+import * as RetryPolicy from "../src/RetryPolicy.js"
+
+const error = new Errors.ServiceUnavailableException({ message: "down", httpStatus: 503 })
+
+/**
+ * The delays (ms) a schedule gives for up to `n` failures in a row; its length is the number of retries.
+ * (`Schedule.run` also emits the output of the step that stops: dropped.)
+ */
+const delays = (schedule: RetryPolicy.RetrySchedule, n = 50, input: Errors.CloudWatchLogsError = error) =>
+  Effect.map(
+    Schedule.run(Schedule.delays(schedule), 0, Array.from({ length: n }, () => input)),
+    (chunk) => Chunk.toReadonlyArray(chunk).slice(0, -1).map(Duration.toMillis)
+  )
+
+describe("RetryPolicy", () => {
+  it.effect("token errors: three retries at once with the adopted token, then a backoff; ten in all", () =>
+    Effect.gen(function*() {
+      const d = yield* delays(RetryPolicy.defaults.token)
+      expect(d).toHaveLength(10)
+      expect(d.slice(0, 3)).toEqual([0, 0, 0])
+      expect(d[3]).toBeGreaterThanOrEqual(40) // 50 ms ± 20%
+      expect(d[3]).toBeLessThanOrEqual(60)
+      for (const x of d.slice(3)) expect(x).toBeLessThanOrEqual(2000)
+    }))
+
+  it.effect("transient: exponential from 100 ms with jitter, capped at 10 s, 8 retries", () =>
+    Effect.gen(function*() {
+      const d = yield* delays(RetryPolicy.defaults.transient)
+      expect(d).toHaveLength(8)
+      d.forEach((x, i) => {
+        const nominal = Math.min(100 * 2 ** i, 10_000)
+        expect(x).toBeGreaterThanOrEqual(Math.min(nominal * 0.8, 10_000))
+        expect(x).toBeLessThanOrEqual(Math.min(nominal * 1.2, 10_000))
+      })
+      expect(d[7]).toBe(10_000) // 12.8 s nominal, capped
+    }))
+
+  it.effect("throttling: a longer backoff from 500 ms, capped at 30 s, 10 retries", () =>
+    Effect.gen(function*() {
+      const d = yield* delays(RetryPolicy.defaults.throttled)
+      expect(d).toHaveLength(10)
+      expect(d[0]).toBeGreaterThanOrEqual(400)
+      expect(d[0]).toBeLessThanOrEqual(600)
+      expect(Math.max(...d)).toBeLessThanOrEqual(30_000)
+      expect(d[9]).toBe(30_000)
+    }))
+
+  it.effect("not found: two resends at once after creating", () =>
+    Effect.gen(function*() {
+      expect(yield* delays(RetryPolicy.defaults.notFound)).toEqual([0, 0])
+    }))
+
+  it.effect("backoff without jitter: exact delays, the cap, the count at its limit", () =>
+    Effect.gen(function*() {
+      const schedule = RetryPolicy.backoff({ base: "100 millis", cap: "1 second", retries: 6, jitter: false })
+      expect(yield* delays(schedule)).toEqual([100, 200, 400, 800, 1000, 1000])
+      expect(yield* delays(RetryPolicy.backoff({ base: 10, factor: 3, cap: 1000, retries: 3, jitter: false })))
+        .toEqual([10, 30, 90])
+      expect(yield* delays(RetryPolicy.backoff({ base: 10, cap: 1000, retries: 0 }))).toEqual([])
+    }))
+
+  it.effect("immediateThen: n at once, then the schedule", () =>
+    Effect.gen(function*() {
+      const schedule = RetryPolicy.immediateThen(
+        2,
+        RetryPolicy.backoff({ base: 10, cap: 1000, retries: 2, jitter: false })
+      )
+      expect(yield* delays(schedule)).toEqual([0, 0, 10, 20])
+      expect(yield* delays(RetryPolicy.immediateThen(0, Schedule.recurs(1)))).toEqual([0])
+    }))
+
+  it.effect("none retries nothing", () =>
+    Effect.gen(function*() {
+      for (const schedule of Object.values(RetryPolicy.none)) expect(yield* delays(schedule)).toEqual([])
+    }))
+
+  it.effect("make and layer replace some schedules and keep the defaults of the others", () =>
+    Effect.gen(function*() {
+      const policy = yield* RetryPolicy.RetryPolicy.pipe(
+        Effect.provide(RetryPolicy.layer({ transient: Schedule.recurs(1) }))
+      )
+      expect(yield* delays(policy.transient)).toEqual([0])
+      expect(policy.token).toBe(RetryPolicy.defaults.token)
+      const defaults = yield* Layer.build(RetryPolicy.layerDefault).pipe(
+        Effect.map(Context.get(RetryPolicy.RetryPolicy)),
+        Effect.scoped
+      )
+      expect(defaults).toBe(RetryPolicy.defaults)
+    }))
+
+  it.effect("a schedule can look at the error (whileInput)", () =>
+    Effect.gen(function*() {
+      const onlyServerFaults: RetryPolicy.RetrySchedule = Schedule.recurs(5).pipe(
+        Schedule.whileInput((e: Errors.CloudWatchLogsError) => e._tag === "ServiceUnavailableException")
+      )
+      expect(yield* delays(onlyServerFaults)).toHaveLength(5)
+      const reset = new Errors.NetworkError({ message: "reset", reason: "reset" })
+      expect(yield* delays(onlyServerFaults, 5, reset)).toEqual([])
+    }))
+})
