@@ -386,11 +386,10 @@ export const ruleOfMessage = (message: string): Rule => {
   if (/Log event too large/i.test(message)) return "EventTooLarge"
   if (/chronological order/i.test(message)) return "NotChronological"
   if (/span more than 24 hours/i.test(message)) return "SpanOver24Hours"
-  if (/logEvents.*(length|size).*(greater|less) than or equal to 10000|too many log events/i.test(message)) {
-    return "TooManyEvents"
-  }
-  if (/logEvents.*(length|size).*greater than or equal to 1|empty/i.test(message)) return "EmptyBatch"
-  if (/message.*(length|size).*greater than or equal to 1/i.test(message)) return "EmptyMessage"
+  if (/'logEvents\.\d+\.member\.message'.*greater than or equal to 1\b/i.test(message)) return "EmptyMessage"
+  if (/'logEvents\.\d+\.member\.timestamp'/i.test(message)) return "InvalidTimestamp"
+  if (/'logEvents'.*less than or equal to 10000|too many log events/i.test(message)) return "TooManyEvents"
+  if (/'logEvents'.*greater than or equal to 1\b|empty/i.test(message)) return "EmptyBatch"
   if (/logGroupName/.test(message)) return "InvalidLogGroupName"
   if (/logStreamName/.test(message)) return "InvalidLogStreamName"
   if (/retentionInDays/.test(message)) return "InvalidRetention"

@@ -62,3 +62,31 @@ describe("CloudWatchLogsError", () => {
     expect(s._tag === "ResourceNotFoundException" && s.resource).toBe("logStream")
   })
 })
+
+describe("ruleOfMessage", () => {
+  it("names the rule of each of AWS's InvalidParameter messages", () => {
+    const cases: ReadonlyArray<[string, CloudWatchLogsError.Rule]> = [
+      [
+        "1 validation error detected: Value '' at 'logEvents.3.member.message' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        "EmptyMessage"
+      ],
+      [
+        "1 validation error detected: Value '[]' at 'logEvents' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        "EmptyBatch"
+      ],
+      [
+        "1 validation error detected: Value '[...]' at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to 10000",
+        "TooManyEvents"
+      ],
+      ["Upload too large: 1048577 bytes exceeds limit of 1048576", "BatchTooLarge"],
+      ["Log event too large: 262145 bytes exceeds limit of 262144", "EventTooLarge"],
+      ["Log events in a single PutLogEvents request must be in chronological order.", "NotChronological"],
+      [
+        "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
+        "SpanOver24Hours"
+      ],
+      ["something else entirely", "InvalidParameter"]
+    ]
+    for (const [message, rule] of cases) expect(CloudWatchLogsError.ruleOfMessage(message)).toBe(rule)
+  })
+})
