@@ -10,7 +10,7 @@
  * "Taken" is counted on the next pull: the sink asks for more only once it has taken the previous chunk,
  * so an event is counted only after the library has it.
  */
-import { ShipReport } from "@cwlogs/core"
+import { CloudWatchLogs, ShipReport } from "@cwlogs/core"
 import { NodeCloudWatchLogs } from "@cwlogs/node"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Chunk from "effect/Chunk"
@@ -22,7 +22,6 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import * as CloudWatchLogs from "../packages/core/src/CloudWatchLogs.js"
 import { destinationKey, parseProducerConfig, type ProducerConfig } from "./internal/config.js"
 import * as Messages from "./internal/messages.js"
 
