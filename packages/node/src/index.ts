@@ -9,3 +9,6 @@ export * as NodeCloudWatchLogs from "./NodeCloudWatchLogs.js"
 
 /** @since 0.1.0 */
 export * as FileSequenceTokenStore from "./FileSequenceTokenStore.js"
+
+/** @since 0.1.0 */
+export * as Cli from "./Cli.js"

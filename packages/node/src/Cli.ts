@@ -1,0 +1,81 @@
+/**
+ * The `cwlogs` command line: `cwlogs ship` sends lines of a file or of stdin to a log stream through
+ * `CloudWatchLogs.sink`, `cwlogs tail` prints the events of a group. Run it with `pnpm cwlogs ...` or
+ * the package's `cwlogs` bin. `cwlogs <command> --help` shows the options and examples.
+ *
+ * Exit status: 0 when everything asked was done (for `ship`: every line accepted), 1 when lines were
+ * not delivered or a request was refused, 2 for bad arguments, 3 when the endpoint could not be reached
+ * or the credentials were refused. The first SIGINT or SIGTERM ends the input and drains what is
+ * buffered; a second one stops at once.
+ *
+ * @since 0.1.0
+ */
+import type * as CliApp from "@effect/cli/CliApp"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as Runtime from "@effect/platform/Runtime"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as internal from "./internal/cli/commands.js"
+
+/**
+ * The version the CLI reports.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const VERSION: string = internal.VERSION
+
+/**
+ * Runs the CLI on `process.argv`-shaped arguments (the first two are skipped) and answers its exit
+ * status. `stop`, when it completes, acts as a SIGINT would (inputs end, buffers drain).
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (
+  argv: ReadonlyArray<string>,
+  stop: Effect.Effect<void> = Effect.never
+): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
+  Effect.gen(function*() {
+    const stopped = yield* Deferred.make<void>()
+    yield* Effect.forkScoped(Effect.zipRight(stop, Deferred.succeed(stopped, undefined)))
+    return yield* internal.run(argv).pipe(
+      Effect.provideService(internal.StopSignal, {
+        await: Deferred.await(stopped),
+        isDone: Deferred.isDone(stopped)
+      })
+    )
+  }).pipe(Effect.scoped)
+
+/**
+ * Runs the CLI as the process's main program: Node's file system, path and terminal, the first
+ * SIGINT/SIGTERM as a request to stop gracefully, a second one to stop at once, and the exit status.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const runMain = (argv: ReadonlyArray<string> = process.argv): void => {
+  const stop = Deferred.unsafeMake<void>(FiberId.none)
+  const main = Runtime.makeRunMain(({ fiber }) => {
+    let signals = 0
+    const onSignal = () => {
+      signals++
+      if (signals === 1) Deferred.unsafeDone(stop, Exit.void)
+      else fiber.unsafeInterruptAsFork(fiber.id())
+    }
+    process.on("SIGINT", onSignal)
+    process.on("SIGTERM", onSignal)
+    fiber.addObserver((exit) => {
+      process.removeListener("SIGINT", onSignal)
+      process.removeListener("SIGTERM", onSignal)
+      const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : signals > 0 ? 130 : 1
+      process.exit(code)
+    })
+  })
+  main(run(argv, Deferred.await(stop)).pipe(Effect.provide(NodeContext.layer)), {
+    disableErrorReporting: true,
+    disablePrettyLogger: true
+  })
+}

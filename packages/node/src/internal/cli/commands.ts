@@ -1,0 +1,249 @@
+/**
+ * The `cwlogs` commands: `ship` and `tail`, their options, help and error handling.
+ *
+ * @internal
+ */
+import { Limits } from "@cwlogs/core"
+import * as Args from "@effect/cli/Args"
+import type * as CliApp from "@effect/cli/CliApp"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Span from "@effect/cli/HelpDoc/Span"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as NodeCloudWatchLogs from "../../NodeCloudWatchLogs.js"
+import { CliError, describeServiceError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./errors.js"
+import { ship } from "./ship.js"
+import * as Tail from "./tail.js"
+
+/**
+ * The user asked to stop (first SIGINT or SIGTERM): inputs end, buffers drain, the summary is printed.
+ *
+ * @internal
+ */
+export class StopSignal extends Context.Tag("@cwlogs/node/Cli/StopSignal")<StopSignal, {
+  readonly await: Effect.Effect<void>
+  readonly isDone: Effect.Effect<boolean>
+}>() {}
+
+/** @internal */
+export const VERSION = "0.1.0"
+
+// ---------------------------------------------------------------------------------------------------------------
+// options
+// ---------------------------------------------------------------------------------------------------------------
+
+const group = Options.text("group").pipe(Options.withAlias("g"), Options.withDescription("The log group."))
+const endpoint = Options.text("endpoint").pipe(
+  Options.optional,
+  Options.withDescription(
+    "The CloudWatch Logs endpoint (default: AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, AWS_ENDPOINT_URL, or AWS's own)."
+  )
+)
+const region = Options.text("region").pipe(
+  Options.optional,
+  Options.withDescription("The AWS Region (default: AWS_REGION or the AWS config; us-east-1 with --endpoint).")
+)
+const follow = Options.boolean("follow").pipe(Options.withAlias("f"))
+
+const connection = (endpointOpt: Option.Option<string>, regionOpt: Option.Option<string>) => {
+  const endpointValue = Option.getOrUndefined(endpointOpt)
+  const regionValue = Option.getOrUndefined(regionOpt) ??
+    (endpointValue !== undefined ? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1" : undefined)
+  return {
+    layer: NodeCloudWatchLogs.layer({
+      ...(endpointValue !== undefined ? { endpoint: endpointValue } : {}),
+      ...(regionValue !== undefined ? { region: regionValue } : {})
+    }),
+    describe: endpointValue ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS ?? process.env.AWS_ENDPOINT_URL ??
+      `CloudWatch Logs${regionValue !== undefined ? ` in ${regionValue}` : ""}`
+  }
+}
+
+const examples = (intro: string, lines: ReadonlyArray<readonly [string, string]>): HelpDoc.HelpDoc =>
+  HelpDoc.blocks([
+    HelpDoc.p(intro),
+    HelpDoc.h2("EXAMPLES"),
+    ...lines.flatMap(([command, what]) => [HelpDoc.p(Span.code(command)), HelpDoc.p(Span.weak(`  ${what}`))])
+  ])
+
+const stderrIsTTY = (): boolean => process.stderr.isTTY === true
+
+// ---------------------------------------------------------------------------------------------------------------
+// ship
+// ---------------------------------------------------------------------------------------------------------------
+
+const shipCommand = Command.make(
+  "ship",
+  {
+    group,
+    stream: Options.text("stream").pipe(Options.withAlias("s"), Options.withDescription("The log stream.")),
+    create: Options.boolean("create").pipe(
+      Options.withDescription("Create the log group and stream when they are missing.")
+    ),
+    retention: Options.integer("retention").pipe(
+      Options.optional,
+      Options.withDescription("Retention in days of a log group this command creates (1, 3, 5, 7, 14, 30, ...).")
+    ),
+    endpoint,
+    region,
+    timestampPrefix: Options.boolean("timestamp-prefix").pipe(
+      Options.withDescription(
+        "Read a leading ISO-8601 or epoch-milliseconds timestamp from each line (and strip it); lines without one get the current time."
+      )
+    ),
+    follow: follow.pipe(
+      Options.withDescription("Keep reading a growing file, like tail -f, until SIGINT or SIGTERM; then drain.")
+    ),
+    file: Args.text({ name: "FILE" }).pipe(
+      Args.withDefault("-"),
+      Args.withDescription("The file to ship, or - for stdin (the default).")
+    )
+  },
+  (args) =>
+    Effect.gen(function*() {
+      const retention = Option.getOrUndefined(args.retention)
+      if (retention !== undefined && !Limits.RETENTION_DAYS.includes(retention)) {
+        return yield* new CliError({
+          message: `invalid --retention ${retention}: one of ${Limits.RETENTION_DAYS.join(", ")}`,
+          exitCode: EXIT_USAGE
+        })
+      }
+      if (args.follow && args.file === "-") {
+        return yield* new CliError({
+          message: "--follow needs a FILE (stdin is read to its end anyway)",
+          exitCode: EXIT_USAGE
+        })
+      }
+      const signal = yield* StopSignal
+      const target = connection(args.endpoint, args.region)
+      yield* ship({
+        logGroupName: args.group,
+        logStreamName: args.stream,
+        create: args.create,
+        retentionInDays: retention,
+        timestampPrefix: args.timestampPrefix,
+        follow: args.follow,
+        source: args.file,
+        endpoint: target.describe,
+        stop: signal.await,
+        stopped: signal.isDone,
+        progress: stderrIsTTY()
+          ? (text) => Effect.sync(() => process.stderr.write(`\r\u001b[K${text}`))
+          : undefined,
+        summary: (text) => Console.error(text)
+      }).pipe(Effect.provide(target.layer))
+    })
+).pipe(Command.withDescription(examples(
+  "Ship every line of a file or of stdin to a log stream, one event per line, with back-pressure. " +
+    "Prints a summary on stderr; the exit status is 0 only when every line was accepted " +
+    "(1: lines not delivered or refused, 2: bad arguments, 3: endpoint unreachable or credentials refused). " +
+    "Empty lines are skipped. Several ship processes may write to one stream at once.",
+  [
+    ["cwlogs ship --group orders --stream api-1 app.log", "ship a file"],
+    ["my-app 2>&1 | cwlogs ship -g orders -s api-1 --create --retention 30", "ship stdin, creating the destination"],
+    [
+      "cwlogs ship -g orders -s api-1 --follow --timestamp-prefix app.log",
+      "follow a growing file, keep its timestamps"
+    ],
+    ["cwlogs ship -g test -s local --create --endpoint http://127.0.0.1:4566 events.txt", "ship to a local emulator"]
+  ]
+)))
+
+// ---------------------------------------------------------------------------------------------------------------
+// tail
+// ---------------------------------------------------------------------------------------------------------------
+
+const tailCommand = Command.make(
+  "tail",
+  {
+    group,
+    stream: Options.text("stream").pipe(
+      Options.withAlias("s"),
+      Options.optional,
+      Options.withDescription("Only this log stream (default: every stream of the group).")
+    ),
+    follow: follow.pipe(Options.withDescription("Keep printing new events until SIGINT or SIGTERM.")),
+    filter: Options.text("filter").pipe(
+      Options.optional,
+      Options.withDescription("A CloudWatch Logs filter pattern (a term: only events containing it).")
+    ),
+    raw: Options.boolean("raw").pipe(Options.withDescription("Print the messages only, without time or stream.")),
+    endpoint,
+    region
+  },
+  (args) =>
+    Effect.gen(function*() {
+      const signal = yield* StopSignal
+      const target = connection(args.endpoint, args.region)
+      const logStreamName = Option.getOrUndefined(args.stream)
+      yield* Tail.events({
+        logGroupName: args.group,
+        logStreamName,
+        filterPattern: Option.getOrUndefined(args.filter),
+        follow: args.follow,
+        stopped: signal.isDone
+      }).pipe(
+        Stream.interruptWhen(signal.await),
+        Stream.runForEach((event) =>
+          Console.log(Tail.format(event, { raw: args.raw, showStream: logStreamName === undefined }))
+        ),
+        Effect.mapError((error) =>
+          error._tag === "ResourceNotFoundException"
+            ? new CliError({
+              message: logStreamName !== undefined
+                ? `log group ${args.group} or stream ${logStreamName} does not exist`
+                : `log group ${args.group} does not exist`,
+              exitCode: EXIT_FAILED
+            })
+            : describeServiceError(error, { endpoint: target.describe })
+        ),
+        Effect.provide(target.layer)
+      )
+    })
+).pipe(Command.withDescription(examples("Print the events of a log group, or of one of its streams, oldest first.", [
+  ["cwlogs tail --group orders", "every event of the group"],
+  ["cwlogs tail -g orders -s api-1 --follow", "one stream, then new events as they arrive"],
+  ["cwlogs tail -g orders --filter ERROR --raw", "only messages containing ERROR, without decoration"]
+])))
+
+// ---------------------------------------------------------------------------------------------------------------
+// the program
+// ---------------------------------------------------------------------------------------------------------------
+
+/** @internal */
+export const command = Command.make("cwlogs").pipe(
+  Command.withDescription("Ship lines to Amazon CloudWatch Logs, and read them back."),
+  Command.withSubcommands([shipCommand, tailCommand])
+)
+
+const cli = Command.run(command, { name: "cwlogs", version: VERSION })
+
+/**
+ * Runs the CLI on the arguments (`process.argv` shape: the first two are skipped) and answers the exit
+ * status. Errors are printed as one line on stderr, never with a stack trace.
+ *
+ * @internal
+ */
+export const run = (
+  argv: ReadonlyArray<string>
+): Effect.Effect<number, never, StopSignal | CliApp.CliApp.Environment> =>
+  cli(argv).pipe(
+    Effect.as(EXIT_OK),
+    Effect.catchAll((error) =>
+      ValidationError.isValidationError(error)
+        ? Effect.succeed(ValidationError.isHelpRequested(error) ? EXIT_OK : EXIT_USAGE)
+        : Effect.as(Console.error(`cwlogs: ${error.message}`), error.exitCode)
+    ),
+    Effect.catchAllDefect((defect) =>
+      Effect.as(
+        Console.error(`cwlogs: unexpected failure: ${defect instanceof Error ? defect.message : String(defect)}`),
+        EXIT_FAILED
+      )
+    )
+  )

@@ -1,0 +1,163 @@
+/**
+ * The CLI's input: lines of a file, a followed file (`tail -f`) or stdin, and the optional leading
+ * timestamp of a line.
+ *
+ * @internal
+ */
+import type { LogEvent } from "@cwlogs/core"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
+
+/**
+ * The input could not be read.
+ *
+ * @internal
+ */
+export class InputError extends Data.TaggedError("InputError")<{ readonly source: string; readonly message: string }> {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// leading timestamps (pure)
+// ---------------------------------------------------------------------------------------------------------------
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?(?=\s|$)/
+const EPOCH_MS = /^(\d{13})(?=\s|$)/
+
+const daysInMonth = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate()
+
+const offsetMinutes = (zone: string | undefined): number | undefined => {
+  if (zone === undefined || zone === "Z" || zone === "z") return 0
+  const sign = zone.startsWith("-") ? -1 : 1
+  const digits = zone.slice(1).replace(":", "")
+  const hours = Number(digits.slice(0, 2))
+  const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0
+  if (hours > 23 || minutes > 59) return undefined
+  return sign * (hours * 60 + minutes)
+}
+
+/**
+ * Reads a leading timestamp: ISO-8601 (`2024-05-01T12:00:00.123Z`, a space for the `T`, an offset or
+ * none for UTC) or epoch milliseconds (13 digits), followed by white space or the end of the line.
+ * Returns the timestamp and the rest of the line after the white space, or `undefined` when the line
+ * does not start with a valid timestamp.
+ *
+ * @internal
+ */
+export const parseTimestampPrefix = (
+  line: string
+): { readonly timestamp: number; readonly message: string } | undefined => {
+  const epoch = EPOCH_MS.exec(line)
+  if (epoch !== null) {
+    return { timestamp: Number(epoch[1]), message: line.slice(epoch[0].length).replace(/^\s+/, "") }
+  }
+  const iso = ISO.exec(line)
+  if (iso === null) return undefined
+  const [year, month, day, hour, minute] = [iso[1], iso[2], iso[3], iso[4], iso[5]].map(Number)
+  const second = iso[6] !== undefined ? Number(iso[6]) : 0
+  const millis = iso[7] !== undefined ? Math.floor(Number(`0.${iso[7]}`) * 1000) : 0
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined
+  if (hour > 23 || minute > 59 || second > 60) return undefined
+  const offset = offsetMinutes(iso[8])
+  if (offset === undefined) return undefined
+  const timestamp = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), millis) - offset * 60_000
+  return { timestamp, message: line.slice(iso[0].length).replace(/^\s+/, "") }
+}
+
+/**
+ * A line as an event: its timestamp is `now`, or with `timestampPrefix` the line's leading timestamp
+ * (stripped from the message) when it has one.
+ *
+ * @internal
+ */
+export const toEvent = (line: string, now: number, timestampPrefix: boolean): LogEvent.LogEvent => {
+  if (timestampPrefix) {
+    const parsed = parseTimestampPrefix(line)
+    if (parsed !== undefined) return { timestamp: parsed.timestamp, message: parsed.message }
+  }
+  return { timestamp: now, message: line }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// reading
+// ---------------------------------------------------------------------------------------------------------------
+
+const describeReadError = (error: unknown): string => {
+  const text = error instanceof Error ? error.message : String(error)
+  if (/ENOENT|NotFound/i.test(text)) return "no such file"
+  if (/EACCES|PermissionDenied/i.test(text)) return "permission denied"
+  if (/EISDIR/i.test(text)) return "is a directory"
+  return text
+}
+
+const platformError = (source: string) => (error: unknown) =>
+  new InputError({ source, message: describeReadError(error) })
+
+const CHUNK = 64 * 1024
+
+/**
+ * The bytes of a file, then of whatever is appended to it, until `stop` completes (the rest of the file
+ * is still read). A file truncated in place is read again from its start.
+ *
+ * @internal
+ */
+export const followBytes = (
+  path: string,
+  stop: Effect.Effect<boolean>,
+  pollEvery: Duration.DurationInput = Duration.millis(200)
+): Stream.Stream<Uint8Array, InputError, FileSystem.FileSystem> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const file = yield* Effect.mapError(fs.open(path, { flag: "r" }), platformError(path))
+    const position = yield* Ref.make(0)
+    const pull: Effect.Effect<Uint8Array, Option.Option<InputError>> = Effect.gen(function*() {
+      while (true) {
+        const bytes = yield* Effect.mapError(file.readAlloc(CHUNK), (e) => Option.some(platformError(path)(e)))
+        if (Option.isSome(bytes) && bytes.value.length > 0) {
+          yield* Ref.update(position, (p) => p + bytes.value.length)
+          return bytes.value
+        }
+        if (yield* stop) return yield* Effect.fail(Option.none())
+        const info = yield* Effect.mapError(file.stat, (e) => Option.some(platformError(path)(e)))
+        if (Number(info.size) < (yield* Ref.get(position))) {
+          yield* file.seek(0, "start")
+          yield* Ref.set(position, 0)
+          continue
+        }
+        yield* Effect.sleep(pollEvery)
+      }
+    })
+    return Stream.repeatEffectOption(pull)
+  }))
+
+/**
+ * The lines of the input (`-` for stdin), decoded as UTF-8 (`\n`, `\r\n` or `\r` end a line; a last line
+ * without an end counts). With `follow`, a file is read like `tail -f` until `stop` completes. Without
+ * it, `stop` ends the reading early.
+ *
+ * @internal
+ */
+export const lines = (
+  source: string,
+  options: { readonly follow: boolean; readonly stop: Effect.Effect<void>; readonly stopped: Effect.Effect<boolean> }
+): Stream.Stream<string, InputError, FileSystem.FileSystem> => {
+  const bytes: Stream.Stream<Uint8Array, InputError, FileSystem.FileSystem> = source === "-"
+    ? NodeStream.fromReadable<InputError>(() => process.stdin, platformError("stdin")).pipe(
+      Stream.interruptWhen(options.stop)
+    )
+    : options.follow
+    ? followBytes(source, options.stopped)
+    : Stream.unwrap(
+      Effect.map(FileSystem.FileSystem, (fs) =>
+        fs.stream(source, { chunkSize: CHUNK }).pipe(
+          Stream.mapError(platformError(source)),
+          Stream.interruptWhen(options.stop)
+        ))
+    )
+  return bytes.pipe(Stream.decodeText("utf-8"), Stream.splitLines)
+}

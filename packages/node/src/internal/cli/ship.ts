@@ -1,0 +1,241 @@
+/**
+ * `cwlogs ship`: lines in, events out through `CloudWatchLogs.sink` (back-pressure: reading waits while
+ * the buffer is full), a progress line on a TTY, a summary at the end.
+ *
+ * @internal
+ */
+import {
+  CloudWatchLogs,
+  CloudWatchLogsApi,
+  type CloudWatchLogsError,
+  Destination,
+  Names,
+  ShipReport
+} from "@cwlogs/core"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { CliError, describeServiceError, EXIT_FAILED, EXIT_USAGE } from "./errors.js"
+import { type InputError, lines, toEvent } from "./input.js"
+
+/** @internal */
+export interface ShipOptions {
+  readonly logGroupName: string
+  readonly logStreamName: string
+  readonly create: boolean
+  readonly retentionInDays?: number | undefined
+  readonly timestampPrefix: boolean
+  readonly follow: boolean
+  /** A path, or `-` for stdin. */
+  readonly source: string
+  /** Where requests go, for messages. */
+  readonly endpoint: string
+  /** Completes when the user asks to stop (SIGINT/SIGTERM). */
+  readonly stop: Effect.Effect<void>
+  readonly stopped: Effect.Effect<boolean>
+  /** Writes a progress line (only on a TTY). */
+  readonly progress?: ((text: string) => Effect.Effect<void>) | undefined
+  /** Writes the summary. */
+  readonly summary: (text: string) => Effect.Effect<void>
+}
+
+/** @internal */
+export interface Outcome {
+  readonly read: number
+  readonly skipped: number
+  readonly report: ShipReport.ShipReport
+  readonly inputError?: InputError | undefined
+  readonly failure?: string | undefined
+}
+
+/**
+ * The summary of a run (several lines, for stderr).
+ *
+ * @internal
+ */
+export const renderSummary = (destination: string, outcome: Outcome, elapsedMillis: number): string => {
+  const r = outcome.report
+  const rejected = ShipReport.REASONS.filter((reason) => r.rejected[reason] > 0)
+    .map((reason) => `${reason} ${r.rejected[reason]}`)
+  const out = [
+    `cwlogs ship → ${destination}: ${outcome.read} line${outcome.read === 1 ? "" : "s"} read in ${
+      (elapsedMillis / 1000).toFixed(1)
+    } s`,
+    `  accepted  ${r.accepted}`,
+    `  rejected  ${ShipReport.rejectedTotal(r)}${rejected.length > 0 ? ` (${rejected.join(", ")})` : ""}`,
+    `  retries   ${r.retries}`,
+    `  batches   ${r.batches} (${r.bytes} bytes)`
+  ]
+  if (outcome.skipped > 0) out.push(`  skipped   ${outcome.skipped} empty line${outcome.skipped === 1 ? "" : "s"}`)
+  if (r.split > 0) out.push(`  split     ${r.split} oversize line${r.split === 1 ? "" : "s"} into several events`)
+  if (r.truncated > 0) out.push(`  truncated ${r.truncated} oversize line${r.truncated === 1 ? "" : "s"}`)
+  if (r.possibleDuplicates > 0) out.push(`  possibly duplicated ${r.possibleDuplicates} (answers lost, sent again)`)
+  if (outcome.inputError !== undefined) {
+    out.push(`  input     stopped: cannot read ${outcome.inputError.source}: ${outcome.inputError.message}`)
+  }
+  if (outcome.failure !== undefined) out.push(`  stopped   ${outcome.failure}`)
+  return out.join("\n")
+}
+
+/** Did every line that was read end up stored? */
+const allAccepted = (outcome: Outcome): boolean =>
+  outcome.inputError === undefined && outcome.failure === undefined &&
+  ShipReport.rejectedTotal(outcome.report) === 0
+
+const validate = (options: ShipOptions): Effect.Effect<void, CliError> => {
+  const group = Names.validateLogGroupName(options.logGroupName)
+  if (Either.isLeft(group)) {
+    return Effect.fail(new CliError({ message: `invalid --group: ${group.left.message}`, exitCode: EXIT_USAGE }))
+  }
+  const stream = Names.validateLogStreamName(options.logStreamName)
+  if (Either.isLeft(stream)) {
+    return Effect.fail(new CliError({ message: `invalid --stream: ${stream.left.message}`, exitCode: EXIT_USAGE }))
+  }
+  return Effect.void
+}
+
+const transient = (error: CloudWatchLogsError.CloudWatchLogsError): boolean =>
+  error._tag === "ThrottlingException" || error._tag === "ServiceUnavailableException" ||
+  (error._tag === "NetworkError" && error.reason !== "refused" && error.reason !== "dns")
+
+/**
+ * Checks, before reading anything, that the endpoint answers, the credentials work and (without
+ * `--create`) that the group and stream exist. One DescribeLogStreams call, retried briefly on
+ * transient errors.
+ *
+ * @internal
+ */
+export const preflight = (options: ShipOptions): Effect.Effect<void, CliError, CloudWatchLogsApi.CloudWatchLogsApi> =>
+  Effect.gen(function*() {
+    const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+    const found = yield* api.describeLogStreams({
+      logGroupName: options.logGroupName,
+      logStreamNamePrefix: options.logStreamName,
+      limit: 50
+    }).pipe(
+      Effect.retry({
+        while: transient,
+        schedule: Schedule.exponential("200 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
+      }),
+      Effect.map(Option.some),
+      Effect.catchTag("ResourceNotFoundException", () => Effect.succeed(Option.none())),
+      Effect.mapError((error) => describeServiceError(error, options))
+    )
+    if (options.create) return
+    if (Option.isNone(found)) {
+      return yield* new CliError({
+        message: `log group ${options.logGroupName} does not exist (pass --create to create it)`,
+        exitCode: EXIT_FAILED
+      })
+    }
+    // DescribeLogStreams matches by prefix: look for the exact name
+    if (!found.value.logStreams.some((s) => s.logStreamName === options.logStreamName)) {
+      if (found.value.nextToken === undefined) {
+        return yield* new CliError({
+          message: `log stream ${options.logStreamName} does not exist in ${options.logGroupName} (pass --create)`,
+          exitCode: EXIT_FAILED
+        })
+      }
+    }
+  })
+
+/**
+ * Ships the lines; fails with a `CliError` unless every line read was accepted (the summary is written
+ * first).
+ *
+ * @internal
+ */
+export const ship = (
+  options: ShipOptions
+): Effect.Effect<Outcome, CliError, CloudWatchLogsApi.CloudWatchLogsApi | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    yield* validate(options)
+    if (options.source !== "-") {
+      const fs = yield* FileSystem.FileSystem
+      const info = yield* fs.stat(options.source).pipe(
+        Effect.mapError((e) =>
+          new CliError({
+            message: `cannot read ${options.source}: ${
+              e._tag === "SystemError" && e.reason === "NotFound" ? "no such file" : e.message
+            }`,
+            exitCode: EXIT_USAGE
+          })
+        )
+      )
+      if (info.type === "Directory") {
+        return yield* new CliError({ message: `cannot read ${options.source}: is a directory`, exitCode: EXIT_USAGE })
+      }
+    }
+    yield* preflight(options)
+    const started = yield* Clock.currentTimeMillis
+    const read = yield* Ref.make(0)
+    const skipped = yield* Ref.make(0)
+    const inputError = yield* Ref.make<InputError | undefined>(undefined)
+    const destination = Destination.make(options.logGroupName, options.logStreamName, {
+      createGroup: options.create,
+      createStream: options.create,
+      ...(options.retentionInDays !== undefined ? { retentionInDays: options.retentionInDays } : {})
+    })
+
+    const events = lines(options.source, options).pipe(
+      Stream.mapChunksEffect((chunk) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const kept = Chunk.filter(chunk, (line) => line.length > 0)
+          yield* Ref.update(read, (n) => n + chunk.length)
+          yield* Ref.update(skipped, (n) => n + chunk.length - kept.length)
+          return Chunk.map(kept, (line) => toEvent(line, now, options.timestampPrefix))
+        })
+      ),
+      // an unreadable input ends the stream: what was read is still delivered and reported
+      Stream.catchAll((error) => Stream.execute(Ref.set(inputError, error)))
+    )
+
+    const progress = options.progress
+    const showProgress = progress === undefined ? Effect.void : Effect.gen(function*() {
+      yield* progress(`read ${yield* Ref.get(read)} lines`)
+    }).pipe(Effect.repeat(Schedule.spaced("500 millis")), Effect.asVoid)
+
+    const run = Stream.run(events, CloudWatchLogs.sink(destination)).pipe(
+      Effect.map((report): { report: ShipReport.ShipReport; failure: string | undefined } => ({
+        report,
+        failure: undefined
+      })),
+      Effect.catchTag("ShipError", (error) =>
+        Effect.succeed({
+          report: error.report,
+          failure: `${describeServiceError(error.cause.cause, options).message} (${
+            error.undelivered.reduce((n, u) => n + u.events.length, 0)
+          } events not delivered)`
+        }))
+    )
+    const result = yield* Effect.scoped(Effect.zipRight(Effect.forkScoped(showProgress), run))
+    const outcome: Outcome = {
+      read: yield* Ref.get(read),
+      skipped: yield* Ref.get(skipped),
+      report: result.report,
+      inputError: yield* Ref.get(inputError),
+      failure: result.failure
+    }
+    const elapsed = (yield* Clock.currentTimeMillis) - started
+    if (progress !== undefined) yield* progress("")
+    yield* options.summary(renderSummary(Destination.show(destination), outcome, elapsed))
+    if (!allAccepted(outcome)) {
+      const notAccepted = outcome.read - outcome.skipped - outcome.report.accepted
+      return yield* new CliError({
+        message: outcome.failure !== undefined
+          ? `delivery stopped: ${outcome.failure}`
+          : outcome.inputError !== undefined
+          ? `cannot read ${outcome.inputError.source}: ${outcome.inputError.message}`
+          : `${Math.max(notAccepted, ShipReport.rejectedTotal(outcome.report))} line(s) not accepted`,
+        exitCode: EXIT_FAILED
+      })
+    }
+    return outcome
+  })
