@@ -43,6 +43,12 @@ export interface Options {
   readonly faults?: boolean | undefined
   /** Embedded emulator only: the seed of its faults (default 7). */
   readonly seed?: number | undefined
+  /**
+   * `shared` (default): one uploader and token store for every producer of the process (puts to the stream
+   * go one at a time, the library's normal setup); `independent`: each producer has its own, like separate
+   * processes sharing the stream (they contend for its sequence token).
+   */
+  readonly pipeline?: "independent" | "shared" | undefined
   /** Log group (default `cwlogs-demo`). */
   readonly logGroupName?: string | undefined
   /** The shared stream (default `shared-<epoch ms>`); the app's logs go to `<it>-app`. */
@@ -120,6 +126,7 @@ const resolve = (options: Options, now: number): internal.Options => {
       ? { _tag: "Remote", endpoint: options.endpoint, region: options.region }
       : { _tag: "Embedded", sequenceTokens: options.sequenceTokens ?? "enforced", faults: options.faults ?? true },
     seed: options.seed ?? 7,
+    pipeline: options.pipeline ?? "shared",
     progress: options.progress ?? (process.stdout.isTTY ? "live" : "lines"),
     write: (text) => Effect.sync(() => void process.stdout.write(text))
   }

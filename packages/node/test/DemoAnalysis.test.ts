@@ -143,27 +143,33 @@ describe("verdict", () => {
   const withDuplicates = (n: number): ShipReport.ShipReport => ({ ...ShipReport.empty, possibleDuplicates: n })
 
   it("is OK when everything was stored once", () => {
-    expect(Demo.verdictOf(clean, ShipReport.empty, [], "enforced")).toMatchObject({ ok: true })
+    expect(Demo.verdictOf(clean, ShipReport.empty, [])).toMatchObject({ ok: true })
   })
 
   it("fails on one lost event", () => {
     const lost = Demo.analyze([2], [Demo.eventMessage(0, 0, 50)])
-    const v = Demo.verdictOf(lost, ShipReport.empty, [], "ignored")
+    const v = Demo.verdictOf(lost, ShipReport.empty, [])
     expect(v.ok).toBe(false)
     expect(v.verdict).toContain("1 events lost")
   })
 
-  it("fails on any duplicate when the service enforces tokens", () => {
-    expect(Demo.verdictOf(twice, withDuplicates(10), [], "enforced").ok).toBe(false)
+  it("allows as many duplicates as the report flagged as possible, and not one more", () => {
+    expect(Demo.verdictOf(twice, withDuplicates(1), [])).toMatchObject({ ok: true })
+    expect(Demo.verdictOf(twice, withDuplicates(1), []).verdict).toContain("1 duplicated (each flagged")
+    expect(Demo.verdictOf(twice, withDuplicates(0), [])).toMatchObject({ ok: false })
   })
 
-  it("allows, with tokens ignored, as many duplicates as the report flagged, and not one more", () => {
-    expect(Demo.verdictOf(twice, withDuplicates(1), [], "ignored").ok).toBe(true)
-    expect(Demo.verdictOf(twice, withDuplicates(0), [], "ignored").ok).toBe(false)
+  it("fails when an app log line is missing, and ignores other writers' lines in the app stream", () => {
+    expect(Demo.verdictOf(clean, ShipReport.empty, [], { logged: 3, stored: 2 }).verdict).toContain(
+      "1 app log lines lost"
+    )
+    const appLines = Demo.countAppLines(["{\"level\":\"INFO\"}", "competing-writer 3", "{\"level\":\"ERROR\"}"])
+    expect(appLines).toBe(2)
+    expect(Demo.verdictOf(clean, ShipReport.empty, [], { logged: 2, stored: appLines }).ok).toBe(true)
   })
 
   it("fails when a producer failed, even if its events were stored", () => {
-    expect(Demo.verdictOf(clean, ShipReport.empty, [{ producer: 0, message: "boom" }], "enforced").ok).toBe(false)
+    expect(Demo.verdictOf(clean, ShipReport.empty, [{ producer: 0, message: "boom" }]).ok).toBe(false)
   })
 })
 

@@ -26,6 +26,7 @@ With no --endpoint and no --region it runs against an embedded cwlogs-emulator (
   --endpoint URL             a CloudWatch Logs endpoint instead of the embedded emulator
   --region R                 an AWS region instead of the embedded emulator (AWS credentials as usual)
   --sequence-tokens MODE     embedded emulator: enforced (default) or ignored
+  --independent              each producer with its own uploader and token store, like separate processes
   --no-faults                embedded emulator: no injected faults
   --seed N                   embedded emulator: the seed of its faults (default 7)
   --group G                  log group (default cwlogs-demo)
@@ -57,6 +58,7 @@ const parsed = (() => {
         region: { type: "string" },
         "sequence-tokens": { type: "string" },
         "no-faults": { type: "boolean" },
+        independent: { type: "boolean" },
         seed: { type: "string" },
         group: { type: "string" },
         stream: { type: "string" },
@@ -93,6 +95,7 @@ const options: Demo.Options = {
   region: parsed.region,
   sequenceTokens: tokens === "ignored" ? "ignored" : "enforced",
   faults: parsed["no-faults"] !== true,
+  pipeline: parsed.independent === true ? "independent" : "shared",
   seed: integer("seed", parsed.seed, 0),
   logGroupName: parsed.group,
   logStreamName: parsed.stream,

@@ -50,6 +50,7 @@ export interface Options {
   readonly appStreamName: string
   readonly backend: Backend
   readonly seed: number
+  readonly pipeline: "independent" | "shared"
   readonly progress: "live" | "lines" | "off"
   /** Writes text to the terminal as is (no newline added). */
   readonly write: (text: string) => Effect.Effect<void>
@@ -200,7 +201,7 @@ const runAgainst = (
         return results
       }).pipe(
         Effect.provide(Shipping.appLogger(appDestination)),
-        Effect.provide(Shipping.pipeline),
+        Effect.provide(Shipping.pipeline(options.pipeline)),
         // the app's logs go to CloudWatch only: the terminal shows the progress and the summary
         Effect.provide(Layer.mergeAll(Logger.remove(Logger.defaultLogger), Logger.remove(Logger.prettyLoggerDefault)))
       )
@@ -230,12 +231,13 @@ const runAgainst = (
       })
     )
     const appStored = yield* readAll(options.logGroupName, options.appStreamName).pipe(
-      Effect.map((messages) => messages.length),
+      Effect.map((messages) => Pure.countAppLines(messages)),
       Effect.orElseSucceed(() => 0)
     )
     const readBackMillis = (yield* Clock.currentTimeMillis) - readStarted
     const snap = Pure.snapshot(stats)
-    const { ok, verdict } = Pure.verdictOf(analysis, report, failures, sequenceTokens)
+    const appLogs = { logged: yield* Ref.get(logged), stored: appStored }
+    const { ok, verdict } = Pure.verdictOf(analysis, report, failures, appLogs)
     return {
       target,
       destination: Destination.show(destination),
@@ -245,7 +247,7 @@ const runAgainst = (
       analysis,
       failures,
       report,
-      appLogs: { logged: yield* Ref.get(logged), stored: appStored },
+      appLogs,
       calls: snap.calls,
       errors: snap.errors,
       faultsInjected: yield* faultsInjected,

@@ -4,17 +4,10 @@
  *
  * @internal
  */
-import {
-  CloudWatchLogsApi,
-  RetryPolicy,
-  SequenceTokenStore,
-  ShipReport,
-  Uploader,
-  UploadRateLimiter
-} from "@cwlogs/core"
+import { CloudWatchLogs, RetryPolicy, SequenceTokenStore, Uploader, UploadRateLimiter } from "@cwlogs/core"
+import type { CloudWatchLogsApi, ShipReport } from "@cwlogs/core"
 import type { Destination, LogEvent } from "@cwlogs/core"
 // TODO(demo): import Emulator from "@cwlogs/testkit" once the index exports it
-import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -34,43 +27,36 @@ export class ShipFailure extends Data.TaggedError("ShipFailure")<{
 /** The backend could not be started. */
 export class BackendError extends Data.TaggedError("BackendError")<{ readonly message: string }> {}
 
-/** The pipeline services shared by every producer of the process. */
-export const pipeline: Layer.Layer<Uploader.Uploader, never, CloudWatchLogsApi.CloudWatchLogsApi> = Uploader.layer.pipe(
-  Layer.provide(
-    Layer.mergeAll(SequenceTokenStore.layerMemory, UploadRateLimiter.layer(), RetryPolicy.layerDefault)
-  )
-)
+/**
+ * The pipeline services shared by the producers of the process. `"independent"`: none, every producer's
+ * sink has its own uploader and token store, as if each were a process of its own (they contend for the
+ * stream's token); `"shared"`: one uploader and token store for all (puts to the stream go one at a time).
+ */
+export const pipeline = (
+  mode: "independent" | "shared"
+): Layer.Layer<never, never, CloudWatchLogsApi.CloudWatchLogsApi> =>
+  mode === "independent"
+    ? Layer.empty
+    : Uploader.layer.pipe(
+      Layer.provide(
+        Layer.mergeAll(SequenceTokenStore.layerMemory, UploadRateLimiter.layer(), RetryPolicy.layerDefault)
+      )
+    )
 
-/** Ships one producer's events to a destination and reports what became of them. */
+/** Ships one producer's events to a destination through the library's sink. */
 export const ship = (
   destination: Destination.Destination,
   events: Stream.Stream<LogEvent.LogEvent>
-): Effect.Effect<ShipReport.ShipReport, ShipFailure, Uploader.Uploader> =>
-  Effect.gen(function*() {
-    const uploader = yield* Uploader.Uploader
-    let report = ShipReport.empty
-    yield* events.pipe(
-      Stream.grouped(2000),
-      Stream.mapEffect((chunk) => uploader.upload(destination, Chunk.toReadonlyArray(chunk))),
-      Stream.runForEach((result) =>
-        Effect.sync(() => {
-          report = ShipReport.add(report, destination, {
-            ...ShipReport.emptyCounts,
-            accepted: result.accepted,
-            batches: 1,
-            bytes: result.bytes,
-            retries: result.retries,
-            possibleDuplicates: result.possibleDuplicates
-          })
-        })
-      ),
-      Effect.mapError((error) => new ShipFailure({ message: error.message, report }))
-    )
-    return report
-  })
+): Effect.Effect<ShipReport.ShipReport, ShipFailure, CloudWatchLogsApi.CloudWatchLogsApi> =>
+  Stream.run(events, CloudWatchLogs.sink(destination)).pipe(
+    Effect.mapError((error) => new ShipFailure({ message: error.message, report: error.report }))
+  )
 
-/** The app's Effect logs, shipped to a destination while the layer lives. */
-export const appLogger = (_destination: Destination.Destination): Layer.Layer<never> => Layer.empty
+/** The app's Effect logs, shipped to a destination while the layer lives (drained when it closes). */
+export const appLogger = (
+  destination: Destination.Destination
+): Layer.Layer<CloudWatchLogs.CloudWatchLogs, never, CloudWatchLogsApi.CloudWatchLogsApi> =>
+  CloudWatchLogs.layerLogger({ ...destination, lingerMillis: 200 })
 
 /** A started backend. */
 export interface StartedBackend {
@@ -132,11 +118,11 @@ export const backend = (b: Backend, seed: number): Effect.Effect<StartedBackend,
 
 /** Faults of the embedded emulator on PutLogEvents. */
 export const FAULTS = {
-  unavailable: 0.05,
-  throttle: 0.03,
-  reset: 0.01,
-  lostResponse: 0.02,
-  competingWriter: 0.03
+  unavailable: 0.08,
+  throttle: 0.06,
+  reset: 0.03,
+  lostResponse: 0.04,
+  competingWriter: 0.1
 } as const
 
 const INJECTED: Readonly<Record<string, string>> = {
