@@ -1,7 +1,13 @@
 /**
  * The library's metrics (Effect `Metric`s): counters of events and uploads, histograms of batch bytes and
  * upload latency. Per-destination values carry the tags `log_group` and `log_stream` (see
- * `forDestination`); rejections carry `reason`, retries carry `class`.
+ * `forDestination`); rejections carry `reason`, retries carry `class`. Tags are part of a metric's key in
+ * order: the destination's come first (`forDestination(metric, d).pipe(Metric.tagged("reason", r))`).
+ *
+ * Who updates what: the `Uploader` updates `uploads`, `eventsAccepted`, `batchBytes`, `uploadLatency`,
+ * `retries`, and `eventsRejected` for the events the service refused (`TooOld`, `Expired`, `TooNew`) and
+ * for every event of a batch that failed with an `UploadError` (`Failed`). The sink and the logger
+ * update `eventsRejected` for what they reject before upload, and `eventsDropped`.
  *
  * @since 0.1.0
  */

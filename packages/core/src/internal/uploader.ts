@@ -190,6 +190,8 @@ export const make = (
       private readonly drivers = new Map<RetryClass, Schedule.ScheduleDriver<unknown, CloudWatchLogsError>>()
       /** This upload is the probe: its puts go without a token until a token error answers. */
       private probe = false
+      /** A token error answered although tokens are taken as ignored (forced): send the adopted token. */
+      private tokenDemanded = false
 
       constructor(
         readonly destination: Destination,
@@ -362,7 +364,7 @@ export const make = (
           yield* limiter.succeeded(d, "putLogEvents")
           if (wasProbe && this.forced === "auto") this.state.detected = "ignored"
           const mode = this.effective()
-          if (mode !== "ignored" && response.nextSequenceToken !== undefined) {
+          if ((mode !== "ignored" || this.tokenDemanded) && response.nextSequenceToken !== undefined) {
             yield* store.set(d, response.nextSequenceToken)
           }
           const rejected = Protocol.rejectedIndexes(response.rejectedLogEventsInfo, this.batch.length)
@@ -403,7 +405,9 @@ export const make = (
               this.probe = true
               state.probed = true
             }
-            const token = mode === "ignored" || this.probe ? undefined : Option.getOrUndefined(yield* store.get(d))
+            const token = (mode === "ignored" && !this.tokenDemanded) || this.probe
+              ? undefined
+              : Option.getOrUndefined(yield* store.get(d))
             const result = yield* Effect.either(
               limiter.withPermit(d, "putLogEvents")(
                 api.putLogEvents({
@@ -438,6 +442,7 @@ export const make = (
               case "InvalidSequenceTokenException": {
                 if (this.forced === "auto") state.detected = "enforced"
                 this.probe = false
+                this.tokenDemanded = true
                 const hint = Protocol.tokenHint(error)
                 if (hint._tag === "Token") yield* store.set(d, hint.token)
                 else if (hint._tag === "NoToken") yield* store.invalidate(d)

@@ -2,6 +2,7 @@ import {
   type CloudWatchLogsApi,
   CloudWatchLogsError,
   Limits,
+  Metrics,
   RetryPolicy,
   Uploader,
   UploadRateLimiter
@@ -9,9 +10,10 @@ import {
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
-import { batch, dest, G, NOW, S, settle, setup, tokenNowhere, tokenOnlyInMessage } from "./UploaderHelpers.js"
+import { batch, dest, G, inFlight, NOW, S, settle, setup, tokenNowhere, tokenOnlyInMessage } from "./UploaderHelpers.js"
 
 const puts = (calls: ReadonlyArray<TestCloudWatchLogs.Call>) => calls.filter((c) => c.operation === "PutLogEvents")
 
@@ -398,5 +400,134 @@ describe("Uploader: missing group or stream", () => {
       expect(Either.isLeft(result) && result.left.reason).toBe("Fatal")
       expect(Either.isLeft(result) && result.left.cause._tag).toBe("InvalidParameterException")
       expect(yield* model.callCount("CreateLogGroup")).toBe(1)
+    }))
+})
+
+describe("Uploader: token mode detection", () => {
+  it.effect("auto: a token error on the first put (a stream used before a restart) proves enforcement: no probe", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ model: { sequenceTokens: "enforced" } })
+      // another process wrote the stream before we started
+      yield* Effect.orDie(model.api.putLogEvents({ logGroupName: G, logStreamName: S, logEvents: batch("x", 1) }))
+      const first = yield* uploader.upload(dest(), batch("a", 1, NOW + 1))
+      expect(first.retries).toBe(1)
+      for (let i = 0; i < 3; i++) {
+        expect((yield* uploader.upload(dest(), batch(`b${i}`, 1, NOW + 2 + i))).retries).toBe(0)
+      }
+      expect(puts(yield* model.calls).map((c) => c.outcome)).toEqual([
+        "Answered",
+        "InvalidSequenceTokenException",
+        "Answered",
+        "Answered",
+        "Answered",
+        "Answered"
+      ])
+    }))
+
+  it.effect("auto: a stream the uploader creates is probed only after its first put stored events", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ model: { sequenceTokens: "enforced" }, create: false })
+      yield* uploader.upload(dest(), batch("a", 1))
+      yield* uploader.upload(dest(), batch("b", 1, NOW + 1))
+      expect(puts(yield* model.calls).map((c) => c.outcome)).toEqual([
+        "ResourceNotFoundException",
+        "Answered",
+        "InvalidSequenceTokenException",
+        "Answered"
+      ])
+    }))
+
+  it.effect("forced ignored against a service that enforces tokens: still delivers, with the adopted token", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "ignored" }
+      })
+      for (let i = 0; i < 3; i++) yield* uploader.upload(dest(), batch(`b${i}`, 1, NOW + i))
+      expect((yield* model.events(G, S)).length).toBe(3)
+    }))
+
+  it.effect("per-destination mode by function", () =>
+    Effect.gen(function*() {
+      const flight = inFlight()
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "ignored", faults: { latencyMillis: 50 } },
+        uploader: { tokens: (d) => (d.logStreamName === S ? "enforced" : "ignored") },
+        wrap: flight.wrap
+      })
+      yield* Effect.orDie(model.api.createLogStream({ logGroupName: G, logStreamName: "other" }))
+      yield* settle(
+        Effect.forEach([1, 2, 3], (i) => uploader.upload(dest(), batch(`a${i}`, 1, NOW + i)), {
+          concurrency: "unbounded"
+        }),
+        10
+      )
+      expect(flight.max()).toBe(1)
+      yield* settle(
+        Effect.forEach(
+          [1, 2, 3],
+          (i) => uploader.upload({ logGroupName: G, logStreamName: "other" }, batch(`b${i}`, 1, NOW + i)),
+          { concurrency: "unbounded" }
+        ),
+        10
+      )
+      expect(flight.max()).toBe(3)
+    }))
+})
+
+describe("Uploader: metrics and span", () => {
+  it.effect("updates the destination's metrics", () =>
+    Effect.gen(function*() {
+      const stream = "metrics-1"
+      const d = { logGroupName: G, logStreamName: stream }
+      const { model, uploader } = yield* setup()
+      yield* Effect.orDie(model.api.createLogStream({ logGroupName: G, logStreamName: stream }))
+      yield* model.failNext(1, "unavailable")
+      const events = [{ timestamp: NOW - 15 * 86_400_000, message: "old" }, ...batch("a", 2)]
+      yield* settle(uploader.upload(d, events))
+      // the convention: the destination's tags first, then `reason` or `class`
+      const count = (metric: Metric.Metric.Counter<number>, tag?: readonly [string, string]) =>
+        Effect.map(
+          Metric.value(
+            tag === undefined
+              ? Metrics.forDestination(metric, d)
+              : Metrics.forDestination(metric, d).pipe(Metric.tagged(tag[0], tag[1]))
+          ),
+          (s) => s.count
+        )
+      const histogram = (metric: Metric.Metric.Histogram<number>) => Metric.value(Metrics.forDestination(metric, d))
+      expect(yield* count(Metrics.uploads)).toBe(1)
+      expect(yield* count(Metrics.eventsAccepted)).toBe(2)
+      expect(yield* count(Metrics.eventsRejected, ["reason", "TooOld"])).toBe(1)
+      expect(yield* count(Metrics.retries, ["class", "transient"])).toBe(1)
+      expect((yield* histogram(Metrics.batchBytes)).sum).toBe(3 + 26 + 2 * (3 + 26))
+      expect((yield* histogram(Metrics.uploadLatency)).count).toBe(1)
+      yield* model.setOutage(true)
+      yield* settle(Effect.either(uploader.upload(d, batch("b", 4))), 1000)
+      expect(yield* count(Metrics.eventsRejected, ["reason", "Failed"])).toBe(4)
+    }))
+
+  it.effect("one span cwlogs.upload per upload, with the destination and the batch as attributes", () =>
+    Effect.gen(function*() {
+      const seen: Array<{ name: string; attributes: ReadonlyMap<string, unknown> }> = []
+      const { uploader } = yield* setup({
+        wrap: (api) => ({
+          ...api,
+          putLogEvents: (r) =>
+            Effect.zipRight(
+              Effect.tap(Effect.option(Effect.currentSpan), (span) =>
+                Effect.sync(() => {
+                  if (span._tag === "Some") seen.push({ name: span.value.name, attributes: span.value.attributes })
+                })),
+              api.putLogEvents(r)
+            )
+        })
+      })
+      yield* uploader.upload(dest(), batch("a", 2))
+      expect(seen).toHaveLength(1)
+      expect(seen[0].name).toBe("cwlogs.upload")
+      expect(seen[0].attributes.get("cwlogs.log_group")).toBe(G)
+      expect(seen[0].attributes.get("cwlogs.log_stream")).toBe(S)
+      expect(seen[0].attributes.get("cwlogs.events")).toBe(2)
     }))
 })
