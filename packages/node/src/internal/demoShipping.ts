@@ -7,14 +7,13 @@
 import { CloudWatchLogs, RetryPolicy, SequenceTokenStore, Uploader, UploadRateLimiter } from "@cwlogs/core"
 import type { CloudWatchLogsApi, ShipReport } from "@cwlogs/core"
 import type { Destination, LogEvent } from "@cwlogs/core"
-// TODO(demo): import Emulator from "@cwlogs/testkit" once the index exports it
+import { Emulator } from "@cwlogs/testkit"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as Emulator from "../../../testkit/src/Emulator.js"
 import * as NodeCloudWatchLogs from "../NodeCloudWatchLogs.js"
 import type { Backend } from "./demoRun.js"
 
