@@ -136,7 +136,7 @@ export const followBytes = (
   }))
 
 /**
- * The lines of the input (`-` for stdin), decoded as UTF-8 (`\n`, `\r\n` or `\r` end a line; a last line
+ * The lines of the input (`-` for stdin), decoded as UTF-8 (`\n` or `\r\n` end a line; a last line
  * without an end counts). With `follow`, a file is read like `tail -f` until `stop` completes. Without
  * it, `stop` ends the reading early.
  *

@@ -21,6 +21,8 @@ export interface TailOptions {
   /** Whether to stop following (checked between polls). */
   readonly stopped: Effect.Effect<boolean>
   readonly pollEvery?: Duration.DurationInput | undefined
+  /** Events per request (the service's default when unset). */
+  readonly pageSize?: number | undefined
 }
 
 /** @internal */
@@ -81,6 +83,7 @@ export const events = (
           logGroupName: options.logGroupName,
           logStreamName,
           startFromHead: true,
+          ...(options.pageSize !== undefined ? { limit: options.pageSize } : {}),
           ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),
           ...(state.nextToken !== undefined ? { nextToken: state.nextToken } : {})
         }
@@ -109,6 +112,7 @@ export const events = (
           logGroupName: options.logGroupName,
           ...(logStreamName !== undefined ? { logStreamNames: [logStreamName] } : {}),
           ...(options.filterPattern !== undefined ? { filterPattern: options.filterPattern } : {}),
+          ...(options.pageSize !== undefined ? { limit: options.pageSize } : {}),
           ...(state.startTime !== undefined ? { startTime: state.startTime } : {}),
           ...(state.nextToken !== undefined ? { nextToken: state.nextToken } : {})
         })

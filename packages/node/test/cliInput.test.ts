@@ -1,0 +1,152 @@
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { followBytes, lines, parseTimestampPrefix, toEvent } from "../src/internal/cli/input.js"
+
+const tempFile = (content: string | Uint8Array) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-input-"))
+      const file = Path.join(dir, "input.log")
+      Fs.writeFileSync(file, content)
+      return file
+    }),
+    (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
+  )
+
+const neverStop = { follow: false, stop: Effect.never, stopped: Effect.succeed(false) }
+
+describe("cwlogs input: leading timestamps", () => {
+  it("reads ISO-8601 with Z, offsets, fractions, a space for T, and no zone as UTC", () => {
+    expect(parseTimestampPrefix("2024-05-01T12:00:00Z hello")).toEqual({
+      timestamp: Date.UTC(2024, 4, 1, 12),
+      message: "hello"
+    })
+    expect(parseTimestampPrefix("2024-05-01T12:00:00.123+02:00 a b")).toEqual({
+      timestamp: Date.UTC(2024, 4, 1, 10, 0, 0, 123),
+      message: "a b"
+    })
+    expect(parseTimestampPrefix("2024-05-01 12:00:00,5-0130\tx")?.timestamp).toBe(
+      Date.UTC(2024, 4, 1, 13, 30, 0, 500)
+    )
+    expect(parseTimestampPrefix("2024-05-01T12:00 x")?.timestamp).toBe(Date.UTC(2024, 4, 1, 12))
+    expect(parseTimestampPrefix("2024-05-01T12:00:00.123456789Z x")?.timestamp).toBe(
+      Date.UTC(2024, 4, 1, 12, 0, 0, 123)
+    )
+    expect(parseTimestampPrefix("2024-05-01T12:00:00")).toEqual({ timestamp: Date.UTC(2024, 4, 1, 12), message: "" })
+  })
+
+  it("checks the calendar at its limits: Feb 29 only in leap years, month 12 not 13, 23:59 not 24:00", () => {
+    expect(parseTimestampPrefix("2024-02-29T00:00:00Z x")).toBeDefined()
+    expect(parseTimestampPrefix("2023-02-29T00:00:00Z x")).toBeUndefined()
+    expect(parseTimestampPrefix("2024-12-31T23:59:59Z x")).toBeDefined()
+    expect(parseTimestampPrefix("2024-13-01T00:00:00Z x")).toBeUndefined()
+    expect(parseTimestampPrefix("2024-00-01T00:00:00Z x")).toBeUndefined()
+    expect(parseTimestampPrefix("2024-04-31T00:00:00Z x")).toBeUndefined()
+    expect(parseTimestampPrefix("2024-01-01T24:00:00Z x")).toBeUndefined()
+    expect(parseTimestampPrefix("2024-01-01T00:60:00Z x")).toBeUndefined()
+  })
+
+  it("reads epoch milliseconds of exactly 13 digits, followed by white space or the end", () => {
+    expect(parseTimestampPrefix("1714564800000 hello")).toEqual({ timestamp: 1714564800000, message: "hello" })
+    expect(parseTimestampPrefix("1714564800000")).toEqual({ timestamp: 1714564800000, message: "" })
+    expect(parseTimestampPrefix("171456480000 twelve digits")).toBeUndefined()
+    expect(parseTimestampPrefix("17145648000000 fourteen")).toBeUndefined()
+    expect(parseTimestampPrefix("1714564800000x glued")).toBeUndefined()
+  })
+
+  it("leaves lines without a timestamp alone", () => {
+    for (
+      const line of ["hello", "200 OK", "2024-05-01", "", " 2024-05-01T12:00:00Z indented", "2024-05-01T12:00:00Zjunk"]
+    ) {
+      expect(parseTimestampPrefix(line)).toBeUndefined()
+    }
+  })
+
+  it("toEvent uses now unless asked to read the prefix, and keeps lines without one whole", () => {
+    expect(toEvent("1714564800000 hi", 5, false)).toEqual({ timestamp: 5, message: "1714564800000 hi" })
+    expect(toEvent("1714564800000 hi", 5, true)).toEqual({ timestamp: 1714564800000, message: "hi" })
+    expect(toEvent("no stamp", 5, true)).toEqual({ timestamp: 5, message: "no stamp" })
+  })
+})
+
+describe("cwlogs input: reading lines", () => {
+  it.scopedLive("splits on LF and CRLF (a lone CR stays in its line); keeps a last line without an end and empty lines", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("a\r\nb\nc\r\n\nd\re")
+      const got = yield* Stream.runCollect(lines(file, neverStop))
+      expect(Chunk.toReadonlyArray(got)).toEqual(["a", "b", "c", "", "d\re"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("decodes UTF-8 split across read chunks (64 KiB) without damage", () =>
+    Effect.gen(function*() {
+      // put a 4-byte character across the 65,536-byte boundary
+      const line = "x".repeat(65_534) + "😀" + "y"
+      const file = yield* tempFile(line + "\nnext\n")
+      const got = yield* Stream.runCollect(lines(file, neverStop))
+      expect(Chunk.toReadonlyArray(got)).toEqual([line, "next"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("a missing file fails with InputError naming it", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Stream.runCollect(lines("/nonexistent/cwlogs.log", neverStop)))
+      expect(error).toMatchObject({ _tag: "InputError", source: "/nonexistent/cwlogs.log", message: "no such file" })
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("follow: reads what is there, then what is appended; stop ends after the rest is read", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("one\n")
+      const stop = yield* Deferred.make<void>()
+      const seen: Array<string> = []
+      const fiber = yield* lines(file, { follow: true, stop: Deferred.await(stop), stopped: Deferred.isDone(stop) })
+        .pipe(
+          Stream.runForEach((line) => Effect.sync(() => seen.push(line))),
+          Effect.fork
+        )
+      const until = (n: number) =>
+        Effect.sync(() => seen.length).pipe(
+          Effect.repeat({ until: (k) => k >= n, schedule: Schedule.spaced("20 millis") }),
+          Effect.timeout("10 seconds")
+        )
+      yield* until(1)
+      Fs.appendFileSync(file, "two\nthr")
+      yield* until(2)
+      Fs.appendFileSync(file, "ee\nfour\n")
+      yield* Deferred.succeed(stop, undefined)
+      yield* Fiber.join(fiber)
+      expect(seen).toEqual(["one", "two", "three", "four"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("follow: a file truncated in place is read again from its start", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("old line 1\nold line 2\n")
+      const stop = yield* Deferred.make<void>()
+      const chunks: Array<string> = []
+      const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
+        Stream.decodeText(),
+        Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
+        Effect.fork
+      )
+      const text = () => chunks.join("")
+      yield* Effect.sync(text).pipe(
+        Effect.repeat({ until: (t) => t.includes("old line 2"), schedule: Schedule.spaced("20 millis") }),
+        Effect.timeout("10 seconds")
+      )
+      Fs.writeFileSync(file, "new\n")
+      yield* Effect.sync(text).pipe(
+        Effect.repeat({ until: (t) => t.endsWith("new\n"), schedule: Schedule.spaced("20 millis") }),
+        Effect.timeout("10 seconds")
+      )
+      yield* Deferred.succeed(stop, undefined)
+      yield* Fiber.join(fiber)
+      expect(text()).toBe("old line 1\nold line 2\nnew\n")
+    }).pipe(Effect.provide(NodeContext.layer)))
+})

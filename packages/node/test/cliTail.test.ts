@@ -1,0 +1,105 @@
+import { CloudWatchLogsApi } from "@cwlogs/core"
+import { TestCloudWatchLogs } from "@cwlogs/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as Tail from "../src/internal/cli/tail.js"
+
+const put = (logGroupName: string, logStreamName: string, events: ReadonlyArray<readonly [number, string]>) =>
+  Effect.flatMap(CloudWatchLogsApi.CloudWatchLogsApi, (api) =>
+    api.putLogEvents({
+      logGroupName,
+      logStreamName,
+      logEvents: events.map(([timestamp, message]) => ({ timestamp, message }))
+    }))
+
+const setup = Effect.gen(function*() {
+  const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+  yield* TestClock.setTime(1_700_000_000_000)
+  yield* api.createLogGroup({ logGroupName: "g" })
+  yield* api.createLogStream({ logGroupName: "g", logStreamName: "a" })
+  yield* api.createLogStream({ logGroupName: "g", logStreamName: "b" })
+})
+
+const T0 = 1_700_000_000_000
+const collect = (options: Tail.TailOptions) =>
+  Effect.map(Stream.runCollect(Tail.events(options)), (c) => Chunk.toReadonlyArray(c).map((e) => e.message))
+
+const noStop = { follow: false, stopped: Effect.succeed(false) }
+
+describe("cwlogs tail", () => {
+  it.effect("one stream: every event, oldest first, across pages", () =>
+    Effect.gen(function*() {
+      yield* setup
+      const events = Array.from({ length: 25 }, (_, i) => [T0 - 1000 + i, `m${i}`] as const)
+      yield* put("g", "a", events)
+      const got = yield* collect({ logGroupName: "g", logStreamName: "a", pageSize: 10, ...noStop })
+      expect(got).toEqual(events.map(([, m]) => m))
+      const onePage = yield* collect({ logGroupName: "g", logStreamName: "a", ...noStop })
+      expect(onePage).toHaveLength(25)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("a group: every stream, with a filter term, across pages", () =>
+    Effect.gen(function*() {
+      yield* setup
+      yield* put("g", "a", [[T0 - 30, "a ERROR one"], [T0 - 20, "a fine"]])
+      yield* put("g", "b", [[T0 - 25, "b ERROR two"], [T0 - 10, "b ERROR three"]])
+      const all = yield* Stream.runCollect(Tail.events({ logGroupName: "g", pageSize: 1, ...noStop }))
+      expect(Chunk.toReadonlyArray(all).map((e) => [e.logStreamName, e.message]).sort()).toEqual([
+        ["a", "a ERROR one"],
+        ["a", "a fine"],
+        ["b", "b ERROR three"],
+        ["b", "b ERROR two"]
+      ])
+      const errors = yield* collect({ logGroupName: "g", filterPattern: "ERROR", ...noStop })
+      expect(errors.sort()).toEqual(["a ERROR one", "b ERROR three", "b ERROR two"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("an empty stream or group ends at once; a missing group is ResourceNotFound", () =>
+    Effect.gen(function*() {
+      yield* setup
+      expect(yield* collect({ logGroupName: "g", logStreamName: "a", ...noStop })).toEqual([])
+      expect(yield* collect({ logGroupName: "g", ...noStop })).toEqual([])
+      const missing = yield* Effect.flip(collect({ logGroupName: "nope", ...noStop }))
+      expect(missing._tag).toBe("ResourceNotFoundException")
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  for (const mode of ["one stream", "a group"] as const) {
+    it.effect(`follow (${mode}): prints new events once each, until stopped`, () =>
+      Effect.gen(function*() {
+        yield* setup
+        yield* put("g", "a", [[T0 - 5, "first"], [T0 - 5, "same time"]])
+        const stop = yield* Deferred.make<void>()
+        const seen: Array<string> = []
+        const fiber = yield* Tail.events({
+          logGroupName: "g",
+          ...(mode === "one stream" ? { logStreamName: "a" } : {}),
+          follow: true,
+          stopped: Deferred.isDone(stop),
+          pollEvery: "1 second"
+        }).pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+        yield* TestClock.adjust("1 second")
+        expect(seen).toEqual(["first", "same time"])
+        yield* put("g", "a", [[T0 - 5, "late at the same time"], [T0 + 500, "second"]])
+        yield* TestClock.adjust("1 second")
+        yield* TestClock.adjust("1 second")
+        yield* put("g", "a", [[T0 + 900, "third"]])
+        yield* TestClock.adjust("3 seconds")
+        yield* Deferred.succeed(stop, undefined)
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(fiber)
+        expect(seen).toEqual(["first", "same time", "late at the same time", "second", "third"])
+      }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+  }
+
+  it("formats a line with time and stream, or the message alone", () => {
+    const event = { logStreamName: "api-1", timestamp: Date.UTC(2024, 0, 2, 3, 4, 5, 6), message: "hello" }
+    expect(Tail.format(event, { raw: false, showStream: true })).toBe("2024-01-02T03:04:05.006Z api-1 hello")
+    expect(Tail.format(event, { raw: false, showStream: false })).toBe("2024-01-02T03:04:05.006Z hello")
+    expect(Tail.format(event, { raw: true, showStream: true })).toBe("hello")
+  })
+})
