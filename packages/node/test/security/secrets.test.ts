@@ -4,7 +4,7 @@
  * Cause.pretty), every log line the library writes (message, annotations, cause), the console, the
  * metrics, the adapter's options, and the `cwlogs` CLI's stdout and stderr.
  */
-import { CloudWatchLogs, Destination, LogEvent, RetryPolicy } from "@cwlogs/core"
+import { CloudWatchLogs, type CloudWatchLogsApi, Destination, LogEvent, RetryPolicy } from "@cwlogs/core"
 import { Emulator } from "@cwlogs/testkit"
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -72,7 +72,7 @@ const options = (endpoint: string): NodeCloudWatchLogs.Options => ({
 const dest = Destination.make("secure", "stream-1")
 
 /** Ships through the adapter and returns everything printable about the outcome. */
-const shipAndRender = (api: Layer.Layer<import("@cwlogs/core").CloudWatchLogsApi.CloudWatchLogsApi, unknown>) =>
+const shipAndRender = (api: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi, unknown>) =>
   Effect.gen(function*() {
     const logs = capture()
     const events = [LogEvent.make(Date.now(), "hello"), LogEvent.make(Date.now(), "world")]

@@ -1,0 +1,205 @@
+/**
+ * The `cwlogs` CLI as users run it: child processes (tsx) against the emulator, which enforces sequence
+ * tokens (the harder generation: several ship processes on one stream must not lose or duplicate).
+ */
+import { Emulator, TestCloudWatchLogs } from "@cwlogs/testkit"
+import { describe, expect, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { childEnv, CWLOGS, cwlogs, eventually, start } from "./support/processes.js"
+import { freePort } from "./support/servers.js"
+
+let n = 0
+const unique = (prefix: string) => `${prefix}-${process.pid}-${n++}`
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-cli-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+const oneLine = (stderr: string) => {
+  const lines = stderr.trim().split("\n")
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatch(/^cwlogs: /)
+  expect(stderr).not.toMatch(/\n\s+at /) // no stack trace
+  return lines[0]
+}
+
+const stored = (group: string, stream: string) =>
+  Effect.map(TestCloudWatchLogs.events(group, stream), (events) => events.map((e) => e.message))
+
+describe("cwlogs CLI", () => {
+  layer(Emulator.layer({ sequenceTokens: "enforced" }), { timeout: "30 seconds", excludeTestServices: true })(
+    (it) => {
+      const endpoint = Effect.map(Emulator.Emulator, (e) => e.url)
+
+      it.scoped("ship a file (creating the destination), read it back with tail; exit 0", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const dir = yield* tempDir
+          const group = unique("cli/file")
+          const lines = Array.from({ length: 300 }, (_, i) => `line ${i} ünïcødé 😀${i % 100 === 0 ? " needle" : ""}`)
+          const file = Path.join(dir, "app.log")
+          Fs.writeFileSync(file, lines.join("\n") + "\n\n")
+          const shipped = yield* cwlogs(["ship", "-g", group, "-s", "s1", "--create", "--endpoint", url, file])
+          expect(shipped.code).toBe(0)
+          expect(shipped.stderr).toContain("accepted  300")
+          expect(shipped.stderr).toContain("skipped   1 empty line")
+          expect(yield* stored(group, "s1")).toEqual(lines)
+          const tailed = yield* cwlogs(["tail", "-g", group, "-s", "s1", "--raw", "--endpoint", url])
+          expect(tailed.code).toBe(0)
+          expect(tailed.stdout.trimEnd().split("\n")).toEqual(lines)
+          const grouped = yield* cwlogs(["tail", "-g", group, "--filter", "needle", "--endpoint", url])
+          expect(grouped.code).toBe(0)
+          expect(grouped.stdout.trimEnd().split("\n").map((l) => l.split(" ").slice(1, 4).join(" "))).toEqual([
+            "s1 line 0",
+            "s1 line 100",
+            "s1 line 200"
+          ])
+        }))
+
+      it.scoped("ship stdin with --timestamp-prefix: timestamps read and stripped; an old line is rejected, exit 1", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const group = unique("cli/stdin")
+          const t1 = Date.now() - 60_000
+          const t2 = new Date(Date.now() - 30_000).toISOString()
+          const input = `${t1} first\n${t2} second\nno stamp\n2020-01-01T00:00:00Z far too old\n`
+          const shipped = yield* cwlogs(
+            ["ship", "-g", group, "-s", "in", "--create", "--timestamp-prefix", "--endpoint", url],
+            { stdin: input }
+          )
+          expect(shipped.code).toBe(1)
+          expect(shipped.stderr).toContain("accepted  3")
+          expect(shipped.stderr).toContain("TooOld 1")
+          expect(shipped.stderr.trim().split("\n").at(-1)).toBe("cwlogs: 1 line(s) not accepted")
+          const events = yield* TestCloudWatchLogs.events(group, "in")
+          expect(events.map((e) => e.message)).toEqual(["first", "second", "no stamp"])
+          expect(events[0].timestamp).toBe(t1)
+          expect(events[1].timestamp).toBe(Date.parse(t2))
+        }))
+
+      it.scoped("two ship processes into one stream, tokens enforced: every line stored once", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const dir = yield* tempDir
+          const group = unique("cli/concurrent")
+          const files = ["a", "b"].map((name) => {
+            const file = Path.join(dir, `${name}.log`)
+            Fs.writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `${name}-${i}`).join("\n"))
+            return file
+          })
+          const runs = yield* Effect.forEach(
+            files,
+            (file) => start(CWLOGS, ["ship", "-g", group, "-s", "shared", "--create", "--endpoint", url, file]),
+            { concurrency: "unbounded" }
+          )
+          const results = yield* Effect.forEach(runs, (r) => r.exited, { concurrency: "unbounded" })
+          expect(results.map((r) => [r.code, r.stderr.includes("accepted  3000")])).toEqual([[0, true], [0, true]])
+          const messages = yield* stored(group, "shared")
+          expect(messages).toHaveLength(6000)
+          expect(new Set(messages).size).toBe(6000)
+        }))
+
+      it.scoped("--follow ships what is appended; SIGTERM drains and exits 0 with the summary", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const dir = yield* tempDir
+          const group = unique("cli/follow")
+          const file = Path.join(dir, "growing.log")
+          Fs.writeFileSync(file, "before 1\nbefore 2\n")
+          const run = yield* start(CWLOGS, [
+            "ship",
+            "-g",
+            group,
+            "-s",
+            "f",
+            "--create",
+            "--follow",
+            "--endpoint",
+            url,
+            file
+          ])
+          yield* eventually(stored(group, "f"), (m) => m.length >= 2)
+          Fs.appendFileSync(file, Array.from({ length: 500 }, (_, i) => `after ${i}`).join("\n") + "\n")
+          run.child.kill("SIGTERM")
+          const done = yield* run.exited
+          expect(done.code).toBe(0)
+          expect(done.stderr).toContain("accepted  502")
+          const messages = yield* stored(group, "f")
+          expect(messages).toHaveLength(502)
+          expect(messages.at(-1)).toBe("after 499")
+        }))
+
+      it.scoped("a missing destination without --create: one line, exit 1, nothing read", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const result = yield* cwlogs(["ship", "-g", unique("cli/absent"), "-s", "s", "--endpoint", url], {
+            stdin: "x\n"
+          })
+          expect(result.code).toBe(1)
+          expect(oneLine(result.stderr)).toMatch(/does not exist \(pass --create to create it\)$/)
+          const tail = yield* cwlogs(["tail", "-g", unique("cli/absent"), "--endpoint", url])
+          expect(tail.code).toBe(1)
+          expect(oneLine(tail.stderr)).toMatch(/^cwlogs: log group .* does not exist$/)
+        }))
+
+      it.scoped("an unreachable endpoint: one line, exit 3", () =>
+        Effect.gen(function*() {
+          const port = yield* freePort
+          const result = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", `http://127.0.0.1:${port}`], {
+            stdin: "x\n"
+          })
+          expect(result.code).toBe(3)
+          expect(oneLine(result.stderr)).toBe(`cwlogs: cannot reach http://127.0.0.1:${port}: connection refused`)
+          const tail = yield* cwlogs(["tail", "-g", "g", "--endpoint", `http://127.0.0.1:${port}`])
+          expect(tail.code).toBe(3)
+          expect(oneLine(tail.stderr)).toMatch(/connection refused$/)
+        }))
+
+      it.scoped("missing credentials: one line naming what to set, exit 3", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const env = childEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, HOME: "/nonexistent" })
+          delete env.AWS_ACCESS_KEY_ID
+          delete env.AWS_SECRET_ACCESS_KEY
+          const result = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url], { env, stdin: "x\n" })
+          expect(result.code).toBe(3)
+          expect(oneLine(result.stderr)).toMatch(/^cwlogs: no AWS credentials found: set AWS_ACCESS_KEY_ID/)
+        }))
+
+      it.scoped("bad arguments exit 2 with a clear one-line message", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const noStream = yield* cwlogs(["ship", "-g", "g", "--endpoint", url])
+          expect(noStream.code).toBe(2)
+          expect(noStream.stderr).toContain("--stream")
+          const retention = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--retention", "8", "--endpoint", url])
+          expect(retention.code).toBe(2)
+          expect(oneLine(retention.stderr)).toMatch(/^cwlogs: invalid --retention 8: one of 1, 3, 5, 7/)
+          const badName = yield* cwlogs(["ship", "-g", "bad name", "-s", "s", "--endpoint", url])
+          expect(badName.code).toBe(2)
+          expect(oneLine(badName.stderr)).toMatch(/^cwlogs: invalid --group: /)
+          const badStream = yield* cwlogs(["ship", "-g", "g", "-s", "a:b", "--endpoint", url])
+          expect(badStream.code).toBe(2)
+          expect(oneLine(badStream.stderr)).toMatch(/^cwlogs: invalid --stream: /)
+          const noFile = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url, "/nonexistent/app.log"])
+          expect(noFile.code).toBe(2)
+          expect(oneLine(noFile.stderr)).toBe("cwlogs: cannot read /nonexistent/app.log: no such file")
+        }))
+
+      it.scoped("--help exits 0 and shows examples", () =>
+        Effect.gen(function*() {
+          const help = yield* cwlogs(["ship", "--help"])
+          expect(help.code).toBe(0)
+          expect(help.stdout).toContain("EXAMPLES")
+          expect(help.stdout).toContain("cwlogs ship --group orders --stream api-1 app.log")
+          const tailHelp = yield* cwlogs(["tail", "--help"])
+          expect(tailHelp.code).toBe(0)
+          expect(tailHelp.stdout).toContain("--follow")
+        }))
+    }
+  )
+})
