@@ -122,7 +122,10 @@ const verdict = (v: Verdict): Effect.Effect<Row> =>
     }
     if (v.tally.lost > 0) notes.push(`${v.tally.lost} events lost`)
     if (v.tokens === "enforced" && v.tally.duplicated > 0) {
-      notes.push(`${v.tally.duplicated} duplicates with tokens enforced (none allowed)`)
+      const reported = v.tally.duplicated <= possibleDuplicates
+        ? "; all of them within what the producers reported as possible duplicates"
+        : `; only ${possibleDuplicates} reported as possible duplicates`
+      notes.push(`${v.tally.duplicated} duplicates with tokens enforced (none allowed)${reported}`)
     }
     if (v.tokens === "ignored" && v.tally.duplicated > possibleDuplicates) {
       notes.push(`${v.tally.duplicated} duplicates but only ${possibleDuplicates} reported as possible`)
@@ -132,6 +135,7 @@ const verdict = (v: Verdict): Effect.Effect<Row> =>
     }
     if (v.tally.expected === 0) notes.push("no event was handed over")
     const passed = notes.length === 0
+    notes.push(...(v.info ?? []))
     if (v.tally.unexpected > 0) {
       notes.push(`${v.tally.unexpected} stored events beyond the producers' counts (not a loss)`)
     }
@@ -227,9 +231,10 @@ export const sharedStream = (
           producers: ids.length,
           outcome,
           tally,
-          notes: [...notes, `competing writer stored ${tally.foreign} events`],
+          notes,
+          info: [`other writers stored ${tally.foreign} events`],
           tokens
-        }).pipe(Effect.map((row) => ({ ...row, notes: row.passed ? row.notes.slice(-1) : row.notes })))
+        })
       })
   )
 
