@@ -1,0 +1,137 @@
+import { ShipReport } from "@cwlogs/core"
+import { Emulator } from "@cwlogs/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Lambda from "../lambda.js"
+import * as Logger from "../logger.js"
+import * as PlainNode from "../plain-node.js"
+import * as SharedStream from "../shared-stream.js"
+import * as SinkRouting from "../sink-routing.js"
+import * as Backend from "../support/backend.js"
+import * as Testing from "../testing.js"
+
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true"
+
+/** A fresh emulator for the test's scope, and the port to it over HTTP (the real AWS SDK). */
+const emulator = (options: Emulator.Options = {}) =>
+  Effect.map(Effect.orDie(Emulator.make(options)), (e) => ({ model: e.model, api: Backend.atEndpoint(e.url) }))
+
+const messages = (e: { readonly model: Emulator.EmulatorShape["model"] }, group: string, stream: string) =>
+  Effect.map(e.model.events(group, stream), (events) => events.map((x) => x.message))
+
+describe("examples/logger.ts", () => {
+  it.scopedLive("ships every log line of the app as JSON, the last ones when the layer closes", () =>
+    Effect.gen(function*() {
+      const e = yield* emulator()
+      yield* Effect.provide(Logger.program, e.api)
+      const lines = (yield* messages(e, Logger.logGroupName, Logger.logStreamName)).map((m) => JSON.parse(m))
+      expect(lines.map((l) => l.message)).toEqual([
+        "order received",
+        "order accepted",
+        "order received",
+        "large order, needs review",
+        "order accepted",
+        "order received",
+        "order accepted"
+      ])
+      expect(lines[3]).toMatchObject({ level: "WARN", annotations: { orderId: "o-2", amount: 250 } })
+      expect(lines[0].spans).toHaveProperty("handleOrder")
+    }))
+})
+
+describe("examples/sink-routing.ts", () => {
+  it.scopedLive("routes each event to its service's stream and reports per destination", () =>
+    Effect.gen(function*() {
+      const e = yield* emulator()
+      const report = yield* Effect.provide(SinkRouting.program(900), e.api)
+      expect(report.accepted).toBe(900)
+      expect(ShipReport.rejectedTotal(report)).toBe(0)
+      expect(report.perDestination.size).toBe(3)
+      for (const stream of ["api", "worker", "billing"]) {
+        const stored = yield* messages(e, SinkRouting.logGroupName, stream)
+        expect(stored).toHaveLength(300)
+      }
+      const billing = (yield* messages(e, SinkRouting.logGroupName, "billing")).map((m) => JSON.parse(m))
+      expect(billing.every((b) => b.action === "charge")).toBe(true)
+      // the groups the sink created carry the destination's retention
+      const groups = yield* e.model.api.describeLogGroups({ logGroupNamePrefix: SinkRouting.logGroupName })
+      expect(groups.logGroups[0]?.retentionInDays).toBe(7)
+    }))
+})
+
+describe("examples/shared-stream.ts", () => {
+  it.scopedLive("several producers share one stream with tokens enforced, through faults and a competing writer", () =>
+    Effect.gen(function*() {
+      const e = yield* emulator({
+        sequenceTokens: "enforced",
+        faults: { unavailable: 0.1, throttle: 0.05, competingWriter: 0.2 },
+        seed: 5
+      })
+      const report = yield* Effect.provide(SharedStream.program(4, 1500), e.api)
+      expect(report.accepted).toBe(6000)
+      const stored = yield* messages(e, SharedStream.destination.logGroupName, SharedStream.destination.logStreamName)
+      const ours = stored.filter((m) => m.startsWith("{")).map((m) => JSON.parse(m))
+      // every event once: none lost, none duplicated
+      expect(ours).toHaveLength(6000)
+      expect(new Set(ours.map((o) => `${o.producer}/${o.seq}`)).size).toBe(6000)
+      // the competing writer's events are there too, between ours
+      expect(stored.length).toBeGreaterThan(6000)
+      // tokens were enforced and adopted
+      const calls = yield* e.model.calls
+      expect(calls.some((c) => c.outcome === "InvalidSequenceTokenException")).toBe(true)
+    }))
+})
+
+describe("examples/testing.ts", () => {
+  for (const [name, test] of Object.entries(Testing.tests)) {
+    it.effect(name, () => test)
+  }
+})
+
+describe("examples/lambda.ts", () => {
+  it.scopedLive("each invocation's logs are stored when the handler returns, before the instance goes", () =>
+    Effect.gen(function*() {
+      const e = yield* emulator()
+      const { dispose, handler } = Lambda.makeHandler(e.api)
+      yield* Effect.addFinalizer(() => Effect.promise(dispose))
+      const first = yield* Effect.promise(() => handler({ cartId: "c-1", items: 2 }))
+      expect(first.statusCode).toBe(200)
+      // no waiting: the linger time is a minute, the flush shipped before the handler returned
+      const afterFirst = (yield* messages(e, Lambda.logGroupName, Lambda.logStreamName)).map((m) => JSON.parse(m))
+      expect(afterFirst.map((l) => l.message)).toEqual(["checkout started", "checkout done"])
+      const second = yield* Effect.promise(() => handler({ cartId: "c-2", items: 0 }))
+      expect(second.statusCode).toBe(400)
+      const afterSecond = yield* messages(e, Lambda.logGroupName, Lambda.logStreamName)
+      expect(afterSecond).toHaveLength(4)
+    }))
+})
+
+describe("examples/plain-node.ts", () => {
+  it.scopedLive("a plain async app logs and ships through a ManagedRuntime; close ships the rest", () =>
+    Effect.gen(function*() {
+      const e = yield* emulator()
+      const accepted = yield* Effect.promise(() => PlainNode.main(e.api))
+      expect(accepted).toBe(2)
+      const records = (yield* messages(e, PlainNode.logGroupName, PlainNode.recordsStream)).map((m) => JSON.parse(m))
+      expect(records.map((r) => r.id)).toEqual(["a", "b", "c"])
+      const app = (yield* messages(e, PlainNode.logGroupName, PlainNode.appStream)).map((m) => JSON.parse(m))
+      expect(app.map((l) => l.message)).toEqual(["batch started", "order rejected", "batch done"])
+      expect(app[2]).toMatchObject({ annotations: { accepted: 2, shipped: 3 } })
+    }))
+})
+
+describe("examples/support/backend.ts", () => {
+  it.scopedLive("runs an example against CWLOGS_ENDPOINT when it is set", () =>
+    Effect.gen(function*() {
+      const running = yield* Effect.orDie(Emulator.make())
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          process.env["CWLOGS_ENDPOINT"] = running.url
+        }),
+        () => Effect.sync(() => delete process.env["CWLOGS_ENDPOINT"])
+      )
+      yield* Effect.provide(Logger.program, Backend.layer())
+      const stored = yield* running.model.events(Logger.logGroupName, Logger.logStreamName)
+      expect(stored).toHaveLength(7)
+    }))
+})
