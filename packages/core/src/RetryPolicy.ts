@@ -5,8 +5,11 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
 import type { CloudWatchLogsError } from "./CloudWatchLogsError.js"
@@ -130,3 +133,52 @@ export const layer = (options: Partial<RetryPolicyShape> = {}): Layer.Layer<Retr
  * @category layers
  */
 export const layerDefault: Layer.Layer<RetryPolicy> = Layer.succeed(RetryPolicy, defaults)
+
+/**
+ * A backoff as configuration can give it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BackoffConfig {
+  readonly base: Duration.Duration
+  readonly cap: Duration.Duration
+  readonly retries: number
+  readonly factor?: number | undefined
+  readonly jitter?: boolean | undefined
+}
+
+/**
+ * A policy as configuration can give it: backoffs per class, and the retries at once of token errors
+ * before their backoff. Unset parts keep the defaults.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigOptions {
+  readonly tokenImmediateRetries?: number | undefined
+  readonly token?: BackoffConfig | undefined
+  readonly transient?: BackoffConfig | undefined
+  readonly throttled?: BackoffConfig | undefined
+  readonly notFoundRetries?: number | undefined
+}
+
+/**
+ * A policy from configuration options.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromConfigOptions: (options: ConfigOptions) => RetryPolicyShape = internal.fromConfigOptions
+
+/**
+ * Provides a policy read from configuration (e.g.
+ * `layerConfig({ transient: { base: Config.duration("BASE"), cap: Config.duration("CAP"), retries: Config.integer("N") } })`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<ConfigOptions>
+): Layer.Layer<RetryPolicy, ConfigError.ConfigError> =>
+  Layer.effect(RetryPolicy, Effect.map(Config.unwrap(config), fromConfigOptions))

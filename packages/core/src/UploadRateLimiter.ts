@@ -7,8 +7,10 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { Destination } from "./Destination.js"
 import * as internal from "./internal/rateLimiter.js"
@@ -113,3 +115,15 @@ export const layer = (options: Options = {}): Layer.Layer<UploadRateLimiter> =>
  * @category layers
  */
 export const layerUnlimited: Layer.Layer<UploadRateLimiter> = Layer.succeed(UploadRateLimiter, unlimited)
+
+/**
+ * The limiter, with options read from configuration (e.g.
+ * `layerConfig({ quotas: { putLogEvents: Config.number("CWLOGS_PUT_TPS") } })`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<UploadRateLimiter, ConfigError.ConfigError> =>
+  Layer.effect(UploadRateLimiter, Effect.flatMap(Config.unwrap(config), internal.fromLimits))

@@ -31,6 +31,8 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -158,3 +160,21 @@ export const layer: Layer.Layer<
   never,
   CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy
 > = layerWith({})
+
+/**
+ * The uploader, with options read from configuration (e.g. `layerConfig({ tokens: Config.literal("auto",
+ * "enforced", "ignored")("CWLOGS_TOKENS") })`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<{
+    readonly tokens?: TokenMode | undefined
+    readonly maxParallelPerDestination?: number | undefined
+  }>
+): Layer.Layer<
+  Uploader,
+  ConfigError.ConfigError,
+  CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy
+> => Layer.effect(Uploader, Effect.flatMap(Config.unwrap(config), (options) => make(options)))

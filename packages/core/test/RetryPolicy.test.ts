@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -104,5 +106,40 @@ describe("RetryPolicy", () => {
       expect(yield* delays(onlyServerFaults)).toHaveLength(5)
       const reset = new Errors.NetworkError({ message: "reset", reason: "reset" })
       expect(yield* delays(onlyServerFaults, 5, reset)).toEqual([])
+    }))
+
+  it.effect("layerConfig reads backoffs from configuration and keeps the defaults of what is unset", () =>
+    Effect.gen(function*() {
+      const policy = yield* RetryPolicy.RetryPolicy.pipe(
+        Effect.provide(
+          RetryPolicy.layerConfig({
+            transient: {
+              base: Config.duration("BASE"),
+              cap: Config.duration("CAP"),
+              retries: Config.integer("RETRIES"),
+              jitter: Config.succeed(false)
+            },
+            tokenImmediateRetries: Config.integer("IMMEDIATE")
+          })
+        ),
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([["BASE", "10 millis"], ["CAP", "25 millis"], ["RETRIES", "3"], ["IMMEDIATE", "1"]])
+          )
+        )
+      )
+      expect(yield* delays(policy.transient)).toEqual([10, 20, 25])
+      const token = yield* delays(policy.token)
+      expect(token[0]).toBe(0)
+      expect(token[1]).toBeGreaterThan(0)
+      expect(token).toHaveLength(8)
+      expect(policy.throttled).toBe(RetryPolicy.defaults.throttled)
+      const missing = yield* Effect.either(
+        RetryPolicy.RetryPolicy.pipe(
+          Effect.provide(RetryPolicy.layerConfig({ notFoundRetries: Config.integer("NOPE") })),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+        )
+      )
+      expect(missing._tag).toBe("Left")
     }))
 })

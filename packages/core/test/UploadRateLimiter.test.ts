@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -176,5 +178,21 @@ describe("UploadRateLimiter", () => {
       const limiter = yield* UploadRateLimiter.UploadRateLimiter.pipe(Effect.provide(UploadRateLimiter.layerUnlimited))
       const times = yield* starts(limiter, 1_000, A, "putLogEvents", 0)
       expect(Math.max(...times)).toBe(0)
+    }))
+
+  it.effect("layerConfig reads quotas from configuration", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.UploadRateLimiter.pipe(
+        Effect.provide(
+          UploadRateLimiter.layerConfig({
+            quotas: { putLogEvents: Config.number("PUT_TPS") },
+            perStreamPutsPerSecond: Config.number("STREAM_TPS")
+          })
+        ),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["PUT_TPS", "50"], ["STREAM_TPS", "5"]])))
+      )
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(50)
+      expect(yield* limiter.currentRate("describeLogStreams")).toBe(25)
+      expect(yield* limiter.currentStreamRate(A)).toBe(5)
     }))
 })

@@ -1,5 +1,5 @@
 import * as Schedule from "effect/Schedule"
-import type { BackoffOptions, RetryPolicyShape, RetrySchedule } from "../RetryPolicy.js"
+import type { BackoffOptions, ConfigOptions, RetryPolicyShape, RetrySchedule } from "../RetryPolicy.js"
 
 /** @internal */
 export const backoff = (options: BackoffOptions): RetrySchedule => {
@@ -29,4 +29,20 @@ export const none: RetryPolicyShape = {
   transient: Schedule.stop,
   throttled: Schedule.stop,
   notFound: Schedule.stop
+}
+
+/** @internal */
+export const fromConfigOptions = (options: ConfigOptions): RetryPolicyShape => {
+  const token = options.token === undefined && options.tokenImmediateRetries === undefined
+    ? defaults.token
+    : immediateThen(
+      options.tokenImmediateRetries ?? 3,
+      backoff(options.token ?? { base: "50 millis", cap: "2 seconds", retries: 7 })
+    )
+  return {
+    token,
+    transient: options.transient === undefined ? defaults.transient : backoff(options.transient),
+    throttled: options.throttled === undefined ? defaults.throttled : backoff(options.throttled),
+    notFound: options.notFoundRetries === undefined ? defaults.notFound : Schedule.recurs(options.notFoundRetries)
+  }
 }

@@ -4,15 +4,20 @@ import {
   Limits,
   Metrics,
   RetryPolicy,
+  SequenceTokenStore,
   Uploader,
   UploadRateLimiter
 } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import type * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+import * as TestClock from "effect/TestClock"
+import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
 import { batch, dest, G, inFlight, NOW, S, settle, setup, tokenNowhere, tokenOnlyInMessage } from "./UploaderHelpers.js"
 
 const puts = (calls: ReadonlyArray<TestCloudWatchLogs.Call>) => calls.filter((c) => c.operation === "PutLogEvents")
@@ -529,5 +534,35 @@ describe("Uploader: metrics and span", () => {
       expect(seen[0].attributes.get("cwlogs.log_group")).toBe(G)
       expect(seen[0].attributes.get("cwlogs.log_stream")).toBe(S)
       expect(seen[0].attributes.get("cwlogs.events")).toBe(2)
+    }))
+})
+
+describe("Uploader: layers", () => {
+  it.effect("layer and layerConfig build over their services", () =>
+    Effect.gen(function*() {
+      const services = Layer.mergeAll(
+        TestCloudWatchLogs.layer({ sequenceTokens: "ignored" }),
+        SequenceTokenStore.layerMemory,
+        UploadRateLimiter.layer(),
+        RetryPolicy.layerDefault
+      )
+      yield* TestClock.setTime(NOW)
+      const viaLayer = yield* Effect.gen(function*() {
+        const uploader = yield* Uploader.Uploader
+        return yield* uploader.upload(dest({ retentionInDays: 1 }), batch("a", 1))
+      }).pipe(Effect.provide(Uploader.layer.pipe(Layer.provideMerge(services))))
+      expect(viaLayer.accepted).toBe(1)
+      const viaConfig = yield* Effect.gen(function*() {
+        const uploader = yield* Uploader.Uploader
+        return yield* uploader.upload(dest(), batch("a", 1))
+      }).pipe(
+        Effect.provide(
+          Uploader.layerConfig({ tokens: Config.literal("auto", "enforced", "ignored")("TOKENS") }).pipe(
+            Layer.provideMerge(services)
+          )
+        ),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["TOKENS", "ignored"]])))
+      )
+      expect(viaConfig.accepted).toBe(1)
     }))
 })
