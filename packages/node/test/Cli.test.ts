@@ -133,6 +133,25 @@ describe("cwlogs CLI", () => {
           expect(messages.at(-1)).toBe("after 499")
         }))
 
+      it.scoped("tail --follow prints what arrives, until SIGTERM; exit 0", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const group = unique("cli/tail-follow")
+          const first = yield* cwlogs(["ship", "-g", group, "-s", "t", "--create", "--endpoint", url], {
+            stdin: "old 1\nold 2\n"
+          })
+          expect(first.code).toBe(0)
+          const tail = yield* start(CWLOGS, ["tail", "-g", group, "-s", "t", "--follow", "--raw", "--endpoint", url])
+          yield* eventually(Effect.sync(tail.stdout), (out) => out.includes("old 2"))
+          const second = yield* cwlogs(["ship", "-g", group, "-s", "t", "--endpoint", url], { stdin: "new 1\n" })
+          expect(second.code).toBe(0)
+          yield* eventually(Effect.sync(tail.stdout), (out) => out.includes("new 1"))
+          tail.child.kill("SIGTERM")
+          const done = yield* tail.exited
+          expect(done.code).toBe(0)
+          expect(done.stdout).toBe("old 1\nold 2\nnew 1\n")
+        }))
+
       it.scoped("a missing destination without --create: one line, exit 1, nothing read", () =>
         Effect.gen(function*() {
           const url = yield* endpoint
