@@ -83,7 +83,8 @@ export const batchBytes: Metric.Metric.Histogram<number> = Metric.histogram(
 )
 
 /**
- * Time an upload took, retries included (milliseconds).
+ * Time an upload took, from the call of `upload` to its answer: waiting for its turn on an enforced stream,
+ * rate limiting and retries included (milliseconds).
  *
  * @since 0.1.0
  * @category metrics

@@ -170,7 +170,7 @@ export const make = (
       const byReason = new Map<string, number>()
       for (const r of result.rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1)
       return Effect.all([
-        Metric.increment(tagged(Metrics.uploads)),
+        result.accepted > 0 ? Metric.increment(tagged(Metrics.uploads)) : Effect.void,
         Metric.incrementBy(tagged(Metrics.eventsAccepted), result.accepted),
         Metric.update(tagged(Metrics.batchBytes), result.bytes),
         Metric.update(tagged(Metrics.uploadLatency), latency),
