@@ -423,10 +423,22 @@ export const make = (
             const cls: ErrorClass = Errors.classify(error)
             switch (error._tag) {
               case "DataAlreadyAcceptedException": {
-                // the batch is stored: a success, and proof that tokens are enforced
+                // proof that tokens are enforced
                 if (this.forced === "auto") state.detected = "enforced"
                 this.probe = false
+                this.tokenDemanded = true
                 const hint = Protocol.tokenHint(error)
+                if (!this.lostUnder.includes(token)) {
+                  // No attempt of ours under this token may have stored the batch: the service took an
+                  // identical batch sent before (e.g. the same events uploaded twice, or the probe repeating
+                  // the first batch). These events are not stored: adopt the token and send them.
+                  if (hint._tag === "Token") yield* store.set(d, hint.token)
+                  else if (hint._tag === "NoToken") yield* store.invalidate(d)
+                  else yield* this.describe()
+                  yield* this.retry("token", error, "PutLogEvents")
+                  continue
+                }
+                // the batch was stored by the attempt whose answer was lost: a success, no copy
                 if (hint._tag === "Token") yield* store.set(d, hint.token)
                 else yield* store.invalidate(d)
                 yield* limiter.succeeded(d, "putLogEvents")

@@ -566,3 +566,36 @@ describe("Uploader: layers", () => {
       expect(viaConfig.accepted).toBe(1)
     }))
 })
+
+describe("Uploader: DataAlreadyAccepted is a success only for a replay of ours", () => {
+  it.effect("auto: the probe repeating the first batch exactly is not taken for a replay (no event lost)", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ model: { sequenceTokens: "enforced" } })
+      const same = batch("same", 3)
+      yield* uploader.upload(dest(), same)
+      const second = yield* uploader.upload(dest(), same)
+      expect(second.accepted).toBe(3)
+      expect(puts(yield* model.calls).map((c) => c.outcome)).toEqual([
+        "Answered",
+        "DataAlreadyAcceptedException",
+        "Answered"
+      ])
+      // the caller uploaded the events twice: they are stored twice
+      expect((yield* model.events(G, S)).length).toBe(6)
+    }))
+
+  it.effect("enforced: an identical batch uploaded again under a stale token is sent, not dropped", () =>
+    Effect.gen(function*() {
+      const { model, store, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" }
+      })
+      const same = batch("same", 2)
+      yield* uploader.upload(dest(), same)
+      // the store lost the last token (a stale cache after a restart): the next put carries no token
+      yield* store.invalidate(dest())
+      const again = yield* uploader.upload(dest(), same)
+      expect(again.accepted).toBe(2)
+      expect((yield* model.events(G, S)).length).toBe(4)
+    }))
+})
