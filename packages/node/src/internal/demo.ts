@@ -364,7 +364,13 @@ export const formatSummary = (s: Summary): string => {
   for (const f of s.failures) lines.push(`Producer p${f.producer} failed: ${f.message}`)
   const rate = s.elapsedMillis > 0 ? (1000 * a.sent) / s.elapsedMillis : 0
   lines.push(
-    `Shipped in ${formatSeconds(s.elapsedMillis)} (${formatCount(rate)} events/s), sequence tokens ${s.sequenceTokens}`
+    `Shipped in ${formatSeconds(s.elapsedMillis)} (${formatCount(rate)} events/s), sequence tokens ${
+      s.sequenceTokens !== "unknown"
+        ? s.sequenceTokens
+        : invalid + already > 0
+        ? "enforced (as observed)"
+        : "ignored (or never contended)"
+    }`
   )
   lines.push("")
   lines.push(`RESULT: ${s.verdict}`)

@@ -222,7 +222,10 @@ const runAgainst = (
     })
     let readError: string | undefined = undefined
     const analysis = yield* readBack.pipe(
-      Effect.flatMap((a) => a.lost > 0 ? Effect.fail(new ReadBackIncomplete({ analysis: a })) : Effect.succeed(a)),
+      // retry only while the stream shows fewer events than the service acknowledged (eventual reads)
+      Effect.flatMap((a) =>
+        a.sent - a.lost < report.accepted ? Effect.fail(new ReadBackIncomplete({ analysis: a })) : Effect.succeed(a)
+      ),
       Effect.retry({ schedule: Schedule.spaced(Duration.seconds(2)), times: readBackAttempts }),
       Effect.catchAll((e) => {
         if (e._tag === "ReadBackIncomplete") return Effect.succeed(e.analysis)

@@ -72,14 +72,36 @@ export const EMULATOR_CREDENTIALS = {
   secretAccessKey: Redacted.make("demo-secret")
 } as const
 
-/** Starts the backend for the scope. */
+const isLoopback = (endpoint: string): boolean => {
+  try {
+    const host = new URL(endpoint).hostname
+    return host === "localhost" || host === "[::1]" || host.startsWith("127.")
+  } catch {
+    return false
+  }
+}
+
+const hasAwsCredentialsInEnv = (): boolean =>
+  process.env["AWS_ACCESS_KEY_ID"] !== undefined || process.env["AWS_PROFILE"] !== undefined
+
+/**
+ * Starts the backend for the scope. A remote endpoint on loopback (a local emulator) gets dummy
+ * credentials unless the AWS environment names some, and `us-east-1` unless a region is set.
+ */
 export const backend = (b: Backend, seed: number): Effect.Effect<StartedBackend, BackendError, Scope.Scope> =>
   Effect.gen(function*() {
     if (b._tag === "Remote") {
       return {
         api: NodeCloudWatchLogs.layer({
           ...(b.endpoint !== undefined ? { endpoint: b.endpoint } : {}),
-          ...(b.region !== undefined ? { region: b.region } : {})
+          ...(b.region !== undefined
+            ? { region: b.region }
+            : b.endpoint !== undefined && process.env["AWS_REGION"] === undefined
+            ? { region: "us-east-1" }
+            : {}),
+          ...(b.endpoint !== undefined && isLoopback(b.endpoint) && !hasAwsCredentialsInEnv()
+            ? { credentials: EMULATOR_CREDENTIALS }
+            : {})
         }),
         target: b.endpoint ?? `CloudWatch Logs in ${b.region ?? "the default region"}`,
         faultsInjected: Effect.succeed({}),
