@@ -74,6 +74,43 @@ interface DestinationState {
   probed: boolean
   readonly lock: FifoLock
   readonly parallel: Effect.Semaphore
+  readonly metrics: DestinationMetrics
+}
+
+/** The metrics of one destination, tagged once. */
+interface DestinationMetrics {
+  readonly uploads: Metric.Metric.Counter<number>
+  readonly accepted: Metric.Metric.Counter<number>
+  readonly batchBytes: Metric.Metric.Histogram<number>
+  readonly latency: Metric.Metric.Histogram<number>
+  readonly rejected: (reason: string) => Metric.Metric.Counter<number>
+  readonly retries: (cls: RetryClass) => Metric.Metric.Counter<number>
+}
+
+const destinationMetrics = (destination: Destination): DestinationMetrics => {
+  const rejected = new Map<string, Metric.Metric.Counter<number>>()
+  const retries = new Map<string, Metric.Metric.Counter<number>>()
+  const byTag = (
+    cache: Map<string, Metric.Metric.Counter<number>>,
+    metric: Metric.Metric.Counter<number>,
+    key: string,
+    value: string
+  ) => {
+    let m = cache.get(value)
+    if (m === undefined) {
+      m = Metrics.forDestination(metric, destination).pipe(Metric.tagged(key, value))
+      cache.set(value, m)
+    }
+    return m
+  }
+  return {
+    uploads: Metrics.forDestination(Metrics.uploads, destination),
+    accepted: Metrics.forDestination(Metrics.eventsAccepted, destination),
+    batchBytes: Metrics.forDestination(Metrics.batchBytes, destination),
+    latency: Metrics.forDestination(Metrics.uploadLatency, destination),
+    rejected: (reason) => byTag(rejected, Metrics.eventsRejected, "reason", reason),
+    retries: (cls) => byTag(retries, Metrics.retries, "class", cls)
+  }
 }
 
 type RetryClass = "token" | "transient" | "throttled" | "notFound"
@@ -112,7 +149,8 @@ export const make = (
           used: false,
           probed: false,
           lock: new FifoLock(),
-          parallel: Effect.unsafeMakeSemaphore(maxParallel)
+          parallel: Effect.unsafeMakeSemaphore(maxParallel),
+          metrics: destinationMetrics(destination)
         }
         states.set(k, state)
       }
@@ -136,15 +174,10 @@ export const make = (
         const run = attempts.run
         const guarded = effective() === "ignored" ? state.parallel.withPermits(1)(run) : state.lock.withLock(run)
         const result = yield* guarded.pipe(
-          Effect.tapError(() =>
-            Metric.incrementBy(
-              Metrics.forDestination(Metrics.eventsRejected, destination).pipe(Metric.tagged("reason", "Failed")),
-              batch.length
-            )
-          )
+          Effect.tapError(() => Metric.incrementBy(state.metrics.rejected("Failed"), batch.length))
         )
         const end = yield* Clock.currentTimeMillis
-        yield* record(destination, result, end - start)
+        yield* record(state.metrics, result, end - start)
         yield* Effect.annotateCurrentSpan({
           "cwlogs.accepted": result.accepted,
           "cwlogs.rejected": result.rejected.length,
@@ -164,23 +197,18 @@ export const make = (
       })
     }
 
-    const record = (destination: Destination, result: UploadResult, latency: number): Effect.Effect<void> => {
-      const tagged = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
-        Metrics.forDestination(metric, destination)
-      const byReason = new Map<string, number>()
-      for (const r of result.rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1)
-      return Effect.all([
-        result.accepted > 0 ? Metric.increment(tagged(Metrics.uploads)) : Effect.void,
-        Metric.incrementBy(tagged(Metrics.eventsAccepted), result.accepted),
-        Metric.update(tagged(Metrics.batchBytes), result.bytes),
-        Metric.update(tagged(Metrics.uploadLatency), latency),
-        Effect.forEach(
-          byReason,
-          ([reason, n]) => Metric.incrementBy(tagged(Metrics.eventsRejected).pipe(Metric.tagged("reason", reason)), n),
-          { discard: true }
-        )
-      ], { discard: true })
-    }
+    const record = (metrics: DestinationMetrics, result: UploadResult, latency: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const byReason = new Map<string, number>()
+        for (const r of result.rejected) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1)
+        return Effect.all([
+          result.accepted > 0 ? Metric.increment(metrics.uploads) : Effect.void,
+          Metric.incrementBy(metrics.accepted, result.accepted),
+          Metric.update(metrics.batchBytes, result.bytes),
+          Metric.update(metrics.latency, latency),
+          Effect.forEach(byReason, ([reason, n]) => Metric.incrementBy(metrics.rejected(reason), n), { discard: true })
+        ], { discard: true })
+      })
 
     /** The attempts of one upload: the retry loop with its schedules and its bookkeeping. */
     class Attempts {
@@ -231,9 +259,7 @@ export const make = (
           const next = yield* Effect.either(driver.next(error))
           if (Either.isLeft(next)) return yield* this.fail("RetriesExhausted", error, what)
           this.retries++
-          const counter: Metric.Metric.Counter<number> = Metrics.forDestination(Metrics.retries, this.destination)
-            .pipe(Metric.tagged("class", cls))
-          yield* Metric.increment(counter)
+          yield* Metric.increment(this.state.metrics.retries(cls))
         })
       }
 
