@@ -43,8 +43,8 @@ export interface RetryPolicyShape {
   /** ThrottlingException: a longer backoff with jitter (default: from 500 ms, capped at 30 s, 10 retries). */
   readonly throttled: RetrySchedule
   /**
-   * ResourceNotFoundException, after the missing group or stream was created: resend (default: 2 times,
-   * at once).
+   * ResourceNotFoundException, after the missing group or stream was created: resend (default: once at
+   * once, then 3 more with a backoff from 200 ms, as a new stream may take a moment to be visible).
    */
   readonly notFound: RetrySchedule
 }

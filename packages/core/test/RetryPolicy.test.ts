@@ -55,9 +55,13 @@ describe("RetryPolicy", () => {
       expect(d[9]).toBe(30_000)
     }))
 
-  it.effect("not found: two resends at once after creating", () =>
+  it.effect("not found: one resend at once after creating, then 3 with a short backoff", () =>
     Effect.gen(function*() {
-      expect(yield* delays(RetryPolicy.defaults.notFound)).toEqual([0, 0])
+      const d = yield* delays(RetryPolicy.defaults.notFound)
+      expect(d).toHaveLength(4)
+      expect(d[0]).toBe(0)
+      expect(d[1]).toBeGreaterThanOrEqual(160)
+      expect(d[1]).toBeLessThanOrEqual(240)
     }))
 
   it.effect("backoff without jitter: exact delays, the cap, the count at its limit", () =>

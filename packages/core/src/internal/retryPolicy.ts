@@ -20,7 +20,8 @@ export const defaults: RetryPolicyShape = {
   token: immediateThen(3, backoff({ base: "50 millis", cap: "2 seconds", retries: 7 })),
   transient: backoff({ base: "100 millis", cap: "10 seconds", retries: 8 }),
   throttled: backoff({ base: "500 millis", cap: "30 seconds", retries: 10 }),
-  notFound: Schedule.recurs(2)
+  // at once after creating; then a short backoff, as a new stream may take a moment to be visible
+  notFound: immediateThen(1, backoff({ base: "200 millis", cap: "2 seconds", retries: 3 }))
 }
 
 /** @internal */

@@ -378,6 +378,39 @@ describe("Uploader: missing group or stream", () => {
       expect(result.accepted).toBe(1)
     }))
 
+  it.effect("a new stream not visible at once: resent after a short backoff", () =>
+    Effect.gen(function*() {
+      let notYet = 2
+      const { model, uploader } = yield* setup({
+        create: false,
+        wrap: (api) => ({
+          ...api,
+          putLogEvents: (r) =>
+            Effect.suspend(() =>
+              notYet-- > 0
+                ? Effect.fail(
+                  new CloudWatchLogsError.ResourceNotFoundException({
+                    message: "The specified log stream does not exist.",
+                    resource: "logStream"
+                  })
+                )
+                : api.putLogEvents(r)
+            )
+        })
+      })
+      yield* Effect.orDie(model.api.createLogGroup({ logGroupName: G }))
+      const result = yield* settle(uploader.upload(dest(), batch("a", 1)))
+      expect(result.accepted).toBe(1)
+      expect(result.retries).toBe(2)
+      // the second create finds the stream there already
+      expect((yield* model.calls).map((c) => `${c.operation}:${c.outcome}`)).toEqual([
+        "CreateLogGroup:Answered",
+        "CreateLogStream:Answered",
+        "CreateLogStream:ResourceAlreadyExistsException",
+        "PutLogEvents:Answered"
+      ])
+    }))
+
   it.effect("createGroup: false → DestinationMissing carrying the events, no CreateLogGroup", () =>
     Effect.gen(function*() {
       const { model, uploader } = yield* setup({ create: false })
