@@ -61,11 +61,17 @@ const collect = (
     return { results, notes }
   }))
 
-/** Reads every destination back and tallies it against what the producers reported handing over. */
+/**
+ * Reads every destination back and tallies it. With a `plan` (a run of a known length), every planned
+ * event of every planned producer must be stored, whether or not the producer got to hand it over (a
+ * shipment that stopped early lost the rest); without one (SIGTERM), what each producer reported handing
+ * over.
+ */
 const check = (
   endpoint: string,
   destinations: ReadonlyArray<Destination>,
-  results: ReadonlyArray<Processes.ProducerResult>
+  results: ReadonlyArray<Processes.ProducerResult>,
+  plan?: { readonly ids: ReadonlyArray<string>; readonly events: number }
 ): Effect.Effect<{ readonly tally: Analyze.Tally; readonly notes: ReadonlyArray<string> }> =>
   Effect.gen(function*() {
     const api = Aws.client(endpoint)
@@ -73,9 +79,13 @@ const check = (
     const tallies = yield* Effect.forEach(destinations, (d) => {
       const key = destinationKey(d)
       const expectation = new Map<string, number>()
-      for (const r of results) {
-        const n = r.handed[key]
-        if (n !== undefined) expectation.set(r.id, n)
+      if (plan !== undefined) {
+        for (const id of plan.ids) expectation.set(id, plan.events)
+      } else {
+        for (const r of results) {
+          const n = r.handed[key]
+          if (n !== undefined) expectation.set(r.id, n)
+        }
       }
       return Aws.readAll(api, d.logGroupName, d.logStreamName).pipe(
         Effect.map((messages) => Analyze.tally(messages, expectation)),
@@ -224,7 +234,10 @@ export const sharedStream = (
         }, ids)
         const outcome = yield* collect(producers, Duration.minutes(4), true)
         yield* Fiber.interrupt(competitor)
-        const { notes, tally } = yield* check(emulator.endpoint, [destination], outcome.results)
+        const { notes, tally } = yield* check(emulator.endpoint, [destination], outcome.results, {
+          ids,
+          events: sizes.sharedEvents
+        })
         return yield* verdict({
           scenario: `${sizes.sharedProducers} procs x ${sizes.sharedEvents} -> 1 stream, tokens ${tokens}`,
           started,
@@ -262,7 +275,10 @@ export const manyStreams = (
           chunk: 10
         }, ids)
         const outcome = yield* collect(producers, Duration.minutes(4), true)
-        const { notes, tally } = yield* check(emulator.endpoint, destinations, outcome.results)
+        const { notes, tally } = yield* check(emulator.endpoint, destinations, outcome.results, {
+          ids,
+          events: sizes.manyEventsPerStream
+        })
         return yield* verdict({
           scenario: `${sizes.manyProcesses} procs -> ${sizes.manyStreams} streams, tokens enforced`,
           started,
@@ -301,9 +317,12 @@ export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
         Effect.ignore
       )
       yield* Effect.sleep(Duration.seconds(sizes.sigtermAfterSeconds))
+      const killedAt = yield* Clock.currentTimeMillis
       yield* Effect.forEach(producers, (p) => p.kill("SIGTERM"), { discard: true })
-      // the producers' drain deadline is 10 s: a producer still running after 30 s did not drain in time
-      const outcome = yield* collect(producers, Duration.seconds(30), false)
+      // the producers' drain deadline is 10 s (the library's default): one still running 20 s after the
+      // signal did not drain within it
+      const outcome = yield* collect(producers, Duration.seconds(20), false)
+      const exitedAt = yield* Clock.currentTimeMillis
       const { notes, tally } = yield* check(emulator.endpoint, [destination], outcome.results)
       return yield* verdict({
         scenario: `SIGTERM mid-run, ${sizes.sigtermProducers} procs`,
@@ -312,6 +331,7 @@ export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
         outcome,
         tally,
         notes,
+        info: [`all producers drained and exited within ${((exitedAt - killedAt) / 1000).toFixed(1)} s of SIGTERM`],
         tokens: "enforced"
       })
     }))
@@ -354,7 +374,10 @@ export const outage = (sizes: Sizes, seed: number): Effect.Effect<Row, never, Co
         )
         yield* Effect.logInfo("outage: over")
         const outcome = yield* collect(producers, Duration.minutes(3), true)
-        const { notes, tally } = yield* check(server.url, [destination], outcome.results)
+        const { notes, tally } = yield* check(server.url, [destination], outcome.results, {
+          ids,
+          events: sizes.outageEvents
+        })
         return yield* verdict({
           scenario: `outage ${sizes.outageSeconds} s mid-run, ${sizes.outageProducers} procs`,
           started,
