@@ -1,5 +1,7 @@
+import { Emulator } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
+import * as Effect from "effect/Effect"
+import { spawn, spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
@@ -11,6 +13,21 @@ const demo = (args: ReadonlyArray<string>) =>
     encoding: "utf8",
     timeout: 90_000,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }
+  })
+
+/** The same, without blocking this process (which may be serving the endpoint the demo talks to). */
+const demoAsync = (args: ReadonlyArray<string>) =>
+  Effect.async<{ readonly status: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+    const child = spawn(process.execPath, ["--import", "tsx", bin, ...args], {
+      cwd: root,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+    child.on("close", (status) => resume(Effect.succeed({ status, stdout, stderr })))
+    return Effect.sync(() => child.kill("SIGKILL"))
   })
 
 const number = (text: string) => Number(text.replace(/,/g, ""))
@@ -42,6 +59,18 @@ describe("pnpm demo", () => {
     expect(run.stdout).toContain("sequence tokens ignored")
     expect(run.stdout).toMatch(/RESULT: OK: 1,500 events sent/)
   })
+
+  it.scopedLive("against an endpoint that refuses its credentials, reports every event lost and exits 1", () =>
+    Effect.gen(function*() {
+      const endpoint = yield* Effect.orDie(
+        Emulator.make({ requireAuth: { accessKeyId: "AKIDREAL", secretAccessKey: "not-the-demo-one" } })
+      )
+      const run = yield* demoAsync(["--endpoint", endpoint.url, "--events", "300", "--progress", "off"])
+      expect(run.status).toBe(1)
+      expect(run.stdout).toMatch(/total\s+300\s+0\s+300\s+0\s+0/)
+      expect(run.stdout).toContain("UnrecognizedClientException")
+      expect(run.stdout.trimEnd().split("\n").at(-1)).toMatch(/^RESULT: FAILED: 300 events lost/)
+    }))
 
   it("refuses a bad flag with a usage text and status 2", () => {
     const run = demo(["--events", "many"])

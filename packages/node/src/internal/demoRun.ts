@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { CloudWatchLogsApi, Destination, ShipReport } from "@cwlogs/core"
+import { CloudWatchLogsApi, CloudWatchLogsError, Destination, ShipReport } from "@cwlogs/core"
 import type { LogEvent } from "@cwlogs/core"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -226,7 +226,11 @@ const runAgainst = (
       Effect.flatMap((a) =>
         a.sent - a.lost < report.accepted ? Effect.fail(new ReadBackIncomplete({ analysis: a })) : Effect.succeed(a)
       ),
-      Effect.retry({ schedule: Schedule.spaced(Duration.seconds(2)), times: readBackAttempts }),
+      Effect.retry({
+        schedule: Schedule.spaced(Duration.seconds(2)),
+        times: readBackAttempts,
+        while: (e) => e._tag === "ReadBackIncomplete" || RETRYABLE_READ.has(CloudWatchLogsError.classify(e))
+      }),
       Effect.catchAll((e) => {
         if (e._tag === "ReadBackIncomplete") return Effect.succeed(e.analysis)
         readError = e.message
@@ -260,6 +264,8 @@ const runAgainst = (
       verdict
     }
   })
+
+const RETRYABLE_READ: ReadonlySet<CloudWatchLogsError.ErrorClass> = new Set(["transient", "throttled", "notFound"])
 
 class ReadBackIncomplete extends Data.TaggedError("ReadBackIncomplete")<{ readonly analysis: Pure.Analysis }> {}
 
