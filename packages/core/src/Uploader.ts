@@ -23,11 +23,18 @@
  * the field, else from the message), and DescribeLogStreams only when a token error carried no token
  * (matching the stream name exactly, as the call filters by prefix). A put whose answer was lost is
  * replayed with the same token: the service answers DataAlreadyAccepted if it had stored it, which is a
- * success and no duplicate.
+ * success and no duplicate. DataAlreadyAccepted is taken as a success only then (a put of ours under that
+ * token may have been stored); otherwise it means an identical batch was stored before (the same events
+ * uploaded twice, or a probe repeating the first batch): the token is adopted and the events are sent.
+ * One case the legacy protocol cannot settle: when another writer puts between a lost answer and its
+ * replay, the replay gets InvalidSequenceToken and is resent under the new token; if the lost put had
+ * been stored there are now two copies, which are reported in `possibleDuplicates`.
  *
  * Ignored: puts go in parallel (up to `maxParallelPerDestination`), with no token and no token call; a
- * put replayed after a lost answer may have been stored twice, and its events are counted as
- * `possibleDuplicates`.
+ * put replayed after an answer that may have been lost (a 5xx, a reset, a timeout) may have been stored
+ * twice, and its events are counted in `possibleDuplicates` (once per such answer).
+ *
+ * Before the mode is known (the first put of a destination), a replay is counted the same way.
  *
  * @since 0.1.0
  */
