@@ -14,6 +14,8 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as NodeCloudWatchLogs from "../../NodeCloudWatchLogs.js"
@@ -234,6 +236,10 @@ export const run = (
   argv: ReadonlyArray<string>
 ): Effect.Effect<number, never, StopSignal | CliApp.CliApp.Environment> =>
   cli(argv).pipe(
+    // the library's own logs repeat what the summary says: off unless asked for with --log-level, and on
+    // stderr, never mixed with the output of `tail`
+    Logger.withMinimumLogLevel(LogLevel.None),
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
     Effect.as(EXIT_OK),
     Effect.catchAll((error) =>
       ValidationError.isValidationError(error)

@@ -1,0 +1,135 @@
+import { CloudWatchLogsApi, CloudWatchLogsError, ShipReport } from "@cwlogs/core"
+import { TestCloudWatchLogs } from "@cwlogs/testkit"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { renderSummary, ship, type ShipOptions } from "../src/internal/cli/ship.js"
+
+const tempFile = (content: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-ship-"))
+      const file = Path.join(dir, "in.log")
+      Fs.writeFileSync(file, content)
+      return file
+    }),
+    (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
+  )
+
+const options = (source: string, summaries: Array<string>, extra: Partial<ShipOptions> = {}): ShipOptions => ({
+  logGroupName: "g",
+  logStreamName: "api-1",
+  create: false,
+  timestampPrefix: false,
+  follow: false,
+  source,
+  endpoint: "http://test",
+  stop: Effect.never,
+  stopped: Effect.succeed(false),
+  summary: (text) => Effect.sync(() => summaries.push(text)),
+  ...extra
+})
+
+const withDestination = (...streams: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+    yield* api.createLogGroup({ logGroupName: "g" })
+    yield* Effect.forEach(streams, (logStreamName) => api.createLogStream({ logGroupName: "g", logStreamName }))
+  })
+
+const Model = Layer.merge(TestCloudWatchLogs.layer(), NodeContext.layer)
+
+/** The model, except that every PutLogEvents is refused with AccessDenied (a fatal error). */
+const Denied = Layer.effect(
+  CloudWatchLogsApi.CloudWatchLogsApi,
+  Effect.map(TestCloudWatchLogs.TestCloudWatchLogs, (model) => ({
+    ...model.api,
+    putLogEvents: () =>
+      Effect.fail(new CloudWatchLogsError.AccessDeniedException({ message: "not allowed to put", httpStatus: 400 }))
+  }))
+).pipe(Layer.provideMerge(TestCloudWatchLogs.layer()), Layer.merge(NodeContext.layer))
+
+describe("cwlogs ship (in process)", () => {
+  it.scopedLive("ships every non-empty line and answers the outcome", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      const summaries: Array<string> = []
+      const file = yield* tempFile("a\n\nb\nc")
+      const outcome = yield* ship(options(file, summaries))
+      expect([outcome.read, outcome.skipped, outcome.report.accepted]).toEqual([4, 1, 3])
+      expect((yield* TestCloudWatchLogs.events("g", "api-1")).map((e) => e.message)).toEqual(["a", "b", "c"])
+      expect(summaries).toHaveLength(1)
+    }).pipe(Effect.provide(Model)))
+
+  it.scopedLive("a stream whose name is only a prefix of another's is missing (DescribeLogStreams matches prefixes)", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-10", "api-11")
+      const file = yield* tempFile("a\n")
+      const error = yield* Effect.flip(ship(options(file, [])))
+      expect(error.message).toBe("log stream api-1 does not exist in g (pass --create)")
+      expect(error.exitCode).toBe(1)
+      const created = yield* ship(options(file, [], { create: true }))
+      expect(created.report.accepted).toBe(1)
+    }).pipe(Effect.provide(Model)))
+
+  it.scopedLive("a fatal error stops delivery: the summary says so, the failure counts what was not delivered", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      const summaries: Array<string> = []
+      const file = yield* tempFile("x\ny\n")
+      const error = yield* Effect.flip(ship(options(file, summaries)))
+      expect(error.exitCode).toBe(1)
+      expect(error.message).toBe("delivery stopped: access denied: not allowed to put (2 events not delivered)")
+      expect(summaries[0]).toContain("stopped   access denied")
+    }).pipe(Effect.provide(Denied)))
+
+  it.scopedLive("lines refused by the service make the exit status 1 and are counted by reason", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      const summaries: Array<string> = []
+      const now = Date.now()
+      const file = yield* tempFile(`${now - 20 * 86_400_000} too old\n${now} fine\n`)
+      const error = yield* Effect.flip(ship(options(file, summaries, { timestampPrefix: true })))
+      expect(error.message).toBe("1 line(s) not accepted")
+      expect(summaries[0]).toContain("TooOld 1")
+      expect((yield* TestCloudWatchLogs.events("g", "api-1")).map((e) => e.message)).toEqual(["fine"])
+    }).pipe(Effect.provide(Model)))
+
+  it.scopedLive("bad names are refused before any request, with exit status 2", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("x\n")
+      const group = yield* Effect.flip(ship(options(file, [], { logGroupName: "x".repeat(513) })))
+      expect(group.exitCode).toBe(2)
+      expect(group.message).toMatch(/^invalid --group: /)
+      const stream = yield* Effect.flip(ship(options(file, [], { logStreamName: "a*b" })))
+      expect(stream.exitCode).toBe(2)
+      expect(yield* TestCloudWatchLogs.callCount("DescribeLogStreams")).toBe(0)
+    }).pipe(Effect.provide(Model)))
+})
+
+describe("cwlogs ship summary", () => {
+  it("lists accepted, rejected by reason, retries and batches; extras only when non-zero", () => {
+    const report = {
+      ...ShipReport.empty,
+      accepted: 7,
+      rejected: { ...ShipReport.empty.rejected, TooOld: 2, Oversize: 1 },
+      retries: 3,
+      batches: 2,
+      bytes: 400
+    }
+    const text = renderSummary("g:s", { read: 11, skipped: 1, report }, 1234)
+    expect(text.split("\n")).toEqual([
+      "cwlogs ship → g:s: 11 lines read in 1.2 s",
+      "  accepted  7",
+      "  rejected  3 (Oversize 1, TooOld 2)",
+      "  retries   3",
+      "  batches   2 (400 bytes)",
+      "  skipped   1 empty line"
+    ])
+    expect(renderSummary("g:s", { read: 1, skipped: 0, report: ShipReport.empty }, 0)).not.toContain("skipped")
+  })
+})
