@@ -6,6 +6,9 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { spawn } from "node:child_process"
+import { totalmem } from "node:os"
+import { getHeapStatistics } from "node:v8"
 import * as Emulator from "../Emulator.js"
 import { parse, USAGE } from "../internal/serverCli.js"
 
@@ -55,12 +58,46 @@ const main = Effect.gen(function*() {
   )
 })
 
-Effect.runPromise(main).then(
-  (code) => {
-    process.exitCode = code
-  },
-  (error: unknown) => {
-    process.stderr.write(`cwlogs-emulator: ${String(error)}\n`)
-    process.exitCode = 1
-  }
-)
+/**
+ * The model keeps events on the V8 heap, whose default limit (about 4 GiB) would stop it at 2 to 3 GiB of
+ * events. Unless told otherwise (`--max-old-space-size` in NODE_OPTIONS or the node flags, or --discard),
+ * the emulator runs itself again in a child with a heap of three quarters of the machine's memory; the
+ * parent only forwards signals and the exit code.
+ */
+const HEAP_FLAG = "--max-old-space-size"
+const wantedHeapMiB = Math.floor((totalmem() / (1024 * 1024)) * 0.75)
+const heapSet = process.execArgv.some((a) => a.startsWith(HEAP_FLAG)) ||
+  (process.env["NODE_OPTIONS"] ?? "").includes(HEAP_FLAG)
+const relaunch = !heapSet && !process.argv.includes("--discard") && !process.argv.includes("--help") &&
+  process.env["CWLOGS_EMULATOR_CHILD"] === undefined &&
+  getHeapStatistics().heap_size_limit / (1024 * 1024) < wantedHeapMiB
+
+if (relaunch) {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, `${HEAP_FLAG}=${wantedHeapMiB}`, ...process.argv.slice(1)],
+    { stdio: "inherit", env: { ...process.env, CWLOGS_EMULATOR_CHILD: "1" } }
+  )
+  const forward = (signal: NodeJS.Signals) => child.kill(signal)
+  process.on("SIGINT", forward)
+  process.on("SIGTERM", forward)
+  child.on("exit", (code, signal) => {
+    process.exitCode = code ?? (signal !== null ? 1 : 0)
+    process.off("SIGINT", forward)
+    process.off("SIGTERM", forward)
+  })
+} else {
+  run()
+}
+
+function run(): void {
+  Effect.runPromise(main).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (error: unknown) => {
+      process.stderr.write(`cwlogs-emulator: ${String(error)}\n`)
+      process.exitCode = 1
+    }
+  )
+}
