@@ -222,3 +222,45 @@ describe("cwlogs CLI", () => {
     }
   )
 })
+
+describe("cwlogs CLI under faults", () => {
+  layer(
+    Emulator.layer({
+      sequenceTokens: "enforced",
+      faults: { unavailable: 0.1, throttle: 0.05, lostResponse: 0.1, reset: 0.1 },
+      seed: 7
+    }),
+    { timeout: "30 seconds", excludeTestServices: true }
+  )((it) => {
+    it.scoped("two ships into one stream through 5xx, throttling, resets and lost answers: nothing lost", () =>
+      Effect.gen(function*() {
+        const url = (yield* Emulator.Emulator).url
+        const dir = yield* tempDir
+        const group = unique("cli/faults")
+        const files = ["p", "q"].map((name) => {
+          const file = Path.join(dir, `${name}.log`)
+          Fs.writeFileSync(file, Array.from({ length: 25_000 }, (_, i) => `${name}-${i}`).join("\n"))
+          return file
+        })
+        const runs = yield* Effect.forEach(
+          files,
+          (file) => start(CWLOGS, ["ship", "-g", group, "-s", "shared", "--create", "--endpoint", url, file]),
+          { concurrency: "unbounded" }
+        )
+        const results = yield* Effect.forEach(runs, (r) => r.exited, { concurrency: "unbounded" })
+        for (const r of results) {
+          expect(r.code).toBe(0)
+          expect(r.stderr).toContain("accepted  25000")
+        }
+        const reportedCopies = results.reduce(
+          (n, r) => n + Number(/possibly duplicated (\d+)/.exec(r.stderr)?.[1] ?? 0),
+          0
+        )
+        const messages = yield* stored(group, "shared")
+        const distinct = new Set(messages)
+        expect(distinct.size).toBe(50_000)
+        expect(messages.length - distinct.size).toBeLessThanOrEqual(reportedCopies)
+        expect(results.some((r) => !r.stderr.includes("retries   0"))).toBe(true)
+      }))
+  })
+})
