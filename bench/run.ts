@@ -1,5 +1,6 @@
 /**
- * `pnpm bench [--quick] [--json FILE] [--only w1,w2] [--contenders a,b] [--backend cwlogs|moto]`
+ * `pnpm bench [--quick] [--json FILE] [--only w1,w2] [--contenders a,b] [--backend cwlogs|moto]
+ *   [--fresh-emulator | --shared-emulator]`
  *
  * Runs every contender on every workload, each in a child process of its own, against an emulator in a
  * process of its own (fresh per workload, a fresh stream per contender), reads back what the emulator
@@ -70,7 +71,7 @@ const plans = (quick: boolean): ReadonlyArray<Plan> => [
     events: quick ? 50_000 : 1_000_000,
     streams: 1,
     rate: 0,
-    discard: true,
+    discard: false,
     putLatencyMillis: 200,
     deadlineMillis: quick ? 25_000 : 300_000,
     latencies: false,
@@ -108,6 +109,8 @@ interface Args {
   readonly only: ReadonlyArray<string> | undefined
   readonly contenders: ReadonlyArray<string> | undefined
   readonly backend: "cwlogs" | "moto" | "auto"
+  /** A fresh emulator per contender (default in full runs) or one per workload (default with --quick). */
+  readonly fresh: boolean | undefined
 }
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
@@ -122,7 +125,8 @@ const parseArgs = (argv: ReadonlyArray<string>): Args => {
     json: value("--json"),
     only: list("--only"),
     contenders: list("--contenders"),
-    backend: backend === "cwlogs" || backend === "moto" ? backend : "auto"
+    backend: backend === "cwlogs" || backend === "moto" ? backend : "auto",
+    fresh: argv.includes("--fresh-emulator") ? true : argv.includes("--shared-emulator") ? false : undefined
   }
 }
 
@@ -167,7 +171,8 @@ const runOne = async (
   let stored: number | undefined
   let storedBytes = 0
   let latencies: Array<number> = []
-  if (!emulator.discard) {
+  const ships = contender !== "effect-default-logger"
+  if (!emulator.discard && ships) {
     const client = makeClient(emulator.endpoint)
     try {
       stored = 0
@@ -194,7 +199,7 @@ const runOne = async (
     : "ok"
   const sent = measurement?.sent ?? intended
   const elapsed = measurement?.elapsedSeconds ?? Number.NaN
-  const lost = stored === undefined ? undefined : Math.max(0, intended - stored)
+  const lost = stored === undefined || !ships ? undefined : Math.max(0, intended - stored)
   const bytes = storedBytes > 0 ? storedBytes : measurement?.bytes ?? 0
   return {
     workload: plan.workload,
@@ -237,21 +242,27 @@ const main = async (): Promise<void> => {
   const runId = Date.now().toString(36)
   const rows: Array<Row> = []
   const selected = plans(args.quick).filter((p) => args.only === undefined || args.only.includes(p.workload))
+  const fresh = args.fresh ?? !args.quick
   for (const plan of selected) {
     process.stdout.write(`${plan.title}\n`)
-    let emulator: Emulator | undefined
-    try {
-      emulator = await startEmulator({
-        discard: plan.discard,
-        putLatencyMillis: plan.putLatencyMillis,
-        backend: args.backend
-      })
-    } catch (e) {
-      process.stderr.write(`bench: no emulator for ${plan.workload}: ${String(e)}\n`)
+    let shared: Emulator | undefined
+    let sharedFailure: string | undefined
+    const emulatorFor = async (): Promise<Emulator | undefined> => {
+      try {
+        return await startEmulator({
+          discard: plan.discard,
+          putLatencyMillis: plan.putLatencyMillis,
+          backend: args.backend
+        })
+      } catch (e) {
+        sharedFailure = String(e)
+        process.stderr.write(`bench: no emulator for ${plan.workload}: ${sharedFailure}\n`)
+        return undefined
+      }
     }
+    if (!fresh) shared = await emulatorFor()
     for (const contender of plan.contenders) {
       if (args.contenders !== undefined && !args.contenders.includes(contender)) continue
-      const remaining = globalDeadline - Date.now()
       const base = {
         workload: plan.workload,
         contender,
@@ -262,17 +273,19 @@ const main = async (): Promise<void> => {
         mibPerSecond: Number.NaN,
         cpuSeconds: Number.NaN,
         peakRssBytes: Number.NaN,
-        backend: emulator?.backend ?? "none"
+        backend: "none"
       }
-      if (emulator === undefined) {
-        rows.push({ ...base, status: "skipped: emulator did not start" })
-        continue
-      }
-      if (remaining < 3_000) {
+      if (globalDeadline - Date.now() < 5_000) {
         rows.push({ ...base, status: "skipped: global deadline" })
         continue
       }
+      const emulator = fresh ? await emulatorFor() : shared
+      if (emulator === undefined) {
+        rows.push({ ...base, status: `skipped: emulator did not start (${sharedFailure ?? "?"})` })
+        continue
+      }
       const began = Date.now()
+      const remaining = globalDeadline - Date.now()
       const row = await runOne(plan, contender, emulator, runId, Math.min(plan.deadlineMillis, remaining))
       if (emulator.putLatencyMillis !== plan.putLatencyMillis) {
         rows.push({ ...row, note: `${row.note ?? ""}${row.note === undefined ? "" : "; "}no latency fault (moto)` })
@@ -282,8 +295,9 @@ const main = async (): Promise<void> => {
           rows[rows.length - 1].status
         }\n`
       )
+      if (fresh) await emulator.stop()
     }
-    await emulator?.stop()
+    await shared?.stop()
   }
   process.stdout.write("\n")
   printTable(rows, CWLOGS_CONCURRENCY)

@@ -36,8 +36,12 @@ export const MESSAGE = "request handled"
  * @since 0.1.0
  * @category constructors
  */
-export const line = (i: number, time: number): string =>
-  JSON.stringify({ level: "info", time, msg: MESSAGE, seq: i, ...fields(i), app: "bench" })
+export const line = (i: number, time: number): string => {
+  const f = fields(i)
+  // The same document as JSON.stringify({ level, time, msg, seq, ...fields(i), app }), without its cost:
+  // every value here is a plain number or a string with nothing to escape.
+  return `{"level":"info","time":${time},"msg":"${MESSAGE}","seq":${i},"requestId":"${f.requestId}","method":"${f.method}","path":"${f.path}","status":${f.status},"durationMs":${f.durationMs},"user":"${f.user}","app":"bench"}`
+}
 
 /**
  * The size of a typical line, for the MiB/s column.

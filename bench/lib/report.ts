@@ -103,7 +103,7 @@ export const printTable = (rows: ReadonlyArray<Row>, cwlogsConcurrency: number):
       fmt(row.nanosPerCall),
       fmt(row.p50Ms),
       fmt(row.p99Ms),
-      row.lost === undefined ? "?" : fmt(row.lost),
+      row.lost === undefined ? (row.contender === "effect-default-logger" ? "-" : "?") : fmt(row.lost),
       row.ratioToLimit === undefined ? "" : `${fmt(row.ratioToLimit, 2)}x`,
       row.note === undefined ? row.status : `${row.status} (${row.note})`
     ]))
@@ -139,7 +139,9 @@ export const targets = (rows: ReadonlyArray<Row>, lingerMillis: number): Array<s
   const ahead = (w: Workload, better: (a: Row, b: Row) => boolean, what: string) => {
     const mine = find(w, "cwlogs-sink")
     if (!ok(mine)) return out.push(`  n/a  W${workloadNumber(w)} cwlogs-sink ahead of every peer on ${what}`)
-    const behind = peers.map((p) => find(w, p)).filter((p): p is Row => ok(p) && !better(mine, p))
+    const ran = peers.map((p) => find(w, p)).filter((p): p is Row => p !== undefined)
+    if (ran.length === 0) return out.push(`  n/a  W${workloadNumber(w)} cwlogs-sink ahead of every peer on ${what}`)
+    const behind = ran.filter((p) => ok(p) && !better(mine, p))
     out.push(
       `  ${mark(behind.length === 0)} W${workloadNumber(w)} cwlogs-sink ahead of every peer on ${what}${
         behind.length === 0 ? "" : `: behind ${behind.map((b) => b.contender).join(", ")}`
