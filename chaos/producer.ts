@@ -1,16 +1,20 @@
 /**
  * One producer process of the chaos suite. Its configuration is a JSON argument (see
- * `internal/config.ts`). For each destination, a paced source of identifiable events runs into
- * `CloudWatchLogs.sink`, through the AWS SDK adapter, to the emulator.
+ * `internal/config.ts`). Two ways to ship, as users do:
  *
- * Protocol on stdout: `READY` once shipping started, then last `RESULT <json>` (also after SIGTERM: the
- * runtime interrupts the program, the library drains, and the result says how many events each
- * destination's sink had taken from the source; all of those must be stored).
+ * - `sink`: for each destination, a paced source of identifiable events runs into `CloudWatchLogs.sink`;
+ * - `logger`: the program logs each event with `Effect.logInfo`, and `CloudWatchLogs.layerLogger` (in
+ *   place of the default logger) ships the lines to the first destination.
  *
- * "Taken" is counted on the next pull: the sink asks for more only once it has taken the previous chunk,
- * so an event is counted only after the library has it.
+ * Both go through the AWS SDK adapter to the emulator. Protocol on stdout: `READY` once shipping started,
+ * then last `RESULT <json>` (also after SIGTERM: the runtime interrupts the program, the library drains,
+ * and the result says how many events had been handed to the library; all of those must be stored).
+ *
+ * "Handed" is counted conservatively. For the sink, on the next pull: the sink asks for more only once it
+ * has taken the previous chunk, so an event is counted only after the library has it. For the logger,
+ * after `Effect.logInfo` returned (the logger offers synchronously).
  */
-import { CloudWatchLogs, ShipReport } from "@cwlogs/core"
+import { CloudWatchLogs, type CloudWatchLogsApi, ShipReport } from "@cwlogs/core"
 import { NodeCloudWatchLogs } from "@cwlogs/node"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Chunk from "effect/Chunk"
@@ -18,12 +22,23 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import { destinationKey, parseProducerConfig, type ProducerConfig } from "./internal/config.js"
 import * as Messages from "./internal/messages.js"
+
+type Target = ProducerConfig["destinations"][number]
+
+/** Sleeps until event `emitted` is due at the configured rate. */
+const pace = (config: ProducerConfig, start: number, emitted: number) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const due = start + (emitted / config.ratePerSecond) * 1000
+    if (due > now) yield* Effect.sleep(Duration.millis(due - now))
+  })
 
 /** A paced source of the producer's events for one destination; `handed` is updated on every pull. */
 const source = (
@@ -36,36 +51,81 @@ const source = (
   const pull = Effect.gen(function*() {
     yield* Ref.set(handed, emitted)
     if (emitted >= limit) return yield* Effect.fail(Option.none())
-    const now = yield* Clock.currentTimeMillis
-    if (start < 0) start = now
-    const due = start + (emitted / config.ratePerSecond) * 1000
-    if (due > now) yield* Effect.sleep(Duration.millis(due - now))
+    if (start < 0) start = yield* Clock.currentTimeMillis
+    yield* pace(config, start, emitted)
     const timestamp = yield* Clock.currentTimeMillis
     const n = Math.min(config.chunk, limit - emitted)
-    const events = Array.from({ length: n }, (_, i) => ({
-      timestamp,
-      message: Messages.format(config.id, emitted + i)
-    }))
+    const events = Array.from(
+      { length: n },
+      (_, i) => ({ timestamp, message: Messages.format(config.id, emitted + i) })
+    )
     emitted += n
     return Chunk.unsafeFromArray(events)
   })
   return Stream.repeatEffectChunkOption(pull)
 }
 
+/** Ships with the sink; the report (or the failure) is kept for the result. */
+const viaSink = (
+  config: ProducerConfig,
+  destination: Target,
+  handed: Ref.Ref<number>,
+  report: Ref.Ref<ShipReport.ShipReport>,
+  failure: Ref.Ref<string | undefined>
+) =>
+  source(config, handed).pipe(
+    Stream.run(CloudWatchLogs.sink(destination)),
+    Effect.tap((r) => Ref.update(report, (total) => ShipReport.add(total, destination, r))),
+    Effect.catchAll((e) =>
+      Ref.update(report, (total) => ShipReport.add(total, destination, e.report)).pipe(
+        Effect.zipRight(Ref.set(failure, `${e._tag}: ${e.message}`))
+      )
+    )
+  )
+
+/** Logs each event, paced; the shipping logger in place ships them. Then flushes and keeps the report. */
+const viaLogger = (
+  config: ProducerConfig,
+  handed: Ref.Ref<number>,
+  report: Ref.Ref<ShipReport.ShipReport>,
+  dropped: Ref.Ref<number>
+) =>
+  Effect.gen(function*() {
+    const limit = config.eventsPerDestination ?? Number.POSITIVE_INFINITY
+    const start = yield* Clock.currentTimeMillis
+    let emitted = 0
+    while (emitted < limit) {
+      yield* pace(config, start, emitted)
+      const n = Math.min(config.chunk, limit - emitted)
+      for (let i = 0; i < n; i++) {
+        yield* Effect.logInfo(Messages.format(config.id, emitted))
+        emitted++
+        yield* Ref.set(handed, emitted)
+      }
+      const so = yield* CloudWatchLogs.report
+      yield* Ref.set(dropped, so.dropped)
+    }
+    const final = yield* CloudWatchLogs.flush
+    yield* Ref.set(report, final)
+    yield* Ref.set(dropped, final.dropped)
+  })
+
 const main = (config: ProducerConfig) =>
   Effect.gen(function*() {
-    const counters = yield* Effect.forEach(config.destinations, (d) =>
-      Ref.make(0).pipe(Effect.map((handed) => ({ destination: d, handed }))))
+    const counters = yield* Effect.forEach(
+      config.destinations,
+      (d) => Ref.make(0).pipe(Effect.map((handed) => ({ destination: d, handed })))
+    )
     const report = yield* Ref.make(ShipReport.empty)
     const failure = yield* Ref.make<string | undefined>(undefined)
+    const dropped = yield* Ref.make(0)
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         const handed: Record<string, number> = {}
-        for (const c of counters) {
-          handed[destinationKey(c.destination)] = yield* Ref.get(c.handed)
-        }
+        for (const c of counters) handed[destinationKey(c.destination)] = yield* Ref.get(c.handed)
         const r = yield* Ref.get(report)
         const f = yield* Ref.get(failure)
+        const d = yield* Ref.get(dropped)
         const result = {
           id: config.id,
           handed,
@@ -73,26 +133,29 @@ const main = (config: ProducerConfig) =>
           rejected: ShipReport.rejectedTotal(r),
           retries: r.retries,
           possibleDuplicates: r.possibleDuplicates,
+          ...(d > 0 ? { dropped: d } : {}),
           ...(f !== undefined ? { failure: f } : {})
         }
         yield* Console.log(`RESULT ${JSON.stringify(result)}`)
       })
     )
     yield* Console.log("READY")
+    const first = counters[0]
+    if (config.mode === "logger" && first !== undefined) {
+      yield* viaLogger(config, first.handed, report, dropped).pipe(
+        Effect.provide(
+          CloudWatchLogs.layerLogger({
+            logGroupName: first.destination.logGroupName,
+            logStreamName: first.destination.logStreamName,
+            replace: true
+          })
+        )
+      )
+      return
+    }
     yield* Effect.forEach(
       counters,
-      ({ destination, handed }) =>
-        source(config, handed).pipe(
-          Stream.run(CloudWatchLogs.sink(destination)),
-          Effect.tap((r) =>
-            Ref.update(report, (total) => ShipReport.add(total, destination, r))
-          ),
-          Effect.catchAll((e) =>
-            Ref.update(report, (total) => ShipReport.add(total, destination, e.report)).pipe(
-              Effect.zipRight(Ref.set(failure, `${e._tag}: ${e.message}`))
-            )
-          )
-        ),
+      ({ destination, handed }) => viaSink(config, destination, handed, report, failure),
       { concurrency: "unbounded", discard: true }
     )
   }).pipe(Effect.scoped)
@@ -103,7 +166,7 @@ if (parsed === undefined) {
   process.exit(2)
 }
 
-const ApiLive = NodeCloudWatchLogs.layer({
+const ApiLive: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi> = NodeCloudWatchLogs.layer({
   endpoint: parsed.endpoint,
   region: "us-east-1",
   credentials: { accessKeyId: "chaos", secretAccessKey: Redacted.make("chaos-secret") }

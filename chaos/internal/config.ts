@@ -12,8 +12,10 @@ export interface ProducerConfig {
   readonly eventsPerDestination: number | null
   /** Events per second per destination. */
   readonly ratePerSecond: number
-  /** Events handed over per pull of the source. */
+  /** Events handed over per pull of the source (per pause of the logger). */
   readonly chunk: number
+  /** Ship with `CloudWatchLogs.sink` (default) or log with `CloudWatchLogs.layerLogger` in place. */
+  readonly mode?: "sink" | "logger" | undefined
 }
 
 /** The sizes of a run. */
@@ -90,7 +92,9 @@ export const parseProducerConfig = (json: string): ProducerConfig | undefined =>
     if (!("logStreamName" in d) || typeof d.logStreamName !== "string") return undefined
     destinations.push({ logGroupName: d.logGroupName, logStreamName: d.logStreamName })
   }
+  const mode = "mode" in u && u.mode === "logger" ? "logger" as const : "sink" as const
   return {
+    mode,
     id: u.id,
     endpoint: u.endpoint,
     destinations,

@@ -9,7 +9,8 @@ export interface EventId {
   readonly seq: number
 }
 
-const PATTERN = /^chaos producer=(\S+) seq=(\d+)(?: |$)/
+/** Found anywhere in a message: the logger ships JSON documents with the text in their `message`. */
+const PATTERN = /chaos producer=([^\s"]+) seq=(\d+)(?:[ "]|$)/
 
 /** Filler of varying length, with a few multi-byte characters so that sizes are counted in UTF-8. */
 const FILLER = "lorem ipsum dolor sit amet, consectetur adipiscing elit — café, naïve, 日本語, ✓ "

@@ -194,8 +194,12 @@ const guarded = <R>(
     return row
   })
 
-const run = (config: Omit<ProducerConfig, "id">, ids: ReadonlyArray<string>) =>
-  Effect.forEach(ids, (id) => Processes.producer(id, { ...config, id }))
+/** Starts one producer per id; with `alternate`, every other one ships with the logger instead of the sink. */
+const run = (config: Omit<ProducerConfig, "id">, ids: ReadonlyArray<string>, alternate = false) =>
+  Effect.forEach(
+    ids,
+    (id, i) => Processes.producer(id, { ...config, id, mode: alternate && i % 2 === 1 ? "logger" : "sink" })
+  )
 
 /**
  * Many producer processes into one stream, faults on, with a competing writer advancing the token.
@@ -296,7 +300,7 @@ export const manyStreams = (
  * reports what it handed to the library; all of that must be stored.
  */
 export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, CommandExecutor.CommandExecutor> =>
-  guarded(`SIGTERM mid-run, ${sizes.sigtermProducers} procs`, (started) =>
+  guarded(`SIGTERM mid-run, ${sizes.sigtermProducers} procs (sink, logger)`, (started) =>
     Effect.gen(function*() {
       const emulator = yield* Processes.emulator({
         sequenceTokens: "enforced",
@@ -305,13 +309,17 @@ export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
       })
       const destination = { logGroupName: "chaos-sigterm", logStreamName: "shared" }
       const ids = Array.from({ length: sizes.sigtermProducers }, (_, i) => `t${i}`)
-      const producers = yield* run({
-        endpoint: emulator.endpoint,
-        destinations: [destination],
-        eventsPerDestination: null,
-        ratePerSecond: 2_000,
-        chunk: 20
-      }, ids)
+      const producers = yield* run(
+        {
+          endpoint: emulator.endpoint,
+          destinations: [destination],
+          eventsPerDestination: null,
+          ratePerSecond: 2_000,
+          chunk: 20
+        },
+        ids,
+        true
+      )
       yield* Effect.forEach(producers, (p) => p.ready, { concurrency: "unbounded" }).pipe(
         Effect.timeout(Duration.seconds(60)),
         Effect.ignore
@@ -325,7 +333,7 @@ export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
       const exitedAt = yield* Clock.currentTimeMillis
       const { notes, tally } = yield* check(emulator.endpoint, [destination], outcome.results)
       return yield* verdict({
-        scenario: `SIGTERM mid-run, ${sizes.sigtermProducers} procs`,
+        scenario: `SIGTERM mid-run, ${sizes.sigtermProducers} procs (sink, logger)`,
         started,
         producers: ids.length,
         outcome,
@@ -353,13 +361,17 @@ export const outage = (sizes: Sizes, seed: number): Effect.Effect<Row, never, Co
         const destination = { logGroupName: "chaos-outage", logStreamName: "shared" }
         const ids = Array.from({ length: sizes.outageProducers }, (_, i) => `o${i}`)
         const rate = sizes.outageEvents / 12
-        const producers = yield* run({
-          endpoint: server.url,
-          destinations: [destination],
-          eventsPerDestination: sizes.outageEvents,
-          ratePerSecond: rate,
-          chunk: 20
-        }, ids)
+        const producers = yield* run(
+          {
+            endpoint: server.url,
+            destinations: [destination],
+            eventsPerDestination: sizes.outageEvents,
+            ratePerSecond: rate,
+            chunk: 20
+          },
+          ids,
+          true
+        )
         yield* Effect.forEach(producers, (p) => p.ready, { concurrency: "unbounded" }).pipe(
           Effect.timeout(Duration.seconds(60)),
           Effect.ignore
@@ -379,7 +391,7 @@ export const outage = (sizes: Sizes, seed: number): Effect.Effect<Row, never, Co
           events: sizes.outageEvents
         })
         return yield* verdict({
-          scenario: `outage ${sizes.outageSeconds} s mid-run, ${sizes.outageProducers} procs`,
+          scenario: `outage ${sizes.outageSeconds} s mid-run, ${sizes.outageProducers} procs (sink, logger)`,
           started,
           producers: ids.length,
           outcome,
