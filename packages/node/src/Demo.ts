@@ -15,6 +15,7 @@
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as pure from "./internal/demo.js"
 import * as internal from "./internal/demoRun.js"
@@ -170,12 +171,11 @@ export const formatSummary: (summary: Summary) => string = pure.formatSummary
 export const main = (options: Options = {}): Effect.Effect<void, DemoFailed | BackendError> =>
   Effect.scoped(run(options)).pipe(
     Effect.tap((summary) => Console.log(formatSummary(summary))),
-    Effect.tapErrorCause((cause) =>
-      Cause.failureOption(cause).pipe((failure) =>
-        failure._tag === "Some" && failure.value._tag === "DemoFailed"
-          ? Console.log(formatSummary(failure.value.summary))
-          : Console.error(Cause.pretty(cause))
-      )
-    ),
+    Effect.tapErrorCause((cause) => {
+      const failure = Cause.failureOption(cause)
+      return Option.isSome(failure) && failure.value._tag === "DemoFailed"
+        ? Console.log(formatSummary(failure.value.summary))
+        : Console.error(Cause.pretty(cause))
+    }),
     Effect.asVoid
   )

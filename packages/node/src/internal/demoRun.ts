@@ -156,8 +156,9 @@ const runAgainst = (
   readBackAttempts: number
 ): Effect.Effect<Summary, never, CloudWatchLogsApi.CloudWatchLogsApi> =>
   Effect.gen(function*() {
-    const destination = Destination.make(options.logGroupName, options.logStreamName)
-    const appDestination = Destination.make(options.logGroupName, options.appStreamName)
+    // a group the demo creates keeps its events for a day only (it matters against AWS)
+    const destination = Destination.make(options.logGroupName, options.logStreamName, { retentionInDays: 1 })
+    const appDestination = Destination.make(options.logGroupName, options.appStreamName, { retentionInDays: 1 })
     const sent = sentCounts(options)
     const total = sent.reduce((a, b) => a + b, 0)
     const handed = yield* Ref.make(0)
