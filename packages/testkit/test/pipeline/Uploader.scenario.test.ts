@@ -237,3 +237,48 @@ describe("Uploader: several producers on one stream", () => {
         .toHaveLength(0)
     }))
 })
+
+describe("Uploader: rate limits at the right level", () => {
+  const legacyRun = (limiter: UploadRateLimiter.UploadRateLimiterShape) =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced", throttling: true, limits: Limits.legacy },
+        uploader: { tokens: "enforced" },
+        limiter
+      })
+      yield* settle(
+        Effect.forEach(
+          Array.from({ length: 20 }, (_, b) => b),
+          (b) => uploader.upload(dest(), eventsOf(0, b)),
+          { concurrency: "unbounded", discard: true }
+        ),
+        50
+      )
+      const calls = (yield* model.calls).filter((c) => c.operation === "PutLogEvents")
+      return {
+        throttled: calls.filter((c) => c.outcome === "ThrottlingException").length,
+        stored: (yield* model.events(G, S)).length,
+        span: calls[calls.length - 1].time - calls[0].time
+      }
+    })
+
+  it.effect("legacy service, 5 puts/s per stream: the per-stream limit keeps every put under it", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({
+        quotas: Limits.legacy.quotas,
+        perStreamPutsPerSecond: Limits.legacy.perStreamPutsPerSecond ?? null
+      })
+      const run = yield* legacyRun(limiter)
+      expect(run.throttled).toBe(0)
+      expect(run.stored).toBe(20 * PER_BATCH)
+      expect(run.span).toBeGreaterThanOrEqual(19 * 200)
+    }))
+
+  it.effect("legacy service without the per-stream limit: throttled, backs off, still delivers everything", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: null })
+      const run = yield* legacyRun(limiter)
+      expect(run.throttled).toBeGreaterThan(0)
+      expect(run.stored).toBe(20 * PER_BATCH)
+    }))
+})
