@@ -7,6 +7,9 @@
  * `--seed <n>` (the emulator's fault generator), `--faults <list>` (the emulator's `--faults` for the
  * shared-stream and many-stream scenarios), `--markdown` (the table again, as Markdown).
  */
+// The AWS SDK warns once per process about Node versions: noise in the table (the producers inherit this).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"
+
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
