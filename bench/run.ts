@@ -10,10 +10,11 @@
  * @since 0.1.0
  */
 import { writeFileSync } from "node:fs"
+import { cpus, loadavg } from "node:os"
 import { makeClient, percentile, readBack, streamNames } from "./lib/aws.js"
 import { type Emulator, startEmulator } from "./lib/emulator.js"
 import * as Processes from "./lib/processes.js"
-import { printTable, type Row, targets } from "./lib/report.js"
+import { printTable, type Row, targets, withRatios } from "./lib/report.js"
 import { type Contender, decodeMeasurement, type Job, type Measurement, type Workload } from "./lib/spec.js"
 
 /**
@@ -67,8 +68,8 @@ const plans = (quick: boolean): ReadonlyArray<Plan> => [
   },
   {
     workload: "memory",
-    title: `3. memory under a slow service: ${quick ? "50,000" : "1,000,000"} events, +200 ms per PutLogEvents`,
-    events: quick ? 50_000 : 1_000_000,
+    title: `3. memory under a slow service: ${quick ? "20,000" : "1,000,000"} events, +200 ms per PutLogEvents`,
+    events: quick ? 20_000 : 1_000_000,
     streams: 1,
     rate: 0,
     discard: false,
@@ -91,9 +92,9 @@ const plans = (quick: boolean): ReadonlyArray<Plan> => [
   },
   {
     workload: "streams",
-    title: `5. many streams: ${quick ? "20 streams x 1,000" : "100 streams x 2,000"} events`,
+    title: `5. many streams: ${quick ? "10 streams x 1,000" : "100 streams x 2,000"} events`,
     events: quick ? 1_000 : 2_000,
-    streams: quick ? 20 : 100,
+    streams: quick ? 10 : 100,
     rate: 0,
     discard: false,
     putLatencyMillis: 0,
@@ -233,14 +234,43 @@ const main = async (): Promise<void> => {
   const args = parseArgs(process.argv.slice(2))
   const globalDeadline = Date.now() + (args.quick ? 115_000 : 45 * 60_000)
   // Whatever happens, the run ends: kill every child and leave shortly after the global deadline.
+  const rows: Array<Row> = []
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "?",
+    node: process.version,
+    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100)
+  }
+  process.stdout.write(
+    `bench: ${machine.cpus} x ${machine.cpuModel}, node ${machine.node}, load average ${
+      machine.loadAverageAtStart.join(" ")
+    }${args.quick ? ", --quick" : ""}\n\n`
+  )
+  const finish = (partial: boolean): void => {
+    const loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100)
+    process.stdout.write("\n")
+    printTable(rows, CWLOGS_CONCURRENCY)
+    process.stdout.write("\n")
+    for (const line of targets(rows, CWLOGS_LINGER_MILLIS)) process.stdout.write(`${line}\n`)
+    process.stdout.write(
+      `\nload average at start ${machine.loadAverageAtStart.join(" ")}, at end ${loadAverageAtEnd.join(" ")}\n`
+    )
+    if (partial) process.stdout.write("PARTIAL: the global deadline passed before every contender ran\n")
+    if (args.json !== undefined) {
+      const document = { machine: { ...machine, loadAverageAtEnd }, quick: args.quick, partial, rows: withRatios(rows) }
+      writeFileSync(args.json, `${JSON.stringify(document, null, 2)}\n`)
+      process.stdout.write(`wrote ${args.json}\n`)
+    }
+  }
+  // Whatever happens, the run ends: kill every child, print what was measured, leave.
   const watchdog = setTimeout(() => {
     process.stderr.write("bench: global deadline passed, killing everything\n")
     Processes.killAll()
+    finish(true)
     process.exit(2)
   }, globalDeadline - Date.now() + 10_000)
   watchdog.unref()
   const runId = Date.now().toString(36)
-  const rows: Array<Row> = []
   const selected = plans(args.quick).filter((p) => args.only === undefined || args.only.includes(p.workload))
   const fresh = args.fresh ?? !args.quick
   for (const plan of selected) {
@@ -277,6 +307,7 @@ const main = async (): Promise<void> => {
       }
       if (globalDeadline - Date.now() < 5_000) {
         rows.push({ ...base, status: "skipped: global deadline" })
+        process.stdout.write(`  ${contender.padEnd(22)}         skipped: global deadline\n`)
         continue
       }
       const emulator = fresh ? await emulatorFor() : shared
@@ -299,14 +330,7 @@ const main = async (): Promise<void> => {
     }
     await shared?.stop()
   }
-  process.stdout.write("\n")
-  printTable(rows, CWLOGS_CONCURRENCY)
-  process.stdout.write("\n")
-  for (const line of targets(rows, CWLOGS_LINGER_MILLIS)) process.stdout.write(`${line}\n`)
-  if (args.json !== undefined) {
-    writeFileSync(args.json, `${JSON.stringify(rows, null, 2)}\n`)
-    process.stdout.write(`\nwrote ${args.json}\n`)
-  }
+  finish(false)
   clearTimeout(watchdog)
 }
 

@@ -164,7 +164,7 @@ export const targets = (rows: ReadonlyArray<Row>, lingerMillis: number): Array<s
   out.push(
     `       W3 cwlogs-sink peak RSS ${fmt((mem?.peakRssBytes ?? Number.NaN) / 1_048_576)} MiB for ${
       fmt(mem?.events)
-    } events (bounded: compare with --quick, 20x fewer events)`
+    } events (bounded: compare with --quick, 50x fewer events)`
   )
   return out
 }
