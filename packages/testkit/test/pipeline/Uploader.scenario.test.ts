@@ -81,7 +81,7 @@ describe("Uploader: several producers on one stream", () => {
         limiter,
         wrap: (api) => flight.wrap(options.wrap === undefined ? api : options.wrap(api))
       })
-      const totals = yield* settle(produce((p, b) => uploader.upload(dest(), eventsOf(p, b))), 100)
+      const totals = yield* settle(produce((p, b) => uploader.upload(dest(), eventsOf(p, b))), 1000)
       const calls = yield* model.calls
       const outcome = (name: string) => calls.filter((c) => c.operation === "PutLogEvents" && c.outcome === name).length
       const stored = (yield* model.events(G, S)).map((e) => e.message)
@@ -177,7 +177,7 @@ describe("Uploader: several producers on one stream", () => {
         limiter: yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: null }),
         wrap: flight.wrap
       })
-      const totals = yield* settle(produce((p, b) => uploader.upload(dest(), eventsOf(p, b))), 10)
+      const totals = yield* settle(produce((p, b) => uploader.upload(dest(), eventsOf(p, b))), 1000)
       const calls = yield* model.calls
       expect(calls.filter((c) => c.outcome === "InvalidSequenceTokenException")).toHaveLength(0)
       expect(calls.filter((c) => c.outcome === "DataAlreadyAcceptedException")).toHaveLength(0)
