@@ -6,8 +6,11 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-
 import { Emulator, TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { spawn } from "node:child_process"
 import { request } from "node:http"
 import { networkInterfaces } from "node:os"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
 
 interface Answer {
   readonly status: number
@@ -79,7 +82,54 @@ const describeGroups = (url: string) =>
     return client.send(new DescribeLogGroupsCommand({})).finally(() => client.destroy())
   })
 
+const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../../..")
+
+/** Starts `cwlogs-emulator` with `args` in its own process group (killed with the scope); its first line. */
+const emulatorBinary = (args: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      spawn(process.execPath, ["--import", "tsx", "packages/testkit/src/bin/emulator.ts", ...args], {
+        cwd: ROOT,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+    ),
+    (child) =>
+      Effect.sync(() => {
+        if (child.pid !== undefined && child.exitCode === null) {
+          try {
+            process.kill(-child.pid, "SIGTERM")
+          } catch {
+            child.kill("SIGTERM")
+          }
+        }
+      })
+  ).pipe(
+    Effect.flatMap((child) =>
+      Effect.async<string>((resume) => {
+        let out = ""
+        child.stdout?.setEncoding("utf8").on("data", (s: string) => {
+          out += s
+          const newline = out.indexOf("\n")
+          if (newline >= 0) resume(Effect.succeed(out.slice(0, newline)))
+        })
+        child.on("exit", (code) => resume(Effect.succeed(`exited with ${code}: ${out}`)))
+      })
+    ),
+    Effect.timeout("60 seconds")
+  )
+
 describe("emulator bounds", () => {
+  it.scopedLive("the cwlogs-emulator binary listens on 127.0.0.1 unless told otherwise", () =>
+    Effect.gen(function*() {
+      const first = yield* emulatorBinary(["--port", "0"])
+      expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/)
+      const port = Number(/:(\d+)$/.exec(first)?.[1])
+      expect(yield* connect("127.0.0.1", port)).toBe("connected")
+      const external = externalAddress()
+      if (external !== undefined) expect(yield* connect(external, port)).not.toBe("connected")
+    }))
+
   it.scopedLive("binds 127.0.0.1 by default and cannot be reached on another interface", () =>
     Effect.gen(function*() {
       const server = yield* Emulator.serve(TestCloudWatchLogs.unsafeMake().api)
