@@ -12,6 +12,7 @@ import {
   DescribeLogGroupsCommand,
   DescribeLogStreamsCommand,
   GetLogEventsCommand,
+  type GetLogEventsCommandOutput,
   PutLogEventsCommand,
   PutRetentionPolicyCommand
 } from "@aws-sdk/client-cloudwatch-logs"
@@ -89,8 +90,9 @@ const put =
   (c: CloudWatchLogsClient) =>
     c.send(new PutLogEventsCommand({ logGroupName: G, logStreamName: S, logEvents, ...extra }))
 
+/** Always rejects, with the error the server answered (the operation does not exist). */
 const rawUnknownOperation = (url: string): Promise<unknown> =>
-  new Promise((resolve, reject) => {
+  new Promise((_resolve, reject) => {
     const req = request(`${url}/`, {
       method: "POST",
       agent: false,
@@ -216,7 +218,7 @@ const STEPS: ReadonlyArray<Step> = [
       const messages: Array<string> = []
       let token: string | undefined = undefined
       for (let page = 0; page < 20; page++) {
-        const got = await c.send(
+        const got: GetLogEventsCommandOutput = await c.send(
           new GetLogEventsCommand({ logGroupName: G, logStreamName: S, startFromHead: true, nextToken: token })
         )
         for (const e of got.events ?? []) messages.push((e.message ?? "").slice(0, 5))
