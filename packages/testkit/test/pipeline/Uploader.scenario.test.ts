@@ -107,7 +107,7 @@ describe("Uploader: several producers on one stream", () => {
       for (const seed of [1, 2, 3]) {
         const run = yield* enforcedRun({
           seed,
-          faults: { unavailable: 0.05, throttle: 0.05, lostResponse: 0.1, reset: 0.05, latencyMillis: 20 }
+          faults: { unavailable: 0.05, throttle: 0.05, lostResponse: 0.1, reset: 0.05 }
         })
         expect(run.outcome("LostResponse")).toBeGreaterThan(0)
         expect(run.outcome("DataAlreadyAcceptedException")).toBe(run.outcome("LostResponse"))
@@ -121,7 +121,7 @@ describe("Uploader: several producers on one stream", () => {
     Effect.gen(function*() {
       const run = yield* enforcedRun({
         seed: 5,
-        faults: { unavailable: 0.05, throttle: 0.05, competingWriter: 0.15, latencyMillis: 20 }
+        faults: { unavailable: 0.05, throttle: 0.05, competingWriter: 0.15 }
       })
       expect(run.outcome("InvalidSequenceTokenException")).toBeGreaterThan(10)
       expect(run.ours).toBe(PRODUCERS * BATCHES * PER_BATCH)
@@ -157,7 +157,7 @@ describe("Uploader: several producers on one stream", () => {
     Effect.gen(function*() {
       const run = yield* enforcedRun({
         seed: 5,
-        faults: { competingWriter: 0.15, latencyMillis: 20 },
+        faults: { competingWriter: 0.15 },
         wrap: tokenNowhere
       })
       expect(run.outcome("InvalidSequenceTokenException")).toBeGreaterThan(10)
