@@ -27,6 +27,6 @@ describe.runIf(hasMoto)("cwlogs CLI against moto_server", () => {
         expect(missing.code).toBe(1)
         expect(missing.stderr.trim()).toBe("cwlogs: log group moto/absent does not exist (pass --create to create it)")
       }),
-    60_000
+    120_000
   )
 })

@@ -30,7 +30,7 @@ const oneLine = (stderr: string) => {
 const stored = (group: string, stream: string) =>
   Effect.map(TestCloudWatchLogs.events(group, stream), (events) => events.map((e) => e.message))
 
-describe("cwlogs CLI", () => {
+describe("cwlogs CLI", { timeout: 120_000 }, () => {
   layer(Emulator.layer({ sequenceTokens: "enforced" }), { timeout: "30 seconds", excludeTestServices: true })(
     (it) => {
       const endpoint = Effect.map(Emulator.Emulator, (e) => e.url)
@@ -223,7 +223,7 @@ describe("cwlogs CLI", () => {
   )
 })
 
-describe("cwlogs CLI under faults", () => {
+describe("cwlogs CLI under faults", { timeout: 120_000 }, () => {
   layer(
     Emulator.layer({
       sequenceTokens: "enforced",

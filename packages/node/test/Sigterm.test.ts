@@ -11,7 +11,7 @@ import { eventually, ROOT, start } from "./support/processes.js"
 
 const FIXTURE = Path.join(ROOT, "packages/node/test/fixtures/drainOnSigterm.ts")
 
-describe("SIGTERM under NodeRuntime.runMain", () => {
+describe("SIGTERM under NodeRuntime.runMain", { timeout: 120_000 }, () => {
   layer(Emulator.layer({ sequenceTokens: "ignored" }), { timeout: "30 seconds", excludeTestServices: true })((it) => {
     for (const mode of ["sink", "logger"] as const) {
       it.scoped(`${mode}: everything buffered is delivered before exit`, () =>

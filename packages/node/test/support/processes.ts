@@ -9,7 +9,8 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../../..")
-const TSX = Path.join(ROOT, "node_modules/.bin/tsx")
+// `node --import tsx` rather than the tsx binary: one process instead of two, signals go straight to it
+const NODE_ARGS = ["--import", "tsx"]
 export const CWLOGS = Path.join(ROOT, "packages/node/src/bin/cwlogs.ts")
 
 export interface Finished {
@@ -43,7 +44,7 @@ export const childEnv = (extra: Readonly<Record<string, string | undefined>> = {
   }
 }
 
-/** Starts `tsx script args` (killed with the scope if still running). */
+/** Starts `node --import tsx script args` (killed with the scope if still running). */
 export const start = (
   script: string,
   args: ReadonlyArray<string>,
@@ -51,7 +52,7 @@ export const start = (
 ): Effect.Effect<Running, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const child = ChildProcess.spawn(TSX, [script, ...args], {
+      const child = ChildProcess.spawn(process.execPath, [...NODE_ARGS, script, ...args], {
         cwd: ROOT,
         env: options.env ?? childEnv(),
         stdio: ["pipe", "pipe", "pipe"]
