@@ -111,6 +111,56 @@ describe("Uploader: sequence tokens", () => {
       expect(calls.map((c) => c.outcome)).toEqual(["Answered", "InvalidSequenceTokenException", "Answered"])
     }))
 
+  it.effect("DescribeLogStreams: follows pages until the exact name", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" },
+        wrap: (api) => ({
+          ...tokenNowhere(api),
+          describeLogStreams: (r) =>
+            r.nextToken === undefined
+              ? Effect.succeed({
+                logStreams: [{ logStreamName: `${S}0`, creationTime: 0, uploadSequenceToken: "4900" }],
+                nextToken: "page-2"
+              })
+              : api.describeLogStreams({ ...r, nextToken: undefined })
+        })
+      })
+      yield* uploader.upload(dest(), batch("a", 1))
+      yield* model.failNext(1, "competingWriter")
+      const result = yield* uploader.upload(dest(), batch("b", 1, NOW + 5))
+      expect(result.retries).toBe(1)
+      expect((yield* model.events(G, S)).length).toBe(3)
+    }))
+
+  it.effect("DescribeLogStreams denied: the upload is not failed by it; the token retries run out", () =>
+    Effect.gen(function*() {
+      let describes = 0
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" },
+        wrap: (api) => ({
+          ...tokenNowhere(api),
+          describeLogStreams: () =>
+            Effect.suspend(() => {
+              describes++
+              return Effect.fail(new CloudWatchLogsError.AccessDeniedException({ message: "not allowed" }))
+            })
+        })
+      })
+      yield* uploader.upload(dest(), batch("a", 1))
+      yield* model.failNext(1, "competingWriter")
+      const events = batch("b", 2, NOW + 5)
+      const result = yield* settle(Effect.either(uploader.upload(dest(), events)))
+      expect(Either.isLeft(result) && result.left.reason).toBe("RetriesExhausted")
+      expect(Either.isLeft(result) && result.left.cause._tag).toBe("InvalidSequenceTokenException")
+      expect(Either.isLeft(result) && result.left.events).toEqual(events)
+      // 1 + 10 token retries, one DescribeLogStreams per token error (bounded by the schedule)
+      expect(yield* model.callCount("PutLogEvents")).toBe(1 + 11)
+      expect(describes).toBe(11)
+    }))
+
   it.effect("a token error saying `null` (a stream never written): resend without a token, no DescribeLogStreams", () =>
     Effect.gen(function*() {
       const { model, store, uploader } = yield* setup({
