@@ -1,0 +1,70 @@
+/**
+ * `Cli.run` in process: exit statuses, and `stop` acting like SIGINT (the input ends, buffers drain).
+ */
+import { Emulator } from "@cwlogs/testkit"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Cli from "../src/Cli.js"
+import "./support/servers.js"
+
+const argv = (...args: ReadonlyArray<string>) => ["node", "cwlogs", ...args]
+
+const awsEnv = Effect.acquireRelease(
+  Effect.sync(() => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY }
+    process.env.AWS_ACCESS_KEY_ID = "AKIDINPROCESS"
+    process.env.AWS_SECRET_ACCESS_KEY = "in-process-secret"
+    return saved
+  }),
+  (saved) =>
+    Effect.sync(() => {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID
+      else process.env.AWS_ACCESS_KEY_ID = saved.id
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret
+    })
+)
+
+describe("Cli.run", () => {
+  it.scopedLive("answers 2 for bad arguments and 0 for --version", () =>
+    Effect.gen(function*() {
+      expect(yield* Cli.run(argv("ship", "-g", "g"))).toBe(2)
+      expect(yield* Cli.run(argv("ship", "-g", "g", "-s", "s", "--retention", "4"))).toBe(2)
+      expect(yield* Cli.run(argv("frobnicate"))).toBe(2)
+      expect(yield* Cli.run(argv("--version"))).toBe(0)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("stop ends a followed file: what was read is delivered, exit 0", () =>
+    Effect.gen(function*() {
+      yield* awsEnv
+      const emulator = yield* Emulator.make()
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-run-"))),
+        (d) => Effect.sync(() => Fs.rmSync(d, { recursive: true, force: true }))
+      )
+      const file = Path.join(dir, "f.log")
+      Fs.writeFileSync(file, "a\nb\n")
+      const stop = yield* Deferred.make<void>()
+      const fiber = yield* Effect.fork(
+        Cli.run(
+          argv("ship", "-g", "run", "-s", "f", "--create", "--follow", "--endpoint", emulator.url, file),
+          Deferred.await(stop)
+        )
+      )
+      yield* emulator.model.events("run", "f").pipe(
+        Effect.repeat({ until: (events) => events.length === 2, schedule: Schedule.spaced("50 millis") }),
+        Effect.timeout("30 seconds")
+      )
+      Fs.appendFileSync(file, "c\n")
+      yield* Deferred.succeed(stop, undefined)
+      expect(yield* Fiber.join(fiber)).toBe(0)
+      expect((yield* emulator.model.events("run", "f")).map((e) => e.message)).toEqual(["a", "b", "c"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
