@@ -273,8 +273,10 @@ const main = async (): Promise<void> => {
   const runId = Date.now().toString(36)
   const selected = plans(args.quick).filter((p) => args.only === undefined || args.only.includes(p.workload))
   const fresh = args.fresh ?? !args.quick
-  for (const plan of selected) {
+  for (const [index, plan] of selected.entries()) {
     process.stdout.write(`${plan.title}\n`)
+    // Each workload gets a fair share of the time left, so a slow one cannot starve the others of a run.
+    const budgetEnd = Date.now() + (globalDeadline - Date.now()) / (selected.length - index)
     let shared: Emulator | undefined
     let sharedFailure: string | undefined
     const emulatorFor = async (): Promise<Emulator | undefined> => {
@@ -305,9 +307,9 @@ const main = async (): Promise<void> => {
         peakRssBytes: Number.NaN,
         backend: "none"
       }
-      if (globalDeadline - Date.now() < 5_000) {
-        rows.push({ ...base, status: "skipped: global deadline" })
-        process.stdout.write(`  ${contender.padEnd(22)}         skipped: global deadline\n`)
+      if (globalDeadline - Date.now() < 5_000 || budgetEnd - Date.now() < 2_000) {
+        rows.push({ ...base, status: "skipped: out of time" })
+        process.stdout.write(`  ${contender.padEnd(22)}         skipped: out of time\n`)
         continue
       }
       const emulator = fresh ? await emulatorFor() : shared
