@@ -66,6 +66,9 @@ export const quick: Sizes = {
 /** The faults of the shared-stream scenarios (the emulator's `--faults`). */
 export const FAULTS = "unavailable=0.10,throttle=0.05,reset=0.02,lost-response=0.01,competing-writer=0.02,latency=20"
 
+/** Latency jitter between the producers and the emulator (each direction, 0..N ms, order kept). */
+export const JITTER_MILLIS = 30
+
 /** Reads the producer's configuration from its JSON argument. */
 export const parseProducerConfig = (json: string): ProducerConfig | undefined => {
   let u: unknown

@@ -12,7 +12,8 @@ import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Analyze from "./analyze.js"
 import * as Aws from "./aws.js"
-import { destinationKey, FAULTS, type ProducerConfig, type Sizes } from "./config.js"
+import { destinationKey, FAULTS, JITTER_MILLIS, type ProducerConfig, type Sizes } from "./config.js"
+import * as JitterProxy from "./jitterProxy.js"
 import * as Processes from "./processes.js"
 import type { Row } from "./table.js"
 
@@ -194,6 +195,12 @@ const guarded = <R>(
     return row
   })
 
+/** The producers' way to the emulator: through a proxy that adds latency jitter. */
+const jitter = (endpoint: string, seed: number) =>
+  JitterProxy.make(endpoint, JITTER_MILLIS, seed).pipe(
+    Effect.mapError((e) => new Processes.ProcessError({ message: `cannot start the jitter proxy: ${e.message}` }))
+  )
+
 /** Starts one producer per id; with `alternate`, every other one ships with the logger instead of the sink. */
 const run = (config: Omit<ProducerConfig, "id">, ids: ReadonlyArray<string>, alternate = false) =>
   Effect.forEach(
@@ -215,6 +222,7 @@ export const sharedStream = (
     (started) =>
       Effect.gen(function*() {
         const emulator = yield* Processes.emulator({ sequenceTokens: tokens, faults, seed })
+        const jittered = yield* jitter(emulator.endpoint, seed)
         const destination = { logGroupName: `chaos-${tokens}`, logStreamName: "shared" }
         const api = Aws.client(emulator.endpoint)
         yield* Effect.addFinalizer(() => Effect.sync(() => api.destroy()))
@@ -230,7 +238,7 @@ export const sharedStream = (
         )
         const ids = Array.from({ length: sizes.sharedProducers }, (_, i) => `p${i}`)
         const producers = yield* run({
-          endpoint: emulator.endpoint,
+          endpoint: jittered,
           destinations: [destination],
           eventsPerDestination: sizes.sharedEvents,
           ratePerSecond: sizes.sharedRate,
@@ -266,13 +274,14 @@ export const manyStreams = (
     (started) =>
       Effect.gen(function*() {
         const emulator = yield* Processes.emulator({ sequenceTokens: "enforced", faults, seed })
+        const jittered = yield* jitter(emulator.endpoint, seed)
         const destinations = Array.from(
           { length: sizes.manyStreams },
           (_, i) => ({ logGroupName: "chaos-many", logStreamName: `stream-${String(i).padStart(3, "0")}` })
         )
         const ids = Array.from({ length: sizes.manyProcesses }, (_, i) => `m${i}`)
         const producers = yield* run({
-          endpoint: emulator.endpoint,
+          endpoint: jittered,
           destinations,
           eventsPerDestination: sizes.manyEventsPerStream,
           ratePerSecond: 50,
