@@ -131,6 +131,24 @@ describe("NodeCloudWatchLogs: failures are typed", () => {
     }))
 })
 
+describe("NodeCloudWatchLogs: options", () => {
+  it.scopedLive("maxAttempts hands retrying back to the SDK when asked (3 attempts on a 503)", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsError(503, "ServiceUnavailableException", "try later"))
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint, { maxAttempts: 3 }), put))
+      expect(error._tag).toBe("ServiceUnavailableException")
+      expect(server.seen).toHaveLength(3)
+    }))
+
+  it.scopedLive("the region option signs for that region", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({ logGroups: [] }))
+      yield* Effect.flatMap(api(server.endpoint, { region: "ap-southeast-2" }), (cw) => cw.describeLogGroups({}))
+      expect(String(server.seen[0].headers["authorization"])).toContain("/ap-southeast-2/logs/aws4_request")
+      expect(server.seen[0].headers["x-amz-target"]).toBe("Logs_20140328.DescribeLogGroups")
+    }))
+})
+
 describe("NodeCloudWatchLogs: service errors", () => {
   it.scopedLive("InvalidSequenceTokenException carries the expected token, the request id and the status", () =>
     Effect.gen(function*() {
