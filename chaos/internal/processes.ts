@@ -103,6 +103,8 @@ export interface ProducerResult {
   readonly rejected: number
   readonly retries: number
   readonly possibleDuplicates: number
+  /** Lines the shipping logger's overflow policy dropped (logger mode). */
+  readonly dropped?: number | undefined
   /** A failure message, when the library failed. */
   readonly failure?: string | undefined
 }

@@ -54,6 +54,8 @@ const collect = (
         continue
       }
       results.push(r.right.result)
+      const dropped = r.right.result.dropped ?? 0
+      if (dropped > 0) notes.push(`producer ${r.right.result.id}: the logger dropped ${dropped} lines (buffer full)`)
       if (r.right.result.failure !== undefined) notes.push(`producer ${r.right.result.id}: ${r.right.result.failure}`)
       else if (requireCleanExit && r.right.exitCode !== 0) {
         notes.push(`producer ${r.right.result.id} exited with code ${r.right.exitCode}`)
