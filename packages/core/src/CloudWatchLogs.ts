@@ -69,7 +69,7 @@ export interface ShippingOptions {
  * @since 0.1.0
  * @category models
  */
-export interface SinkOptions extends ShippingOptions {}
+export type SinkOptions = ShippingOptions
 
 /**
  * Options of the logger: where its lines go, and what to do when its buffer is full.

@@ -19,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -120,6 +121,8 @@ interface Lane {
   readonly counts: MutableCounts
   readonly uploads: FiberSet.FiberSet<void>
   readonly inFlight: Set<Batch>
+  /** Completes when the last batch holding parts of a split event is done (parts go in order). */
+  splitChain: Deferred.Deferred<void> | undefined
   readonly undelivered: Array<LogEvent>
   readonly flushWaiters: Array<Deferred.Deferred<void>>
   readonly wake: Effect.Latch
@@ -288,11 +291,21 @@ export const make = (
         Effect.zipRight(
           restore(permits.take(1)),
           Effect.suspend(() => {
+            if (options.stopOnFatal && failure !== undefined) {
+              return Effect.zipRight(permits.release(1), failItems(lane, batch.items))
+            }
             lane.inFlight.add(batch)
-            return FiberSet.run(
-              lane.uploads,
-              Effect.interruptible(Effect.ensuring(upload(lane, batch), permits.release(1)))
-            )
+            let run = Effect.ensuring(upload(lane, batch), permits.release(1))
+            // Batches may go in parallel, but the parts of a split event must be stored in order: a
+            // batch holding parts waits for the previous one that did.
+            if (batch.items.some((i) => i.entry !== undefined)) {
+              const previous = lane.splitChain
+              const done = Deferred.unsafeMake<void>(FiberId.none)
+              lane.splitChain = done
+              const waited = previous === undefined ? run : Effect.zipRight(Deferred.await(previous), run)
+              run = Effect.ensuring(waited, Deferred.succeed(done, undefined))
+            }
+            return FiberSet.run(lane.uploads, Effect.interruptible(run))
           })
         )
       ).pipe(Effect.asVoid)
@@ -425,6 +438,7 @@ export const make = (
           counts: emptyMutableCounts(),
           uploads: yield* Scope.extend(FiberSet.make<void>(), scope),
           inFlight: new Set(),
+          splitChain: undefined,
           undelivered: [],
           flushWaiters: [],
           wake: yield* Effect.makeLatch(false),
