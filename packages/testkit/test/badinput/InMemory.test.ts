@@ -270,3 +270,38 @@ describe("bad input (in memory)", () => {
       }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
   })
 })
+
+describe("bad input to the shipping logger", () => {
+  it.effect("any value logged (circular, bigint, symbol, function, undefined, lone surrogate, huge) is shipped", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const circular: { self?: unknown; name: string } = { name: "loop" }
+      circular.self = circular
+      const values: ReadonlyArray<unknown> = [
+        "first line",
+        circular,
+        10n,
+        Symbol("sym"),
+        () => "a function",
+        undefined,
+        null,
+        "lone \uD800 surrogate",
+        "h".repeat(Limits.maxMessageBytes(Limits.current) + 100),
+        "last line"
+      ]
+      const report = yield* Effect.gen(function*() {
+        for (const value of values) yield* Effect.logInfo(value)
+        return yield* CloudWatchLogs.flush
+      }).pipe(
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: S, replace: true })),
+        Effect.scoped
+      )
+      expect(report.accepted).toBe(values.length)
+      expect(ShipReport.rejectedTotal(report)).toBe(0)
+      expect(report.dropped).toBe(0)
+      const messages = yield* stored()
+      expect(messages[0]).toContain("first line")
+      expect(messages.at(-1)).toContain("last line")
+      expect(messages.join("\n")).toContain("loop")
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
