@@ -11,6 +11,7 @@ import { request } from "node:http"
 import { networkInterfaces } from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { inspect } from "node:util"
 
 interface Answer {
   readonly status: number
@@ -84,50 +85,94 @@ const describeGroups = (url: string) =>
 
 const ROOT = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../../..")
 
-/** Starts `cwlogs-emulator` with `args` in its own process group (killed with the scope); its first line. */
+/**
+ * Starts `cwlogs-emulator` with `args` in its own process group (killed with the scope); answers its first
+ * line, and a way to stop it and read all it printed (stdout and stderr).
+ */
 const emulatorBinary = (args: ReadonlyArray<string>) =>
   Effect.acquireRelease(
-    Effect.sync(() =>
-      spawn(process.execPath, ["--import", "tsx", "packages/testkit/src/bin/emulator.ts", ...args], {
+    Effect.sync(() => {
+      const child = spawn(process.execPath, ["--import", "tsx", "packages/testkit/src/bin/emulator.ts", ...args], {
         cwd: ROOT,
         detached: true,
         stdio: ["ignore", "pipe", "pipe"]
       })
-    ),
-    (child) =>
-      Effect.sync(() => {
-        if (child.pid !== undefined && child.exitCode === null) {
-          try {
-            process.kill(-child.pid, "SIGTERM")
-          } catch {
-            child.kill("SIGTERM")
-          }
-        }
-      })
+      const output = { text: "" }
+      child.stdout?.setEncoding("utf8").on("data", (s: string) => (output.text += s))
+      child.stderr?.setEncoding("utf8").on("data", (s: string) => (output.text += s))
+      return { child, output }
+    }),
+    ({ child }) => Effect.sync(() => terminate(child))
   ).pipe(
-    Effect.flatMap((child) =>
+    Effect.flatMap(({ child, output }) =>
       Effect.async<string>((resume) => {
-        let out = ""
-        child.stdout?.setEncoding("utf8").on("data", (s: string) => {
-          out += s
-          const newline = out.indexOf("\n")
-          if (newline >= 0) resume(Effect.succeed(out.slice(0, newline)))
-        })
-        child.on("exit", (code) => resume(Effect.succeed(`exited with ${code}: ${out}`)))
-      })
+        const check = () => {
+          const newline = output.text.indexOf("\n")
+          if (newline >= 0) resume(Effect.succeed(output.text.slice(0, newline)))
+        }
+        child.stdout?.on("data", check)
+        child.on("exit", (code) => resume(Effect.succeed(`exited with ${code}: ${output.text}`)))
+      }).pipe(
+        Effect.map((first) => ({
+          first,
+          /** Stops the emulator (SIGTERM) and answers everything it printed. */
+          stop: Effect.async<string>((resume) => {
+            if (child.exitCode !== null) return resume(Effect.succeed(output.text))
+            child.once("close", () => resume(Effect.succeed(output.text)))
+            terminate(child)
+          })
+        }))
+      )
     ),
     Effect.timeout("60 seconds")
   )
 
+const terminate = (child: ReturnType<typeof spawn>) => {
+  if (child.pid !== undefined && child.exitCode === null) {
+    try {
+      process.kill(-child.pid, "SIGTERM")
+    } catch {
+      child.kill("SIGTERM")
+    }
+  }
+}
+
 describe("emulator bounds", () => {
   it.scopedLive("the cwlogs-emulator binary listens on 127.0.0.1 unless told otherwise", () =>
     Effect.gen(function*() {
-      const first = yield* emulatorBinary(["--port", "0"])
+      const { first } = yield* emulatorBinary(["--port", "0"])
       expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/)
       const port = Number(/:(\d+)$/.exec(first)?.[1])
       expect(yield* connect("127.0.0.1", port)).toBe("connected")
       const external = externalAddress()
       if (external !== undefined) expect(yield* connect(external, port)).not.toBe("connected")
+    }))
+
+  it.scopedLive("the binary with --require-auth never prints its secret, nor answers with it", () =>
+    Effect.gen(function*() {
+      const secret = "EmulatorSECRETdoNotPrint5Gt7Yh"
+      const emulator = yield* emulatorBinary(["--port", "0", "--require-auth", `AKIDEMU:${secret}`])
+      const url = /(http:\/\/\S+)$/.exec(emulator.first)?.[1] ?? ""
+      expect(url).not.toBe("")
+      const answers: Array<string> = []
+      for (
+        const credentials of [{ accessKeyId: "AKIDEMU", secretAccessKey: "wrong" }, {
+          accessKeyId: "AKIDNOPE",
+          secretAccessKey: secret
+        }]
+      ) {
+        const client = new CloudWatchLogsClient({ endpoint: url, region: "us-east-1", credentials, maxAttempts: 1 })
+        const failed = yield* Effect.promise(() =>
+          client.send(new DescribeLogGroupsCommand({})).then(() => "no error", (e: unknown) => inspect(e, { depth: 5 }))
+        )
+        client.destroy()
+        answers.push(failed)
+      }
+      expect(answers.join("\n")).toMatch(/InvalidSignatureException|UnrecognizedClientException/)
+      const printed = yield* emulator.stop
+      expect(printed).toContain("listening on")
+      expect(answers.join("\n")).not.toContain(secret)
+      expect(printed).not.toContain(secret)
     }))
 
   it.scopedLive("binds 127.0.0.1 by default and cannot be reached on another interface", () =>
