@@ -1,0 +1,207 @@
+import { CloudWatchLogs, CloudWatchLogsApi, Metrics } from "@cwlogs/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as Scope from "effect/Scope"
+import * as TestClock from "effect/TestClock"
+import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+
+const G = "app"
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
+
+/** A model outside the logger's scope, so that it can be read after the scope closed. */
+const model = (options?: TestCloudWatchLogs.Options) =>
+  Effect.map(TestCloudWatchLogs.make(options), (m) => ({
+    m,
+    api: Layer.succeed(CloudWatchLogsApi.CloudWatchLogsApi, m.api)
+  }))
+
+const docs = (m: TestCloudWatchLogs.TestCloudWatchLogsShape, stream: string) =>
+  Effect.map(m.events(G, stream), (events) =>
+    events.map((e) => {
+      const doc: unknown = JSON.parse(e.message)
+      return { timestamp: e.timestamp, doc }
+    }))
+
+/** The test runner installs its own loggers: start from Effect's default one alone. */
+const withDefaultLoggerOnly = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.locally(effect, FiberRef.currentLoggers, HashSet.make(Logger.defaultLogger))
+
+const settle = Effect.gen(function*() {
+  for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+})
+
+describe("CloudWatchLogs.logger", () => {
+  it.effect("ships every line as structured JSON, next to the default logger, drained at scope close", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* model()
+      const loggers = yield* Effect.gen(function*() {
+        yield* Effect.log("hello", { n: 1 }).pipe(
+          Effect.annotateLogs("requestId", "r-1"),
+          Effect.withLogSpan("handler")
+        )
+        yield* Effect.logError("boom", new Error("bad"))
+        yield* Effect.logWarning("with cause").pipe(Effect.zipRight(Effect.logError(Exit.fail("oops"))))
+        return yield* FiberRef.get(FiberRef.currentLoggers)
+      }).pipe(
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "s", lingerMillis: 60_000 })),
+        Effect.provide(api),
+        withDefaultLoggerOnly
+      )
+      expect(HashSet.has(loggers, Logger.defaultLogger)).toBe(true)
+      expect(HashSet.size(loggers)).toBe(2)
+      const got = yield* docs(m, "s")
+      expect(got.length).toBe(4)
+      expect(got[0].timestamp).toBe(NOW)
+      expect(got[0].doc).toMatchObject({
+        level: "INFO",
+        message: ["hello", { n: 1 }],
+        annotations: { requestId: "r-1" },
+        spans: { handler: 0 },
+        timestamp: new Date(NOW).toISOString()
+      })
+      expect(got[0].doc).toHaveProperty("fiberId")
+      expect(got[0].doc).not.toHaveProperty("cause")
+      expect(got[1].doc).toMatchObject({ level: "ERROR" })
+      expect(got.map((g) => g.doc)).toContainEqual(expect.objectContaining({ level: "WARN", message: "with cause" }))
+    }))
+
+  it.effect("replaces the default logger with replace: true", () =>
+    Effect.gen(function*() {
+      const { api } = yield* model()
+      const loggers = yield* FiberRef.get(FiberRef.currentLoggers).pipe(
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "s", replace: true })),
+        Effect.provide(api),
+        withDefaultLoggerOnly
+      )
+      expect(HashSet.has(loggers, Logger.defaultLogger)).toBe(false)
+      expect(HashSet.size(loggers)).toBe(1)
+    }))
+
+  it.effect("never ships the library's own lines (annotated cwlogs.internal) nor the SDK's", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* model()
+      yield* Effect.gen(function*() {
+        yield* Effect.log("mine")
+        yield* Effect.log("internal").pipe(Effect.annotateLogs("cwlogs.internal", true))
+        yield* Effect.log("sdk").pipe(Effect.annotateLogs("aws.sdk", "request"))
+      }).pipe(
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "s" })),
+        Effect.provide(api)
+      )
+      expect((yield* docs(m, "s")).map((d) => d.doc)).toEqual([expect.objectContaining({ message: "mine" })])
+    }))
+
+  it.effect("honours a minimum level", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* model()
+      yield* Effect.gen(function*() {
+        yield* Effect.logInfo("info")
+        yield* Effect.logWarning("warn")
+      }).pipe(
+        Effect.provide(
+          CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "s", minimumLevel: LogLevel.Warning })
+        ),
+        Effect.provide(api)
+      )
+      expect((yield* docs(m, "s")).map((d) => d.doc)).toEqual([expect.objectContaining({ message: "warn" })])
+    }))
+
+  describe.each(
+    [
+      ["dropNewest", [0, 1, 2, 3, 4]],
+      ["dropOldest", [3, 4, 5, 6, 7]]
+    ] as const
+  )("overflow %s", (overflow, kept) => {
+    it.effect("keeps the buffer bounded, counts the drops in the report and the metric", () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const { api, m } = yield* model()
+        const stream = `overflow-${overflow}`
+        const dropped = Metrics.forDestination(Metrics.eventsDropped, { logGroupName: G, logStreamName: stream })
+        const before = (yield* Metric.value(dropped)).count
+        const report = yield* Effect.gen(function*() {
+          // Eight lines in a row, with no yield between them: the shipper cannot take any before the 6th.
+          yield* Effect.forEach([0, 1, 2, 3, 4, 5, 6, 7], (i) => Effect.log(`line ${i}`), { discard: true })
+          return yield* CloudWatchLogs.flush
+        }).pipe(
+          Effect.provide(
+            CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: stream, bufferCapacity: 5, overflow })
+          ),
+          Effect.provide(api)
+        )
+        expect(report.dropped).toBe(3)
+        expect(report.accepted).toBe(5)
+        expect((yield* Metric.value(dropped)).count - before).toBe(3)
+        expect((yield* docs(m, stream)).map((d) => d.doc)).toEqual(
+          kept.map((i) => expect.objectContaining({ message: `line ${i}` }))
+        )
+      }))
+  })
+
+  it.effect("logging never waits, even while the service is down", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* model()
+      yield* m.setOutage(true)
+      const scope = yield* Scope.make()
+      const made = yield* CloudWatchLogs.makeLogger({
+        logGroupName: G,
+        logStreamName: "down",
+        bufferCapacity: 10,
+        drainTimeoutMillis: 1000
+      }).pipe(Effect.provide(api), Scope.extend(scope))
+      // 100 lines return at once (no clock moves): 10 buffered, the rest dropped and counted.
+      yield* Effect.forEach(Array.from({ length: 100 }, (_, i) => i), (i) => Effect.log(`l${i}`), { discard: true })
+        .pipe(Effect.provide(Logger.replace(Logger.defaultLogger, made.logger)))
+      const report = yield* made.handle.report
+      expect(report.dropped).toBeGreaterThanOrEqual(90)
+      // Closing drains within the deadline; what could not go is reported as Failed, not lost silently.
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* settle
+      for (let i = 0; i < 30; i++) {
+        yield* TestClock.adjust(100)
+        yield* settle
+      }
+      yield* closing.await
+      const after = yield* made.handle.report
+      expect(after.accepted).toBe(0)
+      expect(after.rejected.Failed + after.dropped).toBe(100)
+    }))
+
+  it.effect("the drain at scope close stops at its deadline and reports what was not delivered", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* model({ faults: { latencyMillis: 60_000 } })
+      const scope = yield* Scope.make()
+      const made = yield* CloudWatchLogs.makeLogger({
+        logGroupName: G,
+        logStreamName: "slow",
+        drainTimeoutMillis: 5_000
+      }).pipe(Effect.provide(api), Scope.extend(scope))
+      yield* Effect.forEach([1, 2, 3], (i) => Effect.log(`l${i}`), { discard: true }).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, made.logger))
+      )
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* settle
+      yield* TestClock.adjust(4_999)
+      yield* settle
+      expect(closing.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(1)
+      yield* settle
+      yield* closing.await
+      const report = yield* made.handle.report
+      expect(report.accepted).toBe(0)
+      expect(report.rejected.Failed).toBe(3)
+      expect(yield* m.events(G, "slow")).toEqual([])
+    }))
+})
