@@ -19,6 +19,8 @@ export interface OperationQuotas {
   readonly createLogStream: number
   readonly createLogGroup: number
   readonly putRetentionPolicy: number
+  /** GetLogEvents (the uploader reads a stream back to settle a lost answer, see `Uploader`). */
+  readonly getLogEvents: number
 }
 
 /**
@@ -70,7 +72,8 @@ export const current: LimitsShape = {
     describeLogStreams: 25,
     createLogStream: 50,
     createLogGroup: 10,
-    putRetentionPolicy: 5
+    putRetentionPolicy: 5,
+    getLogEvents: 10
   },
   perStreamPutsPerSecond: undefined
 }

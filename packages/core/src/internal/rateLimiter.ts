@@ -94,7 +94,8 @@ const OPERATIONS: ReadonlyArray<Operation> = [
   "describeLogStreams",
   "createLogStream",
   "createLogGroup",
-  "putRetentionPolicy"
+  "putRetentionPolicy",
+  "getLogEvents"
 ]
 
 /** @internal */

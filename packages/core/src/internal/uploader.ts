@@ -6,12 +6,18 @@ import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import type { DescribeLogStreamsResponse, PutLogEventsResponse } from "../CloudWatchLogsApi.js"
+import type {
+  DescribeLogStreamsResponse,
+  GetLogEventsResponse,
+  OutputLogEvent,
+  PutLogEventsResponse
+} from "../CloudWatchLogsApi.js"
 import { CloudWatchLogsApi } from "../CloudWatchLogsApi.js"
 import type { CloudWatchLogsError, ErrorClass, ResourceNotFoundException } from "../CloudWatchLogsError.js"
 import * as Errors from "../CloudWatchLogsError.js"
 import type { Destination } from "../Destination.js"
 import * as Destinations from "../Destination.js"
+import { Limits } from "../Limits.js"
 import type { LogEvent } from "../LogEvent.js"
 import * as Metrics from "../Metrics.js"
 import type { RetryPolicyShape } from "../RetryPolicy.js"
@@ -21,6 +27,7 @@ import type { Options, TokenMode, UploaderShape, UploadResult } from "../Uploade
 import { UploadError } from "../Uploader.js"
 import type { Operation } from "../UploadRateLimiter.js"
 import { UploadRateLimiter } from "../UploadRateLimiter.js"
+import * as ReplayCheck from "./replayCheck.js"
 import * as Protocol from "./tokenProtocol.js"
 
 /**
@@ -120,10 +127,18 @@ const OPERATION_LABEL: Record<Operation, string> = {
   describeLogStreams: "DescribeLogStreams",
   createLogStream: "CreateLogStream",
   createLogGroup: "CreateLogGroup",
-  putRetentionPolicy: "PutRetentionPolicy"
+  putRetentionPolicy: "PutRetentionPolicy",
+  getLogEvents: "GetLogEvents"
 }
 
 const MAX_DESCRIBE_PAGES = 10
+
+/** GetLogEvents pages read at most to settle a lost answer (past them the check gives up). */
+const MAX_READ_PAGES = 10
+/** Events become readable shortly after they are stored: the check reads no sooner after the lost put. */
+const READ_DELAY_MILLIS = 1_000
+/** The difference allowed between our clock and the service's (ingestion times, event age limits). */
+const CLOCK_SKEW_MILLIS = 5 * 60 * 1000
 
 /** @internal */
 export const make = (
@@ -134,6 +149,7 @@ export const make = (
     const store = yield* SequenceTokenStore
     const limiter = yield* UploadRateLimiter
     const policy = yield* RetryPolicy
+    const limits = yield* Limits
     const maxParallel = Math.max(1, Math.floor(options.maxParallelPerDestination ?? 4))
     const states = new Map<string, DestinationState>()
 
@@ -214,7 +230,10 @@ export const make = (
     class Attempts {
       private retries = 0
       /** Tokens carried by attempts that failed in a way that may have stored the batch. */
-      private readonly lostUnder: Array<string | undefined> = []
+      private lostUnder: Array<string | undefined> = []
+      /** When the first attempt that may have stored the batch was sent, and the last one ended (our clock). */
+      private lostFrom = Number.POSITIVE_INFINITY
+      private lostTo = Number.NEGATIVE_INFINITY
       private readonly drivers = new Map<RetryClass, Schedule.ScheduleDriver<unknown, CloudWatchLogsError>>()
       /** This upload is the probe: its puts go without a token until a token error answers. */
       private probe = false
@@ -380,6 +399,97 @@ export const make = (
         })
       }
 
+      /**
+       * The stream moved on (a token error) after attempts whose answer was lost: reads the stream back to
+       * tell whether one of them stored the batch. Some result when it did (a success, nothing to resend).
+       * When it did not, those attempts are settled (a put under a token the stream has passed can no
+       * longer be stored) and the batch is resent as no copy; when the check could not tell, they stay
+       * counted as possible copies.
+       */
+      private settleLost(): Effect.Effect<Option.Option<UploadResult>> {
+        return Effect.gen(this, function*() {
+          if (this.lostUnder.length === 0) return Option.none()
+          const expected = Option.getOrUndefined(yield* store.get(this.destination))
+          if (this.lostUnder.every((t) => t === expected)) return Option.none() // the stream has not moved past them
+          const verdict = yield* this.check()
+          if (Option.isNone(verdict)) return Option.none()
+          if (verdict.value._tag === "NotStored") {
+            this.lostUnder = this.lostUnder.filter((t) => t === expected)
+            return Option.none()
+          }
+          const { end, start } = verdict.value
+          yield* limiter.succeeded(this.destination, "putLogEvents")
+          if (end > start) this.state.used = true
+          const tooOldBefore = this.lostTo - limits.maxEventAgeMillis
+          const rejected: Array<UploadResult["rejected"][number]> = []
+          for (let index = 0; index < this.batch.length; index++) {
+            if (index < start) {
+              rejected.push({ index, reason: this.batch[index].timestamp < tooOldBefore ? "TooOld" : "Expired" })
+            } else if (index >= end) rejected.push({ index, reason: "TooNew" })
+          }
+          return Option.some({
+            accepted: end - start,
+            rejected,
+            retries: this.retries,
+            possibleDuplicates: 0,
+            bytes: this.bytes
+          })
+        })
+      }
+
+      /** GetLogEvents over the batch's time range, bounded; none when the check failed or gave up. */
+      private check(): Effect.Effect<Option.Option<ReplayCheck.Verdict>> {
+        return Effect.gen(this, function*() {
+          const d = this.destination
+          const now = yield* Clock.currentTimeMillis
+          const readAt = this.lostTo + READ_DELAY_MILLIS
+          if (now < readAt) yield* Effect.sleep(readAt - now)
+          const { leading, trailing } = ReplayCheck.rejectable(
+            this.batch,
+            limits,
+            d.retentionInDays,
+            this.lostFrom,
+            this.lostTo,
+            CLOCK_SKEW_MILLIS
+          )
+          const expectation: ReplayCheck.Expectation = {
+            batch: this.batch,
+            notBefore: this.lostFrom - CLOCK_SKEW_MILLIS,
+            mayRejectLeading: leading,
+            mayRejectTrailing: trailing
+          }
+          const range = ReplayCheck.timeRange(this.batch)
+          const events: Array<OutputLogEvent> = []
+          let nextToken: string | undefined = undefined
+          for (let page = 0; page < MAX_READ_PAGES; page++) {
+            const result: Either.Either<GetLogEventsResponse, CloudWatchLogsError> = yield* Effect.either(
+              limiter.withPermit(d, "getLogEvents")(
+                api.getLogEvents({
+                  logGroupName: d.logGroupName,
+                  logStreamName: d.logStreamName,
+                  startTime: range.startTime,
+                  endTime: range.endTime,
+                  startFromHead: true,
+                  ...(nextToken !== undefined ? { nextToken } : {})
+                })
+              )
+            )
+            if (Either.isLeft(result)) {
+              if (Errors.classify(result.left) === "throttled") yield* limiter.throttled(d, "getLogEvents")
+              return Option.none()
+            }
+            yield* limiter.succeeded(d, "getLogEvents")
+            for (const event of result.right.events) events.push(event)
+            const verdict = ReplayCheck.match(expectation, events)
+            if (verdict._tag === "Stored") return Option.some(verdict)
+            const next: string | undefined = result.right.nextForwardToken
+            if (next === undefined || next === nextToken) return Option.some(verdict)
+            nextToken = next
+          }
+          return Option.none()
+        })
+      }
+
       private success(
         response: PutLogEventsResponse,
         token: string | undefined,
@@ -436,12 +546,22 @@ export const make = (
               : Option.getOrUndefined(yield* store.get(d))
             const result = yield* Effect.either(
               limiter.withPermit(d, "putLogEvents")(
-                api.putLogEvents({
-                  logGroupName: d.logGroupName,
-                  logStreamName: d.logStreamName,
-                  logEvents: this.batch,
-                  ...(token !== undefined ? { sequenceToken: token } : {})
-                })
+                Effect.flatMap(Clock.currentTimeMillis, (sentAt) =>
+                  Effect.tapError(
+                    api.putLogEvents({
+                      logGroupName: d.logGroupName,
+                      logStreamName: d.logStreamName,
+                      logEvents: this.batch,
+                      ...(token !== undefined ? { sequenceToken: token } : {})
+                    }),
+                    (error) =>
+                      Protocol.possiblyApplied(error)
+                        ? Effect.map(Clock.currentTimeMillis, (endedAt) => {
+                          this.lostFrom = Math.min(this.lostFrom, sentAt)
+                          this.lostTo = Math.max(this.lostTo, endedAt)
+                        })
+                        : Effect.void
+                  ))
               )
             )
             if (Either.isRight(result)) return yield* this.success(result.right, token, this.probe)
@@ -485,6 +605,8 @@ export const make = (
                 if (hint._tag === "Token") yield* store.set(d, hint.token)
                 else if (hint._tag === "NoToken") yield* store.invalidate(d)
                 else yield* this.describe()
+                const settled = yield* this.settleLost()
+                if (Option.isSome(settled)) return settled.value
                 yield* this.retry("token", error, "PutLogEvents")
                 continue
               }
