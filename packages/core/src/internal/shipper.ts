@@ -231,6 +231,14 @@ export const make = (
       }
     }
 
+    /**
+     * The sink hands undelivered events back (it stops at the first fatal error, so they are few). The
+     * logger goes on after a failure, possibly for hours: it only counts them, to stay bounded.
+     */
+    const keepUndelivered = (lane: Lane, item: Item): void => {
+      if (options.stopOnFatal) lane.undelivered.push(item.event)
+    }
+
     const rejectedMetric = (lane: Lane, reason: RejectionReason, n: number) =>
       n === 0 ? Effect.void : Metric.incrementBy(
         Metrics.forDestination(Metrics.eventsRejected, lane.destination).pipe(Metric.tagged("reason", reason)),
@@ -242,7 +250,7 @@ export const make = (
       Effect.suspend(() => {
         for (const item of items) {
           settle(lane, item, "Failed")
-          lane.undelivered.push(item.event)
+          keepUndelivered(lane, item)
         }
         return rejectedMetric(lane, "Failed", items.length)
       })
@@ -270,7 +278,7 @@ export const make = (
               // The uploader counted these in its metrics (reason Failed): settle without the metric.
               for (const item of batch.items) {
                 settle(lane, item, "Failed")
-                lane.undelivered.push(item.event)
+                keepUndelivered(lane, item)
               }
               lane.inFlight.delete(batch)
               if (failure === undefined) failure = error
@@ -470,6 +478,12 @@ export const make = (
       return report
     }
 
+    const droppedNow = (): number => {
+      let n = 0
+      for (const l of lanes.values()) n += l.dropped
+      return n
+    }
+
     const undeliveredNow = (): Array<Undelivered> => {
       const out: Array<Undelivered> = []
       for (const l of lanes.values()) {
@@ -578,16 +592,16 @@ export const make = (
             yield* refusedAfterEnd(l, yield* l.buffer.poll)
           }
         }
-        const undelivered = undeliveredNow()
-        const n = undelivered.reduce((k, u) => k + u.events.length, 0)
-        if (n > 0) {
+        const report = reportNow()
+        const failed = report.rejected.Failed
+        const dropped = droppedNow()
+        if (failed > 0 || dropped > 0) {
           yield* internalLog(Effect.logWarning(
-            timedOut
-              ? `cwlogs: drain deadline of ${timeoutMillis} ms passed, ${n} events not delivered`
-              : `cwlogs: ${n} events not delivered`
+            (timedOut ? `cwlogs: drain deadline of ${timeoutMillis} ms passed; ` : "cwlogs: ") +
+              `${failed} events not delivered, ${dropped} dropped on buffer overflow`
           ))
         }
-        return { report: reportNow(), undelivered, timedOut }
+        return { report, undelivered: undeliveredNow(), timedOut }
       })
 
     yield* Effect.addFinalizer(() => Effect.asVoid(drain(options.drainTimeoutMillis)))
@@ -603,11 +617,7 @@ export const make = (
       failure: () => failure,
       flush,
       report: Effect.sync(reportNow),
-      dropped: () => {
-        let n = 0
-        for (const l of lanes.values()) n += l.dropped
-        return n
-      },
+      dropped: droppedNow,
       finish,
       drain
     }
