@@ -25,6 +25,8 @@
  * @since 0.1.0
  */
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -304,6 +306,18 @@ export const layerLogger = (options: LoggerOptions): Layer.Layer<CloudWatchLogs,
       options.replace === true ? Logger.replace(Logger.defaultLogger, logger) : Logger.add(logger),
       Layer.succeed(CloudWatchLogs, handle)
     )))
+
+/**
+ * `layerLogger` with its options read from `Config`, e.g.
+ * `layerLoggerConfig({ logGroupName: Config.string("LOG_GROUP"), logStreamName: Config.string("LOG_STREAM") })`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerLoggerConfig = (
+  config: Config.Config.Wrap<LoggerOptions>
+): Layer.Layer<CloudWatchLogs, ConfigError.ConfigError, CloudWatchLogsApi> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layerLogger))
 
 /**
  * Ships everything the logger has buffered and waits until it was delivered.

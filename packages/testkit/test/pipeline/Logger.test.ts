@@ -1,5 +1,7 @@
 import { CloudWatchLogs, CloudWatchLogsApi, Metrics } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
@@ -83,6 +85,25 @@ describe("CloudWatchLogs.logger", () => {
       )
       expect(HashSet.has(loggers, Logger.defaultLogger)).toBe(false)
       expect(HashSet.size(loggers)).toBe(1)
+    }))
+
+  it.effect("reads its options from Config with layerLoggerConfig", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* model()
+      yield* Effect.log("configured").pipe(
+        Effect.provide(
+          CloudWatchLogs.layerLoggerConfig({
+            logGroupName: Config.string("LOG_GROUP"),
+            logStreamName: Config.string("LOG_STREAM")
+          })
+        ),
+        Effect.provide(api),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["LOG_GROUP", G], ["LOG_STREAM", "from-config"]])))
+      )
+      expect((yield* docs(m, "from-config")).map((d) => d.doc)).toEqual([
+        expect.objectContaining({ message: "configured" })
+      ])
     }))
 
   it.effect("never ships the library's own lines (annotated cwlogs.internal) nor the SDK's", () =>
