@@ -14,7 +14,7 @@
  * has taken the previous chunk, so an event is counted only after the library has it. For the logger,
  * after `Effect.logInfo` returned (the logger offers synchronously).
  */
-import { CloudWatchLogs, type CloudWatchLogsApi, ShipReport } from "@cwlogs/core"
+import { CloudWatchLogs, type CloudWatchLogsApi, RetryPolicy, ShipReport } from "@cwlogs/core"
 import { NodeCloudWatchLogs } from "@cwlogs/node"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Chunk from "effect/Chunk"
@@ -172,4 +172,18 @@ const ApiLive: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi> = NodeCloudWatch
   credentials: { accessKeyId: "chaos", secretAccessKey: Redacted.make("chaos-secret") }
 })
 
-NodeRuntime.runMain(main(parsed).pipe(Effect.provide(ApiLive)))
+/**
+ * For experiments only: `CHAOS_TOKEN_RETRIES=N` replaces the token retry schedule's bound (the suite runs
+ * with the library's defaults).
+ */
+const tokenRetries = Number(process.env["CHAOS_TOKEN_RETRIES"] ?? "")
+const Policy: Layer.Layer<RetryPolicy.RetryPolicy> = Number.isInteger(tokenRetries) && tokenRetries > 0
+  ? RetryPolicy.layer({
+    token: RetryPolicy.immediateThen(
+      3,
+      RetryPolicy.backoff({ base: "50 millis", cap: "2 seconds", retries: tokenRetries })
+    )
+  })
+  : RetryPolicy.layerDefault
+
+NodeRuntime.runMain(main(parsed).pipe(Effect.provide(Layer.merge(ApiLive, Policy))))
