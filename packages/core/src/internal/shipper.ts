@@ -292,35 +292,49 @@ export const make = (
         internalLog
       )
 
-    const dispatch = (lane: Lane, batch: Batch): Effect.Effect<void> => {
-      if (options.stopOnFatal && failure !== undefined) return failItems(lane, batch.items)
-      // Waiting for a permit is where a slow service pushes back on the lane (and so on producers).
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.zipRight(
-          restore(permits.take(1)),
-          Effect.suspend(() => {
-            if (options.stopOnFatal && failure !== undefined) {
-              return Effect.zipRight(permits.release(1), failItems(lane, batch.items))
-            }
-            lane.inFlight.add(batch)
-            let run = Effect.ensuring(upload(lane, batch), permits.release(1))
-            // Batches may go in parallel, but the parts of a split event must be stored in order: a
-            // batch holding parts waits for the previous one that did.
-            if (batch.items.some((i) => i.entry !== undefined)) {
-              const previous = lane.splitChain
-              const done = Deferred.unsafeMake<void>(FiberId.none)
-              lane.splitChain = done
-              const waited = previous === undefined ? run : Effect.zipRight(Deferred.await(previous), run)
-              run = Effect.ensuring(waited, Deferred.succeed(done, undefined))
-            }
-            return FiberSet.run(lane.uploads, Effect.interruptible(run))
-          })
-        )
-      ).pipe(Effect.asVoid)
-    }
+    /** Fails a batch that was tracked but will not be sent (a fatal error came first). */
+    const failTracked = (lane: Lane, batch: Batch): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        lane.inFlight.delete(batch)
+        return failItems(lane, batch.items)
+      })
 
+    const dispatch = (lane: Lane, batch: Batch): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (options.stopOnFatal && failure !== undefined) return failTracked(lane, batch)
+        // Waiting for a permit is where a slow service pushes back on the lane (and so on producers).
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(
+            restore(permits.take(1)),
+            Effect.suspend(() => {
+              if (options.stopOnFatal && failure !== undefined) {
+                return Effect.zipRight(permits.release(1), failTracked(lane, batch))
+              }
+              let run = Effect.ensuring(upload(lane, batch), permits.release(1))
+              // Batches may go in parallel, but the parts of a split event must be stored in order: a
+              // batch holding parts waits for the previous one that did.
+              if (batch.items.some((i) => i.entry !== undefined)) {
+                const previous = lane.splitChain
+                const done = Deferred.unsafeMake<void>(FiberId.none)
+                lane.splitChain = done
+                const waited = previous === undefined ? run : Effect.zipRight(Deferred.await(previous), run)
+                run = Effect.ensuring(waited, Deferred.succeed(done, undefined))
+              }
+              return FiberSet.run(lane.uploads, Effect.interruptible(run))
+            })
+          )
+        ).pipe(Effect.asVoid)
+      })
+
+    /**
+     * Batches are tracked (in `inFlight`) from the moment they leave the accumulator: if the drain's
+     * deadline interrupts the lane while it waits for a permit, they are still accounted for.
+     */
     const dispatchAll = (lane: Lane, batches: ReadonlyArray<Batch>): Effect.Effect<void> =>
-      batches.length === 0 ? Effect.void : Effect.forEach(batches, (b) => dispatch(lane, b), { discard: true })
+      batches.length === 0 ? Effect.void : Effect.suspend(() => {
+        for (const b of batches) lane.inFlight.add(b)
+        return Effect.forEach(batches, (b) => dispatch(lane, b), { discard: true })
+      })
 
     // ---- the lane loop ---------------------------------------------------------------------------
 
