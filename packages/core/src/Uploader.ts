@@ -26,9 +26,22 @@
  * success and no duplicate. DataAlreadyAccepted is taken as a success only then (a put of ours under that
  * token may have been stored); otherwise it means an identical batch was stored before (the same events
  * uploaded twice, or a probe repeating the first batch): the token is adopted and the events are sent.
- * One case the legacy protocol cannot settle: when another writer puts between a lost answer and its
- * replay, the replay gets InvalidSequenceToken and is resent under the new token; if the lost put had
- * been stored there are now two copies, which are reported in `possibleDuplicates`.
+ *
+ * When another writer puts between a lost answer and its replay, the replay gets InvalidSequenceToken
+ * instead (the service only recognises the stream's last batch), and resending under the new token would
+ * store a second copy if the lost put had been stored. So before resending, the uploader reads the stream
+ * back: GetLogEvents over the batch's time range (first timestamp to last + 1, from the head, following
+ * `nextForwardToken` until it repeats, at most 10 pages, through the `UploadRateLimiter` as
+ * `getLogEvents`), no sooner than a second after the lost answer. The events of one put share one
+ * `ingestionTime`: the batch was stored when the events of one ingestion time, not older than the lost
+ * put (allowing 5 minutes of clock skew), hold every event of the batch in order, less at most the
+ * leading or trailing events close enough to the age limits (or the destination's retention) that the
+ * service may have refused them. Stored: a success (the expected token adopted, the batch accepted, no
+ * resend, no copy). Not stored: resent, no copy (a put under a token the stream has passed can no longer
+ * be stored). The read failed, was denied, or did not end within its pages: resent, and the batch is
+ * counted in `possibleDuplicates` (so the read needs `logs:GetLogEvents`; without it, this fallback). A
+ * false match needs another writer putting the same events (same timestamps and messages) after ours was
+ * sent. Against a service that ignores tokens there is no token error, hence no read.
  *
  * Ignored: puts go in parallel (up to `maxParallelPerDestination`), with no token and no token call; a
  * put replayed after an answer that may have been lost (a 5xx, a reset, a timeout) may have been stored
@@ -66,7 +79,10 @@ export interface UploadResult {
   readonly rejected: ReadonlyArray<{ readonly index: number; readonly reason: "TooOld" | "TooNew" | "Expired" }>
   /** Calls retried for this batch, all causes. */
   readonly retries: number
-  /** Events re-sent after a lost answer to a service that ignores tokens: they may be stored twice. */
+  /**
+   * Events re-sent after a lost answer that could not be settled (a service that ignores tokens, the
+   * first put before the mode is known, or a read-back that failed): they may be stored twice.
+   */
   readonly possibleDuplicates: number
   /** Batch bytes as the service counts them (UTF-8 bytes + 26 per event). */
   readonly bytes: number
