@@ -37,15 +37,28 @@ const scenarios = [
   { name: "outage", run: Scenarios.outage(sizes, seed + 4) }
 ].filter((s) => only === undefined || s.name.includes(only))
 
+const known = new Set(["--quick", "--markdown", "--only", "--seed", "--faults"])
+const unknown = argv.filter((a, i) =>
+  a.startsWith("--") && !known.has(a) && !["--only", "--seed", "--faults"].includes(argv[i - 1] ?? "")
+)
+if (unknown.length > 0 || !Number.isInteger(seed) || seed < 0) {
+  process.stderr.write(
+    `usage: pnpm chaos [--quick] [--only TEXT] [--seed N] [--faults LIST] [--markdown]` +
+      (unknown.length > 0 ? ` (unknown: ${unknown.join(" ")})` : ` (--seed must be a non-negative integer)`) + "\n"
+  )
+  process.exit(2)
+}
+
 const main = Effect.gen(function*() {
   yield* Console.log(`cwlogs chaos suite (${quick ? "quick" : "full"}, seed ${seed}): ${scenarios.length} scenarios`)
   const rows = yield* Effect.forEach(scenarios, (s) => s.run)
-  yield* Console.log("")
-  yield* Console.log(Table.render(rows))
   if (argv.includes("--markdown")) {
     yield* Console.log("")
     yield* Console.log(Table.markdown(rows))
   }
+  // the text table ends with the `N passed, N failed` line, which stays the last line printed
+  yield* Console.log("")
+  yield* Console.log(Table.render(rows))
   if (rows.some((r) => !r.passed) || rows.length === 0) {
     yield* Effect.sync(() => {
       process.exitCode = 1
