@@ -1,9 +1,19 @@
-import { CloudWatchLogs, CloudWatchLogsApi, Destination, Limits, LogEvent, RetryPolicy, ShipReport } from "@cwlogs/core"
+import {
+  CloudWatchLogs,
+  CloudWatchLogsApi,
+  Destination,
+  Limits,
+  LogEvent,
+  Metrics,
+  RetryPolicy,
+  ShipReport
+} from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -134,7 +144,11 @@ describe("CloudWatchLogs.sink", () => {
         LogEvent.make(NOW - 14 * DAY, "oldest ok"),
         LogEvent.make(NOW + 2 * HOUR, "newest ok")
       ]
-      const report = yield* Stream.fromIterable(inputs).pipe(Stream.run(CloudWatchLogs.sink(dest)))
+      const metricsDest = Destination.make(G, "metrics")
+      const emptyBefore = (yield* Metric.value(
+        Metrics.forDestination(Metrics.eventsRejected, metricsDest).pipe(Metric.tagged("reason", "Empty"))
+      )).count
+      const report = yield* Stream.fromIterable(inputs).pipe(Stream.run(CloudWatchLogs.sink(metricsDest)))
       expect(report.accepted).toBe(3)
       expect(report.rejected).toEqual({
         Empty: 1,
@@ -147,7 +161,9 @@ describe("CloudWatchLogs.sink", () => {
         Failed: 0
       })
       expect(ShipReport.total(report)).toBe(inputs.length)
-      expect(yield* stored()).toEqual(["oldest ok", "ok", "newest ok"])
+      expect(yield* stored(G, "metrics")).toEqual(["oldest ok", "ok", "newest ok"])
+      const empty = Metrics.forDestination(Metrics.eventsRejected, metricsDest).pipe(Metric.tagged("reason", "Empty"))
+      expect((yield* Metric.value(empty)).count - emptyBefore).toBe(1)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.effect("events that age past 14 days while lingering, or are older than the retention, are not stored", () =>
