@@ -9,6 +9,7 @@ import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -38,7 +39,7 @@ const keepTail = (
 ) =>
   Effect.gen(function*() {
     const tail = yield* Ref.make(Chunk.empty<string>())
-    yield* stream.pipe(
+    const reader = yield* stream.pipe(
       Stream.decodeText(),
       Stream.splitLines,
       Stream.runForEach((line) =>
@@ -47,7 +48,13 @@ const keepTail = (
       Effect.ignore,
       Effect.forkScoped
     )
-    return Ref.get(tail).pipe(Effect.map((t) => Chunk.toReadonlyArray(t).join("\n")))
+    const text = Ref.get(tail).pipe(Effect.map((t) => Chunk.toReadonlyArray(t).join("\n")))
+    return {
+      /** The last lines. */
+      text,
+      /** Waits until the stream ended (the process closed it), at most 10 s. */
+      ended: Fiber.await(reader).pipe(Effect.timeout(Duration.seconds(10)), Effect.ignore)
+    }
   })
 
 /** Options of `cwlogs-emulator`. */
@@ -83,7 +90,7 @@ export const emulator = (
         : Effect.void
     })
     const stderr = yield* keepTail(proc.stderr, () => Effect.void)
-    const output = Effect.zipWith(stdout, stderr, (o, e) => `${o}\n${e}`)
+    const output = Effect.zipWith(stdout.text, stderr.text, (o, e) => `${o}\n${e}`)
     const endpoint = yield* Deferred.await(listening).pipe(
       Effect.timeoutFail({
         duration: Duration.seconds(60),
@@ -141,13 +148,13 @@ export const producer = (
         ? Ref.set(resultLine, line.slice("RESULT ".length))
         : Effect.void)
     const stderr = yield* keepTail(proc.stderr, () => Effect.void)
-    const output = Effect.zipWith(stdout, stderr, (o, e) => `--- stdout\n${o}\n--- stderr\n${e}`)
+    const output = Effect.zipWith(stdout.text, stderr.text, (o, e) => `--- stdout\n${o}\n--- stderr\n${e}`)
     const result = Effect.gen(function*() {
       const exitCode = yield* proc.exitCode.pipe(
         Effect.mapError((e) => new ProcessError({ message: `producer ${id}: ${e.message}` }))
       )
-      // the output fibers may still be reading the last lines
-      yield* Effect.sleep(Duration.millis(100))
+      // the output fiber may still be reading the last lines
+      yield* stdout.ended
       const line = yield* Ref.get(resultLine)
       const parsed: unknown = line === undefined ? undefined : yield* Effect.try(() => JSON.parse(line)).pipe(
         Effect.orElseSucceed(() => undefined)
