@@ -1,8 +1,9 @@
 /**
  * Credentials never leak. Failing operations run with a recognisable secret (and session token); every
  * output is searched for them: the errors (message, String, JSON, util.inspect with hidden members,
- * Cause.pretty), every log line the library writes (message, annotations, cause), the console, the
- * metrics, the adapter's options, and the `cwlogs` CLI's stdout and stderr.
+ * Cause.pretty), every log line the library writes (message, annotations, cause), every span (name,
+ * attributes, events, exit), the console, the metrics, the adapter's options, and the `cwlogs` CLI's
+ * stdout and stderr.
  */
 import { CloudWatchLogs, type CloudWatchLogsApi, Destination, LogEvent, RetryPolicy } from "@cwlogs/core"
 import { Emulator } from "@cwlogs/testkit"
@@ -18,6 +19,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import { inspect } from "node:util"
 import * as NodeCloudWatchLogs from "../../src/NodeCloudWatchLogs.js"
 import { childEnv, cwlogs } from "../support/processes.js"
@@ -56,6 +58,47 @@ const capture = () => {
   }
 }
 
+/** A tracer that keeps, as text, every span's name, attributes, events and exit, around the native one. */
+const recordingTracer = (inner: Tracer.Tracer, texts: Array<string>): Tracer.Tracer =>
+  Tracer.make({
+    span: (name, parent, context, links, startTime, kind, options) => {
+      const span = inner.span(name, parent, context, links, startTime, kind, options)
+      texts.push(`span ${name}`)
+      const recorded: Tracer.Span = {
+        _tag: "Span",
+        name: span.name,
+        spanId: span.spanId,
+        traceId: span.traceId,
+        parent: span.parent,
+        context: span.context,
+        get status() {
+          return span.status
+        },
+        get attributes() {
+          return span.attributes
+        },
+        links: span.links,
+        sampled: span.sampled,
+        kind: span.kind,
+        end: (endTime, exit) => {
+          texts.push(inspect({ name, attributes: span.attributes, exit }, { depth: Infinity }))
+          span.end(endTime, exit)
+        },
+        attribute: (key, value) => {
+          texts.push(`${key}=${inspect(value, { depth: Infinity })}`)
+          span.attribute(key, value)
+        },
+        event: (eventName, time, attributes) => {
+          texts.push(`${eventName} ${inspect(attributes, { depth: Infinity })}`)
+          span.event(eventName, time, attributes)
+        },
+        addLinks: (more) => span.addLinks(more)
+      }
+      return recorded
+    },
+    context: (f, fiber) => inner.context(f, fiber)
+  })
+
 const FastRetries = RetryPolicy.layer({
   transient: RetryPolicy.backoff({ base: "5 millis", cap: "20 millis", retries: 2 }),
   throttled: RetryPolicy.backoff({ base: "5 millis", cap: "20 millis", retries: 2 })
@@ -75,12 +118,16 @@ const dest = Destination.make("secure", "stream-1")
 const shipAndRender = (api: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi, unknown>) =>
   Effect.gen(function*() {
     const logs = capture()
+    const spans: Array<string> = []
+    const tracer = recordingTracer(yield* Effect.tracer, spans)
     const events = [LogEvent.make(Date.now(), "hello"), LogEvent.make(Date.now(), "world")]
     const exit = yield* Stream.fromIterable(events).pipe(
       Stream.run(CloudWatchLogs.sink(dest)),
       Effect.provide(Layer.mergeAll(api, FastRetries, logs.layer)),
+      Effect.withTracer(tracer),
       Effect.exit
     )
+    expect(spans.length).toBeGreaterThan(0)
     expect(exit._tag).toBe("Failure")
     const texts: Array<string> = []
     if (exit._tag === "Failure") {
@@ -90,8 +137,9 @@ const shipAndRender = (api: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi, unk
       else texts.push(...renderings(Cause.squash(exit.cause)))
     }
     texts.push(...logs.lines)
+    texts.push(...spans)
     texts.push(inspect(yield* Metric.snapshot, { depth: Infinity }))
-    return { texts, logs: logs.lines, exit }
+    return { texts, logs: logs.lines, spans, exit }
   })
 
 describe("credentials never leak", () => {
@@ -217,6 +265,12 @@ describe("credentials never leak", () => {
 })
 
 describe("the adapter holds credentials as Redacted", () => {
+  it("the search is not blind: a secret held as a plain string is found in every rendering", () => {
+    const plain = { credentials: { secretAccessKey: SECRET } }
+    expect(leaks(renderings(plain)).length).toBe(renderings(plain).length - 1) // String(object) shows no members
+    expect(leaks([inspect(new Error(`boom ${SESSION}`))])).toHaveLength(1)
+  })
+
   it("Redacted values print as <redacted> however they are turned into text", () => {
     const r = Redacted.make(SECRET)
     expect(leaks(renderings(r))).toEqual([])
