@@ -315,7 +315,7 @@ export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
     Effect.gen(function*() {
       const emulator = yield* Processes.emulator({
         sequenceTokens: "enforced",
-        faults: "unavailable=0.05,throttle=0.02,latency=40",
+        faults: "unavailable=0.05,throttle=0.02,latency=250",
         seed
       })
       const destination = { logGroupName: "chaos-sigterm", logStreamName: "shared" }
