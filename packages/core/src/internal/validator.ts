@@ -126,22 +126,28 @@ export const truncateMessage = (
   return undefined
 }
 
+/** Any object reads as this: a property it lacks reads as `undefined`. */
+const isRecord = (u: unknown): u is { readonly timestamp?: unknown; readonly message?: unknown } =>
+  typeof u === "object" && u !== null
+
 /**
  * Checks one event at `now`. The input is untyped on purpose: callers outside TypeScript may hand in
  * anything, and it must come out as a typed rejection rather than a crash.
  * @internal
  */
 export const check = (input: unknown, now: number, rules: Rules): Outcome => {
-  if (typeof input !== "object" || input === null) return REJECTED.InvalidMessage
-  const timestamp = "timestamp" in input ? input.timestamp : undefined
-  const message = "message" in input ? input.message : undefined
+  if (!isRecord(input)) return REJECTED.InvalidMessage
+  const timestamp = input.timestamp
+  const message = input.message
   if (typeof timestamp !== "number" || !Number.isInteger(timestamp) || timestamp < 0) {
     return REJECTED.InvalidTimestamp
   }
   if (typeof message !== "string") return REJECTED.InvalidMessage
   if (message.length === 0) return REJECTED.Empty
-  const rejection = timestampRejection(timestamp, now, rules)
-  if (rejection !== undefined) return REJECTED[rejection]
+  // The bounds of `timestampRejection`, inlined: this runs once per event.
+  if (timestamp > now + rules.maxEventFutureMillis) return REJECTED.TooNew
+  if (timestamp < now - rules.maxEventAgeMillis) return REJECTED.TooOld
+  if (rules.retentionInDays !== undefined && timestamp < now - rules.retentionInDays * DAY) return REJECTED.Expired
   const max = rules.maxMessageBytes
   const bytes = utf8Length(message)
   if (bytes <= max) return { _tag: "Valid", event: { timestamp, message }, bytes }
