@@ -41,7 +41,8 @@ describe("ReplayCheck.match", () => {
       _tag: "Stored",
       start: 0,
       end: 4,
-      ingestionTime: T + 5
+      ingestionTime: T + 5,
+      copies: 1
     })
   })
 
@@ -103,6 +104,22 @@ describe("ReplayCheck.match", () => {
     // a refused event never in the middle: the ends must hold
     const holed = [ours[0], ours[1], ours[3]]
     expect(ReplayCheck.match(e, stored(holed, T + 5))).toEqual({ _tag: "NotStored" })
+  })
+
+  it("copies: one per ingestion time holding the batch, and whole repeats within one", () => {
+    const twice = stream(stored(ours, T + 5), other(2, T, T + 6), stored(ours, T + 7))
+    expect(ReplayCheck.match(expect0(), twice)).toMatchObject({ _tag: "Stored", copies: 2 })
+    // two of our puts in the same millisecond
+    expect(ReplayCheck.match(expect0(), stream(stored(ours, T + 5), stored(ours, T + 5)))).toMatchObject({
+      copies: 2
+    })
+    // one copy and a half: one
+    expect(ReplayCheck.match(expect0(), stream(stored(ours, T + 5), stored(ours.slice(0, 2), T + 5))))
+      .toMatchObject({ copies: 1 })
+    // a copy ingested before notBefore is not counted
+    expect(ReplayCheck.match(expect0(ours, T), stream(stored(ours, T - 1), stored(ours, T + 5)))).toMatchObject({
+      copies: 1
+    })
   })
 
   it("an empty batch is never stored", () => {

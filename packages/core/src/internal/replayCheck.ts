@@ -43,12 +43,19 @@ export interface Expectation {
 
 /**
  * The answer: `Stored` says which slice `[start, end)` of the batch the service stored (the events before
- * `start` were refused as too old or expired, those from `end` on as too new), under which ingestion time.
+ * `start` were refused as too old or expired, those from `end` on as too new), under which ingestion time,
+ * and how many copies of the batch were found in all (more than one when several attempts stored it).
  *
  * @internal
  */
 export type Verdict =
-  | { readonly _tag: "Stored"; readonly start: number; readonly end: number; readonly ingestionTime: number }
+  | {
+    readonly _tag: "Stored"
+    readonly start: number
+    readonly end: number
+    readonly ingestionTime: number
+    readonly copies: number
+  }
   | { readonly _tag: "NotStored" }
 
 const NOT_STORED: Verdict = { _tag: "NotStored" }
@@ -86,6 +93,28 @@ const holds = (
   return i === end
 }
 
+const keyOf = (event: { readonly timestamp: number; readonly message: string }): string =>
+  `${event.timestamp}\u0000${event.message}`
+
+/** How many whole copies of `batch[start, end)` a group holds (it holds at least one). */
+const multiplicity = (
+  group: ReadonlyArray<OutputLogEvent>,
+  batch: ReadonlyArray<LogEvent>,
+  start: number,
+  end: number
+): number => {
+  const wanted = new Map<string, number>()
+  for (let i = start; i < end; i++) wanted.set(keyOf(batch[i]), (wanted.get(keyOf(batch[i])) ?? 0) + 1)
+  const found = new Map<string, number>()
+  for (const event of group) {
+    const k = keyOf(event)
+    if (wanted.has(k)) found.set(k, (found.get(k) ?? 0) + 1)
+  }
+  let copies = Number.POSITIVE_INFINITY
+  for (const [k, n] of wanted) copies = Math.min(copies, Math.floor((found.get(k) ?? 0) / n))
+  return Math.max(1, copies)
+}
+
 /**
  * Whether the batch is among `events` (all events read for the batch's time range, in stream order).
  *
@@ -97,22 +126,27 @@ export const match = (expectation: Expectation, events: ReadonlyArray<OutputLogE
   if (count === 0) return NOT_STORED
   const leading = Math.max(0, Math.min(count, Math.floor(expectation.mayRejectLeading)))
   const trailing = Math.max(0, Math.min(count, Math.floor(expectation.mayRejectTrailing)))
-  let best: Verdict = NOT_STORED
-  let bestSize = 0
+  let best: { start: number; end: number; ingestionTime: number } | undefined
+  let copies = 0
   for (const group of byIngestionTime(events)) {
     if (group.ingestionTime < expectation.notBefore) continue
+    let found: { start: number; end: number } | undefined
     for (let start = 0; start <= leading; start++) {
       for (let end = count; end >= count - trailing && end > start; end--) {
-        if (end - start <= bestSize) break
+        if (found !== undefined && end - start <= found.end - found.start) break
         if (holds(group.events, batch, start, end)) {
-          best = { _tag: "Stored", start, end, ingestionTime: group.ingestionTime }
-          bestSize = end - start
+          found = { start, end }
           break
         }
       }
     }
+    if (found === undefined) continue
+    copies += multiplicity(group.events, batch, found.start, found.end)
+    if (best === undefined || found.end - found.start > best.end - best.start) {
+      best = { ...found, ingestionTime: group.ingestionTime }
+    }
   }
-  return best
+  return best === undefined ? NOT_STORED : { _tag: "Stored", ...best, copies }
 }
 
 /**

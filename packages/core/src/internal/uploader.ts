@@ -411,13 +411,17 @@ export const make = (
           if (this.lostUnder.length === 0) return Option.none()
           const expected = Option.getOrUndefined(yield* store.get(this.destination))
           if (this.lostUnder.every((t) => t === expected)) return Option.none() // the stream has not moved past them
-          const verdict = yield* this.check()
+          // a legacy service stores at most one put per token: as many copies as tokens the stream passed
+          const maxCopies = new Set(this.lostUnder.filter((t) => t !== expected)).size
+          const verdict = yield* this.check(maxCopies)
           if (Option.isNone(verdict)) return Option.none()
           if (verdict.value._tag === "NotStored") {
             this.lostUnder = this.lostUnder.filter((t) => t === expected)
             return Option.none()
           }
-          const { end, start } = verdict.value
+          // every attempt that may have stored the batch did so before the stream moved on: the read saw
+          // them all, and each copy beyond the first is a duplicate (after an earlier read that failed)
+          const { copies, end, start } = verdict.value
           yield* limiter.succeeded(this.destination, "putLogEvents")
           if (end > start) this.state.used = true
           const tooOldBefore = this.lostTo - limits.maxEventAgeMillis
@@ -431,14 +435,17 @@ export const make = (
             accepted: end - start,
             rejected,
             retries: this.retries,
-            possibleDuplicates: 0,
+            possibleDuplicates: (end - start) * (copies - 1),
             bytes: this.bytes
           })
         })
       }
 
-      /** GetLogEvents over the batch's time range, bounded; none when the check failed or gave up. */
-      private check(): Effect.Effect<Option.Option<ReplayCheck.Verdict>> {
+      /**
+       * GetLogEvents over the batch's time range, bounded; none when the check failed or gave up. Reads on
+       * until `maxCopies` copies are found or the stream's end.
+       */
+      private check(maxCopies: number): Effect.Effect<Option.Option<ReplayCheck.Verdict>> {
         return Effect.gen(this, function*() {
           const d = this.destination
           const now = yield* Clock.currentTimeMillis
@@ -481,10 +488,17 @@ export const make = (
             yield* limiter.succeeded(d, "getLogEvents")
             for (const event of result.right.events) events.push(event)
             const verdict = ReplayCheck.match(expectation, events)
-            if (verdict._tag === "Stored") return Option.some(verdict)
+            const capped: ReplayCheck.Verdict = verdict._tag === "Stored"
+              ? { ...verdict, copies: Math.min(verdict.copies, maxCopies) }
+              : verdict
+            if (capped._tag === "Stored" && capped.copies >= maxCopies) return Option.some(capped)
             const next: string | undefined = result.right.nextForwardToken
-            if (next === undefined || next === nextToken) return Option.some(verdict)
+            if (next === undefined || next === nextToken) return Option.some(capped)
             nextToken = next
+            // past the bound: a copy found stands, the others it may not have seen are counted
+            if (page === MAX_READ_PAGES - 1 && capped._tag === "Stored") {
+              return Option.some({ ...capped, copies: maxCopies })
+            }
           }
           return Option.none()
         })

@@ -146,6 +146,28 @@ describe("Uploader: a lost answer, then another writer, on an enforced stream", 
       expect(yield* model.callCount("GetLogEvents")).toBe(1)
     }))
 
+  it.effect("a failed check, a resend whose answer is lost too, then a check that works: the copy is counted", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* enforced()
+      yield* model.failNext(1, "lostResponse")
+      yield* model.failNext(1, "competingWriter")
+      yield* model.failNext(1, "unavailable", "GetLogEvents")
+      yield* model.failNext(1, "lostResponse")
+      yield* model.failNext(1, "competingWriter")
+      const result = yield* settle(uploader.upload(dest(), batch("b", 3, NOW + 5)))
+      expect(puts(yield* model.calls)).toEqual([
+        "Answered",
+        "LostResponse",
+        "InvalidSequenceTokenException",
+        "LostResponse",
+        "InvalidSequenceTokenException"
+      ])
+      // two copies stored, both seen by the second read: one is reported, and nothing is sent a third time
+      expect(messages(yield* model.events(G, S)).filter((m) => m.startsWith("b-"))).toHaveLength(6)
+      expect(result.accepted).toBe(3)
+      expect(result.possibleDuplicates).toBe(3)
+    }))
+
   it.effect("the check is denied (AccessDenied): resent, the copy counted, the upload not failed", () =>
     Effect.gen(function*() {
       const { model, uploader } = yield* enforced((api) => ({
