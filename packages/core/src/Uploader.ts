@@ -37,7 +37,8 @@
  * put (allowing 5 minutes of clock skew), hold every event of the batch in order, less at most the
  * leading or trailing events close enough to the age limits (or the destination's retention) that the
  * service may have refused them. Stored: a success (the expected token adopted, the batch accepted, no
- * resend, no copy). Not stored: resent, no copy (a put under a token the stream has passed can no longer
+ * resend; copies found beyond the first, possible only after an earlier read failed, are counted in
+ * `possibleDuplicates`). Not stored: resent, no copy (a put under a token the stream has passed can no longer
  * be stored). The read failed, was denied, or did not end within its pages: resent, and the batch is
  * counted in `possibleDuplicates` (so the read needs `logs:GetLogEvents`; without it, this fallback). A
  * false match needs another writer putting the same events (same timestamps and messages) after ours was
