@@ -318,19 +318,19 @@ export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
         faults: "unavailable=0.05,throttle=0.02,latency=250",
         seed
       })
-      const destination = { logGroupName: "chaos-sigterm", logStreamName: "shared" }
+      // one stream per producer: this run is about the drain, not about writers racing for a token
       const ids = Array.from({ length: sizes.sigtermProducers }, (_, i) => `t${i}`)
-      const producers = yield* run(
-        {
+      const destinations = ids.map((id) => ({ logGroupName: "chaos-sigterm", logStreamName: `stream-${id}` }))
+      const producers = yield* Effect.forEach(ids, (id, i) =>
+        Processes.producer(id, {
+          id,
           endpoint: emulator.endpoint,
-          destinations: [destination],
+          destinations: [destinations[i]],
           eventsPerDestination: null,
           ratePerSecond: 2_000,
-          chunk: 20
-        },
-        ids,
-        true
-      )
+          chunk: 20,
+          mode: i % 2 === 1 ? "logger" : "sink"
+        }))
       yield* Effect.forEach(producers, (p) => p.ready, { concurrency: "unbounded" }).pipe(
         Effect.timeout(Duration.seconds(60)),
         Effect.ignore
@@ -342,7 +342,7 @@ export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
       // signal did not drain within it
       const outcome = yield* collect(producers, Duration.seconds(20), false)
       const exitedAt = yield* Clock.currentTimeMillis
-      const { notes, tally } = yield* check(emulator.endpoint, [destination], outcome.results)
+      const { notes, tally } = yield* check(emulator.endpoint, destinations, outcome.results)
       return yield* verdict({
         scenario: `SIGTERM mid-run, ${sizes.sigtermProducers} procs (sink, logger)`,
         started,
