@@ -90,8 +90,9 @@ interface Entry {
   reason: RejectionReason | undefined
 }
 
+/** An event in a batch; `entry` when it is a part of a split event. (A `Valid` outcome is an item as is.) */
 interface Item extends Batcher.Sized {
-  readonly entry: Entry | undefined
+  readonly entry?: Entry | undefined
 }
 
 type Batch = Batcher.Batch<Item>
@@ -343,7 +344,7 @@ export const make = (
       Effect.suspend(() => {
         const full: Array<Batch> = []
         const acc = lane.acc
-        const rules = validator.rules
+        const check = validator.check
         let rejections: Map<RejectionReason, number> | undefined
         const push = (out: ReadonlyArray<Batch>) => {
           if (out.length > 0) {
@@ -353,10 +354,10 @@ export const make = (
         }
         for (let i = 0; i < inputs.length; i++) {
           if (acc.size === 0) deadline = now + linger
-          const o = BatchValidator.check(inputs[i], now, rules)
+          const o = check(inputs[i], now)
           switch (o._tag) {
             case "Valid":
-              push(acc.add({ event: o.event, bytes: o.bytes, entry: undefined }))
+              push(acc.add(o))
               break
             case "Truncated":
               lane.counts.truncated++
@@ -518,7 +519,7 @@ export const make = (
         Effect.suspend(() => {
           const items: Array<Item> = []
           for (const input of refused) {
-            const o = BatchValidator.check(input, now, validator.rules)
+            const o = validator.check(input, now)
             switch (o._tag) {
               case "Rejected":
                 l.counts.rejected[o.reason]++
