@@ -9,6 +9,8 @@ import * as List from "effect/List"
 import * as LogLevel from "effect/LogLevel"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import * as Batcher from "../src/Batcher.js"
+import * as BatchValidator from "../src/BatchValidator.js"
 import * as CloudWatchLogs from "../src/CloudWatchLogs.js"
 import * as CloudWatchLogsApi from "../src/CloudWatchLogsApi.js"
 import * as CloudWatchLogsError from "../src/CloudWatchLogsError.js"
@@ -99,6 +101,23 @@ describe("CloudWatchLogs engine, with an Uploader of our own", () => {
       expect(report.accepted).toBe(1)
       expect(report.rejected.TooOld).toBe(1)
       expect(ShipReport.total(report)).toBe(2)
+    }).pipe(Effect.provide(noApi)))
+
+  it.effect("uses a Batcher and a BatchValidator found in context", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const batches: Array<ReadonlyArray<LogEvent.LogEvent>> = []
+      const input = Array.from({ length: 5 }, (_, i) => LogEvent.make(NOW + i, "x".repeat(i + 1)))
+      const report = yield* Stream.fromIterable(input).pipe(
+        Stream.run(CloudWatchLogs.sink(dest)),
+        Effect.provide(fakeUploader(batches)),
+        Effect.provide(Batcher.layer({ maxBatchEvents: 2 })),
+        Effect.provide(BatchValidator.layer({ oversize: "drop" })),
+        Effect.provide(Limits.layer({ ...Limits.current, maxEventBytes: 26 + 3 }))
+      )
+      expect(batches.map((b) => b.map((e) => e.message))).toEqual([["x", "xx"], ["xxx"]])
+      expect(report.accepted).toBe(3)
+      expect(report.rejected.Oversize).toBe(2)
     }).pipe(Effect.provide(noApi)))
 
   it.effect("a fatal upload error fails the sink with the events not delivered", () =>
