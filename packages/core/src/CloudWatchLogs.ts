@@ -14,7 +14,9 @@
  * validates (`BatchValidator`), batches (`Batcher`, with a linger time) and uploads (`Uploader`) with
  * a bounded number of uploads in flight. Services found in the context (`Uploader`, `Batcher`,
  * `BatchValidator`, `SequenceTokenStore`, `UploadRateLimiter`, `RetryPolicy`) are used; the others take
- * their defaults, so `CloudWatchLogsApi` is the only requirement.
+ * their defaults, so `CloudWatchLogsApi` is the only requirement. The defaults are built per sink or
+ * logger: to share one per-account rate limit (and one view of sequence tokens) between several of them,
+ * provide `Uploader.layer` with its services once, at the top of the program.
  *
  * Delivery: every event handed in ends accepted by the service or rejected with a reason (see
  * `ShipReport`); a fatal error fails the sink with a `ShipError` carrying the events not delivered;
