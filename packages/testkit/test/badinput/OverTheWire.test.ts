@@ -6,7 +6,7 @@
  *
  * The adapter lives in `@cwlogs/node`, which depends on this package; it is imported by path here.
  */
-import { CloudWatchLogs, Destination, LogEvent, RetryPolicy, ShipReport } from "@cwlogs/core"
+import { CloudWatchLogs, Destination, Limits, LogEvent, RetryPolicy, ShipReport } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -179,5 +179,31 @@ describe("bad input over the wire", () => {
       expect(cause._tag).toBe("UnknownServiceError")
       if (cause._tag === "UnknownServiceError") expect(cause.errorName).toBe("WeirdException")
       expect(undeliveredMessages(result.left)).toEqual(input.map((e) => e.message))
+    }))
+})
+
+describe("bad input over the wire: escapes", () => {
+  // A legal event of 1,048,550 control characters is 6 MiB of JSON (`\u0001` per byte), more than the
+  // emulator's default request bound (4 MiB) today. Whichever side of that the emulator is on, the event is
+  // never lost silently: it is stored whole, or the shipment fails with a typed error that names the bound
+  // and returns every event.
+  it.scopedLive("a largest-size event of control characters: stored whole, or a typed error returning it", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make()
+      const max = Limits.maxMessageBytes(Limits.current)
+      const control = "\u0001".repeat(max)
+      const input = [LogEvent.make(Date.now(), control), LogEvent.make(Date.now(), "after")]
+      const result = yield* ship(emulator.url, input)
+      const stored = (yield* emulator.model.events(G, S)).map((e) => e.message)
+      if (Either.isRight(result)) {
+        expect(result.right.accepted).toBe(2)
+        expect(stored.map((m) => m.length)).toEqual([max, 5])
+        return
+      }
+      expect(result.left.message).toMatch(/exceeds the limit of \d+ bytes/)
+      const returned = undeliveredMessages(result.left)
+      expect(returned.map((m) => m.length)).toContain(max)
+      // every event is either stored or returned
+      expect([...stored, ...returned].map((m) => m.length).sort((x, y) => x - y)).toEqual([5, max])
     }))
 })
