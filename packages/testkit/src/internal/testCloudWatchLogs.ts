@@ -12,6 +12,12 @@ interface Target {
   readonly logStreamName?: string | undefined
 }
 
+/**
+ * The model's clock: whole epoch milliseconds, as every time of the service is (a TestClock adjusted by
+ * a jittered, fractional delay would otherwise give events fractional timestamps and read cursors).
+ */
+const wholeMillis: Effect.Effect<number> = Effect.map(Clock.currentTimeMillis, Math.floor)
+
 /** @internal */
 export const unsafeMake = (options: T.Options = {}): T.TestCloudWatchLogsShape => {
   const model = new Model({
@@ -55,7 +61,7 @@ export const unsafeMake = (options: T.Options = {}): T.TestCloudWatchLogsShape =
     sequenceToken: string | undefined,
     apply: (now: number) => Either.Either<A, E>
   ): Effect.Effect<T.Outcome<A, E | Errors.ServiceUnavailableException | Errors.ThrottlingException>> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    Effect.flatMap(wholeMillis, (now) => {
       const decision = faults.decide(operation)
       let outcome: T.Outcome<A, E | Errors.ServiceUnavailableException | Errors.ThrottlingException>
       if (decision.refused) {
@@ -139,7 +145,7 @@ export const unsafeMake = (options: T.Options = {}): T.TestCloudWatchLogsShape =
     invoke: (operation, request) => handlers[operation](request),
     events: (logGroupName, logStreamName) =>
       Effect.map(
-        Clock.currentTimeMillis,
+        wholeMillis,
         (now) =>
           model.visibleEvents(logGroupName, logStreamName, now).map((e): Api.OutputLogEvent => ({
             timestamp: e.timestamp,
