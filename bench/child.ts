@@ -3,8 +3,13 @@
  * Prints one JSON line (a `Measurement`) as the last line of stdout; the CPU seconds and peak RSS are
  * this process's own (worker threads included).
  *
+ * With `BENCH_CPU_PROFILE=FILE` in the environment, the measured part only (after set-up) is profiled
+ * with V8's CPU profiler and written to FILE (open it in Chrome DevTools or speedscope).
+ *
  * @since 0.1.0
  */
+import { writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import type { Run } from "./contenders/types.js"
 import { ensureStreams, makeClient, streamNames } from "./lib/aws.js"
 import { decodeJob, type Measurement } from "./lib/spec.js"
@@ -26,13 +31,27 @@ const main = async (): Promise<void> => {
   await ensureStreams(setupClient, job.logGroupName, streamNames(job.logStreamName, job.streams))
   setupClient.destroy()
   const { run } = await contenders[job.contender]()
+  const profileFile = process.env.BENCH_CPU_PROFILE
+  const session = profileFile === undefined || profileFile === "" ? undefined : new Session()
+  if (session !== undefined) {
+    session.connect()
+    await session.post("Profiler.enable")
+    await session.post("Profiler.setSamplingInterval", { interval: 500 })
+  }
   let cpuStart = process.cpuUsage()
   const outcome = await run(job, {
     start: () => {
       cpuStart = process.cpuUsage()
+      // fire and forget: the profiler starts before the next turn of the event loop
+      void session?.post("Profiler.start")
     }
   })
   const cpu = process.cpuUsage(cpuStart)
+  if (session !== undefined && profileFile !== undefined) {
+    const { profile } = await session.post("Profiler.stop")
+    writeFileSync(profileFile, JSON.stringify(profile))
+    session.disconnect()
+  }
   const measurement: Measurement = {
     workload: job.workload,
     contender: job.contender,

@@ -1,9 +1,10 @@
 /**
  * `pnpm bench [--quick] [--json FILE] [--only w1,w2] [--contenders a,b] [--backend cwlogs|moto]
- *   [--fresh-emulator | --shared-emulator]`
+ *   [--fresh-emulator | --shared-emulator] [--events N]`
  *
  * Runs every contender on every workload, each in a child process of its own, against an emulator in a
- * process of its own (fresh per workload, a fresh stream per contender), reads back what the emulator
+ * process of its own (fresh per contender, or per workload with --quick; a fresh stream per contender),
+ * reads back what the emulator
  * stored, prints one table and writes the same rows as JSON. Every child has a deadline, the whole run
  * has one, and every process started here is killed on the way out.
  *
@@ -11,98 +12,11 @@
  */
 import { writeFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
-import { makeClient, percentile, readBack, streamNames } from "./lib/aws.js"
 import { type Emulator, startEmulator } from "./lib/emulator.js"
+import { CWLOGS_CONCURRENCY, CWLOGS_LINGER_MILLIS, plans } from "./lib/plans.js"
 import * as Processes from "./lib/processes.js"
 import { printTable, type Row, targets, withRatios } from "./lib/report.js"
-import { type Contender, decodeMeasurement, type Job, type Measurement, type Workload } from "./lib/spec.js"
-
-/**
- * Requests in flight in cwlogs' uploader for one stream when tokens are ignored (its default), so the
- * raw loop can be run at the same concurrency.
- */
-export const CWLOGS_CONCURRENCY = 4
-
-/** The linger time of cwlogs' batcher (its default), for the latency target. */
-export const CWLOGS_LINGER_MILLIS = 1000
-
-interface Plan {
-  readonly workload: Workload
-  readonly title: string
-  readonly events: number
-  readonly streams: number
-  readonly rate: number
-  readonly discard: boolean
-  readonly putLatencyMillis: number
-  readonly deadlineMillis: number
-  readonly latencies: boolean
-  readonly contenders: ReadonlyArray<Contender>
-}
-
-const PEERS: ReadonlyArray<Contender> = ["winston-cloudwatch", "pino-cloudwatch", "logtape-cloudwatch"]
-
-const plans = (quick: boolean): ReadonlyArray<Plan> => [
-  {
-    workload: "throughput",
-    title: `1. throughput: ${quick ? "20,000" : "200,000"} events of ~200 B into one stream`,
-    events: quick ? 20_000 : 200_000,
-    streams: 1,
-    rate: 0,
-    discard: false,
-    putLatencyMillis: 0,
-    deadlineMillis: quick ? 25_000 : 180_000,
-    latencies: false,
-    contenders: ["raw-sdk-c1", "raw-sdk-cN", "cwlogs-sink", "cwlogs-logger", ...PEERS]
-  },
-  {
-    workload: "overhead",
-    title: `2. logger overhead: ${quick ? "10,000" : "100,000"} log calls on the caller`,
-    events: quick ? 10_000 : 100_000,
-    streams: 1,
-    rate: 0,
-    discard: false,
-    putLatencyMillis: 0,
-    deadlineMillis: quick ? 20_000 : 120_000,
-    latencies: false,
-    contenders: ["effect-default-logger", "cwlogs-logger", ...PEERS]
-  },
-  {
-    workload: "memory",
-    title: `3. memory under a slow service: ${quick ? "20,000" : "1,000,000"} events, +200 ms per PutLogEvents`,
-    events: quick ? 20_000 : 1_000_000,
-    streams: 1,
-    rate: 0,
-    discard: false,
-    putLatencyMillis: 200,
-    deadlineMillis: quick ? 25_000 : 300_000,
-    latencies: false,
-    contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
-  },
-  {
-    workload: "latency",
-    title: `4. latency at 1,000 events/s for ${quick ? 3 : 20} s, hand-over to acknowledgement`,
-    events: quick ? 3_000 : 20_000,
-    streams: 1,
-    rate: 1000,
-    discard: false,
-    putLatencyMillis: 0,
-    deadlineMillis: quick ? 15_000 : 60_000,
-    latencies: true,
-    contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
-  },
-  {
-    workload: "streams",
-    title: `5. many streams: ${quick ? "10 streams x 1,000" : "100 streams x 2,000"} events`,
-    events: quick ? 1_000 : 2_000,
-    streams: quick ? 10 : 100,
-    rate: 0,
-    discard: false,
-    putLatencyMillis: 0,
-    deadlineMillis: quick ? 25_000 : 240_000,
-    latencies: false,
-    contenders: ["raw-sdk-c1", "raw-sdk-cN", "cwlogs-sink", ...PEERS]
-  }
-]
+import { runOne } from "./lib/runner.js"
 
 interface Args {
   readonly quick: boolean
@@ -112,6 +26,8 @@ interface Args {
   readonly backend: "cwlogs" | "moto" | "auto"
   /** A fresh emulator per contender (default in full runs) or one per workload (default with --quick). */
   readonly fresh: boolean | undefined
+  /** Override the events per stream of every selected workload. */
+  readonly events: number | undefined
 }
 
 const parseArgs = (argv: ReadonlyArray<string>): Args => {
@@ -127,105 +43,10 @@ const parseArgs = (argv: ReadonlyArray<string>): Args => {
     only: list("--only"),
     contenders: list("--contenders"),
     backend: backend === "cwlogs" || backend === "moto" ? backend : "auto",
-    fresh: argv.includes("--fresh-emulator") ? true : argv.includes("--shared-emulator") ? false : undefined
+    fresh: argv.includes("--fresh-emulator") ? true : argv.includes("--shared-emulator") ? false : undefined,
+    events: value("--events") === undefined ? undefined : Math.max(1, Math.trunc(Number(value("--events"))) || 1)
   }
 }
-
-const CHILD_ENTRY = "bench/child.ts"
-
-const runOne = async (
-  plan: Plan,
-  contender: Contender,
-  emulator: Emulator,
-  runId: string,
-  deadlineMillis: number
-): Promise<Row> => {
-  const logGroupName = "bench"
-  const logStreamName = `${plan.workload}-${contender}-${runId}`
-  const job: Job = {
-    workload: plan.workload,
-    contender,
-    endpoint: emulator.endpoint,
-    logGroupName,
-    logStreamName,
-    events: plan.events,
-    streams: plan.streams,
-    rate: plan.rate,
-    concurrency: contender === "raw-sdk-cN" ? CWLOGS_CONCURRENCY : 1,
-    deadlineMillis
-  }
-  const finished = await Processes.run(
-    process.execPath,
-    ["--import", "tsx", CHILD_ENTRY, JSON.stringify(job)],
-    deadlineMillis,
-    { ...process.env, NODE_NO_WARNINGS: "1" }
-  )
-  let measurement: Measurement | undefined
-  for (const candidate of [...finished.stdoutTail].reverse()) {
-    const decoded = decodeMeasurement(candidate)
-    if (decoded._tag === "Right") {
-      measurement = decoded.right
-      break
-    }
-  }
-  const intended = plan.events * plan.streams
-  let stored: number | undefined
-  let storedBytes = 0
-  let latencies: Array<number> = []
-  const ships = contender !== "effect-default-logger"
-  if (!emulator.discard && ships) {
-    const client = makeClient(emulator.endpoint)
-    try {
-      stored = 0
-      for (const name of streamNames(logStreamName, plan.streams)) {
-        const got = await readBack(client, logGroupName, name, plan.latencies)
-        stored += got.count
-        storedBytes += got.bytes
-        latencies = latencies.concat(got.latencies)
-      }
-    } catch (e) {
-      stored = undefined
-      process.stderr.write(`read-back failed for ${logStreamName}: ${String(e)}\n`)
-    } finally {
-      client.destroy()
-    }
-  }
-  latencies.sort((a, b) => a - b)
-  const status = finished.timedOut
-    ? `timeout after ${Math.round(deadlineMillis / 1000)} s`
-    : measurement === undefined
-    ? `crashed (exit ${finished.code ?? finished.signal}): ${lastLine(finished.stderrTail)}`
-    : measurement.error !== undefined
-    ? `error: ${measurement.error}`
-    : "ok"
-  const sent = measurement?.sent ?? intended
-  const elapsed = measurement?.elapsedSeconds ?? Number.NaN
-  const lost = stored === undefined || !ships ? undefined : Math.max(0, intended - stored)
-  const bytes = storedBytes > 0 ? storedBytes : measurement?.bytes ?? 0
-  return {
-    workload: plan.workload,
-    contender,
-    events: intended,
-    sent,
-    stored,
-    lost,
-    duplicated: stored === undefined ? undefined : Math.max(0, stored - intended),
-    elapsedSeconds: elapsed,
-    eventsPerSecond: measurement === undefined ? Number.NaN : sent / elapsed,
-    mibPerSecond: measurement === undefined ? Number.NaN : bytes / 1_048_576 / elapsed,
-    cpuSeconds: measurement?.cpuSeconds ?? Number.NaN,
-    peakRssBytes: measurement?.peakRssBytes ?? Number.NaN,
-    ...(measurement?.nanosPerCall === undefined ? {} : { nanosPerCall: measurement.nanosPerCall }),
-    ...(latencies.length === 0 ? {} : { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) }),
-    ...(measurement?.reportedFailed === undefined ? {} : { reportedFailed: measurement.reportedFailed }),
-    status: status === "ok" && lost !== undefined && lost > 0 ? `lost ${lost}` : status,
-    ...(measurement?.note === undefined ? {} : { note: measurement.note }),
-    backend: emulator.backend
-  }
-}
-
-const lastLine = (text: string): string =>
-  text.trim().split("\n").filter((l) => l.trim().length > 0).slice(-1)[0]?.slice(0, 160) ?? ""
 
 const main = async (): Promise<void> => {
   // The SDK warns once per process that its 2027 releases will need Node 22; not this run's business.
@@ -271,7 +92,11 @@ const main = async (): Promise<void> => {
   }, globalDeadline - Date.now() + 10_000)
   watchdog.unref()
   const runId = Date.now().toString(36)
-  const selected = plans(args.quick).filter((p) => args.only === undefined || args.only.includes(p.workload))
+  const selected = plans(args.quick)
+    .filter((p) => args.only === undefined || args.only.includes(p.workload))
+    .map((
+      p
+    ) => (args.events === undefined ? p : { ...p, events: args.events, title: `${p.title} [--events ${args.events}]` }))
   const fresh = args.fresh ?? !args.quick
   for (const [index, plan] of selected.entries()) {
     process.stdout.write(`${plan.title}\n`)

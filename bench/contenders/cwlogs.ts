@@ -106,8 +106,8 @@ const bytesOf = (job: Job): number => {
 }
 
 /**
- * Through `CloudWatchLogs.sink`: one sink, each element routed to its stream (the many-streams workload
- * interleaves the streams' events, `CHUNK` per stream at a time).
+ * Through `CloudWatchLogs.sink`: the sink of the one destination, or (many streams) one sink routing
+ * each element to its stream, the streams' events interleaved `CHUNK` per stream at a time.
  *
  * @since 0.1.0
  * @category contenders
@@ -127,9 +127,10 @@ export const run = async (job: Job, hooks: Hooks): Promise<Outcome> => {
   const program = Effect.gen(function*() {
     hooks.start()
     const begin = performance.now()
-    const report = yield* source.pipe(
-      Stream.run(CloudWatchLogs.sink((input: Routed) => input))
-    )
+    // One stream: the sink of one destination (no routing work per event); many: one routed sink.
+    const report = yield* destinations.length === 1
+      ? source.pipe(Stream.map((input) => input.event), Stream.run(CloudWatchLogs.sink(destinations[0])))
+      : source.pipe(Stream.run(CloudWatchLogs.sink((input: Routed) => input)))
     return { report, elapsedSeconds: (performance.now() - begin) / 1000 }
   })
   return Effect.runPromise(
