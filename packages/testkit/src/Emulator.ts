@@ -96,8 +96,14 @@ export interface Server {
 /** @since 0.1.0 @category constants */
 export const DEFAULT_HOST = "127.0.0.1"
 
-/** @since 0.1.0 @category constants */
-export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+/**
+ * The largest request body read (8 MiB). A legal PutLogEvents batch can be this large on the wire: 1 MiB
+ * of control characters escapes to about 6.3 MiB of JSON (`\u0001` is six bytes for one).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 const urlOf = (host: string, port: number): string =>
   host.includes(":") ? `http://[${host}]:${port}` : `http://${host}:${port}`

@@ -18,7 +18,7 @@ Options:
   --port PORT                     port (default 0: a free port; the first line printed gives it)
   --sequence-tokens MODE          enforced (legacy API) | ignored (AWS today, default)
   --max-event-bytes N             largest event, message bytes + 26 (default 1048576; 262144 = legacy)
-  --max-request-bytes N           largest request body (default 4194304); larger ones get 413
+  --max-request-bytes N           largest request body (default 8388608); larger ones get 413
   --faults LIST                   PutLogEvents faults, e.g. unavailable=0.05,throttle=0.05,
                                   lost-response=0.01,reset=0.01,competing-writer=0.01,latency=20
                                   (probabilities in [0, 1]; latency in milliseconds)
