@@ -1,4 +1,4 @@
-#!/usr/bin/env tsx
+#!/usr/bin/env node
 /**
  * `cwlogs-emulator`: CloudWatch Logs on loopback over the real wire protocol. See `--help`.
  *
