@@ -117,7 +117,9 @@ export const run = async (job: Job, hooks: Hooks): Promise<Outcome> => {
     logGroupName: job.logGroupName,
     logStreamName
   }))
-  const built = job.rate > 0 || job.workload === "memory" ? undefined : prebuilt(job, destinations)
+  const built = job.rate > 0 || job.workload === "memory" || job.workload === "memory-capped"
+    ? undefined
+    : prebuilt(job, destinations)
   const source = built !== undefined
     ? Stream.fromIterable(built.events).pipe(Stream.rechunk(4096))
     : job.rate > 0

@@ -24,6 +24,14 @@ export const CWLOGS_CONCURRENCY: number = CloudWatchLogs.DEFAULT_MAX_IN_FLIGHT
 export const CWLOGS_LINGER_MILLIS: number = Batcher.DEFAULT_LINGER_MILLIS
 
 /**
+ * The old-space cap (MiB) of the `memory-capped` workload.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const HEAP_CAP_MIB = 64
+
+/**
  * One workload: its counts (full or `--quick`), the emulator it needs, its contenders.
  *
  * @since 0.1.0
@@ -39,6 +47,8 @@ export interface Plan {
   readonly putLatencyMillis: number
   readonly deadlineMillis: number
   readonly latencies: boolean
+  /** Extra `node` flags of the child (the heap cap of `memory-capped`). */
+  readonly nodeArgs?: ReadonlyArray<string>
   readonly contenders: ReadonlyArray<Contender>
 }
 
@@ -89,6 +99,19 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => [
     putLatencyMillis: 200,
     deadlineMillis: quick ? 25_000 : 300_000,
     latencies: false,
+    contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
+  },
+  {
+    workload: "memory-capped",
+    title: `3b. the same with the child's heap capped: node --max-old-space-size=${HEAP_CAP_MIB}`,
+    events: quick ? 20_000 : 1_000_000,
+    streams: 1,
+    rate: 0,
+    discard: false,
+    putLatencyMillis: 200,
+    deadlineMillis: quick ? 25_000 : 300_000,
+    latencies: false,
+    nodeArgs: [`--max-old-space-size=${HEAP_CAP_MIB}`],
     contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
   },
   {

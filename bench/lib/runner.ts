@@ -43,7 +43,7 @@ export const runOne = async (
   }
   const finished = await Processes.run(
     process.execPath,
-    ["--import", "tsx", CHILD_ENTRY, JSON.stringify(job)],
+    [...(plan.nodeArgs ?? []), "--import", "tsx", CHILD_ENTRY, JSON.stringify(job)],
     deadlineMillis,
     { ...process.env, NODE_NO_WARNINGS: "1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...extraEnv }
   )
@@ -81,7 +81,9 @@ export const runOne = async (
   const status = finished.timedOut
     ? `timeout after ${Math.round(deadlineMillis / 1000)} s`
     : measurement === undefined
-    ? `crashed (exit ${finished.code ?? finished.signal}): ${lastLine(finished.stderrTail)}`
+    ? `crashed (exit ${finished.code ?? finished.signal}): ${
+      /heap out of memory/i.test(finished.stderrTail) ? "JavaScript heap out of memory" : lastLine(finished.stderrTail)
+    }`
     : measurement.error !== undefined
     ? `error: ${measurement.error}`
     : "ok"
@@ -112,4 +114,8 @@ export const runOne = async (
 }
 
 const lastLine = (text: string): string =>
-  text.trim().split("\n").filter((l) => l.trim().length > 0).slice(-1)[0]?.slice(0, 160) ?? ""
+  text.trim().split("\n").filter((l) => l.trim().length > 0 && !/^\s*(at |\d+: 0x)/.test(l)).slice(-1)[0]?.slice(
+    0,
+    160
+  ) ??
+    ""

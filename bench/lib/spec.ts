@@ -7,12 +7,13 @@
 import * as Schema from "effect/Schema"
 
 /**
- * The five workloads of the issue.
+ * The five workloads of the issue, and workload 3 again with the heap capped (`memory-capped`): a
+ * contender whose memory is bounded completes it, one that buffers without bound runs out of heap.
  *
  * @since 0.1.0
  * @category models
  */
-export const Workload = Schema.Literal("throughput", "overhead", "memory", "latency", "streams")
+export const Workload = Schema.Literal("throughput", "overhead", "memory", "memory-capped", "latency", "streams")
 
 /**
  * @since 0.1.0
