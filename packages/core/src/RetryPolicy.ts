@@ -3,6 +3,28 @@
  * A schedule receives the error as input, so a policy may look at it (`Schedule.whileInput`). Errors of
  * the class `fatal` are never retried, and `alreadyAccepted` is a success.
  *
+ * Each upload runs one driver per class, so the classes have separate budgets: token errors never use up
+ * the transient or throttling retries, nor the other way round. The transient, throttling and not-found
+ * schedules bound failures of their class *in a row*: the uploader restarts such a schedule when an
+ * attempt ends in another way (a token error is an answer of a healthy service), so a put that needs many
+ * attempts under token contention does not die of the occasional server fault met on the way.
+ *
+ * ## Token contention
+ *
+ * A token error is not a failure of the service: it carries the token the stream expects, and when several
+ * writers share a stream with tokens enforced, one of them wins every round, so the stream makes progress.
+ * A writer that keeps losing must de-synchronise from the others rather than give up, so the default token
+ * schedule (`contention`) is:
+ *
+ * - the first retry at once, with the adopted token (the cheap win: alone on the stream, or after a single
+ *   competing put, it succeeds);
+ * - after that, "full jitter": a random delay in `0..min(cap, base * 2^k)` for the k-th loss in a row (N
+ *   writers spread over a window that grows until it holds their puts, instead of colliding in lock-step);
+ * - bounded by elapsed time (`budget`, default 3 minutes from the first token error of the upload), not
+ *   by a count: under contention a put may lose many rounds, and every lost round costs one call.
+ *
+ * Every delay is on the `Clock` (`TestClock` in tests); the jitter uses the `Random` service.
+ *
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
@@ -31,8 +53,8 @@ export type RetrySchedule = Schedule.Schedule<unknown, CloudWatchLogsError>
  */
 export interface RetryPolicyShape {
   /**
-   * InvalidSequenceTokenException: resend with the adopted token, the first times at once, then with a
-   * backoff (the default: 3 at once, then 7 more with a backoff from 50 ms capped at 2 s).
+   * InvalidSequenceTokenException: resend with the adopted token (the default: `contention` with its
+   * defaults: once at once, then full jitter from 50 ms capped at 2 s, for up to 3 minutes).
    */
   readonly token: RetrySchedule
   /**
@@ -94,6 +116,46 @@ export const backoff: (options: BackoffOptions) => RetrySchedule = internal.back
 export const immediateThen: (immediate: number, then: RetrySchedule) => RetrySchedule = internal.immediateThen
 
 /**
+ * Options of the token-contention schedule (`contention`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ContentionOptions {
+  /** Retries at once before the jittered backoff (default 1). */
+  readonly immediate?: number | undefined
+  /** The nominal first delay of the backoff (default 50 ms). */
+  readonly base?: Duration.DurationInput | undefined
+  /** The largest nominal delay (default 2 s). */
+  readonly cap?: Duration.DurationInput | undefined
+  /** Time allowed for token retries, from the first token error of an upload (default 3 minutes). */
+  readonly budget?: Duration.DurationInput | undefined
+}
+
+/**
+ * The defaults of `contention`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const contentionDefaults: {
+  readonly immediate: number
+  readonly base: Duration.Duration
+  readonly cap: Duration.Duration
+  readonly budget: Duration.Duration
+} = internal.contentionDefaults
+
+/**
+ * The schedule for token contention: `immediate` retries at once, then each delay drawn uniformly from
+ * `0..min(cap, base * 2^k)` ("full jitter"), for as long as `budget` allows (elapsed time since the
+ * first retry, on the `Clock`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const contention: (options?: ContentionOptions) => RetrySchedule = internal.contention
+
+/**
  * The default policy.
  *
  * @since 0.1.0
@@ -149,14 +211,17 @@ export interface BackoffConfig {
 }
 
 /**
- * A policy as configuration can give it: backoffs per class, and the retries at once of token errors
- * before their backoff. Unset parts keep the defaults.
+ * A policy as configuration can give it: backoffs per class, and for token errors either the contention
+ * schedule's `tokenRetryBudget` (time) and `tokenImmediateRetries`, or a count-bounded `token` backoff
+ * (when `token` is set). Unset parts keep the defaults.
  *
  * @since 0.1.0
  * @category models
  */
 export interface ConfigOptions {
   readonly tokenImmediateRetries?: number | undefined
+  /** Time allowed for token retries of one upload (the contention schedule; default 3 minutes). */
+  readonly tokenRetryBudget?: Duration.Duration | undefined
   readonly token?: BackoffConfig | undefined
   readonly transient?: BackoffConfig | undefined
   readonly throttled?: BackoffConfig | undefined

@@ -1,12 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
 import * as Errors from "../src/CloudWatchLogsError.js"
 import * as RetryPolicy from "../src/RetryPolicy.js"
 
@@ -23,14 +26,62 @@ const delays = (schedule: RetryPolicy.RetrySchedule, n = 50, input: Errors.Cloud
   )
 
 describe("RetryPolicy", () => {
-  it.effect("token errors: three retries at once with the adopted token, then a backoff; ten in all", () =>
+  it.effect("token errors: one retry at once, then full jitter under a doubling cap of 2 s, for 3 minutes", () =>
     Effect.gen(function*() {
-      const d = yield* delays(RetryPolicy.defaults.token)
-      expect(d).toHaveLength(10)
-      expect(d.slice(0, 3)).toEqual([0, 0, 0])
-      expect(d[3]).toBeGreaterThanOrEqual(40) // 50 ms ± 20%
-      expect(d[3]).toBeLessThanOrEqual(60)
-      for (const x of d.slice(3)) expect(x).toBeLessThanOrEqual(2000)
+      const token = new Errors.InvalidSequenceTokenException({ message: "lost the race", expectedSequenceToken: "1" })
+      // Schedule.run sleeps nothing: the budget is measured on the clock, so drive it with the TestClock
+      const driver = yield* Schedule.driver(RetryPolicy.defaults.token)
+      const d: Array<number> = []
+      while (true) {
+        const fiber = yield* Effect.fork(Effect.either(driver.next(token)))
+        yield* TestClock.adjust("2 seconds")
+        const next = yield* Fiber.join(fiber)
+        if (next._tag === "Left") break
+        const now = yield* Clock.currentTimeMillis
+        d.push(now)
+        expect(d.length).toBeLessThan(1000)
+      }
+      // the retries end once 3 minutes have passed since the first (each step here takes 2 s)
+      expect(d[d.length - 1]).toBeGreaterThanOrEqual(3 * 60_000 - 2_000)
+      expect(d[d.length - 1]).toBeLessThanOrEqual(3 * 60_000 + 2_000)
+      expect(d.length).toBeGreaterThanOrEqual(89)
+      expect(d.length).toBeLessThanOrEqual(92)
+    }))
+
+  it.effect("token errors: the delays of the contention schedule, at their limits", () =>
+    Effect.gen(function*() {
+      const many = 60
+      const d = yield* delays(RetryPolicy.defaults.token, many)
+      expect(d).toHaveLength(many - 1) // Schedule.run does not sleep: every retry is within the budget
+      expect(d[0]).toBe(0) // the cheap win: at once with the adopted token
+      d.slice(1).forEach((x, i) => {
+        const nominal = Math.min(50 * 2 ** i, 2000)
+        expect(x).toBeGreaterThanOrEqual(0)
+        expect(x).toBeLessThanOrEqual(nominal)
+      })
+      // full jitter: not the same delay for every writer (over many draws, they spread below the cap)
+      const late = d.slice(10)
+      expect(new Set(late).size).toBeGreaterThan(10)
+      expect(Math.min(...late)).toBeLessThan(1000)
+    }))
+
+  it.effect("contention: options at their limits (no immediate retry, exact budget)", () =>
+    Effect.gen(function*() {
+      const schedule = RetryPolicy.contention({ immediate: 0, base: "10 millis", cap: "40 millis", budget: "1 second" })
+      const d = yield* delays(schedule, 10)
+      d.forEach((x, i) => expect(x).toBeLessThanOrEqual(Math.min(10 * 2 ** i, 40)))
+      // the budget, on the clock: a retry while less has elapsed, none once it has
+      const driver = yield* Schedule.driver(RetryPolicy.contention({ budget: "100 millis" }))
+      const err = new Errors.InvalidSequenceTokenException({ message: "x" })
+      yield* driver.next(err) // at once
+      yield* TestClock.adjust("99 millis")
+      const within = yield* Effect.fork(Effect.either(driver.next(err)))
+      yield* TestClock.adjust("2 seconds")
+      expect((yield* Fiber.join(within))._tag).toBe("Right") // elapsed 99 ms: within
+      const past = yield* Schedule.driver(RetryPolicy.contention({ budget: "100 millis" }))
+      yield* past.next(err)
+      yield* TestClock.adjust("100 millis")
+      expect((yield* Effect.either(past.next(err)))._tag).toBe("Left") // elapsed 100 ms: the budget is spent
     }))
 
   it.effect("transient: exponential from 100 ms with jitter, capped at 10 s, 8 retries", () =>
@@ -135,8 +186,8 @@ describe("RetryPolicy", () => {
       expect(yield* delays(policy.transient)).toEqual([10, 20, 25])
       const token = yield* delays(policy.token)
       expect(token[0]).toBe(0)
-      expect(token[1]).toBeGreaterThan(0)
-      expect(token).toHaveLength(8)
+      expect(token[1]).toBeLessThanOrEqual(50)
+      expect(token.length).toBe(49) // bounded by time, not by a count: all 49 retries allowed
       expect(policy.throttled).toBe(RetryPolicy.defaults.throttled)
       const missing = yield* Effect.either(
         RetryPolicy.RetryPolicy.pipe(
@@ -145,5 +196,25 @@ describe("RetryPolicy", () => {
         )
       )
       expect(missing._tag).toBe("Left")
+    }))
+
+  it.effect("layerConfig: a token budget in time, or a token backoff bounded by a count", () =>
+    Effect.gen(function*() {
+      const read = (config: Config.Config.Wrap<RetryPolicy.ConfigOptions>, map: ReadonlyArray<[string, string]>) =>
+        RetryPolicy.RetryPolicy.pipe(
+          Effect.provide(RetryPolicy.layerConfig(config)),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(map)))
+        )
+      const budgeted = yield* read({ tokenRetryBudget: Config.duration("BUDGET") }, [["BUDGET", "1 second"]])
+      const driver = yield* Schedule.driver(budgeted.token)
+      const err = new Errors.InvalidSequenceTokenException({ message: "x" })
+      yield* driver.next(err)
+      yield* TestClock.adjust("1001 millis")
+      expect((yield* Effect.either(driver.next(err)))._tag).toBe("Left")
+      const counted = yield* read({
+        tokenImmediateRetries: Config.integer("I"),
+        token: { base: Config.duration("B"), cap: Config.duration("C"), retries: Config.integer("R") }
+      }, [["I", "2"], ["B", "10 millis"], ["C", "1 second"], ["R", "3"]])
+      expect(yield* delays(counted.token)).toHaveLength(5)
     }))
 })

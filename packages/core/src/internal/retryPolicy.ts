@@ -1,5 +1,12 @@
+import * as Duration from "effect/Duration"
 import * as Schedule from "effect/Schedule"
-import type { BackoffOptions, ConfigOptions, RetryPolicyShape, RetrySchedule } from "../RetryPolicy.js"
+import type {
+  BackoffOptions,
+  ConfigOptions,
+  ContentionOptions,
+  RetryPolicyShape,
+  RetrySchedule
+} from "../RetryPolicy.js"
 
 /** @internal */
 export const backoff = (options: BackoffOptions): RetrySchedule => {
@@ -16,8 +23,31 @@ export const immediateThen = (immediate: number, then: RetrySchedule): RetrySche
   immediate <= 0 ? then : Schedule.andThen(Schedule.recurs(immediate), then)
 
 /** @internal */
+export const contentionDefaults = {
+  immediate: 1,
+  base: Duration.millis(50),
+  cap: Duration.seconds(2),
+  budget: Duration.minutes(3)
+} as const
+
+/** @internal */
+export const contention = (options: ContentionOptions = {}): RetrySchedule => {
+  const cap = Duration.decode(options.cap ?? contentionDefaults.cap)
+  // the nominal delay doubles per loss until the cap; the delay taken is uniform in 0..nominal
+  const fullJitter = Schedule.exponential(options.base ?? contentionDefaults.base, 2).pipe(
+    Schedule.union(Schedule.spaced(cap)),
+    Schedule.jitteredWith({ min: 0, max: 1 }),
+    // whole milliseconds, as the service's clock and timestamps are
+    Schedule.modifyDelay((_, delay) => Duration.millis(Math.round(Duration.toMillis(delay))))
+  )
+  return immediateThen(Math.max(0, Math.floor(options.immediate ?? contentionDefaults.immediate)), fullJitter).pipe(
+    Schedule.upTo(options.budget ?? contentionDefaults.budget)
+  )
+}
+
+/** @internal */
 export const defaults: RetryPolicyShape = {
-  token: immediateThen(3, backoff({ base: "50 millis", cap: "2 seconds", retries: 7 })),
+  token: contention(),
   transient: backoff({ base: "100 millis", cap: "10 seconds", retries: 8 }),
   throttled: backoff({ base: "500 millis", cap: "30 seconds", retries: 10 }),
   // at once after creating; then a short backoff, as a new stream may take a moment to be visible
@@ -34,12 +64,14 @@ export const none: RetryPolicyShape = {
 
 /** @internal */
 export const fromConfigOptions = (options: ConfigOptions): RetryPolicyShape => {
-  const token = options.token === undefined && options.tokenImmediateRetries === undefined
+  const token = options.token !== undefined
+    ? immediateThen(options.tokenImmediateRetries ?? contentionDefaults.immediate, backoff(options.token))
+    : options.tokenImmediateRetries === undefined && options.tokenRetryBudget === undefined
     ? defaults.token
-    : immediateThen(
-      options.tokenImmediateRetries ?? 3,
-      backoff(options.token ?? { base: "50 millis", cap: "2 seconds", retries: 7 })
-    )
+    : contention({
+      immediate: options.tokenImmediateRetries,
+      budget: options.tokenRetryBudget
+    })
   return {
     token,
     transient: options.transient === undefined ? defaults.transient : backoff(options.transient),

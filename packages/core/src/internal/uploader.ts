@@ -267,6 +267,17 @@ export const make = (
         )
       }
 
+      /**
+       * The service answered a put (a token error, DataAlreadyAccepted, a missing stream): the failures in a
+       * row of the transient and throttling classes end, and their schedules start again from the top. The
+       * token schedule is not restarted by the other classes (its bound is the time since the first token
+       * error of the upload), and token errors use none of the others' retries.
+       */
+      private answered(): void {
+        this.drivers.delete("transient")
+        this.drivers.delete("throttled")
+      }
+
       /** Waits as the class's schedule says, or fails when it is exhausted. */
       private retry(cls: RetryClass, error: CloudWatchLogsError, what: string): Effect.Effect<void, UploadError> {
         return Effect.gen(this, function*() {
@@ -581,6 +592,7 @@ export const make = (
             if (Either.isRight(result)) return yield* this.success(result.right, token, this.probe)
             const error: CloudWatchLogsError = result.left
             const cls: ErrorClass = Errors.classify(error)
+            if (cls === "token" || cls === "alreadyAccepted" || cls === "notFound") this.answered()
             switch (error._tag) {
               case "DataAlreadyAcceptedException": {
                 // proof that tokens are enforced

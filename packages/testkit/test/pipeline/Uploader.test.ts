@@ -140,6 +140,10 @@ describe("Uploader: sequence tokens", () => {
       const { model, uploader } = yield* setup({
         model: { sequenceTokens: "enforced" },
         uploader: { tokens: "enforced" },
+        // a token schedule bounded by a count, to count the calls exactly
+        policy: RetryPolicy.make({
+          token: RetryPolicy.immediateThen(3, RetryPolicy.backoff({ base: "50 millis", cap: "2 seconds", retries: 7 }))
+        }),
         wrap: (api) => ({
           ...tokenNowhere(api),
           describeLogStreams: () =>
