@@ -70,16 +70,24 @@ const baselineChunked = (events: ReadonlyArray<LogEvent>): number => {
 const batcher = Batcher.unsafeMake(Limits.current)
 const rules = BatchValidator.rules(Limits.current)
 
+// What the engine's lane does per input (internal/shipper.ts `ingest`): the allocation-free fast path of
+// the validator into a reused record, the column accumulator; the full outcome only for the others.
+const scratch = BatchValidator.makeScratch()
 const pipeline = (events: ReadonlyArray<LogEvent>): number => {
-  const acc = batcher.accumulator<Batcher.Sized>()
+  const acc = batcher.eventAccumulator<{ readonly part: number }>()
   let batches = 0
   let rejected = 0
   for (let i = 0; i < events.length; i++) {
-    const o = BatchValidator.check(events[i], NOW, rules)
+    const input = events[i]
+    if (BatchValidator.checkValid(input, NOW, rules, scratch)) {
+      batches += acc.add(scratch.event, scratch.bytes).length
+      continue
+    }
+    const o = BatchValidator.check(input, NOW, rules)
     if (o._tag === "Valid" || o._tag === "Truncated") {
-      batches += acc.add(o).length
+      batches += acc.add(o.event, o.bytes).length
     } else if (o._tag === "Split") {
-      for (let p = 0; p < o.parts.length; p++) batches += acc.add({ event: o.parts[p], bytes: o.bytes[p] }).length
+      for (let p = 0; p < o.parts.length; p++) batches += acc.add(o.parts[p], o.bytes[p], { part: p }).length
     } else {
       rejected++
     }
@@ -99,7 +107,9 @@ const time = (f: () => number): number => {
 // The best of the rounds: on a shared machine, the other rounds measure the neighbours' load.
 const best = (xs: Array<number>): number => Math.min(...xs)
 
+const TARGET = 2
 const rows: Array<Record<string, string | number>> = []
+const verdicts: Array<string> = []
 for (const w of workloads) {
   const events = Array.from({ length: N }, (_, i) => w.make(i))
   // Warm up every path.
@@ -117,13 +127,18 @@ for (const w of workloads) {
   const b1n = best(b1) / N
   const b2n = best(b2) / N
   const pn = best(p) / N
+  const ratio = pn / Math.min(b1n, b2n)
+  const ok = ratio <= TARGET
   rows.push({
     workload: w.name,
     "baseline: one array (ns/event)": Number(b1n.toFixed(1)),
     "baseline: arrays of 10k (ns/event)": Number(b2n.toFixed(1)),
     "validate+batch (ns/event)": Number(pn.toFixed(1)),
-    "ratio (vs faster baseline)": Number((pn / Math.min(b1n, b2n)).toFixed(2))
+    "ratio (vs faster baseline)": Number(ratio.toFixed(2)),
+    [`<= ${TARGET}x`]: ok ? "yes" : "NO"
   })
+  verdicts.push(`${ok ? "ok  " : "FAIL"} ${w.name}: ${ratio.toFixed(2)}x (target <= ${TARGET}x)`)
 }
 console.log(`node ${process.version}, ${N} events per workload, best of ${ROUNDS} interleaved rounds`)
 console.table(rows)
+for (const v of verdicts) console.log(v)

@@ -39,13 +39,30 @@ export type OversizePolicy = internal.OversizePolicy
 export type Rules = internal.Rules
 
 /**
- * The outcome for one input: `Valid` (unchanged), `Split` (parts in order), `Truncated` or `Rejected`
+ * The outcome for one input: `Valid` (unchanged: the caller's event itself, not a copy), `Split` (parts in order), `Truncated` or `Rejected`
  * with its reason. `bytes` are UTF-8 message bytes, computed once.
  *
  * @since 0.1.0
  * @category models
  */
 export type Outcome = internal.Outcome
+
+/**
+ * A record the fast path (`checkValid`) writes a valid event and its UTF-8 size into: one per caller,
+ * reused for every event, so that the common case allocates nothing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Scratch = internal.Scratch
+
+/**
+ * A fresh `Scratch`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeScratch: () => Scratch = internal.makeScratch
 
 /**
  * Options of a validator.
@@ -116,6 +133,12 @@ export interface BatchValidatorShape {
   readonly rules: Rules
   /** Checks one input at `now` (epoch ms): pure. */
   readonly check: (input: unknown, now: number) => Outcome
+  /**
+   * The common path, allocation-free: when the input is valid and goes on unchanged, writes the event
+   * (the caller's own object, not a copy) and its UTF-8 size into `into` and answers `true`; otherwise
+   * answers `false`, and `check` gives the outcome.
+   */
+  readonly checkValid: (input: unknown, now: number, into: Scratch) => boolean
   /** Checks inputs at the current time of the `Clock`. */
   readonly validate: (inputs: ReadonlyArray<unknown>) => Effect.Effect<Validation>
 }
@@ -147,6 +170,15 @@ export const rules = (limits: Limits.LimitsShape, options: ValidatorOptions = {}
  * @category validation
  */
 export const check: (input: unknown, now: number, rules: Rules) => Outcome = internal.check
+
+/**
+ * The allocation-free common path of `check`: `true` (and the event and its size written into `into`)
+ * when the input is valid as it is; `false` when `check` must be asked for the outcome.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkValid: (input: unknown, now: number, rules: Rules, into: Scratch) => boolean = internal.checkValid
 
 /**
  * The marker appended to a truncated message (`…[truncated N bytes]`).
@@ -205,6 +237,7 @@ export const unsafeMake = (limits: Limits.LimitsShape, options: ValidatorOptions
   return {
     rules: r,
     check: (input, now) => internal.check(input, now, r),
+    checkValid: (input, now, into) => internal.checkValid(input, now, r, into),
     validate: (inputs) => Effect.map(Clock.currentTimeMillis, (now) => validateAt(inputs, now, r))
   }
 }

@@ -17,7 +17,6 @@ import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
@@ -90,12 +89,14 @@ interface Entry {
   reason: RejectionReason | undefined
 }
 
-/** An event in a batch; `entry` when it is a part of a split event. (A `Valid` outcome is an item as is.) */
-interface Item extends Batcher.Sized {
-  readonly entry?: Entry | undefined
-}
+/** A batch: events in columns, tagged with their `Entry` when they are parts of a split event. */
+type Batch = Batcher.EventBatch<Entry>
 
-type Batch = Batcher.Batch<Item>
+/** Events (and their tags) that will not be sent. */
+interface Pieces {
+  readonly events: ReadonlyArray<LogEvent>
+  readonly tags: ReadonlyArray<Entry | undefined> | undefined
+}
 
 interface MutableCounts {
   accepted: number
@@ -118,7 +119,15 @@ const snapshot = (c: MutableCounts): Counts => ({ ...c, rejected: { ...c.rejecte
 interface Lane {
   readonly destination: Destination
   readonly buffer: Buffer.Buffer<unknown>
-  readonly acc: Batcher.Accumulator<Item>
+  readonly acc: Batcher.EventAccumulator<Entry>
+  /**
+   * Inputs taken from the buffer and not yet validated. The take and this record happen in one
+   * uninterruptible step, and so does their validation into the accumulator: an interruption (the drain's
+   * deadline) at any moment finds every input in the buffer, here, in the accumulator or in `inFlight`.
+   */
+  taken: Array<ReadonlyArray<unknown>>
+  /** The buffer answered that it ended and is empty. */
+  takenDone: boolean
   readonly counts: MutableCounts
   readonly uploads: FiberSet.FiberSet<void>
   readonly inFlight: Set<Batch>
@@ -217,8 +226,7 @@ export const make = (
 
     // ---- accounting ------------------------------------------------------------------------------
 
-    const settle = (lane: Lane, item: Item, reason: RejectionReason | undefined): void => {
-      const entry = item.entry
+    const settle = (lane: Lane, entry: Entry | undefined, reason: RejectionReason | undefined): void => {
       if (entry === undefined) {
         if (reason === undefined) lane.counts.accepted++
         else lane.counts.rejected[reason]++
@@ -236,8 +244,8 @@ export const make = (
      * The sink hands undelivered events back (it stops at the first fatal error, so they are few). The
      * logger goes on after a failure, possibly for hours: it only counts them, to stay bounded.
      */
-    const keepUndelivered = (lane: Lane, item: Item): void => {
-      if (options.stopOnFatal) lane.undelivered.push(item.event)
+    const keepUndelivered = (lane: Lane, event: LogEvent): void => {
+      if (options.stopOnFatal) lane.undelivered.push(event)
     }
 
     const rejectedMetric = (lane: Lane, reason: RejectionReason, n: number) =>
@@ -246,27 +254,35 @@ export const make = (
         n
       )
 
-    /** Items that will never be sent: counted `Failed`, kept as undelivered. */
-    const failItems = (lane: Lane, items: ReadonlyArray<Item>): Effect.Effect<void> =>
+    /** Events that will never be sent: counted `Failed` (synchronously), kept as undelivered. */
+    const unsafeFail = (lane: Lane, pieces: Pieces): void => {
+      const { events, tags } = pieces
+      for (let i = 0; i < events.length; i++) {
+        settle(lane, tags === undefined ? undefined : tags[i], "Failed")
+        keepUndelivered(lane, events[i])
+      }
+    }
+
+    /** Events that will never be sent: counted `Failed`, kept as undelivered, and in the metric. */
+    const failPieces = (lane: Lane, pieces: Pieces): Effect.Effect<void> =>
       Effect.suspend(() => {
-        for (const item of items) {
-          settle(lane, item, "Failed")
-          keepUndelivered(lane, item)
-        }
-        return rejectedMetric(lane, "Failed", items.length)
+        unsafeFail(lane, pieces)
+        return rejectedMetric(lane, "Failed", pieces.events.length)
       })
 
     // ---- uploads ---------------------------------------------------------------------------------
 
     const upload = (lane: Lane, batch: Batch): Effect.Effect<void> =>
-      uploader.upload(lane.destination, batch.items.map((i) => i.event)).pipe(
+      uploader.upload(lane.destination, batch.events).pipe(
         Effect.matchEffect({
           onSuccess: (result) =>
             Effect.sync(() => {
               const reasons = new Map<number, RejectionReason>()
               for (const r of result.rejected) reasons.set(r.index, r.reason)
-              const items = batch.items
-              for (let i = 0; i < items.length; i++) settle(lane, items[i], reasons.get(i))
+              const tags = batch.tags
+              for (let i = 0; i < batch.events.length; i++) {
+                settle(lane, tags === undefined ? undefined : tags[i], reasons.size === 0 ? undefined : reasons.get(i))
+              }
               const c = lane.counts
               if (result.accepted > 0) c.batches++
               c.bytes += result.bytes
@@ -277,14 +293,11 @@ export const make = (
           onFailure: (error) =>
             Effect.gen(function*() {
               // The uploader counted these in its metrics (reason Failed): settle without the metric.
-              for (const item of batch.items) {
-                settle(lane, item, "Failed")
-                keepUndelivered(lane, item)
-              }
+              unsafeFail(lane, batch)
               lane.inFlight.delete(batch)
               if (failure === undefined) failure = error
               yield* Effect.logWarning(
-                `cwlogs: ${batch.items.length} events to ${
+                `cwlogs: ${batch.events.length} events to ${
                   Destinations.show(lane.destination)
                 } not delivered: ${error.message}`
               )
@@ -297,7 +310,7 @@ export const make = (
     const failTracked = (lane: Lane, batch: Batch): Effect.Effect<void> =>
       Effect.suspend(() => {
         lane.inFlight.delete(batch)
-        return failItems(lane, batch.items)
+        return failPieces(lane, batch)
       })
 
     const dispatch = (lane: Lane, batch: Batch): Effect.Effect<void> =>
@@ -314,7 +327,7 @@ export const make = (
               let run = Effect.ensuring(upload(lane, batch), permits.release(1))
               // Batches may go in parallel, but the parts of a split event must be stored in order: a
               // batch holding parts waits for the previous one that did.
-              if (batch.items.some((i) => i.entry !== undefined)) {
+              if (batch.tags !== undefined && batch.tags.some((t) => t !== undefined)) {
                 const previous = lane.splitChain
                 const done = Deferred.unsafeMake<void>(FiberId.none)
                 lane.splitChain = done
@@ -328,98 +341,142 @@ export const make = (
       })
 
     /**
-     * Batches are tracked (in `inFlight`) from the moment they leave the accumulator: if the drain's
-     * deadline interrupts the lane while it waits for a permit, they are still accounted for.
+     * Batches are tracked (in `inFlight`) in the same synchronous step that takes them out of the
+     * accumulator (`unsafeTrack`): if the drain's deadline interrupts the lane at any later moment (while
+     * it waits for a permit, say), they are still accounted for.
      */
+    const unsafeTrack = (lane: Lane, batches: ReadonlyArray<Batch>): ReadonlyArray<Batch> => {
+      for (const b of batches) lane.inFlight.add(b)
+      return batches
+    }
+
     const dispatchAll = (lane: Lane, batches: ReadonlyArray<Batch>): Effect.Effect<void> =>
-      batches.length === 0 ? Effect.void : Effect.suspend(() => {
-        for (const b of batches) lane.inFlight.add(b)
-        return Effect.forEach(batches, (b) => dispatch(lane, b), { discard: true })
-      })
+      batches.length === 0 ? Effect.void : Effect.forEach(batches, (b) => dispatch(lane, b), { discard: true })
 
     // ---- the lane loop ---------------------------------------------------------------------------
 
-    /** Validates and batches inputs; returns the deadline of the pending batch. */
-    const ingest = (lane: Lane, inputs: ReadonlyArray<unknown>, now: number, deadline: number) =>
+    /** One per shipper: the validator's fast path writes into it (lanes validate synchronously). */
+    const scratch = BatchValidator.makeScratch()
+
+    /**
+     * Validates and batches the inputs taken (`lane.taken`), all in one synchronous step: they leave
+     * `taken` and enter the accumulator (or the counts, or `inFlight`) with no interruption point between.
+     * Returns the deadline of the pending batch.
+     */
+    const ingest = (lane: Lane, now: number, deadline: number): Effect.Effect<number> =>
       Effect.suspend(() => {
-        const full: Array<Batch> = []
+        const chunks = lane.taken
+        if (chunks.length === 0) return Effect.succeed(deadline)
+        lane.taken = []
+        let full: Array<Batch> | undefined
         const acc = lane.acc
-        const check = validator.check
+        const { check, checkValid } = validator
         let rejections: Map<RejectionReason, number> | undefined
         const push = (out: ReadonlyArray<Batch>) => {
           if (out.length > 0) {
+            if (full === undefined) full = []
             for (const b of out) full.push(b)
             if (acc.size > 0) deadline = now + linger
           }
         }
-        for (let i = 0; i < inputs.length; i++) {
-          if (acc.size === 0) deadline = now + linger
-          const o = check(inputs[i], now)
-          switch (o._tag) {
-            case "Valid":
-              push(acc.add(o))
-              break
-            case "Truncated":
-              lane.counts.truncated++
-              push(acc.add({ event: o.event, bytes: o.bytes, entry: undefined }))
-              break
-            case "Split": {
-              lane.counts.split++
-              const entry: Entry = { remaining: o.parts.length, reason: undefined }
-              for (let p = 0; p < o.parts.length; p++) {
-                push(acc.add({ event: o.parts[p], bytes: o.bytes[p], entry }))
-              }
-              break
+        for (let c = 0; c < chunks.length; c++) {
+          const inputs = chunks[c]
+          for (let i = 0; i < inputs.length; i++) {
+            if (acc.size === 0) deadline = now + linger
+            const input = inputs[i]
+            // The common case allocates nothing: the caller's event and its size go into the columns.
+            if (checkValid(input, now, scratch)) {
+              const out = acc.add(scratch.event, scratch.bytes)
+              if (out.length > 0) push(out)
+              continue
             }
-            case "Rejected":
-              lane.counts.rejected[o.reason]++
-              if (rejections === undefined) rejections = new Map()
-              rejections.set(o.reason, (rejections.get(o.reason) ?? 0) + 1)
-              break
+            const o = check(input, now)
+            switch (o._tag) {
+              case "Valid":
+                push(acc.add(o.event, o.bytes))
+                break
+              case "Truncated":
+                lane.counts.truncated++
+                push(acc.add(o.event, o.bytes))
+                break
+              case "Split": {
+                lane.counts.split++
+                const entry: Entry = { remaining: o.parts.length, reason: undefined }
+                for (let p = 0; p < o.parts.length; p++) push(acc.add(o.parts[p], o.bytes[p], entry))
+                break
+              }
+              case "Rejected":
+                lane.counts.rejected[o.reason]++
+                if (rejections === undefined) rejections = new Map()
+                rejections.set(o.reason, (rejections.get(o.reason) ?? 0) + 1)
+                break
+            }
           }
         }
+        const batches = full === undefined ? [] : unsafeTrack(lane, full)
         const metrics = rejections === undefined
           ? Effect.void
           : Effect.forEach(rejections, ([reason, n]) => rejectedMetric(lane, reason, n), { discard: true })
-        return Effect.as(Effect.zipRight(metrics, dispatchAll(lane, full)), deadline)
+        return Effect.as(Effect.zipRight(metrics, dispatchAll(lane, batches)), deadline)
       })
 
-    const flushPending = (lane: Lane) => dispatchAll(lane, lane.acc.flush())
+    const ingestNow = (lane: Lane, deadline: number): Effect.Effect<number> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => ingest(lane, now, deadline))
 
-    type Wait =
-      | { readonly _tag: "Taken"; readonly inputs: ReadonlyArray<unknown>; readonly done: boolean }
-      | { readonly _tag: "Linger" }
-      | { readonly _tag: "Wake" }
+    const flushPending = (lane: Lane): Effect.Effect<void> =>
+      Effect.suspend(() => dispatchAll(lane, unsafeTrack(lane, lane.acc.flush())))
+
+    /**
+     * Waits for inputs and records them in `lane.taken`, in one uninterruptible step once they are there
+     * (so no interruption falls between the take and the record). The wait itself is not interruptible
+     * either: nothing interrupts this fiber but the end of its lane's fiber, which happens after the
+     * buffer was ended (the drain and `finish` end the buffers first), and an ended buffer answers at once.
+     */
+    const takeInto = (lane: Lane): Effect.Effect<void> =>
+      Effect.uninterruptible(Effect.flatMap(lane.buffer.takeAll, ([inputs, done]) =>
+        Effect.sync(() => {
+          if (inputs.length > 0) lane.taken.push(inputs)
+          if (done) lane.takenDone = true
+        })))
+
+    /** Takes what is buffered now into `lane.taken` (uninterruptible, as `takeInto`). */
+    const pollInto = (lane: Lane): Effect.Effect<void> =>
+      Effect.uninterruptible(Effect.flatMap(lane.buffer.poll, (inputs) =>
+        Effect.sync(() => {
+          if (inputs.length > 0) lane.taken.push(inputs)
+        })))
+
+    type Wait = "Taken" | "Linger" | "Wake"
 
     const runLane = (lane: Lane): Effect.Effect<void> =>
       Effect.gen(function*() {
         let deadline = 0
-        // A take in progress survives a linger timeout or a wake-up: its result is never dropped.
-        let pending: Fiber.RuntimeFiber<readonly [ReadonlyArray<unknown>, boolean]> | undefined
+        // The take in progress: it records what it takes in `lane.taken` itself, so a linger timeout or a
+        // wake-up never loses its result (and neither does an interruption).
+        let pending: Fiber.RuntimeFiber<void> | undefined
         while (true) {
           if (lane.flushWaiters.length > 0) {
             const waiters = lane.flushWaiters.splice(0)
             lane.wake.unsafeClose()
-            if (pending !== undefined) {
-              const taken = yield* Fiber.interrupt(pending)
-              pending = undefined
-              if (Exit.isSuccess(taken)) {
-                deadline = yield* ingest(lane, taken.value[0], yield* Clock.currentTimeMillis, deadline)
-              }
-            }
-            const inputs = yield* lane.buffer.poll
-            deadline = yield* ingest(lane, inputs, yield* Clock.currentTimeMillis, deadline)
+            yield* pollInto(lane)
+            deadline = yield* ingestNow(lane, deadline)
             yield* flushPending(lane)
             yield* FiberSet.awaitEmpty(lane.uploads)
             for (const w of waiters) yield* Deferred.succeed(w, undefined)
             continue
           }
-          if (pending === undefined) pending = yield* Effect.fork(lane.buffer.takeAll)
-          const take: Effect.Effect<Wait> = Effect.map(
-            Fiber.join(pending),
-            ([inputs, done]): Wait => ({ _tag: "Taken", inputs, done })
-          )
-          const wake: Effect.Effect<Wait> = Effect.as(lane.wake.await, { _tag: "Wake" })
+          if (lane.taken.length > 0 || lane.takenDone) {
+            deadline = yield* ingestNow(lane, deadline)
+            if (lane.takenDone) {
+              yield* flushPending(lane)
+              yield* FiberSet.awaitEmpty(lane.uploads)
+              return
+            }
+            continue
+          }
+          if (pending === undefined) pending = yield* Effect.fork(takeInto(lane))
+          const take: Effect.Effect<Wait> = Effect.as(Fiber.await(pending), "Taken")
+          const wake: Effect.Effect<Wait> = Effect.as(lane.wake.await, "Wake")
           let wait: Wait
           if (lane.acc.size === 0) {
             wait = yield* Effect.raceFirst(take, wake)
@@ -429,17 +486,10 @@ export const make = (
               yield* flushPending(lane)
               continue
             }
-            const sleep: Effect.Effect<Wait> = Effect.as(Effect.sleep(deadline - now), { _tag: "Linger" })
+            const sleep: Effect.Effect<Wait> = Effect.as(Effect.sleep(deadline - now), "Linger")
             wait = yield* Effect.raceAll([take, wake, sleep])
           }
-          if (wait._tag !== "Taken") continue
-          pending = undefined
-          deadline = yield* ingest(lane, wait.inputs, yield* Clock.currentTimeMillis, deadline)
-          if (wait.done) {
-            yield* flushPending(lane)
-            yield* FiberSet.awaitEmpty(lane.uploads)
-            return
-          }
+          if (wait === "Taken") pending = undefined
         }
       }).pipe(
         Effect.ensuring(Effect.sync(() => {
@@ -457,7 +507,9 @@ export const make = (
         const lane: Lane = {
           destination,
           buffer: yield* Buffer.make<unknown>(Math.max(1, Math.floor(options.capacity)), options.overflow),
-          acc: batcher.accumulator<Item>(),
+          acc: batcher.eventAccumulator<Entry>(),
+          taken: [],
+          takenDone: false,
           counts: emptyMutableCounts(),
           uploads: yield* Scope.extend(FiberSet.make<void>(), scope),
           inFlight: new Set(),
@@ -517,7 +569,8 @@ export const make = (
       if (refused.length === 0) return Effect.void
       return Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.suspend(() => {
-          const items: Array<Item> = []
+          const events: Array<LogEvent> = []
+          const tags: Array<Entry | undefined> = []
           for (const input of refused) {
             const o = validator.check(input, now)
             switch (o._tag) {
@@ -526,14 +579,18 @@ export const make = (
                 break
               case "Split": {
                 const entry: Entry = { remaining: o.parts.length, reason: undefined }
-                for (let p = 0; p < o.parts.length; p++) items.push({ event: o.parts[p], bytes: o.bytes[p], entry })
+                for (const part of o.parts) {
+                  events.push(part)
+                  tags.push(entry)
+                }
                 break
               }
               default:
-                items.push({ event: o.event, bytes: o.bytes, entry: undefined })
+                events.push(o.event)
+                tags.push(undefined)
             }
           }
-          return failItems(l, items)
+          return failPieces(l, { events, tags })
         }))
     }
 
@@ -599,11 +656,13 @@ export const make = (
           yield* Fiber.interruptAll(fibers)
           for (const l of lanes.values()) {
             yield* FiberSet.clear(l.uploads)
-            const items: Array<Item> = []
-            for (const b of l.inFlight) for (const i of b.items) items.push(i)
+            // Every input is somewhere: in a batch tracked or pending, taken but not validated, or buffered.
+            const batches = [...l.inFlight, ...l.acc.flush()]
             l.inFlight.clear()
-            for (const b of l.acc.flush()) for (const i of b.items) items.push(i)
-            yield* failItems(l, items)
+            for (const b of batches) yield* failPieces(l, b)
+            const taken = l.taken.flat()
+            l.taken = []
+            yield* refusedAfterEnd(l, taken)
             yield* refusedAfterEnd(l, yield* l.buffer.poll)
           }
         }

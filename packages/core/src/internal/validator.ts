@@ -115,12 +115,62 @@ export const truncateMessage = (
 const isRecord = (u: unknown): u is { readonly timestamp?: unknown; readonly message?: unknown } =>
   typeof u === "object" && u !== null
 
+/** The input holds exactly the fields that were checked (a getter could answer differently twice). */
+const isChecked = (
+  input: { readonly timestamp?: unknown; readonly message?: unknown },
+  timestamp: number,
+  message: string
+): input is LogEvent => input.timestamp === timestamp && input.message === message
+
 /**
  * Checks one event at `now`. The input is untyped on purpose: callers outside TypeScript may hand in
  * anything, and it must come out as a typed rejection rather than a crash.
  * @internal
  */
-export const check = (input: unknown, now: number, rules: Rules): Outcome => {
+export const check = (input: unknown, now: number, rules: Rules): Outcome =>
+  checkValid(input, now, rules, scratch)
+    ? { _tag: "Valid", event: scratch.event, bytes: scratch.bytes }
+    : checkRest(input, now, rules)
+
+/**
+ * A record the caller owns and the fast path writes into (one per caller, reused for every event).
+ * @internal
+ */
+export interface Scratch {
+  event: LogEvent
+  bytes: number
+}
+
+/** @internal */
+export const makeScratch = (): Scratch => ({ event: { timestamp: 0, message: "" }, bytes: 0 })
+
+const scratch = makeScratch()
+
+/**
+ * The common path, allocation-free and small enough to be inlined: when the input is valid and goes on
+ * unchanged (not split nor truncated), writes the caller's event itself (no copy) and its UTF-8 size
+ * into `into` and answers `true`. Otherwise answers `false`: `check` gives the outcome.
+ * @internal
+ */
+export const checkValid = (input: unknown, now: number, rules: Rules, into: Scratch): boolean => {
+  if (!isRecord(input)) return false
+  const timestamp = input.timestamp
+  const message = input.message
+  if (
+    typeof timestamp !== "number" || typeof message !== "string" || !Number.isInteger(timestamp) || timestamp < 0 ||
+    timestamp > now + rules.maxEventFutureMillis || timestamp < now - rules.maxEventAgeMillis ||
+    (rules.retentionInDays !== undefined && timestamp < now - rules.retentionInDays * DAY) ||
+    !isChecked(input, timestamp, message)
+  ) return false
+  const bytes = utf8Length(message)
+  if (bytes === 0 || bytes > rules.maxMessageBytes) return false
+  into.event = input
+  into.bytes = bytes
+  return true
+}
+
+/** Every other outcome, each rule in its order: the input was not valid as it is. */
+const checkRest = (input: unknown, now: number, rules: Rules): Outcome => {
   if (!isRecord(input)) return REJECTED.InvalidMessage
   const timestamp = input.timestamp
   const message = input.message
@@ -134,9 +184,10 @@ export const check = (input: unknown, now: number, rules: Rules): Outcome => {
   if (timestamp > now + rules.maxEventFutureMillis) return REJECTED.TooNew
   if (timestamp < now - rules.maxEventAgeMillis) return REJECTED.TooOld
   if (rules.retentionInDays !== undefined && timestamp < now - rules.retentionInDays * DAY) return REJECTED.Expired
-  const max = rules.maxMessageBytes
   const bytes = utf8Length(message)
-  if (bytes <= max) return { _tag: "Valid", event: { timestamp, message }, bytes }
+  // Valid, but read through fields that answered differently the second time (getters): a copy.
+  if (bytes <= rules.maxMessageBytes) return { _tag: "Valid", event: { timestamp, message }, bytes }
+  const max = rules.maxMessageBytes
   switch (rules.oversize) {
     case "drop":
       return REJECTED.Oversize
