@@ -14,9 +14,16 @@
  * validates (`BatchValidator`), batches (`Batcher`, with a linger time) and uploads (`Uploader`) with
  * a bounded number of uploads in flight. Services found in the context (`Uploader`, `Batcher`,
  * `BatchValidator`, `SequenceTokenStore`, `UploadRateLimiter`, `RetryPolicy`) are used; the others take
- * their defaults, so `CloudWatchLogsApi` is the only requirement. The defaults are built per sink or
- * logger: to share one per-account rate limit (and one view of sequence tokens) between several of them,
- * provide `Uploader.layer` with its services once, at the top of the program.
+ * their defaults, so `CloudWatchLogsApi` is the only requirement.
+ *
+ * The per-account quota is one per process: when no `UploadRateLimiter` is in context, every sink and
+ * logger of the process uses the same default limiter (one per `Clock` and `Limits` in force: in
+ * production, one; each test on its own `TestClock` gets its own, which follows that clock). Two sinks
+ * together therefore never exceed the account's quota, and a throttling answer seen by one slows both.
+ * A limiter provided in context (`UploadRateLimiter.layer(options)`) replaces it for the fibers that
+ * see it. The other defaults (token store, retry policy) are built per sink or logger: to share one
+ * view of sequence tokens between several of them, provide `Uploader.layer` with its services once, at
+ * the top of the program.
  *
  * Delivery: every event handed in ends accepted by the service or rejected with a reason (see
  * `ShipReport`); a fatal error fails the sink with a `ShipError` carrying the events not delivered;

@@ -20,6 +20,7 @@ import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
+import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -29,6 +30,7 @@ import * as BatchValidator from "../BatchValidator.js"
 import type { CloudWatchLogsApi } from "../CloudWatchLogsApi.js"
 import type { Destination } from "../Destination.js"
 import * as Destinations from "../Destination.js"
+import * as Limits from "../Limits.js"
 import type { LogEvent } from "../LogEvent.js"
 import * as Metrics from "../Metrics.js"
 import * as RetryPolicy from "../RetryPolicy.js"
@@ -38,6 +40,7 @@ import * as ShipReports from "../ShipReport.js"
 import * as Uploader from "../Uploader.js"
 import * as UploadRateLimiter from "../UploadRateLimiter.js"
 import * as Buffer from "./mailbox.js"
+import * as RateLimiters from "./rateLimiter.js"
 
 /** @internal */
 export const INTERNAL_ANNOTATION = "cwlogs.internal"
@@ -167,8 +170,45 @@ const internalLog = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, 
   Effect.annotateLogs(effect, INTERNAL_ANNOTATION, true)
 
 /**
+ * The default limiters of the process: one per `Clock` and `Limits` in force. In production that is one
+ * limiter for the whole process (one live Clock, one set of limits), shared by every sink and logger that
+ * finds none in context. Each `TestClock` (each test) gets its own, driven by its own time: the limiter
+ * reads the time of the fiber that uses it, which is always the clock it is filed under.
+ * @internal
+ */
+const processLimiters = globalValue(
+  Symbol.for("@cwlogs/core/internal/shipper/processLimiters"),
+  () => new WeakMap<Clock.Clock, WeakMap<Limits.LimitsShape, UploadRateLimiter.UploadRateLimiterShape>>()
+)
+
+/**
+ * The default `UploadRateLimiter`: the process-wide one for the fiber's `Clock` and `Limits`, made on
+ * first use.
+ * @internal
+ */
+export const processLimiter: Effect.Effect<UploadRateLimiter.UploadRateLimiterShape> = Effect.gen(function*() {
+  const clock = yield* Effect.clock
+  const limits = yield* Limits.Limits
+  const found = processLimiters.get(clock)?.get(limits)
+  if (found !== undefined) return found
+  const made = yield* RateLimiters.fromLimits({})
+  // Filed in one synchronous step: of two fibers racing here, the first one's limiter is the one kept.
+  return yield* Effect.sync(() => {
+    let byLimits = processLimiters.get(clock)
+    if (byLimits === undefined) {
+      byLimits = new WeakMap()
+      processLimiters.set(clock, byLimits)
+    }
+    const existing = byLimits.get(limits)
+    if (existing !== undefined) return existing
+    byLimits.set(limits, made)
+    return made
+  })
+})
+
+/**
  * The uploader in context, else the default one built from the services in context (token store,
- * rate limiter, retry policy), each falling back to its default.
+ * rate limiter, retry policy), each falling back to its default (the rate limiter to the process-wide one).
  * @internal
  */
 export const resolveUploader: Effect.Effect<Uploader.UploaderShape, never, CloudWatchLogsApi | Scope.Scope> = Effect
@@ -176,17 +216,16 @@ export const resolveUploader: Effect.Effect<Uploader.UploaderShape, never, Cloud
     const existing = yield* Effect.serviceOption(Uploader.Uploader)
     if (Option.isSome(existing)) return existing.value
     const store = yield* Effect.serviceOption(SequenceTokenStore.SequenceTokenStore)
-    const limiter = yield* Effect.serviceOption(UploadRateLimiter.UploadRateLimiter)
+    const limiter = yield* Effect.serviceOption(UploadRateLimiter.UploadRateLimiter).pipe(
+      Effect.flatMap(Option.match({ onNone: () => processLimiter, onSome: Effect.succeed }))
+    )
     const policy = yield* Effect.serviceOption(RetryPolicy.RetryPolicy)
     const context = yield* Layer.build(Layer.mergeAll(
       Option.match(store, {
         onNone: () => SequenceTokenStore.layerMemory,
         onSome: (s) => Layer.succeed(SequenceTokenStore.SequenceTokenStore, s)
       }),
-      Option.match(limiter, {
-        onNone: () => UploadRateLimiter.layer(),
-        onSome: (l) => Layer.succeed(UploadRateLimiter.UploadRateLimiter, l)
-      }),
+      Layer.succeed(UploadRateLimiter.UploadRateLimiter, limiter),
       Option.match(policy, {
         onNone: () => RetryPolicy.layerDefault,
         onSome: (p) => Layer.succeed(RetryPolicy.RetryPolicy, p)

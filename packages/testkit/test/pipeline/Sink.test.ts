@@ -6,7 +6,8 @@ import {
   LogEvent,
   Metrics,
   RetryPolicy,
-  ShipReport
+  ShipReport,
+  UploadRateLimiter
 } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -395,4 +396,50 @@ describe("CloudWatchLogs.sink", () => {
       yield* Fiber.interrupt(fiber)
       expect(yield* stored()).toEqual(events(7).map((e) => e.message))
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  describe("one per-account quota per process", () => {
+    const QUOTA = 2
+    const quotaLimits: Limits.LimitsShape = {
+      ...Limits.current,
+      quotas: { ...Limits.current.quotas, putLogEvents: QUOTA }
+    }
+    /**
+     * Two sinks at once, 20 single-event batches each, to two streams; answers whether the PutLogEvents
+     * calls stayed within the account's token bucket (QUOTA per second, a burst of QUOTA): by time t, at
+     * most QUOTA + QUOTA * (t - start) / 1000 calls. `own`: each sink brings a limiter of its own.
+     */
+    const twoSinks = (own: boolean) =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const ship = (stream: string) => {
+          const run = Stream.fromIterable(events(20)).pipe(
+            Stream.run(CloudWatchLogs.sink(Destination.make(G, stream), { maxBatchEvents: 1 }))
+          )
+          return own ? Effect.provide(run, UploadRateLimiter.layer()) : run
+        }
+        const fiber = yield* Effect.fork(Effect.all([ship("a"), ship("b")], { concurrency: 2 }))
+        for (let i = 0; i < 10_000 && fiber.unsafePoll() === null; i++) {
+          yield* settle
+          yield* TestClock.adjust(100)
+        }
+        const [a, b] = yield* Fiber.join(fiber)
+        expect(a.accepted + b.accepted).toBe(40)
+        const times = (yield* TestCloudWatchLogs.calls)
+          .filter((c) => c.operation === "PutLogEvents")
+          .map((c) => c.time)
+          .sort((x, y) => x - y)
+        expect(times.length).toBeGreaterThanOrEqual(40)
+        return times.every((t, k) => k + 1 <= QUOTA + (QUOTA * (t - NOW)) / 1000)
+      }).pipe(Effect.provide(Limits.layer(quotaLimits)), Effect.provide(TestCloudWatchLogs.layer()))
+
+    it.effect("two sinks with no limiter in context share the default one: together within the quota", () =>
+      Effect.gen(function*() {
+        expect(yield* twoSinks(false)).toBe(true)
+      }))
+
+    it.effect("(the check is not blind) two sinks with a limiter each exceed it together", () =>
+      Effect.gen(function*() {
+        expect(yield* twoSinks(true)).toBe(false)
+      }))
+  })
 })
