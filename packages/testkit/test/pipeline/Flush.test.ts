@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
@@ -117,4 +118,58 @@ describe("CloudWatchLogs.flush", () => {
       yield* Scope.close(scope, Exit.void)
       expect(yield* messages(m)).toEqual(["x", "y"])
     }))
+
+  describe("the drain's deadline accounts for every input exactly once", () => {
+    /**
+     * A logger on a service that takes 60 s to answer, a flush waiting on the first upload, then more
+     * lines, then the scope closes with a 5 s deadline: the drain interrupts the lane while lines were
+     * taken from the buffer but not yet validated (the lane's take runs on while the flush waits).
+     */
+    const scenario = (later: number) =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const { api, m } = yield* model({ faults: { latencyMillis: 60_000 } })
+        const scope = yield* Scope.make()
+        const made = yield* CloudWatchLogs.makeLogger({
+          logGroupName: G,
+          logStreamName: S,
+          maxInFlight: 1,
+          drainTimeoutMillis: 5_000
+        }).pipe(Effect.provide(api), Scope.extend(scope))
+        const log = (message: string) =>
+          Effect.log(message).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, made.logger)))
+        yield* log("first")
+        yield* settle
+        const flushing = yield* Effect.fork(made.handle.flush)
+        yield* settle
+        for (let i = 0; i < later; i++) yield* log(`later ${i}`)
+        yield* settle
+        const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+        yield* settle
+        yield* TestClock.adjust(5_000)
+        yield* settle
+        yield* closing.await
+        yield* Fiber.interrupt(flushing)
+        const report = yield* made.handle.report
+        return { report, stored: (yield* m.events(G, S)).length }
+      })
+
+    it.effect("lines taken from the buffer but not validated when the deadline passes are counted Failed", () =>
+      Effect.gen(function*() {
+        const { report, stored } = yield* scenario(2)
+        expect(stored).toBe(0)
+        expect(report.accepted).toBe(0)
+        expect(report.rejected.Failed).toBe(3)
+        expect(report.dropped).toBe(0)
+      }))
+
+    it.effect("whatever the number of lines in the way, each one is counted once", () =>
+      Effect.gen(function*() {
+        for (const later of [0, 1, 5, 50]) {
+          const { report } = yield* scenario(later)
+          const counted = report.accepted + Object.values(report.rejected).reduce((a, b) => a + b, 0)
+          expect(counted + report.dropped).toBe(1 + later)
+        }
+      }))
+  })
 })
