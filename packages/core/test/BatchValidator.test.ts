@@ -216,4 +216,79 @@ describe("BatchValidator", () => {
       const indexes = new Set([...result.rejected.map((r) => r.index), ...result.valid.map((p) => p.index)])
       expect(indexes.size).toBe(inputs.length)
     }))
+
+  describe("checkValid (the allocation-free common path)", () => {
+    const scratch = BatchValidator.makeScratch()
+    const fast = (input: unknown, r: BatchValidator.Rules = rules) => BatchValidator.checkValid(input, NOW, r, scratch)
+
+    it("passes the caller's event itself on, not a copy, with its UTF-8 size", () => {
+      const event = LogEvent.make(NOW, "héllo")
+      expect(fast(event)).toBe(true)
+      expect(scratch.event).toBe(event)
+      expect(scratch.bytes).toBe(6)
+      const o = check(event)
+      expect(o._tag === "Valid" && o.event).toBe(event)
+    })
+
+    it("answers false at every rule one step past its limit, and true at the limit", () => {
+      const max = Limits.maxMessageBytes(Limits.current)
+      const retention = BatchValidator.rules(Limits.current, { retentionInDays: 1 })
+      const cases: ReadonlyArray<readonly [unknown, boolean, BatchValidator.Rules?]> = [
+        [LogEvent.make(NOW, "x".repeat(max)), true],
+        [LogEvent.make(NOW, "x".repeat(max + 1)), false],
+        [LogEvent.make(NOW - 14 * DAY, "m"), true],
+        [LogEvent.make(NOW - 14 * DAY - 1, "m"), false],
+        [LogEvent.make(NOW + 2 * HOUR, "m"), true],
+        [LogEvent.make(NOW + 2 * HOUR + 1, "m"), false],
+        [LogEvent.make(NOW - DAY, "m"), true, retention],
+        [LogEvent.make(NOW - DAY - 1, "m"), false, retention],
+        [LogEvent.make(NOW, ""), false],
+        [LogEvent.make(NOW, " "), true],
+        [{ timestamp: NOW + 0.5, message: "m" }, false],
+        [{ timestamp: -1, message: "m" }, false],
+        [{ timestamp: NOW, message: 1 }, false],
+        [null, false],
+        ["m", false]
+      ]
+      for (const [input, expected, r] of cases) {
+        expect(fast(input, r)).toBe(expected)
+        // it agrees with `check`: true exactly when the outcome is Valid with the same event
+        const o = check(input, r)
+        expect(o._tag === "Valid" && o.event === input).toBe(expected)
+      }
+    })
+
+    it("a getter answering differently the second time gets a copy of what was checked, not the object", () => {
+      let reads = 0
+      const input = {
+        timestamp: NOW,
+        get message() {
+          reads++
+          return `read ${reads}`
+        }
+      }
+      expect(fast(input)).toBe(false)
+      const o = check(input)
+      expect(o._tag).toBe("Valid")
+      expect(o._tag === "Valid" && o.event !== input && typeof o.event.message === "string").toBe(true)
+    })
+
+    it("agrees with check on any input (property)", () => {
+      const input = fc.oneof(
+        fc.record({
+          timestamp: fc.oneof(fc.integer({ min: NOW - 15 * DAY, max: NOW + 3 * HOUR }), fc.double()),
+          message: fc.oneof(fc.string({ maxLength: 20 }), fc.constant(""), fc.integer())
+        }),
+        fc.anything()
+      )
+      fc.assert(
+        fc.property(input, (i) => {
+          const o = check(i)
+          expect(fast(i)).toBe(o._tag === "Valid" && o.event === i)
+          if (o._tag === "Valid" && o.event === i) expect(scratch.bytes).toBe(o.bytes)
+        }),
+        { numRuns: 500 }
+      )
+    })
+  })
 })

@@ -148,4 +148,80 @@ describe("Batcher", () => {
       { numRuns: 200 }
     )
   })
+
+  describe("EventAccumulator (columns: nothing allocated per event)", () => {
+    const columns = Batcher.unsafeMake(Limits.current, { maxBatchEvents: 7 })
+    const anyEvent = fc.record({
+      timestamp: fc.oneof(
+        fc.integer({ min: T0 - 3 * DAY, max: T0 + 3 * DAY }),
+        fc.integer({ min: T0 - 10, max: T0 + 10 })
+      ),
+      message: fc.oneof(
+        fc.string({ minLength: 1, maxLength: 50, unit: "grapheme" }),
+        fc.integer({ min: 1, max: 300_000 }).map((n) => "y".repeat(n))
+      )
+    })
+
+    it("cuts exactly the batches the item accumulator cuts, and tags follow their events (property)", () => {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(anyEvent, fc.boolean()), { maxLength: 60 }), (inputs) => {
+          const items = columns.accumulator<Batcher.Sized & { readonly tag: number | undefined }>()
+          const cols = columns.eventAccumulator<number>()
+          const expected: Array<Batcher.Batch<Batcher.Sized & { readonly tag: number | undefined }>> = []
+          const actual: Array<Batcher.EventBatch<number>> = []
+          inputs.forEach(([event, tagged], i) => {
+            const bytes = LogEvent.utf8Bytes(event.message)
+            const tag = tagged ? i : undefined
+            expected.push(...items.add({ event, bytes, tag }))
+            actual.push(...(tag === undefined ? cols.add(event, bytes) : cols.add(event, bytes, tag)))
+            expect(cols.size).toBe(items.size)
+            expect(cols.bytes).toBe(items.bytes)
+          })
+          expected.push(...items.flush())
+          actual.push(...cols.flush())
+          expect(actual.length).toBe(expected.length)
+          actual.forEach((b, k) => {
+            const e = expected[k]
+            expect(b.bytes).toBe(e.bytes)
+            expect(b.events).toEqual(e.items.map((i) => i.event))
+            for (let j = 0; j < b.events.length; j++) expect(b.events[j]).toBe(e.items[j].event)
+            expect(b.sizes).toEqual(e.items.map((i) => i.bytes))
+            const tags = e.items.map((i) => i.tag)
+            if (b.tags === undefined) expect(tags.every((t) => t === undefined)).toBe(true)
+            else expect([...b.tags]).toEqual(tags)
+          })
+        }),
+        { numRuns: 300 }
+      )
+    })
+
+    it("sorts stably by the comparator when timestamps are fractional or too far apart to pack", () => {
+      for (const [a, b] of [[T0 + 0.5, T0 + 0.25], [Number.MAX_SAFE_INTEGER, 0]]) {
+        const acc = batcher.eventAccumulator<string>()
+        const wide = { ...Limits.current, maxBatchSpanMillis: Number.MAX_SAFE_INTEGER }
+        const one = Batcher.unsafeMake(wide).eventAccumulator<string>()
+        for (const target of [acc, one]) {
+          target.add(LogEvent.make(a, "first"), 5, "1")
+          target.add(LogEvent.make(b, "second"), 6, "2")
+          target.add(LogEvent.make(a, "third"), 5, "3")
+        }
+        const [batch] = one.flush()
+        expect(batch.events.map((e) => e.message)).toEqual(["second", "first", "third"])
+        expect(batch.sizes).toEqual([6, 5, 5])
+        expect(batch.tags).toEqual(["2", "1", "3"])
+        expect(acc.flush().flatMap((x) => x.events.map((e) => e.message)).sort()).toEqual(["first", "second", "third"])
+      }
+    })
+
+    it("hands out the batch as soon as the 10,000th event arrives, and cuts at 1,048,576 bytes", () => {
+      const acc = batcher.eventAccumulator()
+      for (let i = 0; i < 9_999; i++) expect(acc.add(LogEvent.make(T0, "m"), 1)).toEqual([])
+      expect(acc.add(LogEvent.make(T0, "m"), 1).map((b) => b.events.length)).toEqual([10_000])
+      const heavy = batcher.eventAccumulator()
+      expect(heavy.add(weighing(T0, 1_048_576 - 27), 1_048_576 - 27 - 26)).toEqual([])
+      expect(heavy.add(weighing(T0, 27), 1).map((b) => b.bytes)).toEqual([1_048_576])
+      expect(heavy.add(weighing(T0, 28), 2)).toEqual([])
+      expect(heavy.add(weighing(T0, 1_048_576 - 27), 1_048_576 - 27 - 26).map((b) => b.bytes)).toEqual([28])
+    })
+  })
 })
