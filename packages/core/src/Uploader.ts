@@ -44,9 +44,27 @@
  * false match needs another writer putting the same events (same timestamps and messages) after ours was
  * sent. Against a service that ignores tokens there is no token error, hence no read.
  *
+ * ## Several writers on one enforced stream (token contention)
+ *
+ * Writers that share nothing (separate processes, each with its own token store and rate limiter) race
+ * for every token: one put wins each round, the others get InvalidSequenceToken carrying the token that
+ * is now expected. Such an error is not a failure (the stream makes progress every round), so it is
+ * retried under the `RetryPolicy`'s `token` schedule, which by default (`RetryPolicy.contention`) resends
+ * at once once with the adopted token (the common case: one competing put), then waits a random delay in
+ * `0..min(2 s, 50 ms * 2^k)` after the k-th loss in a row ("full jitter": the writers spread out instead
+ * of colliding in lock-step), and gives up only when 3 minutes have passed since the upload's first token
+ * error (`RetriesExhausted`, with every event of the batch). The classes keep separate budgets: token
+ * losses use none of the transient or throttling retries, and those count failures in a row, starting
+ * again whenever the service answers a put with a token error (so a put that needs many rounds is not
+ * failed by the occasional server fault or throttle on the way).
+ *
  * Ignored: puts go in parallel (up to `maxParallelPerDestination`), with no token and no token call; a
  * put replayed after an answer that may have been lost (a 5xx, a reset, a timeout) may have been stored
- * twice, and its events are counted in `possibleDuplicates` (once per such answer).
+ * twice, and its events are counted in `possibleDuplicates` (once per such answer: each lost answer may
+ * have stored one copy, so this is the least count that never hides a copy; retries after answers that
+ * cannot have stored the batch, such as throttling or a refused connection, add nothing). The client
+ * cannot tell a server fault that stored the batch from one that did not, so against a service whose
+ * faults rarely store (the emulator's `unavailable` never does) the count is well above the real copies.
  *
  * Before the mode is known (the first put of a destination), a replay is counted the same way.
  *
