@@ -66,7 +66,16 @@ const main = async (): Promise<void> => {
     ...(outcome.note === undefined ? {} : { note: outcome.note })
   }
   process.stdout.write(`\n${JSON.stringify(measurement)}\n`)
+  printed = true
 }
+
+let printed = false
+process.on("beforeExit", () => {
+  if (!printed) {
+    process.stderr.write("child: the event loop drained before the contender finished (a promise never settled)\n")
+    process.exit(3)
+  }
+})
 
 main().then(
   () => {
