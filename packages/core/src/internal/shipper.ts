@@ -689,21 +689,20 @@ export const make = (
         const done = yield* Effect.interruptible(Fiber.awaitAll(fibers)).pipe(
           Effect.timeoutOption(timeoutMillis)
         )
-        let timedOut = false
-        if (Option.isNone(done)) {
-          timedOut = true
-          yield* Fiber.interruptAll(fibers)
-          for (const l of lanes.values()) {
-            yield* FiberSet.clear(l.uploads)
-            // Every input is somewhere: in a batch tracked or pending, taken but not validated, or buffered.
-            const batches = [...l.inFlight, ...l.acc.flush()]
-            l.inFlight.clear()
-            for (const b of batches) yield* failPieces(l, b)
-            const taken = l.taken.flat()
-            l.taken = []
-            yield* refusedAfterEnd(l, taken)
-            yield* refusedAfterEnd(l, yield* l.buffer.poll)
-          }
+        const timedOut = Option.isNone(done)
+        if (timedOut) yield* Fiber.interruptAll(fibers)
+        // The lane fibers have ended (done, interrupted at the deadline, or died). Every input not yet
+        // accounted for is somewhere: in a batch tracked or pending, taken but not validated, or still
+        // buffered. (After a normal end all of these are empty.)
+        for (const l of lanes.values()) {
+          yield* FiberSet.clear(l.uploads)
+          const batches = [...l.inFlight, ...l.acc.flush()]
+          l.inFlight.clear()
+          for (const b of batches) yield* failPieces(l, b)
+          const taken = l.taken.flat()
+          l.taken = []
+          yield* refusedAfterEnd(l, taken)
+          yield* refusedAfterEnd(l, yield* l.buffer.poll)
         }
         const report = reportNow()
         const failed = report.rejected.Failed
