@@ -29,8 +29,8 @@
  * `ShipReport`); a fatal error fails the sink with a `ShipError` carrying the events not delivered;
  * closing the scope drains what is buffered within `drainTimeoutMillis` and reports what it could not.
  * A valid event is passed on as given, not copied (the hot path allocates nothing per event): do not
- * change an event object after handing it in. Memory is bounded: per destination, `bufferCapacity` events + one batch being filled; in all,
- * `maxInFlight` batches being uploaded.
+ * change an event object after handing it in. Memory is bounded: per destination, `bufferCapacity`
+ * events + one batch being filled; in all, `maxInFlight` batches being uploaded.
  *
  * @since 0.1.0
  */
