@@ -5,10 +5,12 @@
  * (BatchValidator rules), batches them (Batcher accumulator, linger time), and hands full batches to
  * the `Uploader` with a bounded number of uploads in flight across lanes. Every input is accounted for
  * exactly once in the lane's counts: accepted, or rejected with a reason (`Failed` when a fatal error or
- * the drain deadline stopped it).
+ * the drain deadline stopped it). Each move of an input (buffer → `taken` → accumulator → `inFlight`)
+ * happens in one uninterruptible or synchronous step, so the drain's deadline, whenever it strikes,
+ * finds every input in exactly one of those places and accounts for it there.
  *
  * Memory is bounded by configuration: per lane, `capacity` buffered inputs + one pending batch + the
- * chunk being validated; across lanes, `maxInFlight` batches being uploaded.
+ * chunk taken (at most `capacity`) being validated; across lanes, `maxInFlight` batches being uploaded.
  *
  * @internal
  */
