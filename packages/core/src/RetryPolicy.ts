@@ -20,6 +20,8 @@
  *   competing put, it succeeds);
  * - after that, "full jitter": a random delay in `0..min(cap, base * 2^k)` for the k-th loss in a row (N
  *   writers spread over a window that grows until it holds their puts, instead of colliding in lock-step);
+ * - a token error answering a put sent after a wait is no step of the schedule: the uploader resends at
+ *   once under the token that error carried (the one held was stale: others went on during the wait);
  * - bounded by elapsed time (`budget`, default 3 minutes from the first token error of the upload), not
  *   by a count: under contention a put may lose many rounds, and every lost round costs one call.
  *

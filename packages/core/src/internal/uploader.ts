@@ -239,6 +239,12 @@ export const make = (
       private probe = false
       /** A token error answered although tokens are taken as ignored (forced): send the adopted token. */
       private tokenDemanded = false
+      /**
+       * This upload waited since it last adopted a token: the next put's token is likely stale. Its token
+       * error only refreshes the token, so the resend goes at once and is no step of the token schedule
+       * (only a put under a fresh token that still loses the race is a lost round, and backs off).
+       */
+      private tokenStale = false
 
       constructor(
         readonly destination: Destination,
@@ -286,8 +292,11 @@ export const make = (
             driver = yield* Schedule.driver(policy[cls satisfies keyof RetryPolicyShape])
             this.drivers.set(cls, driver)
           }
+          const before = yield* Clock.currentTimeMillis
           const next = yield* Effect.either(driver.next(error))
           if (Either.isLeft(next)) return yield* this.fail("RetriesExhausted", error, what)
+          // after a wait the token we hold is likely stale (other writers went on meanwhile)
+          if ((yield* Clock.currentTimeMillis) > before) this.tokenStale = true
           this.retries++
           yield* Metric.increment(this.state.metrics.retries(cls))
         })
@@ -425,6 +434,7 @@ export const make = (
           // a legacy service stores at most one put per token: as many copies as tokens the stream passed
           const maxCopies = new Set(this.lostUnder.filter((t) => t !== expected)).size
           const verdict = yield* this.check(maxCopies)
+          this.tokenStale = true // the read took a while: the stream may have moved on meanwhile
           if (Option.isNone(verdict)) return Option.none()
           if (verdict.value._tag === "NotStored") {
             this.lostUnder = this.lostUnder.filter((t) => t === expected)
@@ -633,6 +643,13 @@ export const make = (
                 else yield* this.describe()
                 const settled = yield* this.settleLost()
                 if (Option.isSome(settled)) return settled.value
+                if (this.tokenStale) {
+                  // a put after a wait lost to a token that moved meanwhile: resend at once under the new one
+                  this.tokenStale = false
+                  this.retries++
+                  yield* Metric.increment(state.metrics.retries("token"))
+                  continue
+                }
                 yield* this.retry("token", error, "PutLogEvents")
                 continue
               }

@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
 import { batch, dest, G, NOW, S, settle, setup } from "./UploaderHelpers.js"
@@ -23,13 +24,14 @@ const destination = { logGroupName: G, logStreamName: S }
 /** One writer: an uploader of its own over the shared model's API. */
 const writer = (
   api: CloudWatchLogsApi.CloudWatchLogsApiShape,
-  policy: RetryPolicy.RetryPolicyShape = RetryPolicy.defaults
+  policy: RetryPolicy.RetryPolicyShape = RetryPolicy.defaults,
+  perStreamPutsPerSecond: number | null = Limits.legacy.perStreamPutsPerSecond ?? null
 ) =>
   Effect.gen(function*() {
     const store = yield* SequenceTokenStore.makeMemory
     const limiter = yield* UploadRateLimiter.make({
       quotas: Limits.legacy.quotas,
-      perStreamPutsPerSecond: Limits.legacy.perStreamPutsPerSecond ?? null
+      perStreamPutsPerSecond
     })
     return yield* Uploader.make({ tokens: "auto" }).pipe(
       Effect.provide(
@@ -162,6 +164,32 @@ describe("Uploader: token contention between processes on one enforced stream", 
       expect(Either.isLeft(result) && result.left.reason).toBe("RetriesExhausted")
       expect(elapsed).toBeGreaterThanOrEqual(10_000)
       expect(elapsed).toBeLessThanOrEqual(12_100)
+    }))
+
+  it.effect("a put after a wait that loses to a moved token is resent at once (no backoff step)", () =>
+    Effect.gen(function*() {
+      const model = yield* sharedModel(1, {})
+      // a token schedule of one step only: a second lost round would exhaust it
+      // (no per-stream rate limit here, so that "at once" is not spaced by it)
+      const uploader = yield* writer(model.api, RetryPolicy.make({ token: Schedule.recurs(1) }), null)
+      yield* uploader.upload(destination, eventsOf(0, 0))
+      // throttled (a backoff), then the stream moves during the wait: the put after it is stale
+      yield* model.failNext(1, "throttle")
+      yield* model.failNext(1, "competingWriter")
+      const result = yield* settle(uploader.upload(destination, eventsOf(0, 1)), 10)
+      expect(result.accepted).toBe(PER_BATCH)
+      expect(result.retries).toBe(2)
+      const puts = (yield* model.calls).filter((c) => c.operation === "PutLogEvents").slice(-3)
+      expect(puts.map((c) => c.outcome)).toEqual([
+        "ThrottlingException",
+        "InvalidSequenceTokenException",
+        "Answered"
+      ])
+      expect(puts[2].time).toBe(puts[1].time) // at once
+      // a fresh token that loses twice is two lost rounds: the one-step schedule is exhausted
+      yield* model.failNext(2, "competingWriter")
+      const lost = yield* settle(Effect.either(uploader.upload(destination, eventsOf(0, 2))), 10)
+      expect(Either.isLeft(lost) && lost.left.reason).toBe("RetriesExhausted")
     }))
 
   it.effect("token retries use none of the transient budget: 8 server faults among many token losses", () =>
