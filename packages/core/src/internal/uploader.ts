@@ -434,7 +434,6 @@ export const make = (
           // a legacy service stores at most one put per token: as many copies as tokens the stream passed
           const maxCopies = new Set(this.lostUnder.filter((t) => t !== expected)).size
           const verdict = yield* this.check(maxCopies)
-          this.tokenStale = true // the read took a while: the stream may have moved on meanwhile
           if (Option.isNone(verdict)) return Option.none()
           if (verdict.value._tag === "NotStored") {
             this.lostUnder = this.lostUnder.filter((t) => t === expected)
@@ -471,7 +470,12 @@ export const make = (
           const d = this.destination
           const now = yield* Clock.currentTimeMillis
           const readAt = this.lostTo + READ_DELAY_MILLIS
-          if (now < readAt) yield* Effect.sleep(readAt - now)
+          if (now < readAt) {
+            yield* Effect.sleep(readAt - now)
+            // the stream may have moved on meanwhile (this wait follows a lost answer, a bounded retry: the
+            // free resend it allows cannot repeat without a new one)
+            this.tokenStale = true
+          }
           const { leading, trailing } = ReplayCheck.rejectable(
             this.batch,
             limits,

@@ -1,4 +1,12 @@
-import { CloudWatchLogsApi, Limits, RetryPolicy, SequenceTokenStore, Uploader, UploadRateLimiter } from "@cwlogs/core"
+import {
+  CloudWatchLogsApi,
+  CloudWatchLogsError,
+  Limits,
+  RetryPolicy,
+  SequenceTokenStore,
+  Uploader,
+  UploadRateLimiter
+} from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -190,6 +198,34 @@ describe("Uploader: token contention between processes on one enforced stream", 
       yield* model.failNext(2, "competingWriter")
       const lost = yield* settle(Effect.either(uploader.upload(destination, eventsOf(0, 2))), 10)
       expect(Either.isLeft(lost) && lost.left.reason).toBe("RetriesExhausted")
+    }))
+
+  it.effect("reads that keep failing after a lost answer do not make resends free: the schedule still bounds them", () =>
+    Effect.gen(function*() {
+      let reads = 0
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" },
+        policy: RetryPolicy.make({ token: Schedule.recurs(3) }),
+        wrap: (api) => ({
+          ...api,
+          getLogEvents: () =>
+            Effect.suspend(() => {
+              reads++
+              return Effect.fail(new CloudWatchLogsError.AccessDeniedException({ message: "no logs:GetLogEvents" }))
+            })
+        })
+      })
+      yield* uploader.upload(dest(), batch("a", 1))
+      yield* model.failNext(1, "lostResponse")
+      yield* model.setFaults({ competingWriter: 1 })
+      const result = yield* settle(Effect.either(uploader.upload(dest(), batch("b", 2, NOW + 5))), 100)
+      expect(Either.isLeft(result) && result.left.reason).toBe("RetriesExhausted")
+      expect(Either.isLeft(result) && result.left.cause._tag).toBe("InvalidSequenceTokenException")
+      const puts = yield* model.callCount("PutLogEvents")
+      // 1 + the lost one + 3 schedule steps + at most one free resend after the read's wait
+      expect(puts).toBeLessThanOrEqual(1 + 1 + 1 + 3 + 1)
+      expect(reads).toBeGreaterThan(0)
     }))
 
   it.effect("token retries use none of the transient budget: 8 server faults among many token losses", () =>
