@@ -385,8 +385,11 @@ export const make = (
         })
       }
 
-      /** The token error carried no token: DescribeLogStreams, matching the name exactly. Never fails. */
-      private describe(): Effect.Effect<void> {
+      /**
+       * The token error carried no token: DescribeLogStreams, matching the name exactly. Never fails; true
+       * when it found the stream (its token adopted).
+       */
+      private describe(): Effect.Effect<boolean> {
         return Effect.gen(this, function*() {
           const d = this.destination
           let nextToken: string | undefined = undefined
@@ -403,19 +406,20 @@ export const make = (
             if (Either.isLeft(result)) {
               // the next put will tell again; a failing describe must not fail the upload
               if (Errors.classify(result.left) === "throttled") yield* limiter.throttled(d, "describeLogStreams")
-              return
+              return false
             }
             yield* limiter.succeeded(d, "describeLogStreams")
             const stream = Protocol.exactStream(result.right.logStreams, d.logStreamName)
             if (stream !== undefined) {
               if (stream.uploadSequenceToken !== undefined) yield* store.set(d, stream.uploadSequenceToken)
               else yield* store.invalidate(d)
-              return
+              return true
             }
             if (result.right.nextToken === undefined || result.right.nextToken === nextToken) break
             nextToken = result.right.nextToken
           }
           yield* store.invalidate(d)
+          return false
         })
       }
 
@@ -642,12 +646,13 @@ export const make = (
                 this.probe = false
                 this.tokenDemanded = true
                 const hint = Protocol.tokenHint(error)
+                let learned = true
                 if (hint._tag === "Token") yield* store.set(d, hint.token)
                 else if (hint._tag === "NoToken") yield* store.invalidate(d)
-                else yield* this.describe()
+                else learned = yield* this.describe()
                 const settled = yield* this.settleLost()
                 if (Option.isSome(settled)) return settled.value
-                if (this.tokenStale) {
+                if (this.tokenStale && learned) {
                   // a put after a wait lost to a token that moved meanwhile: resend at once under the new one
                   this.tokenStale = false
                   this.retries++
