@@ -54,9 +54,9 @@
  * `0..min(2 s, 50 ms * 2^k)` after the k-th loss in a row ("full jitter": the writers spread out instead
  * of colliding in lock-step), and gives up only when 3 minutes have passed since the upload's first token
  * error (`RetriesExhausted`, with every event of the batch). A wait makes the token held stale (the
- * others went on meanwhile), so the put after a wait mostly learns the current token: its token error is
- * resent at once and is no step of the schedule; only a put under a fresh token that still loses is a
- * lost round, and backs off. The classes keep separate budgets: token
+ * others went on meanwhile), so the put after a wait mostly learns the current token: when its token error
+ * gives that token (or DescribeLogStreams does), the batch is resent at once, and that is no step of the
+ * schedule; only a put under a fresh token that still loses is a lost round, and backs off. The classes keep separate budgets: token
  * losses use none of the transient or throttling retries, and those count failures in a row, starting
  * again whenever the service answers a put with a token error (so a put that needs many rounds is not
  * failed by the occasional server fault or throttle on the way).
