@@ -8,7 +8,7 @@
  * In your own code you would write `NodeCloudWatchLogs.layer()` (region, credentials and endpoint from the
  * usual AWS environment) and be done: this file only exists so that every example runs anywhere.
  */
-import type { CloudWatchLogsApi } from "@cwlogs/core"
+import { CloudWatchLogsApi } from "@cwlogs/core"
 import { NodeCloudWatchLogs } from "@cwlogs/node"
 import { Emulator } from "@cwlogs/testkit"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -69,20 +69,7 @@ export const readStream = (
   logGroupName: string,
   logStreamName: string
 ): Effect.Effect<ReadonlyArray<string>, CloudWatchLogsApi.ReadError> =>
-  Effect.gen(function*() {
-    const out: Array<string> = []
-    let token: string | undefined = undefined
-    for (;;) {
-      const page: CloudWatchLogsApi.GetLogEventsResponse = yield* api.getLogEvents({
-        logGroupName,
-        logStreamName,
-        startFromHead: true,
-        ...(token !== undefined ? { nextToken: token } : {})
-      })
-      for (const e of page.events) out.push(e.message)
-      if (page.events.length === 0 || page.nextForwardToken === undefined || page.nextForwardToken === token) {
-        return out
-      }
-      token = page.nextForwardToken
-    }
-  })
+  Effect.map(
+    CloudWatchLogsApi.readAll(api, { logGroupName, logStreamName }),
+    (events) => events.map((e) => e.message)
+  )

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type {
   CommonError,
   DataAlreadyAcceptedException,
@@ -276,3 +276,33 @@ export class CloudWatchLogsApi extends Context.Tag("@cwlogs/core/CloudWatchLogsA
   CloudWatchLogsApi,
   CloudWatchLogsApiShape
 >() {}
+
+/**
+ * Every event of a stream, from its head (or `startTime`), following `nextForwardToken` until it stops
+ * moving: what a read-back after shipping needs. `maxPages` bounds the reading (default: no bound).
+ *
+ * @since 0.1.0
+ * @category reads
+ */
+export const readAll = (
+  api: CloudWatchLogsApiShape,
+  request: Omit<GetLogEventsRequest, "nextToken" | "startFromHead">,
+  options?: { readonly maxPages?: number | undefined }
+): Effect.Effect<ReadonlyArray<OutputLogEvent>, ReadError> =>
+  Effect.gen(function*() {
+    const events: Array<OutputLogEvent> = []
+    const maxPages = options?.maxPages ?? Number.POSITIVE_INFINITY
+    let token: string | undefined = undefined
+    for (let pages = 0; pages < maxPages; pages++) {
+      const page: GetLogEventsResponse = yield* api.getLogEvents({
+        ...request,
+        startFromHead: true,
+        ...(token !== undefined ? { nextToken: token } : {})
+      })
+      for (const event of page.events) events.push(event)
+      const next = page.nextForwardToken
+      if (next === undefined || next === token || page.events.length === 0) break
+      token = next
+    }
+    return events
+  })

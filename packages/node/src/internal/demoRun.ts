@@ -124,24 +124,11 @@ export const readAll = (
   logGroupName: string,
   logStreamName: string
 ): Effect.Effect<ReadonlyArray<string>, CloudWatchLogsApi.ReadError, CloudWatchLogsApi.CloudWatchLogsApi> =>
-  Effect.gen(function*() {
-    const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
-    const messages: Array<string> = []
-    let token: string | undefined = undefined
-    for (;;) {
-      const page: CloudWatchLogsApi.GetLogEventsResponse = yield* api.getLogEvents({
-        logGroupName,
-        logStreamName,
-        startFromHead: true,
-        limit: 10_000,
-        ...(token !== undefined ? { nextToken: token } : {})
-      })
-      for (const event of page.events) messages.push(event.message)
-      const next = page.nextForwardToken
-      if (next === undefined || next === token || page.events.length === 0) return messages
-      token = next
-    }
-  })
+  Effect.flatMap(CloudWatchLogsApi.CloudWatchLogsApi, (api) =>
+    Effect.map(
+      CloudWatchLogsApi.readAll(api, { logGroupName, logStreamName, limit: 10_000 }),
+      (events) => events.map((e) => e.message)
+    ))
 
 /**
  * Runs the producers and the app's logs against `CloudWatchLogsApi` (already provided, instrumented),
