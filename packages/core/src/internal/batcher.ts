@@ -7,24 +7,8 @@
  *
  * @internal
  */
+import type { BatchLimits, Sized } from "../Batcher.js"
 import type { LogEvent } from "../LogEvent.js"
-
-/** @internal */
-export interface BatchLimits {
-  readonly maxEvents: number
-  readonly maxBytes: number
-  readonly overheadBytes: number
-  readonly maxSpanMillis: number
-}
-
-/**
- * Anything the accumulator can carry: an event and the UTF-8 bytes of its message, computed once.
- * @internal
- */
-export interface Sized {
-  readonly event: LogEvent
-  readonly bytes: number
-}
 
 /** @internal */
 export interface BatchOf<A> {
