@@ -17,7 +17,7 @@
 import { writeFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { type Emulator, startEmulator } from "./lib/emulator.js"
-import { CWLOGS_CONCURRENCY, CWLOGS_LINGER_MILLIS, plans } from "./lib/plans.js"
+import { CWLOGS_CONCURRENCY, CWLOGS_LINGER_MILLIS, type Plan, plans } from "./lib/plans.js"
 import * as Processes from "./lib/processes.js"
 import { printTable, type Row, targets, withRatios } from "./lib/report.js"
 import { runOne } from "./lib/runner.js"
@@ -84,7 +84,7 @@ const main = async (): Promise<void> => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"
   Processes.installExitHandlers()
   const args = parseArgs(process.argv.slice(2))
-  const globalDeadline = Date.now() + (args.quick ? 115_000 : 45 * 60_000)
+  const globalDeadline = Date.now() + (args.quick ? 100_000 : 45 * 60_000)
   // Whatever happens, the run ends: kill every child and leave shortly after the global deadline.
   const rows: Array<Row> = []
   const machine = {
@@ -131,8 +131,11 @@ const main = async (): Promise<void> => {
   const fresh = args.fresh ?? !args.quick
   for (const [index, plan] of selected.entries()) {
     process.stdout.write(`${plan.title}\n`)
-    // Each workload gets a fair share of the time left, so a slow one cannot starve the others of a run.
-    const budgetEnd = Date.now() + (globalDeadline - Date.now()) / (selected.length - index)
+    // Each workload gets its share of the time left (by runs), so a slow one cannot starve the others.
+    const runsOf = (p: Plan): number =>
+      p.contenders.filter((c) => args.contenders === undefined || args.contenders.includes(c)).length * args.repeat
+    const runsLeft = selected.slice(index).reduce((n, p) => n + runsOf(p), 0)
+    const budgetEnd = Date.now() + ((globalDeadline - Date.now()) * runsOf(plan)) / Math.max(1, runsLeft)
     let shared: Emulator | undefined
     let sharedFailure: string | undefined
     const emulatorFor = async (): Promise<Emulator | undefined> => {

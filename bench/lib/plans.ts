@@ -67,8 +67,8 @@ export const PEERS: ReadonlyArray<Contender> = ["winston-cloudwatch", "pino-clou
 export const plans = (quick: boolean): ReadonlyArray<Plan> => [
   {
     workload: "throughput",
-    title: `1. throughput: ${quick ? "20,000" : "200,000"} events of ~200 B into one stream`,
-    events: quick ? 20_000 : 200_000,
+    title: `1. throughput: ${quick ? "10,000" : "200,000"} events of ~200 B into one stream`,
+    events: quick ? 10_000 : 200_000,
     streams: 1,
     rate: 0,
     discard: false,
