@@ -56,6 +56,8 @@ const parseArgs = (argv: ReadonlyArray<string>): Args => {
   }
 }
 
+const finite = (n: number | undefined): number | null => (n === undefined || !Number.isFinite(n) ? null : n)
+
 const better = (a: Row, b: Row): boolean => {
   switch (a.workload) {
     case "overhead":
@@ -109,8 +111,32 @@ const main = async (): Promise<void> => {
     )
     if (partial) process.stdout.write("PARTIAL: the global deadline passed before every contender ran\n")
     if (args.json !== undefined) {
-      const document = { machine: { ...machine, loadAverageAtEnd }, quick: args.quick, partial, rows: withRatios(rows) }
-      writeFileSync(args.json, `${JSON.stringify(document, null, 2)}\n`)
+      // One object per workload and contender; every figure present (null when not measured).
+      const run = { ...machine, loadAverageAtEnd, quick: args.quick, partial }
+      const objects = withRatios(rows).map((row) => ({
+        workload: row.workload,
+        contender: row.contender,
+        eventsPerSecond: finite(row.eventsPerSecond),
+        mibPerSecond: finite(row.mibPerSecond),
+        cpuSeconds: finite(row.cpuSeconds),
+        peakRssBytes: finite(row.peakRssBytes),
+        lost: row.lost ?? null,
+        status: row.status,
+        events: row.events,
+        sent: row.sent,
+        stored: row.stored ?? null,
+        duplicated: row.duplicated ?? null,
+        elapsedSeconds: finite(row.elapsedSeconds),
+        nanosPerCall: finite(row.nanosPerCall),
+        p50Ms: finite(row.p50Ms),
+        p99Ms: finite(row.p99Ms),
+        ratioToLimit: finite(row.ratioToLimit),
+        reportedFailed: row.reportedFailed ?? null,
+        note: row.note ?? null,
+        backend: row.backend,
+        run
+      }))
+      writeFileSync(args.json, `${JSON.stringify(objects, null, 2)}\n`)
       process.stdout.write(`wrote ${args.json}\n`)
     }
   }
