@@ -136,11 +136,27 @@ export class UploadError extends Data.TaggedError("UploadError")<{
  * @category models
  */
 export interface UploaderShape {
-  /** Puts one batch (sorted, valid, within every limit) to one destination, retrying by the RetryPolicy. */
+  /**
+   * Puts one batch (sorted, valid, within every limit) to one destination, retrying by the RetryPolicy.
+   * `options.bytes`, when given, is the batch's size as the service counts it (UTF-8 message bytes + 26
+   * per event), already known to the caller (e.g. a batcher): the uploader then does not measure it again.
+   */
   readonly upload: (
     destination: Destination,
-    batch: ReadonlyArray<LogEvent>
+    batch: ReadonlyArray<LogEvent>,
+    options?: UploadOptions
   ) => Effect.Effect<UploadResult, UploadError>
+}
+
+/**
+ * Options of one upload.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UploadOptions {
+  /** The batch's size as the service counts it, when the caller knows it (else it is computed). */
+  readonly bytes?: number | undefined
 }
 
 /**

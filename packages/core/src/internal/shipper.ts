@@ -314,7 +314,7 @@ export const make = (
     // ---- uploads ---------------------------------------------------------------------------------
 
     const upload = (lane: Lane, batch: Batch): Effect.Effect<void> =>
-      uploader.upload(lane.destination, batch.events).pipe(
+      uploader.upload(lane.destination, batch.events, { bytes: batch.bytes }).pipe(
         Effect.matchEffect({
           onSuccess: (result) =>
             Effect.sync(() => {

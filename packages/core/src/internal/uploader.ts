@@ -23,7 +23,7 @@ import * as Metrics from "../Metrics.js"
 import type { RetryPolicyShape } from "../RetryPolicy.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import { SequenceTokenStore } from "../SequenceTokenStore.js"
-import type { Options, TokenMode, UploaderShape, UploadResult } from "../Uploader.js"
+import type { Options, TokenMode, UploaderShape, UploadOptions, UploadResult } from "../Uploader.js"
 import { UploadError } from "../Uploader.js"
 import type { Operation } from "../UploadRateLimiter.js"
 import { UploadRateLimiter } from "../UploadRateLimiter.js"
@@ -175,12 +175,13 @@ export const make = (
 
     const upload = (
       destination: Destination,
-      batch: ReadonlyArray<LogEvent>
+      batch: ReadonlyArray<LogEvent>,
+      options?: UploadOptions
     ): Effect.Effect<UploadResult, UploadError> => {
-      const bytes = Protocol.batchBytes(batch)
       if (batch.length === 0) {
         return Effect.succeed({ accepted: 0, rejected: [], retries: 0, possibleDuplicates: 0, bytes: 0 })
       }
+      const bytes = options?.bytes ?? Protocol.batchBytes(batch)
       const forced = modeOf(destination)
       const body = Effect.gen(function*() {
         const start = yield* Clock.currentTimeMillis

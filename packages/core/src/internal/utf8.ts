@@ -1,5 +1,9 @@
-/** @internal */
-export const utf8Length = (s: string): number => {
+/**
+ * UTF-8 length of `s` counted in JavaScript: a lone surrogate counts as U+FFFD (3 bytes), as a
+ * `TextEncoder` encodes it.
+ * @internal
+ */
+export const utf8LengthLoop = (s: string): number => {
   let bytes = 0
   const n = s.length
   for (let i = 0; i < n; i++) {
@@ -49,4 +53,40 @@ export const utf8PrefixLength = (s: string, maxBytes: number): number => {
     i += units
   }
   return i
+}
+
+/** Strings shorter than this are counted by the loop (cheaper than a call into the encoder; measured). */
+const SHORT = 24
+/** UTF-16 units encoded per call: at most 3 bytes each, so `written` never stops short of the chunk. */
+const CHUNK_UNITS = 16 * 1024
+const SCRATCH_BYTES = 3 * CHUNK_UNITS
+
+const encoder = new TextEncoder()
+const scratch = new Uint8Array(SCRATCH_BYTES)
+
+/**
+ * UTF-8 length of `s` (a lone surrogate counts as U+FFFD, 3 bytes). A UTF-16 unit takes at most 3 bytes
+ * (a surrogate pair takes 4 for 2 units), so a string of up to `CHUNK_UNITS` units encoded into the
+ * scratch buffer always fits and `written` is its length; longer strings are encoded chunk by chunk, never
+ * splitting a surrogate pair. Very short strings are counted by the loop.
+ * @internal
+ */
+export const utf8Length = (s: string): number => {
+  const n = s.length
+  if (n < SHORT) return utf8LengthLoop(s)
+  if (n <= CHUNK_UNITS) return encoder.encodeInto(s, scratch).written
+  let bytes = 0
+  let start = 0
+  while (start < n) {
+    let end = start + CHUNK_UNITS
+    if (end >= n) end = n
+    else {
+      const last = s.charCodeAt(end - 1)
+      // a high surrogate at the cut goes with the next chunk (with its low half, if any)
+      if (last >= 0xd800 && last <= 0xdbff) end--
+    }
+    bytes += encoder.encodeInto(s.slice(start, end), scratch).written
+    start = end
+  }
+  return bytes
 }
