@@ -365,6 +365,24 @@ describe("Uploader: lost answers, faults and backoff", () => {
       expect(result.accepted).toBe(0)
       expect(yield* model.callCount("PutLogEvents")).toBe(0)
     }))
+
+  it.effect("bytes: measured when not given, taken as given (not measured again) when the caller knows them", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ model: { sequenceTokens: "ignored" } })
+      const events = [{ timestamp: NOW, message: "héllo 😀" }, { timestamp: NOW + 1, message: "x" }]
+      const measured = yield* uploader.upload(dest(), events)
+      expect(measured.bytes).toBe(11 + 26 + 1 + 26)
+      const known = 11 + 26 + 1 + 26
+      const given = yield* uploader.upload(dest(), events, { bytes: known })
+      expect(given).toEqual(measured)
+      // the figure given is the one reported: the uploader does not scan the batch again
+      const other = yield* uploader.upload(dest(), batch("z", 2, NOW + 2), { bytes: 1_000 })
+      expect(other.bytes).toBe(1_000)
+      expect(other.accepted).toBe(2)
+      const sizes = yield* uploader.upload(dest(), [], { bytes: 5 })
+      expect(sizes.bytes).toBe(0)
+      expect(yield* model.callCount("PutLogEvents")).toBe(3)
+    }))
 })
 
 describe("Uploader: rejected events", () => {
