@@ -50,6 +50,22 @@ export const run = (
   }).pipe(Effect.scoped)
 
 /**
+ * Exits once everything written to stdout and stderr has been handed over: `process.exit` right after a
+ * large write to a pipe can cut the output short (seen: `cwlogs tail` printing 278 of 300 lines). The
+ * exit code is set first, so the process ends with it even if a stream never answers.
+ */
+const exitAfterFlush = (code: number): void => {
+  process.exitCode = code
+  let pending = 2
+  const done = () => {
+    pending--
+    if (pending === 0) process.exit(code)
+  }
+  process.stdout.write("", done)
+  process.stderr.write("", done)
+}
+
+/**
  * Runs the CLI as the process's main program: Node's file system, path and terminal, the first
  * SIGINT/SIGTERM as a request to stop gracefully, a second one to stop at once, and the exit status.
  *
@@ -71,7 +87,7 @@ export const runMain = (argv: ReadonlyArray<string> = process.argv): void => {
       process.removeListener("SIGINT", onSignal)
       process.removeListener("SIGTERM", onSignal)
       const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : signals > 0 ? 130 : 1
-      process.exit(code)
+      exitAfterFlush(code)
     })
   })
   main(run(argv, Deferred.await(stop)).pipe(Effect.provide(NodeContext.layer)), {

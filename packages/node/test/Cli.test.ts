@@ -2,13 +2,15 @@
  * The `cwlogs` CLI as users run it: child processes (tsx) against the emulator, which enforces sequence
  * tokens (the harder generation: several ship processes on one stream must not lose or duplicate).
  */
+import type { CloudWatchLogsApi } from "@cwlogs/core"
 import { Emulator, TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { childEnv, CWLOGS, cwlogs, eventually, start } from "./support/processes.js"
+import { childEnv, CWLOGS, cwlogs, eventually, ROOT, start } from "./support/processes.js"
 import { freePort } from "./support/servers.js"
 
 let n = 0
@@ -58,6 +60,48 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
             "s1 line 100",
             "s1 line 200"
           ])
+        }))
+
+      it.scoped("tail into a reader that is slow to read: every line arrives before the process exits", () =>
+        Effect.gen(function*() {
+          const emulator = yield* Emulator.Emulator
+          const group = unique("cli/slow-reader")
+          yield* emulator.model.api.createLogGroup({ logGroupName: group })
+          yield* emulator.model.api.createLogStream({ logGroupName: group, logStreamName: "s" })
+          const now = Date.now()
+          const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} of a pipe larger than its buffer`)
+          let token: string | undefined = undefined
+          for (let i = 0; i < lines.length; i += 10_000) {
+            const answer: CloudWatchLogsApi.PutLogEventsResponse = yield* emulator.model.api.putLogEvents({
+              logGroupName: group,
+              logStreamName: "s",
+              logEvents: lines.slice(i, i + 10_000).map((message) => ({ timestamp: now, message })),
+              sequenceToken: token
+            })
+            token = answer.nextSequenceToken
+          }
+          // ~900 KB of output through a 64 KB pipe whose reader waits: the CLI must flush before exiting
+          const out = yield* Effect.async<{ readonly code: number | null; readonly stdout: string }>((resume) => {
+            const child = ChildProcess.spawn(
+              process.execPath,
+              ["--import", "tsx", CWLOGS, "tail", "-g", group, "-s", "s", "--raw", "--endpoint", emulator.url],
+              { cwd: ROOT, env: childEnv(), stdio: ["ignore", "pipe", "ignore"] }
+            )
+            let stdout = ""
+            // "close" comes after the exit and after the pipe was read to its end
+            child.once("close", (code) => resume(Effect.succeed({ code, stdout })))
+            child.stdout.pause()
+            const timer = setTimeout(() => {
+              child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+              child.stdout.resume()
+            }, 1_500)
+            return Effect.sync(() => {
+              clearTimeout(timer)
+              child.kill("SIGKILL")
+            })
+          })
+          expect(out.code).toBe(0)
+          expect(out.stdout.trimEnd().split("\n")).toEqual(lines)
         }))
 
       it.scoped("ship stdin with --timestamp-prefix: timestamps read and stripped; an old line is rejected, exit 1", () =>
