@@ -126,26 +126,28 @@ const jsonKind = (value: unknown): string =>
     ? "VALUE_BOOLEAN"
     : "UNKNOWN"
 
-const checkLength = (
+/** A bound of the model (`min`/`max`) on a member's length or value, with AWS's wording for each. */
+const checkBounds = (
   shape: { readonly min?: number; readonly max?: number },
-  length: number,
+  measure: "length" | "value",
+  n: number,
   path: string,
   value: unknown,
   out: Array<Violation>
 ): void => {
-  if (shape.min !== undefined && length < shape.min) {
+  if (shape.min !== undefined && n < shape.min) {
     out.push({
       path,
       value,
-      constraint: `Member must have length greater than or equal to ${shape.min}`,
+      constraint: `Member must have ${measure} greater than or equal to ${shape.min}`,
       serialization: false
     })
   }
-  if (shape.max !== undefined && length > shape.max) {
+  if (shape.max !== undefined && n > shape.max) {
     out.push({
       path,
       value,
-      constraint: `Member must have length less than or equal to ${shape.max}`,
+      constraint: `Member must have ${measure} less than or equal to ${shape.max}`,
       serialization: false
     })
   }
@@ -187,7 +189,7 @@ const validateShape = (shapeName: string, value: unknown, path: string, out: Arr
     }
     case "list": {
       if (!Array.isArray(value)) return void wrongType()
-      checkLength(shape, value.length, path, value, out)
+      checkBounds(shape, "length", value.length, path, value, out)
       // The hot path: PutLogEvents' events are checked in one tight loop.
       if (shape.member === "InputLogEvent") return validateEvents(value, path, out)
       for (let i = 0; i < value.length; i++) {
@@ -200,7 +202,7 @@ const validateShape = (shapeName: string, value: unknown, path: string, out: Arr
     case "map": {
       if (!isObject(value)) return void wrongType()
       const keys = Object.keys(value)
-      checkLength(shape, keys.length, path, value, out)
+      checkBounds(shape, "length", keys.length, path, value, out)
       for (const key of keys) {
         validateShape(shape.key, key, `${path}.${key}.key`, out)
         const item = value[key]
@@ -210,7 +212,7 @@ const validateShape = (shapeName: string, value: unknown, path: string, out: Arr
     }
     case "string": {
       if (typeof value !== "string") return void wrongType()
-      checkLength(shape, value.length, path, value, out)
+      checkBounds(shape, "length", value.length, path, value, out)
       if (shape.pattern !== undefined && !patternOf(shape.pattern).test(value)) {
         out.push({
           path,
@@ -241,22 +243,7 @@ const validateShape = (shapeName: string, value: unknown, path: string, out: Arr
         })
         return
       }
-      if (shape.min !== undefined && value < shape.min) {
-        out.push({
-          path,
-          value,
-          constraint: `Member must have value greater than or equal to ${shape.min}`,
-          serialization: false
-        })
-      }
-      if (shape.max !== undefined && value > shape.max) {
-        out.push({
-          path,
-          value,
-          constraint: `Member must have value less than or equal to ${shape.max}`,
-          serialization: false
-        })
-      }
+      checkBounds(shape, "value", value, path, value, out)
       return
     }
     case "boolean": {
