@@ -29,6 +29,23 @@ const oneLine = (stderr: string) => {
   return lines[0]
 }
 
+/** One `cwlogs ship` process per name, all at once into `group`/shared, each shipping `count` lines `name-i`. */
+const shipConcurrently = (url: string, group: string, names: ReadonlyArray<string>, count: number) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir
+    const files = names.map((name) => {
+      const file = Path.join(dir, `${name}.log`)
+      Fs.writeFileSync(file, Array.from({ length: count }, (_, i) => `${name}-${i}`).join("\n"))
+      return file
+    })
+    const runs = yield* Effect.forEach(
+      files,
+      (file) => start(CWLOGS, ["ship", "-g", group, "-s", "shared", "--create", "--endpoint", url, file]),
+      { concurrency: "unbounded" }
+    )
+    return yield* Effect.forEach(runs, (r) => r.exited, { concurrency: "unbounded" })
+  })
+
 const stored = (group: string, stream: string) =>
   Effect.map(TestCloudWatchLogs.events(group, stream), (events) => events.map((e) => e.message))
 
@@ -128,19 +145,8 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
       it.scoped("two ship processes into one stream, tokens enforced: every line stored once", () =>
         Effect.gen(function*() {
           const url = yield* endpoint
-          const dir = yield* tempDir
           const group = unique("cli/concurrent")
-          const files = ["a", "b"].map((name) => {
-            const file = Path.join(dir, `${name}.log`)
-            Fs.writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `${name}-${i}`).join("\n"))
-            return file
-          })
-          const runs = yield* Effect.forEach(
-            files,
-            (file) => start(CWLOGS, ["ship", "-g", group, "-s", "shared", "--create", "--endpoint", url, file]),
-            { concurrency: "unbounded" }
-          )
-          const results = yield* Effect.forEach(runs, (r) => r.exited, { concurrency: "unbounded" })
+          const results = yield* shipConcurrently(url, group, ["a", "b"], 3000)
           expect(results.map((r) => [r.code, r.stderr.includes("accepted  3000")])).toEqual([[0, true], [0, true]])
           const messages = yield* stored(group, "shared")
           expect(messages).toHaveLength(6000)
@@ -279,19 +285,8 @@ describe("cwlogs CLI under faults", { timeout: 120_000 }, () => {
     it.scoped("two ships into one stream through 5xx, throttling, resets and lost answers: nothing lost", () =>
       Effect.gen(function*() {
         const url = (yield* Emulator.Emulator).url
-        const dir = yield* tempDir
         const group = unique("cli/faults")
-        const files = ["p", "q"].map((name) => {
-          const file = Path.join(dir, `${name}.log`)
-          Fs.writeFileSync(file, Array.from({ length: 25_000 }, (_, i) => `${name}-${i}`).join("\n"))
-          return file
-        })
-        const runs = yield* Effect.forEach(
-          files,
-          (file) => start(CWLOGS, ["ship", "-g", group, "-s", "shared", "--create", "--endpoint", url, file]),
-          { concurrency: "unbounded" }
-        )
-        const results = yield* Effect.forEach(runs, (r) => r.exited, { concurrency: "unbounded" })
+        const results = yield* shipConcurrently(url, group, ["p", "q"], 25_000)
         for (const r of results) {
           expect(r.code).toBe(0)
           expect(r.stderr).toContain("accepted  25000")
