@@ -125,6 +125,25 @@ describe("cwlogs input: reading lines", () => {
       expect(seen).toEqual(["one", "two", "three", "four"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scopedLive("follow: lines appended just before stop completes are still read (no race at end of file)", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("one\n")
+      let checks = 0
+      // `stop` completes at its second look, and the last lines land in the file at that same moment:
+      // after a read that found the end of the file, before the reader learns it must stop.
+      const stopped = Effect.sync(() => {
+        checks += 1
+        if (checks === 2) Fs.appendFileSync(file, "late\nlast")
+        return checks >= 2
+      })
+      const got = yield* followBytes(file, stopped, "1 millis").pipe(
+        Stream.decodeText(),
+        Stream.splitLines,
+        Stream.runCollect
+      )
+      expect(Chunk.toReadonlyArray(got)).toEqual(["one", "late", "last"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scopedLive("follow: a file truncated in place is read again from its start", () =>
     Effect.gen(function*() {
       const file = yield* tempFile("old line 1\nold line 2\n")

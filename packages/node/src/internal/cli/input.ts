@@ -117,12 +117,15 @@ export const followBytes = (
     const position = yield* Ref.make(0)
     const pull: Effect.Effect<Uint8Array, Option.Option<InputError>> = Effect.gen(function*() {
       while (true) {
+        // Look at `stop` before reading: when it had completed, this read sees everything appended
+        // before it, so ending at this read's end of file loses nothing.
+        const stopped = yield* stop
         const bytes = yield* Effect.mapError(file.readAlloc(CHUNK), (e) => Option.some(platformError(path)(e)))
         if (Option.isSome(bytes) && bytes.value.length > 0) {
           yield* Ref.update(position, (p) => p + bytes.value.length)
           return bytes.value
         }
-        if (yield* stop) return yield* Effect.fail(Option.none())
+        if (stopped) return yield* Effect.fail(Option.none())
         const info = yield* Effect.mapError(file.stat, (e) => Option.some(platformError(path)(e)))
         if (Number(info.size) < (yield* Ref.get(position))) {
           yield* file.seek(0, "start")
