@@ -195,6 +195,32 @@ describe("Batcher", () => {
       )
     })
 
+    it("sorts stably whichever sort applies: dense, sparse, fractional or unpackable timestamps (property)", () => {
+      const wide = Batcher.unsafeMake({ ...Limits.current, maxBatchSpanMillis: Number.MAX_SAFE_INTEGER })
+      const timestamps = fc.oneof(
+        // dense: the counting sort
+        fc.array(fc.integer({ min: T0 - 50, max: T0 + 50 }), { maxLength: 400 }),
+        // sparse integers: packed keys
+        fc.array(fc.integer({ min: T0 - 3 * DAY, max: T0 + 3 * DAY }), { maxLength: 400 }),
+        // fractional, or too far apart to pack: the comparator
+        fc.array(fc.double({ min: T0 - 10, max: T0 + 10, noNaN: true }), { maxLength: 100 }),
+        fc.array(fc.constantFrom(0, 1, Number.MAX_SAFE_INTEGER - 1), { maxLength: 100 })
+      )
+      fc.assert(
+        fc.property(timestamps, (ts) => {
+          const acc = wide.eventAccumulator<number>()
+          ts.forEach((t, i) => acc.add(LogEvent.make(t, `m${i}`), i + 1, i))
+          const batches = acc.flush()
+          const expected = ts.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[1])
+          // events, sizes and tags all move together
+          expect(batches.flatMap((b) => b.tags ?? [])).toEqual(expected)
+          expect(batches.flatMap((b) => b.events.map((e) => e.message))).toEqual(expected.map((i) => `m${i}`))
+          expect(batches.flatMap((b) => b.sizes)).toEqual(expected.map((i) => i + 1))
+        }),
+        { numRuns: 300 }
+      )
+    })
+
     it("sorts stably by the comparator when timestamps are fractional or too far apart to pack", () => {
       for (const [a, b] of [[T0 + 0.5, T0 + 0.25], [Number.MAX_SAFE_INTEGER, 0]]) {
         const acc = batcher.eventAccumulator<string>()

@@ -21,8 +21,17 @@ export interface BatchOf<A> {
 const NONE: ReadonlyArray<never> = []
 
 /**
- * The order (indices) that sorts events by timestamp, stably: packed integer keys and the native sort
- * when timestamps are integers close enough together, else a comparator sort.
+ * Counting sort applies when the timestamps are integers spread over at most this many milliseconds per
+ * event (plus a small constant): a busy producer's batch spans about as many milliseconds as it has
+ * events, so its sort is three linear passes with no comparison at all.
+ */
+const COUNTING_SPREAD = 4
+const COUNTING_SLACK = 1024
+
+/**
+ * The order (indices) that sorts events by timestamp, stably: a counting sort when timestamps are
+ * integers within a range close to the count, else packed integer keys and the native sort when they are
+ * integers close enough together, else a comparator sort.
  */
 const sortedOrder = (events: ReadonlyArray<LogEvent>): ArrayLike<number> => {
   const n = events.length
@@ -35,10 +44,20 @@ const sortedOrder = (events: ReadonlyArray<LogEvent>): ArrayLike<number> => {
     if (t > max) max = t
     if (t !== Math.floor(t)) integers = false
   }
+  const range = max - min + 1
+  if (integers && range <= n * COUNTING_SPREAD + COUNTING_SLACK) {
+    // counts[k + 1] = how many events have offset k; after the prefix sum, counts[k] = where offset k starts.
+    const counts = new Int32Array(range + 1)
+    for (let i = 0; i < n; i++) counts[events[i].timestamp - min + 1]++
+    for (let k = 1; k <= range; k++) counts[k] += counts[k - 1]
+    const order = new Int32Array(n)
+    for (let i = 0; i < n; i++) order[counts[events[i].timestamp - min]++] = i
+    return order
+  }
   let slots = 1
   while (slots < n) slots *= 2
   const order = new Array<number>(n)
-  if (!integers || (max - min + 1) * slots > Number.MAX_SAFE_INTEGER) {
+  if (!integers || range * slots > Number.MAX_SAFE_INTEGER) {
     for (let i = 0; i < n; i++) order[i] = i
     return order.sort((a, b) => events[a].timestamp - events[b].timestamp || a - b)
   }
