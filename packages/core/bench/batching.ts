@@ -34,6 +34,15 @@ const workloads: ReadonlyArray<{ readonly name: string; readonly make: (i: numbe
       timestamp: NOW - N + i + ((i * 7919) % 10_000) - 5_000,
       message: `utilisateur « ${i} » a payé 12,50 € — ✓ reçu 😀 (${i % 13})`.repeat(2)
     })
+  },
+  {
+    // Sparse: each batch's events scattered over an hour (old logs merged from several files, say), too
+    // far apart for the counting sort.
+    name: "multi-byte ~120 B, shuffled over 1 h",
+    make: (i) => ({
+      timestamp: NOW - 7_200_000 + ((i * 2654435761) % 3_600_000),
+      message: `utilisateur « ${i} » a payé 12,50 € — ✓ reçu 😀 (${i % 13})`.repeat(2)
+    })
   }
 ]
 

@@ -195,14 +195,14 @@ describe("Batcher", () => {
       )
     })
 
-    it("sorts stably whichever sort applies: dense, sparse, fractional or unpackable timestamps (property)", () => {
+    it("sorts stably whichever sort applies: dense (counting), sparse (radix), fractional or over 2^32 ms apart (comparator) (property)", () => {
       const wide = Batcher.unsafeMake({ ...Limits.current, maxBatchSpanMillis: Number.MAX_SAFE_INTEGER })
       const timestamps = fc.oneof(
         // dense: the counting sort
         fc.array(fc.integer({ min: T0 - 50, max: T0 + 50 }), { maxLength: 400 }),
-        // sparse integers: packed keys
+        // sparse integers: the radix sort
         fc.array(fc.integer({ min: T0 - 3 * DAY, max: T0 + 3 * DAY }), { maxLength: 400 }),
-        // fractional, or too far apart to pack: the comparator
+        // fractional, or more than 2^32 ms apart: the comparator
         fc.array(fc.double({ min: T0 - 10, max: T0 + 10, noNaN: true }), { maxLength: 100 }),
         fc.array(fc.constantFrom(0, 1, Number.MAX_SAFE_INTEGER - 1), { maxLength: 100 })
       )
@@ -221,7 +221,7 @@ describe("Batcher", () => {
       )
     })
 
-    it("sorts stably by the comparator when timestamps are fractional or too far apart to pack", () => {
+    it("sorts stably by the comparator when timestamps are fractional or more than 2^32 ms apart", () => {
       for (const [a, b] of [[T0 + 0.5, T0 + 0.25], [Number.MAX_SAFE_INTEGER, 0]]) {
         const acc = batcher.eventAccumulator<string>()
         const wide = { ...Limits.current, maxBatchSpanMillis: Number.MAX_SAFE_INTEGER }

@@ -3,7 +3,8 @@
  * out batches that satisfy every PutLogEvents limit (count, bytes, 24 h span, chronological order).
  *
  * Work per event is O(1) amortised: one push, a few comparisons, and the size that was computed once
- * upstream. Sorting happens once per batch, and only when the events did not arrive in order.
+ * upstream. Sorting happens once per batch, only when the events did not arrive in order, and with no
+ * comparison for integer timestamps (counting or radix sort).
  *
  * @internal
  */
@@ -27,11 +28,61 @@ const NONE: ReadonlyArray<never> = []
  */
 const COUNTING_SPREAD = 4
 const COUNTING_SLACK = 1024
+/** The widest range the radix sort takes (offsets are unsigned 32-bit: ~49 days of milliseconds). */
+const RADIX_MAX_RANGE = 2 ** 32
+/** Bits per radix pass: 2,048 buckets stay in the L1 cache next to a batch's 10,000 indices. */
+const RADIX_BITS = 11
+
+/** Stable counting sort of integer offsets in [0, range): three linear passes. */
+const countingOrder = (events: ReadonlyArray<LogEvent>, min: number, range: number): Int32Array => {
+  const n = events.length
+  // counts[k + 1] = how many events have offset k; after the prefix sum, counts[k] = where offset k starts.
+  const counts = new Int32Array(range + 1)
+  for (let i = 0; i < n; i++) counts[events[i].timestamp - min + 1]++
+  for (let k = 1; k <= range; k++) counts[k] += counts[k - 1]
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[counts[events[i].timestamp - min]++] = i
+  return order
+}
+
+/** Stable least-significant-digit radix sort of integer offsets in [0, range), range ≤ 2^32. */
+const radixOrder = (events: ReadonlyArray<LogEvent>, min: number, range: number): Int32Array => {
+  const n = events.length
+  const keys = new Uint32Array(n)
+  for (let i = 0; i < n; i++) keys[i] = events[i].timestamp - min
+  const bits = range <= 1 ? 1 : Math.ceil(Math.log2(range))
+  const passes = Math.ceil(bits / RADIX_BITS)
+  const width = Math.ceil(bits / passes)
+  const mask = (1 << width) - 1
+  const counts = new Int32Array(mask + 1)
+  let order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  let next = new Int32Array(n)
+  for (let pass = 0, shift = 0; pass < passes; pass++, shift += width) {
+    counts.fill(0)
+    for (let i = 0; i < n; i++) counts[(keys[i] >>> shift) & mask]++
+    let start = 0
+    for (let k = 0; k <= mask; k++) {
+      const c = counts[k]
+      counts[k] = start
+      start += c
+    }
+    for (let i = 0; i < n; i++) {
+      const o = order[i]
+      next[counts[(keys[o] >>> shift) & mask]++] = o
+    }
+    const done = order
+    order = next
+    next = done
+  }
+  return order
+}
 
 /**
- * The order (indices) that sorts events by timestamp, stably: a counting sort when timestamps are
- * integers within a range close to the count, else packed integer keys and the native sort when they are
- * integers close enough together, else a comparator sort.
+ * The order (indices) that sorts events by timestamp, stably, with no comparison when the timestamps are
+ * integers: a counting sort when they are dense (within a few ms per event), a radix sort when they are
+ * within 2^32 ms of each other (always, after validation: 14 days back to 2 hours ahead); else (fractional
+ * timestamps, custom limits) a comparator sort.
  */
 const sortedOrder = (events: ReadonlyArray<LogEvent>): ArrayLike<number> => {
   const n = events.length
@@ -45,27 +96,11 @@ const sortedOrder = (events: ReadonlyArray<LogEvent>): ArrayLike<number> => {
     if (t !== Math.floor(t)) integers = false
   }
   const range = max - min + 1
-  if (integers && range <= n * COUNTING_SPREAD + COUNTING_SLACK) {
-    // counts[k + 1] = how many events have offset k; after the prefix sum, counts[k] = where offset k starts.
-    const counts = new Int32Array(range + 1)
-    for (let i = 0; i < n; i++) counts[events[i].timestamp - min + 1]++
-    for (let k = 1; k <= range; k++) counts[k] += counts[k - 1]
-    const order = new Int32Array(n)
-    for (let i = 0; i < n; i++) order[counts[events[i].timestamp - min]++] = i
-    return order
-  }
-  let slots = 1
-  while (slots < n) slots *= 2
+  if (integers && range <= n * COUNTING_SPREAD + COUNTING_SLACK) return countingOrder(events, min, range)
+  if (integers && range <= RADIX_MAX_RANGE) return radixOrder(events, min, range)
   const order = new Array<number>(n)
-  if (!integers || range * slots > Number.MAX_SAFE_INTEGER) {
-    for (let i = 0; i < n; i++) order[i] = i
-    return order.sort((a, b) => events[a].timestamp - events[b].timestamp || a - b)
-  }
-  const keys = new Float64Array(n)
-  for (let i = 0; i < n; i++) keys[i] = (events[i].timestamp - min) * slots + i
-  keys.sort()
-  for (let i = 0; i < n; i++) order[i] = keys[i] % slots
-  return order
+  for (let i = 0; i < n; i++) order[i] = i
+  return order.sort((a, b) => events[a].timestamp - events[b].timestamp || a - b)
 }
 
 const permute = <A>(xs: ReadonlyArray<A>, order: ArrayLike<number>): Array<A> => {
