@@ -27,6 +27,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Options } from "../NodeCloudWatchLogs.js"
 import { fromSdkError } from "./classify.js"
+import { NativeJsonProtocol } from "./nativeJsonProtocol.js"
 
 /** @internal */
 export const DEFAULT_CONNECTION_TIMEOUT = Duration.seconds(5)
@@ -52,6 +53,7 @@ export const clientConfig = (options: Options): CloudWatchLogsClientConfig => {
   return {
     maxAttempts: options.maxAttempts ?? 1,
     logger: silentLogger,
+    ...(options.serializer === "sdk" ? {} : { protocol: NativeJsonProtocol }),
     requestHandler: {
       connectionTimeout: Duration.toMillis(options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT),
       requestTimeout: Duration.toMillis(options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT),
@@ -90,13 +92,19 @@ export const secretsOf = (options: Options): ReadonlyArray<string> => {
 }
 
 /**
- * A client for the options, destroyed (its sockets closed) when the scope closes.
+ * A client for the options, destroyed (its sockets closed) when the scope closes. Its logger is silent,
+ * so the SDK's logger middleware goes too: it would copy every request's input (each event of a batch)
+ * through the schema's sensitive-data filter only to hand the copy to a logger that drops it.
  *
  * @internal
  */
 export const acquireClient = (options: Options): Effect.Effect<CloudWatchLogsClient, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.sync(() => new CloudWatchLogsClient(clientConfig(options))),
+    Effect.sync(() => {
+      const client = new CloudWatchLogsClient(clientConfig(options))
+      client.middlewareStack.remove("loggerMiddleware")
+      return client
+    }),
     (client) => Effect.sync(() => client.destroy())
   )
 

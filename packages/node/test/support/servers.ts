@@ -123,8 +123,10 @@ export const fakeServer = (answer: (request: SeenRequest) => Answer) =>
     const aborted: Array<SeenRequest> = []
     const sockets = new Set<Net.Socket>()
     const endpoint = yield* httpServer((req, res) => {
-      sockets.add(req.socket)
-      req.socket.once("close", () => sockets.delete(req.socket))
+      if (!sockets.has(req.socket)) {
+        sockets.add(req.socket)
+        req.socket.once("close", () => sockets.delete(req.socket))
+      }
       const chunks: Array<Buffer> = []
       req.on("data", (chunk: Buffer) => chunks.push(chunk))
       req.on("end", () => {
