@@ -17,6 +17,7 @@ import { decodeJob, type Measurement } from "./lib/spec.js"
 const contenders: Record<string, () => Promise<{ run: Run }>> = {
   "raw-sdk-c1": () => import("./contenders/raw.js"),
   "raw-sdk-cN": () => import("./contenders/raw.js"),
+  "raw-sdk-native": () => import("./contenders/raw.js"),
   "cwlogs-sink": () => import("./contenders/cwlogs.js"),
   "cwlogs-logger": () => import("./contenders/cwlogs.js").then((m) => ({ run: m.runLogger })),
   "effect-default-logger": () => import("./contenders/cwlogs.js").then((m) => ({ run: m.runDefaultLogger })),

@@ -3,10 +3,17 @@
  * 10,000 events or 1,048,576 bytes with 26 bytes per event), `concurrency` requests in flight, no
  * validation, no retry beyond the SDK's own. Building the batches is not timed.
  *
+ * `raw-sdk-native` is the same loop on a client configured as cwlogs configures its own
+ * (`@cwlogs/node`'s client configuration: PutLogEvents bodies written by `JSON.stringify`, the SDK's
+ * logger middleware removed): the floor under cwlogs' pipeline, so that what the pipeline itself costs
+ * shows apart from what the client costs.
+ *
  * @since 0.1.0
  */
-import { type InputLogEvent, PutLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs"
-import { makeClient, streamNames } from "../lib/aws.js"
+import { type CloudWatchLogsClient, type InputLogEvent, PutLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs"
+import * as Redacted from "effect/Redacted"
+import { newClient } from "../../packages/node/src/internal/sdk.js"
+import { CREDENTIALS, makeClient, REGION, streamNames } from "../lib/aws.js"
 import { line } from "../lib/events.js"
 import type { Job } from "../lib/spec.js"
 import type { Hooks, Outcome } from "./types.js"
@@ -44,12 +51,23 @@ const build = (job: Job): { batches: Array<Batch>; bytes: number } => {
   return { batches, bytes }
 }
 
+/** A client built as `@cwlogs/node` builds its own. */
+const tunedClient = (endpoint: string): CloudWatchLogsClient =>
+  newClient({
+    endpoint,
+    region: REGION,
+    credentials: {
+      accessKeyId: CREDENTIALS.accessKeyId,
+      secretAccessKey: Redacted.make(CREDENTIALS.secretAccessKey)
+    }
+  })
+
 /**
  * @since 0.1.0
  * @category contenders
  */
 export const run = async (job: Job, hooks: Hooks): Promise<Outcome> => {
-  const client = makeClient(job.endpoint)
+  const client = job.contender === "raw-sdk-native" ? tunedClient(job.endpoint) : makeClient(job.endpoint)
   const { batches, bytes } = build(job)
   let sent = 0
   let failed = 0

@@ -75,7 +75,7 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => [
     putLatencyMillis: 0,
     deadlineMillis: quick ? 25_000 : 180_000,
     latencies: false,
-    contenders: ["raw-sdk-c1", "raw-sdk-cN", "cwlogs-sink", "cwlogs-logger", ...PEERS]
+    contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", "cwlogs-logger", ...PEERS]
   },
   {
     workload: "overhead",
@@ -136,6 +136,6 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => [
     putLatencyMillis: 0,
     deadlineMillis: quick ? 25_000 : 240_000,
     latencies: false,
-    contenders: ["raw-sdk-c1", "raw-sdk-cN", "cwlogs-sink", ...PEERS]
+    contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", ...PEERS]
   }
 ]

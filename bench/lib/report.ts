@@ -58,7 +58,8 @@ const limitOf = (rows: ReadonlyArray<Row>, workload: Workload, contender: Conten
 export const withRatios = (rows: ReadonlyArray<Row>): Array<Row> =>
   rows.map((row) => {
     if (row.workload !== "throughput" && row.workload !== "streams") return row
-    const limit = limitOf(rows, row.workload, row.contender.startsWith("cwlogs") ? "raw-sdk-cN" : "raw-sdk-c1")
+    const atConcurrency = row.contender.startsWith("cwlogs") || row.contender === "raw-sdk-native"
+    const limit = limitOf(rows, row.workload, atConcurrency ? "raw-sdk-cN" : "raw-sdk-c1")
     return limit === undefined || !Number.isFinite(row.eventsPerSecond)
       ? row
       : { ...row, ratioToLimit: row.eventsPerSecond / limit }
@@ -110,8 +111,9 @@ export const printTable = (rows: ReadonlyArray<Row>, cwlogsConcurrency: number):
   }
   process.stdout.write(`${lines.join("\n")}\n`)
   process.stdout.write(
-    `raw-sdk-c1 / raw-sdk-cN: the AWS SDK sending pre-built full batches, 1 and ${cwlogsConcurrency} requests in flight.\n` +
-      "x limit: events/s over raw-sdk-cN for cwlogs, over raw-sdk-c1 for the peers. lost: events not stored.\n"
+    `raw-sdk-c1 / raw-sdk-cN: the AWS SDK sending pre-built full batches, 1 and ${cwlogsConcurrency} requests in flight;\n` +
+      "raw-sdk-native: the same loop on a client tuned as cwlogs' (PutLogEvents bodies by JSON.stringify, no logger middleware).\n" +
+      "x limit: events/s over raw-sdk-cN for cwlogs and raw-sdk-native, over raw-sdk-c1 for the peers. lost: events not stored.\n"
   )
 }
 

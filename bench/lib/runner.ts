@@ -38,7 +38,7 @@ export const runOne = async (
     events: plan.events,
     streams: plan.streams,
     rate: plan.rate,
-    concurrency: contender === "raw-sdk-cN" ? CWLOGS_CONCURRENCY : 1,
+    concurrency: contender === "raw-sdk-cN" || contender === "raw-sdk-native" ? CWLOGS_CONCURRENCY : 1,
     deadlineMillis
   }
   const finished = await Processes.run(

@@ -30,6 +30,7 @@ export type Workload = typeof Workload.Type
 export const Contender = Schema.Literal(
   "raw-sdk-c1",
   "raw-sdk-cN",
+  "raw-sdk-native",
   "cwlogs-sink",
   "cwlogs-logger",
   "effect-default-logger",

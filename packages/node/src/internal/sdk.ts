@@ -92,21 +92,25 @@ export const secretsOf = (options: Options): ReadonlyArray<string> => {
 }
 
 /**
- * A client for the options, destroyed (its sockets closed) when the scope closes. Its logger is silent,
- * so the SDK's logger middleware goes too: it would copy every request's input (each event of a batch)
- * through the schema's sensitive-data filter only to hand the copy to a logger that drops it.
+ * A new client for the options. Its logger is silent, so the SDK's logger middleware goes too: it would
+ * copy every request's input (each event of a batch) through the schema's sensitive-data filter only to
+ * hand the copy to a logger that drops it.
+ *
+ * @internal
+ */
+export const newClient = (options: Options): CloudWatchLogsClient => {
+  const client = new CloudWatchLogsClient(clientConfig(options))
+  client.middlewareStack.remove("loggerMiddleware")
+  return client
+}
+
+/**
+ * A client for the options (`newClient`), destroyed (its sockets closed) when the scope closes.
  *
  * @internal
  */
 export const acquireClient = (options: Options): Effect.Effect<CloudWatchLogsClient, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const client = new CloudWatchLogsClient(clientConfig(options))
-      client.middlewareStack.remove("loggerMiddleware")
-      return client
-    }),
-    (client) => Effect.sync(() => client.destroy())
-  )
+  Effect.acquireRelease(Effect.sync(() => newClient(options)), (client) => Effect.sync(() => client.destroy()))
 
 // ---------------------------------------------------------------------------------------------------------------
 // error narrowing: an error outside an operation's union becomes an UnknownServiceError (never lost)
