@@ -43,6 +43,7 @@ import * as Uploader from "../Uploader.js"
 import * as UploadRateLimiter from "../UploadRateLimiter.js"
 import * as Buffer from "./mailbox.js"
 import * as RateLimiters from "./rateLimiter.js"
+import { flattenMessages } from "./utf8.js"
 
 /** @internal */
 export const INTERNAL_ANNOTATION = "cwlogs.internal"
@@ -603,7 +604,10 @@ export const make = (
     // ---- the public face -------------------------------------------------------------------------
 
     const offerAll = (l: Lane, inputs: ReadonlyArray<unknown>): Effect.Effect<void> =>
-      Effect.flatMap(l.buffer.offerAll(inputs), (refused) => refusedAfterEnd(l, refused))
+      Effect.suspend(() => {
+        flattenMessages(inputs)
+        return Effect.flatMap(l.buffer.offerAll(inputs), (refused) => refusedAfterEnd(l, refused))
+      })
 
     /** Inputs offered after the end: accounted as `Failed` (never silently lost). */
     const refusedAfterEnd = (l: Lane, refused: ReadonlyArray<unknown>): Effect.Effect<void> => {
