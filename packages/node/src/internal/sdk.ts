@@ -232,7 +232,9 @@ export const fromClient = (
           new PutLogEventsCommand({
             logGroupName: request.logGroupName,
             logStreamName: request.logStreamName,
-            logEvents: request.logEvents.map((e) => ({ timestamp: e.timestamp, message: e.message })),
+            // The events as they are (a copy of the array, not of each event): both serializers write
+            // only `timestamp` and `message`, whatever else the objects carry.
+            logEvents: [...request.logEvents],
             ...(request.sequenceToken !== undefined ? { sequenceToken: request.sequenceToken } : {}),
             ...(request.entity !== undefined
               ? {
