@@ -7,20 +7,8 @@ import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
 import { followBytes, lines, parseTimestampPrefix, toEvent } from "../src/internal/cli/input.js"
-
-const tempFile = (content: string | Uint8Array) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-input-"))
-      const file = Path.join(dir, "input.log")
-      Fs.writeFileSync(file, content)
-      return file
-    }),
-    (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
-  )
+import { tempFile } from "./support/files.js"
 
 const neverStop = { follow: false, stop: Effect.never, stopped: Effect.succeed(false) }
 

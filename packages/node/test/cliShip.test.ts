@@ -4,21 +4,8 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
 import { renderSummary, ship, type ShipOptions } from "../src/internal/cli/ship.js"
-
-const tempFile = (content: string) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-ship-"))
-      const file = Path.join(dir, "in.log")
-      Fs.writeFileSync(file, content)
-      return file
-    }),
-    (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
-  )
+import { tempFile } from "./support/files.js"
 
 const options = (source: string, summaries: Array<string>, extra: Partial<ShipOptions> = {}): ShipOptions => ({
   logGroupName: "g",
