@@ -1,5 +1,9 @@
 /**
- * @cwlogs/node: the AWS SDK v3 adapter, file-backed stores and the `cwlogs` CLI.
+ * @cwlogs/node: the AWS SDK v3 adapter and the file-backed token store.
+ *
+ * The `cwlogs` command line is not here: it is `@cwlogs/node/Cli`, so that an application that only
+ * ships logs does not load `@effect/cli` and `@effect/platform-node` (about 9 MB of heap and 45 MiB of
+ * resident memory at start, measured in `docs/benchmarks.md`).
  *
  * @since 0.1.0
  */
@@ -9,6 +13,3 @@ export * as NodeCloudWatchLogs from "./NodeCloudWatchLogs.js"
 
 /** @since 0.1.0 */
 export * as FileSequenceTokenStore from "./FileSequenceTokenStore.js"
-
-/** @since 0.1.0 */
-export * as Cli from "./Cli.js"
