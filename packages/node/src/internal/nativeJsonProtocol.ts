@@ -13,7 +13,7 @@
  * @internal
  */
 import { AwsJson1_1Protocol } from "@aws-sdk/core/protocols"
-import { Buffer } from "node:buffer"
+import { bodyPool } from "./bodyPool.js"
 
 type SerializeRequest = AwsJson1_1Protocol["serializeRequest"]
 type OperationSchema = Parameters<SerializeRequest>[0]
@@ -46,7 +46,7 @@ const entityJson = (entity: object): string => {
 
 /**
  * The JSON body of a PutLogEvents request: the same document the SDK's serializer writes (members
- * absent when `undefined`), as UTF-8 bytes.
+ * absent when `undefined`), as UTF-8 bytes: a full batch's in one of `bodyPool`'s reusable buffers.
  *
  * @internal
  */
@@ -58,7 +58,7 @@ export const putLogEventsBody = (input: PutLogEventsInput): Uint8Array => {
     json += `,"sequenceToken":${JSON.stringify(input.sequenceToken)}`
   }
   if (typeof input.entity === "object" && input.entity !== null) json += `,"entity":${entityJson(input.entity)}`
-  return Buffer.from(json + "}", "utf8")
+  return bodyPool.encode(json + "}")
 }
 
 /**

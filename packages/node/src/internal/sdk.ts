@@ -26,6 +26,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Options } from "../NodeCloudWatchLogs.js"
+import { bodyPool } from "./bodyPool.js"
 import { fromSdkError } from "./classify.js"
 import { NativeJsonProtocol } from "./nativeJsonProtocol.js"
 
@@ -91,16 +92,36 @@ export const secretsOf = (options: Options): ReadonlyArray<string> => {
   ]
 }
 
+/** The number of attempts an SDK output's metadata reports (the SDK's retry middleware sets it). */
+const attemptsOf = (output: unknown): number | undefined => {
+  if (typeof output !== "object" || output === null || !("$metadata" in output)) return undefined
+  const metadata = output.$metadata
+  if (typeof metadata !== "object" || metadata === null || !("attempts" in metadata)) return undefined
+  return typeof metadata.attempts === "number" ? metadata.attempts : undefined
+}
+
 /**
  * A new client for the options. Its logger is silent, so the SDK's logger middleware goes too: it would
  * copy every request's input (each event of a batch) through the schema's sensitive-data filter only to
- * hand the copy to a logger that drops it.
+ * hand the copy to a logger that drops it. Around the request (retries and signing included), a
+ * middleware gives a PutLogEvents body back to `bodyPool` once the service answered it with success
+ * on the first attempt.
  *
  * @internal
  */
 export const newClient = (options: Options): CloudWatchLogsClient => {
   const client = new CloudWatchLogsClient(clientConfig(options))
   client.middlewareStack.remove("loggerMiddleware")
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args)
+      if (attemptsOf(result.output) === 1 && typeof args.request === "object" && args.request !== null) {
+        if ("body" in args.request) bodyPool.release(args.request.body)
+      }
+      return result
+    },
+    { step: "build", name: "cwlogsBodyRecycling", override: true }
+  )
   return client
 }
 
