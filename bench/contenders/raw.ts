@@ -4,15 +4,15 @@
  * validation, no retry beyond the SDK's own. Building the batches is not timed.
  *
  * `raw-sdk-native` is the same loop on a client configured as cwlogs configures its own
- * (`@cwlogs/node`'s client configuration: PutLogEvents bodies written by `JSON.stringify`, the SDK's
+ * (`NodeCloudWatchLogs.makeClient`: PutLogEvents bodies written by `JSON.stringify`, the SDK's
  * logger middleware removed): the floor under cwlogs' pipeline, so that what the pipeline itself costs
  * shows apart from what the client costs.
  *
  * @since 0.1.0
  */
 import { type CloudWatchLogsClient, type InputLogEvent, PutLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs"
+import { NodeCloudWatchLogs } from "@cwlogs/node"
 import * as Redacted from "effect/Redacted"
-import { newClient } from "../../packages/node/src/internal/sdk.js"
 import { CREDENTIALS, makeClient, REGION, streamNames } from "../lib/aws.js"
 import { line } from "../lib/events.js"
 import type { Job } from "../lib/spec.js"
@@ -51,9 +51,9 @@ const build = (job: Job): { batches: Array<Batch>; bytes: number } => {
   return { batches, bytes }
 }
 
-/** A client built as `@cwlogs/node` builds its own. */
+/** A client built as `@cwlogs/node` builds its own (`NodeCloudWatchLogs.makeClient`). */
 const tunedClient = (endpoint: string): CloudWatchLogsClient =>
-  newClient({
+  NodeCloudWatchLogs.makeClient({
     endpoint,
     region: REGION,
     credentials: {

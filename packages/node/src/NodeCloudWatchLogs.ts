@@ -77,6 +77,22 @@ export const make: (options?: Options) => Effect.Effect<CloudWatchLogsApi.CloudW
   internal.make
 
 /**
+ * A new SDK client built as `layer` builds its own: PutLogEvents bodies written by `JSON.stringify`
+ * (unless `serializer: "sdk"`) and no logger middleware. For an application that shares one client
+ * between cwlogs (`layerClient`) and its own calls. The caller owns it: `client.destroy()` when done.
+ *
+ * @example
+ * ```ts
+ * const client = NodeCloudWatchLogs.makeClient({ region: "eu-west-1" })
+ * const Api = NodeCloudWatchLogs.layerClient(client)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeClient = (options: Options = {}): CloudWatchLogsClient => internal.newClient(options)
+
+/**
  * The port over a client the caller owns (and destroys). Errors are classified the same way.
  *
  * @since 0.1.0

@@ -122,3 +122,26 @@ describe("NodeCloudWatchLogs: PutLogEvents bodies written natively", () => {
       expect(JSON.parse(server.seen[0].body)).toEqual({ logGroupName: "g", logStreamNamePrefix: "p\u2028" })
     }))
 })
+
+describe("NodeCloudWatchLogs.makeClient", () => {
+  it.scopedLive("is the client `layer` builds: native bodies, no logger middleware, bodies recycled", () =>
+    Effect.gen(function*() {
+      const server = yield* fakeServer(() => awsOk({}))
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          NodeCloudWatchLogs.makeClient({ endpoint: server.endpoint, region: "us-east-1", credentials })
+        ),
+        (c) => Effect.sync(() => c.destroy())
+      )
+      const names = client.middlewareStack.identify().join("\n")
+      expect(names).not.toContain("loggerMiddleware")
+      expect(names).toContain("cwlogsBodyRecycling")
+      expect(client.config.protocol).toBeInstanceOf(NativeJsonProtocol)
+      const input = { logGroupName: "g", logStreamName: "s", logEvents: [{ timestamp: 5, message: "q\"\u2028" }] }
+      yield* NodeCloudWatchLogs.fromClient(client).putLogEvents(input)
+      expect(server.seen[0].body).toBe(Buffer.from(putLogEventsBody(input)).toString("utf8"))
+      const sdk = NodeCloudWatchLogs.makeClient({ serializer: "sdk", region: "us-east-1", credentials })
+      expect(sdk.config.protocol).not.toBeInstanceOf(NativeJsonProtocol)
+      sdk.destroy()
+    }))
+})
