@@ -12,6 +12,7 @@
 import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { compile } from "./lib/build.js"
 import { startEmulator } from "./lib/emulator.js"
 import { plans } from "./lib/plans.js"
 import * as Processes from "./lib/processes.js"
@@ -64,6 +65,7 @@ const summarize = (file: string): void => {
 
 const main = async (): Promise<void> => {
   Processes.installExitHandlers()
+  compile()
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"
   const argv = process.argv.slice(2)
   const workload = Schema.decodeUnknownSync(Workload)(argv[0])

@@ -16,6 +16,7 @@
  */
 import { writeFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
+import { compile } from "./lib/build.js"
 import { type Emulator, startEmulator } from "./lib/emulator.js"
 import { CWLOGS_CONCURRENCY, CWLOGS_LINGER_MILLIS, type Plan, plans } from "./lib/plans.js"
 import * as Processes from "./lib/processes.js"
@@ -85,6 +86,7 @@ const main = async (): Promise<void> => {
   // The SDK warns once per process that its 2027 releases will need Node 22; not this run's business.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"
   Processes.installExitHandlers()
+  compile()
   const args = parseArgs(process.argv.slice(2))
   const globalDeadline = Date.now() + (args.quick ? 100_000 : 45 * 60_000)
   // Whatever happens, the run ends: kill every child and leave shortly after the global deadline.

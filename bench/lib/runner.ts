@@ -4,13 +4,12 @@
  * @since 0.1.0
  */
 import { makeClient, percentile, readBack, streamNames } from "./aws.js"
+import { CHILD_ARGS } from "./build.js"
 import type { Emulator } from "./emulator.js"
 import { CWLOGS_CONCURRENCY, type Plan } from "./plans.js"
 import * as Processes from "./processes.js"
 import type { Row } from "./report.js"
 import { type Contender, decodeMeasurement, type Job, type Measurement } from "./spec.js"
-
-const CHILD_ENTRY = "bench/child.ts"
 
 /**
  * Run one contender on one workload in a child process against `emulator`, then read back what the
@@ -43,7 +42,7 @@ export const runOne = async (
   }
   const finished = await Processes.run(
     process.execPath,
-    [...(plan.nodeArgs ?? []), "--import", "tsx", CHILD_ENTRY, JSON.stringify(job)],
+    [...(plan.nodeArgs ?? []), ...CHILD_ARGS, JSON.stringify(job)],
     deadlineMillis,
     { ...process.env, NODE_NO_WARNINGS: "1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...extraEnv }
   )
