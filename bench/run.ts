@@ -3,8 +3,10 @@
  *   [--fresh-emulator | --shared-emulator] [--events N] [--repeat N]`
  *
  * With `--repeat N` every contender of a workload runs N times, in N interleaved rounds, and the table
- * keeps each contender's best run by the workload's main figure (events/s; ns/call for the overhead;
- * peak RSS for memory; p99 for latency): on a shared machine the other runs measure the neighbours.
+ * keeps one run of each contender by the workload's main figure, and notes every run's: the best
+ * (events/s; ns/call for the overhead; p99 for latency), as on a shared machine the other runs measure
+ * the neighbours; for memory the median peak RSS, as its spread is the contender's own (when V8
+ * happens to collect), not the neighbours', and the lowest would report the luckiest run.
  *
  * Runs every contender on every workload, each in a child process of its own, against an emulator in a
  * process of its own (fresh per contender, or per workload with --quick; a fresh stream per contender),
@@ -63,9 +65,6 @@ const better = (a: Row, b: Row): boolean => {
   switch (a.workload) {
     case "overhead":
       return (a.nanosPerCall ?? Infinity) < (b.nanosPerCall ?? Infinity)
-    case "memory":
-    case "memory-capped":
-      return a.peakRssBytes < b.peakRssBytes
     case "latency":
       return (a.p99Ms ?? Infinity) < (b.p99Ms ?? Infinity)
     default:
@@ -73,12 +72,38 @@ const better = (a: Row, b: Row): boolean => {
   }
 }
 
-/** The best successful run (the last run when none succeeded), noting how many there were. */
-const best = (all: ReadonlyArray<Row>): Row => {
+/** The workload's main figure of a row, as the table prints it, for the range of a repeated run. */
+const mainFigure = (row: Row): string | undefined => {
+  switch (row.workload) {
+    case "overhead":
+      return row.nanosPerCall === undefined ? undefined : `${Math.round(row.nanosPerCall)}`
+    case "memory":
+    case "memory-capped":
+      return `${Math.round(row.peakRssBytes / 1_048_576)}`
+    case "latency":
+      return row.p99Ms === undefined ? undefined : `${Math.round(row.p99Ms)}`
+    default:
+      return Number.isFinite(row.eventsPerSecond) ? `${Math.round(row.eventsPerSecond / 1000)}k` : undefined
+  }
+}
+
+/**
+ * The run that stands for a contender (the last run when none succeeded): the best successful one, or
+ * for memory the median; noting how many there were and every successful run's main figure.
+ */
+const representative = (all: ReadonlyArray<Row>): Row => {
   const good = all.filter((r) => r.status === "ok")
-  const pick = good.length === 0 ? all[all.length - 1] : good.reduce((a, b) => (better(b, a) ? b : a))
+  const median = all[0]?.workload === "memory" || all[0]?.workload === "memory-capped"
+  const pick = good.length === 0
+    ? all[all.length - 1]
+    : median
+    ? [...good].sort((a, b) => a.peakRssBytes - b.peakRssBytes)[Math.floor((good.length - 1) / 2)]
+    : good.reduce((a, b) => (better(b, a) ? b : a))
   if (all.length === 1) return pick
-  const tag = `best of ${all.length}${good.length < all.length ? `, ${all.length - good.length} failed` : ""}`
+  const figures = good.map(mainFigure).filter((f) => f !== undefined)
+  const tag = `${median ? "median" : "best"} of ${all.length}${
+    good.length < all.length ? `, ${all.length - good.length} failed` : ""
+  }${figures.length > 1 ? `: ${figures.join(" ")}` : ""}`
   return { ...pick, note: pick.note === undefined ? tag : `${pick.note}; ${tag}` }
 }
 
@@ -232,7 +257,7 @@ const main = async (): Promise<void> => {
     }
     for (const contender of plan.contenders) {
       const all = runs.get(contender)
-      if (all !== undefined) rows.push(best(all))
+      if (all !== undefined) rows.push(representative(all))
     }
     await shared?.stop()
   }
