@@ -1,15 +1,13 @@
 /**
- * @cwlogs/node: the AWS SDK v3 adapter and the file-backed token store.
+ * @cwlogs/node: the AWS SDK v3 adapter.
  *
- * The `cwlogs` command line is not here: it is `@cwlogs/node/Cli`, so that an application that only
- * ships logs does not load `@effect/cli` and `@effect/platform-node` (about 9 MB of heap and 45 MiB of
- * resident memory at start, measured in `docs/benchmarks.md`).
+ * The rest has subpaths of its own, so that an application that only ships logs does not load what it
+ * does not use: `@cwlogs/node/FileSequenceTokenStore` (on `@effect/platform`'s `KeyValueStore`, which
+ * brings `Schema`: ~5 MB of heap) and `@cwlogs/node/Cli` (`@effect/cli`, `@effect/platform-node`: ~9 MB
+ * of heap, ~45 MiB of resident memory). See `docs/node.md`.
  *
  * @since 0.1.0
  */
 
 /** @since 0.1.0 */
 export * as NodeCloudWatchLogs from "./NodeCloudWatchLogs.js"
-
-/** @since 0.1.0 */
-export * as FileSequenceTokenStore from "./FileSequenceTokenStore.js"

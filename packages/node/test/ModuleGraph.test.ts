@@ -1,7 +1,8 @@
 /**
- * What `import "@cwlogs/node"` loads: the adapter and the token store, never the CLI (`@effect/cli`,
- * the demo, the emulator), which is `@cwlogs/node/Cli`. Loading the CLI with the library cost an
- * application ~9 MB of heap and ~45 MiB of resident memory at start (docs/benchmarks.md).
+ * What `import "@cwlogs/node"` loads: the adapter, never the token store (`@effect/platform`'s
+ * `KeyValueStore`, which brings `Schema`: ~5 MB of heap) nor the CLI (`@effect/cli`, the demo, the
+ * emulator: ~9 MB of heap, ~45 MiB of resident memory at start); they are `@cwlogs/node/FileSequenceTokenStore`
+ * and `@cwlogs/node/Cli`.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
@@ -51,13 +52,19 @@ describe("@cwlogs/node's module graph", () => {
     ].join("\n"))).toEqual(["a", "c", "./e.js", "f"])
   })
 
-  it("the index loads the adapter and the token store, not the CLI", () => {
+  it("the index loads the adapter, not the token store nor the CLI", () => {
     const { files, packages } = closure("index.ts")
     expect(files).toContain("NodeCloudWatchLogs.ts")
-    expect(files).toContain("FileSequenceTokenStore.ts")
     expect(packages).toContain("@aws-sdk/client-cloudwatch-logs")
-    for (const file of files) expect(file).not.toMatch(/^(Cli|Demo)\.ts$|^internal\/(cli|demo)|^bin\//)
-    for (const name of packages) expect(name).not.toMatch(/^@effect\/cli|^@cwlogs\/testkit/)
+    for (const file of files) {
+      expect(file).not.toMatch(/^(Cli|Demo|FileSequenceTokenStore)\.ts$|^internal\/(cli|demo|fileSequence)|^bin\//)
+    }
+    for (const name of packages) expect(name).not.toMatch(/^@effect\/(cli|platform)|^@cwlogs\/testkit/)
+  })
+
+  it("@cwlogs/node/FileSequenceTokenStore is the store, on @effect/platform", () => {
+    const { packages } = closure("FileSequenceTokenStore.ts")
+    expect([...packages].some((name) => name.startsWith("@effect/platform"))).toBe(true)
   })
 
   it("@cwlogs/node/Cli is the CLI", () => {
