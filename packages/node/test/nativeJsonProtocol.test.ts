@@ -98,6 +98,32 @@ describe("NodeCloudWatchLogs: PutLogEvents bodies written natively", () => {
       }
     }))
 
+  it.scopedLive("of large batches (written into the reused buffers) are still the SDK's bytes (property)", () =>
+    Effect.gen(function*() {
+      const event = fc.record({
+        timestamp: fc.integer({ min: 0, max: 2 ** 45 }),
+        message: fc.oneof(
+          fc.constantFrom(...TRICKY),
+          fc.string({ unit: "binary", minLength: 1, maxLength: 300 }),
+          fc.string({ unit: "grapheme", minLength: 1, maxLength: 300 })
+        ),
+        level: fc.constant("ignored")
+      })
+      // From under the pool's 64 KiB threshold to a full batch's worth; with and without a token.
+      for (const [k, size] of [100, 400, 1_000, 3_000].entries()) {
+        const logEvents = fc.sample(event, { numRuns: size, seed: 20261123 + k })
+        const { body, native, sdk } = yield* bothWays({
+          logGroupName: "g",
+          logStreamName: "s",
+          logEvents,
+          ...(k % 2 === 0 ? { sequenceToken: "4959030251023456918470245892954873986278341029061234" } : {})
+        })
+        expect(body).toBe(sdk.body)
+        expect(native.body).toBe(sdk.body)
+        expect(JSON.parse(native.body).logEvents.length).toBe(size)
+      }
+    }))
+
   it.scopedLive("write only the members of an event, whatever else the objects carry", () =>
     Effect.gen(function*() {
       const event = { timestamp: 1, message: "m", level: "info", nested: { secret: "no" } }
