@@ -6,8 +6,8 @@
  * Not `tsx`: its loader runs in a thread of its own that grows with every module it serves, and it turns
  * source maps on, so Node reads and keeps the `.map` file of every module that names one. Both are
  * measured as the contender's memory, and both grow with the number of modules a library loads, not
- * with what it does (under `tsx` the memory workload measured cwlogs ~60 MiB heavier and LogTape
- * ~80 MiB lighter than as compiled JavaScript; see `docs/benchmarks.md`).
+ * with what it does (the memory workload measured cwlogs' sink at 312–340 MiB under `tsx`, 251–287
+ * compiled; see `docs/benchmarks.md`).
  *
  * @since 0.1.0
  */

@@ -11,7 +11,7 @@
  * A buffer is used again only when the service has answered its request with success on the first
  * attempt: it has then read every byte of the body, so nothing (socket write, signing, an SDK retry)
  * can still read it. A body of a request that failed, timed out or was interrupted is left to the
- * garbage collector. Bodies under `minBytes` (small batches: cheap to allocate, and dead young) and over
+ * garbage collector. Bodies under `minLength` (small batches: cheap to allocate, and dead young) and over
  * the buffer size (the JSON of messages full of escapes) are allocated as before.
  *
  * @internal
