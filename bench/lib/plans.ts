@@ -64,32 +64,8 @@ export const PEERS: ReadonlyArray<Contender> = ["winston-cloudwatch", "pino-clou
  * @since 0.1.0
  * @category constants
  */
-export const plans = (quick: boolean): ReadonlyArray<Plan> => [
-  {
-    workload: "throughput",
-    title: `1. throughput: ${quick ? "10,000" : "200,000"} events of ~200 B into one stream`,
-    events: quick ? 10_000 : 200_000,
-    streams: 1,
-    rate: 0,
-    discard: false,
-    putLatencyMillis: 0,
-    deadlineMillis: quick ? 25_000 : 180_000,
-    latencies: false,
-    contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", "cwlogs-logger", ...PEERS]
-  },
-  {
-    workload: "overhead",
-    title: `2. logger overhead: ${quick ? "10,000" : "100,000"} log calls on the caller`,
-    events: quick ? 10_000 : 100_000,
-    streams: 1,
-    rate: 0,
-    discard: false,
-    putLatencyMillis: 0,
-    deadlineMillis: quick ? 20_000 : 120_000,
-    latencies: false,
-    contenders: ["effect-default-logger", "cwlogs-logger", ...PEERS]
-  },
-  {
+export const plans = (quick: boolean): ReadonlyArray<Plan> => {
+  const memory: Plan = {
     workload: "memory",
     title: `3. memory under a slow service: ${quick ? "20,000" : "1,000,000"} events, +200 ms per PutLogEvents`,
     events: quick ? 20_000 : 1_000_000,
@@ -100,42 +76,62 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => [
     deadlineMillis: quick ? 25_000 : 300_000,
     latencies: false,
     contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
-  },
-  {
-    workload: "memory-capped",
-    title: `3b. the same with the child's heap capped: node --max-old-space-size=${HEAP_CAP_MIB}`,
-    events: quick ? 20_000 : 1_000_000,
-    streams: 1,
-    rate: 0,
-    discard: false,
-    putLatencyMillis: 200,
-    deadlineMillis: quick ? 25_000 : 300_000,
-    latencies: false,
-    nodeArgs: [`--max-old-space-size=${HEAP_CAP_MIB}`],
-    contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
-  },
-  {
-    workload: "latency",
-    title: `4. latency at 1,000 events/s for ${quick ? 3 : 20} s, hand-over to acknowledgement`,
-    events: quick ? 3_000 : 20_000,
-    streams: 1,
-    rate: 1000,
-    discard: false,
-    putLatencyMillis: 0,
-    deadlineMillis: quick ? 15_000 : 60_000,
-    latencies: true,
-    contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
-  },
-  {
-    workload: "streams",
-    title: `5. many streams: ${quick ? "10 streams x 1,000" : "100 streams x 2,000"} events`,
-    events: quick ? 1_000 : 2_000,
-    streams: quick ? 10 : 100,
-    rate: 0,
-    discard: false,
-    putLatencyMillis: 0,
-    deadlineMillis: quick ? 25_000 : 240_000,
-    latencies: false,
-    contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", ...PEERS]
   }
-]
+  return [
+    {
+      workload: "throughput",
+      title: `1. throughput: ${quick ? "10,000" : "200,000"} events of ~200 B into one stream`,
+      events: quick ? 10_000 : 200_000,
+      streams: 1,
+      rate: 0,
+      discard: false,
+      putLatencyMillis: 0,
+      deadlineMillis: quick ? 25_000 : 180_000,
+      latencies: false,
+      contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", "cwlogs-logger", ...PEERS]
+    },
+    {
+      workload: "overhead",
+      title: `2. logger overhead: ${quick ? "10,000" : "100,000"} log calls on the caller`,
+      events: quick ? 10_000 : 100_000,
+      streams: 1,
+      rate: 0,
+      discard: false,
+      putLatencyMillis: 0,
+      deadlineMillis: quick ? 20_000 : 120_000,
+      latencies: false,
+      contenders: ["effect-default-logger", "cwlogs-logger", ...PEERS]
+    },
+    memory,
+    {
+      ...memory,
+      workload: "memory-capped",
+      title: `3b. the same with the child's heap capped: node --max-old-space-size=${HEAP_CAP_MIB}`,
+      nodeArgs: [`--max-old-space-size=${HEAP_CAP_MIB}`]
+    },
+    {
+      workload: "latency",
+      title: `4. latency at 1,000 events/s for ${quick ? 3 : 20} s, hand-over to acknowledgement`,
+      events: quick ? 3_000 : 20_000,
+      streams: 1,
+      rate: 1000,
+      discard: false,
+      putLatencyMillis: 0,
+      deadlineMillis: quick ? 15_000 : 60_000,
+      latencies: true,
+      contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
+    },
+    {
+      workload: "streams",
+      title: `5. many streams: ${quick ? "10 streams x 1,000" : "100 streams x 2,000"} events`,
+      events: quick ? 1_000 : 2_000,
+      streams: quick ? 10 : 100,
+      rate: 0,
+      discard: false,
+      putLatencyMillis: 0,
+      deadlineMillis: quick ? 25_000 : 240_000,
+      latencies: false,
+      contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", ...PEERS]
+    }
+  ]
+}

@@ -10,17 +10,18 @@ import { awsOk, fakeServer, type SeenRequest } from "./support/servers.js"
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: Redacted.make("secret-key-example") }
 
+/** Two ports on `endpoint`: one writing PutLogEvents bodies natively, one with the SDK's serializer. */
+const bothClients = (endpoint: string) =>
+  Effect.all({
+    native: NodeCloudWatchLogs.make({ endpoint, region: "us-east-1", credentials }),
+    sdk: NodeCloudWatchLogs.make({ endpoint, region: "us-east-1", credentials, serializer: "sdk" })
+  })
+
 /** The same request written by the native serializer and by the SDK's, as the server received them. */
 const bothWays = (request: CloudWatchLogsApi.PutLogEventsRequest) =>
   Effect.gen(function*() {
     const server = yield* fakeServer(() => awsOk({ nextSequenceToken: "next" }))
-    const native = yield* NodeCloudWatchLogs.make({ endpoint: server.endpoint, region: "us-east-1", credentials })
-    const sdk = yield* NodeCloudWatchLogs.make({
-      endpoint: server.endpoint,
-      region: "us-east-1",
-      credentials,
-      serializer: "sdk"
-    })
+    const { native, sdk } = yield* bothClients(server.endpoint)
     yield* native.putLogEvents(request)
     yield* sdk.putLogEvents(request)
     const [a, b] = server.seen
@@ -67,13 +68,7 @@ describe("NodeCloudWatchLogs: PutLogEvents bodies written natively", () => {
   it.scopedLive("write exactly what the SDK writes for any messages and names (property)", () =>
     Effect.gen(function*() {
       const server = yield* fakeServer(() => awsOk({}))
-      const native = yield* NodeCloudWatchLogs.make({ endpoint: server.endpoint, region: "us-east-1", credentials })
-      const sdk = yield* NodeCloudWatchLogs.make({
-        endpoint: server.endpoint,
-        region: "us-east-1",
-        credentials,
-        serializer: "sdk"
-      })
+      const { native, sdk } = yield* bothClients(server.endpoint)
       const request = fc.record({
         logStreamName: fc.string({ minLength: 1, maxLength: 20 }),
         logEvents: fc.array(
