@@ -1,5 +1,7 @@
 /**
- * One contender on one workload, in a process of its own: `node --import tsx bench/child.ts '<job json>'`.
+ * One contender on one workload, in a process of its own, compiled (`lib/build.ts`):
+ * `node --conditions=cwlogs-dist bench/dist/child.js '<job json>'`. It loads nothing of the harness
+ * beyond the contender's own modules (the job is read by `lib/job.ts`, streams are made by the parent).
  * Prints one JSON line (a `Measurement`) as the last line of stdout; the CPU seconds and peak RSS are
  * this process's own (worker threads included).
  *
@@ -9,10 +11,9 @@
  * @since 0.1.0
  */
 import { writeFileSync } from "node:fs"
-import { Session } from "node:inspector/promises"
 import type { Run } from "./contenders/types.js"
-import { ensureStreams, makeClient, streamNames } from "./lib/aws.js"
-import { decodeJob, type Measurement } from "./lib/spec.js"
+import { parseJob } from "./lib/job.js"
+import type { Measurement } from "./lib/spec.js"
 
 const contenders: Record<string, () => Promise<{ run: Run }>> = {
   "raw-sdk-c1": () => import("./contenders/raw.js"),
@@ -27,13 +28,13 @@ const contenders: Record<string, () => Promise<{ run: Run }>> = {
 }
 
 const main = async (): Promise<void> => {
-  const job = decodeJob(process.argv[2] ?? "")
-  const setupClient = makeClient(job.endpoint)
-  await ensureStreams(setupClient, job.logGroupName, streamNames(job.logStreamName, job.streams))
-  setupClient.destroy()
+  const job = parseJob(process.argv[2] ?? "")
   const { run } = await contenders[job.contender]()
   const profileFile = process.env.BENCH_CPU_PROFILE
-  const session = profileFile === undefined || profileFile === "" ? undefined : new Session()
+  // Loaded only when asked for: the child loads what its contender loads.
+  const session = profileFile === undefined || profileFile === ""
+    ? undefined
+    : new (await import("node:inspector/promises")).Session()
   if (session !== undefined) {
     session.connect()
     await session.post("Profiler.enable")

@@ -8,7 +8,7 @@
  */
 import { once } from "node:events"
 import { pino } from "pino"
-import { CREDENTIALS, REGION, streamNames } from "../lib/aws.js"
+import { CREDENTIALS, REGION, streamNames } from "../lib/names.js"
 import type { Job } from "../lib/spec.js"
 import { fromLogger, MESSAGE, payload } from "./drive.js"
 import type { LoggerSession } from "./types.js"

@@ -11,8 +11,6 @@
  * @since 0.1.0
  */
 import { type CloudWatchLogsClient, type InputLogEvent, PutLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs"
-import { NodeCloudWatchLogs } from "@cwlogs/node"
-import * as Redacted from "effect/Redacted"
 import { CREDENTIALS, makeClient, REGION, streamNames } from "../lib/aws.js"
 import { line } from "../lib/events.js"
 import type { Job } from "../lib/spec.js"
@@ -51,9 +49,13 @@ const build = (job: Job): { batches: Array<Batch>; bytes: number } => {
   return { batches, bytes }
 }
 
-/** A client built as `@cwlogs/node` builds its own (`NodeCloudWatchLogs.makeClient`). */
-const tunedClient = (endpoint: string): CloudWatchLogsClient =>
-  NodeCloudWatchLogs.makeClient({
+/**
+ * A client built as `@cwlogs/node` builds its own (`NodeCloudWatchLogs.makeClient`). Loaded only for
+ * `raw-sdk-native`: the plain loops do not load cwlogs nor Effect.
+ */
+const tunedClient = async (endpoint: string): Promise<CloudWatchLogsClient> => {
+  const [{ NodeCloudWatchLogs }, Redacted] = await Promise.all([import("@cwlogs/node"), import("effect/Redacted")])
+  return NodeCloudWatchLogs.makeClient({
     endpoint,
     region: REGION,
     credentials: {
@@ -61,13 +63,14 @@ const tunedClient = (endpoint: string): CloudWatchLogsClient =>
       secretAccessKey: Redacted.make(CREDENTIALS.secretAccessKey)
     }
   })
+}
 
 /**
  * @since 0.1.0
  * @category contenders
  */
 export const run = async (job: Job, hooks: Hooks): Promise<Outcome> => {
-  const client = job.contender === "raw-sdk-native" ? tunedClient(job.endpoint) : makeClient(job.endpoint)
+  const client = job.contender === "raw-sdk-native" ? await tunedClient(job.endpoint) : makeClient(job.endpoint)
   const { batches, bytes } = build(job)
   let sent = 0
   let failed = 0

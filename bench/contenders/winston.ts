@@ -6,7 +6,7 @@
  */
 import * as winston from "winston"
 import WinstonCloudWatch from "winston-cloudwatch"
-import { CREDENTIALS, REGION, streamNames } from "../lib/aws.js"
+import { CREDENTIALS, REGION, streamNames } from "../lib/names.js"
 import type { Job } from "../lib/spec.js"
 import { fromLogger, MESSAGE, payload } from "./drive.js"
 import type { LoggerSession } from "./types.js"

@@ -11,20 +11,9 @@ import {
   GetLogEventsCommand,
   type GetLogEventsCommandOutput
 } from "@aws-sdk/client-cloudwatch-logs"
+import { CREDENTIALS, REGION } from "./names.js"
 
-/**
- * Dummy credentials: the emulator checks the signature's shape, not the key.
- *
- * @since 0.1.0
- * @category constants
- */
-export const CREDENTIALS = { accessKeyId: "AKIDBENCHMARK", secretAccessKey: "bench-secret" } as const
-
-/**
- * @since 0.1.0
- * @category constants
- */
-export const REGION = "us-east-1"
+export { CREDENTIALS, REGION, streamNames } from "./names.js"
 
 /**
  * A client as a user would build one against a local endpoint.
@@ -63,15 +52,6 @@ export const ensureStreams = async (
     })
   }
 }
-
-/**
- * The stream names of a job: one stream, or `<prefix>-<n>` for n in 0..streams-1.
- *
- * @since 0.1.0
- * @category setup
- */
-export const streamNames = (logStreamName: string, streams: number): Array<string> =>
-  streams <= 1 ? [logStreamName] : Array.from({ length: streams }, (_, n) => `${logStreamName}-${n}`)
 
 /**
  * What read-back found in one stream.

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { makeClient, percentile, readBack, streamNames } from "./aws.js"
+import { ensureStreams, makeClient, percentile, readBack, streamNames } from "./aws.js"
 import { CHILD_ARGS } from "./build.js"
 import type { Emulator } from "./emulator.js"
 import { CWLOGS_CONCURRENCY, type Plan } from "./plans.js"
@@ -39,6 +39,13 @@ export const runOne = async (
     rate: plan.rate,
     concurrency: contender === "raw-sdk-cN" || contender === "raw-sdk-native" ? CWLOGS_CONCURRENCY : 1,
     deadlineMillis
+  }
+  // The group and streams are made here: the child loads what its contender loads, nothing more.
+  const setupClient = makeClient(emulator.endpoint)
+  try {
+    await ensureStreams(setupClient, logGroupName, streamNames(logStreamName, plan.streams))
+  } finally {
+    setupClient.destroy()
   }
   const finished = await Processes.run(
     process.execPath,

@@ -1,19 +1,23 @@
 /**
  * The contract between `bench/run.ts` (the orchestrator) and `bench/child.ts` (one contender on one
- * workload, in its own process): the job description going down and the measurement coming back.
+ * workload, in its own process): the job description going down (`job.ts`, which the child reads with
+ * no library) and the measurement coming back (decoded here, in the parent).
  *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
 
+import { CONTENDERS, type Job, WORKLOADS } from "./job.js"
+
+export type { Job }
+
 /**
- * The five workloads of the issue, and workload 3 again with the heap capped (`memory-capped`): a
- * contender whose memory is bounded completes it, one that buffers without bound runs out of heap.
+ * The workloads (see `job.ts`).
  *
  * @since 0.1.0
  * @category models
  */
-export const Workload = Schema.Literal("throughput", "overhead", "memory", "memory-capped", "latency", "streams")
+export const Workload = Schema.Literal(...WORKLOADS)
 
 /**
  * @since 0.1.0
@@ -27,53 +31,13 @@ export type Workload = typeof Workload.Type
  * @since 0.1.0
  * @category models
  */
-export const Contender = Schema.Literal(
-  "raw-sdk-c1",
-  "raw-sdk-cN",
-  "raw-sdk-native",
-  "cwlogs-sink",
-  "cwlogs-logger",
-  "effect-default-logger",
-  "winston-cloudwatch",
-  "pino-cloudwatch",
-  "logtape-cloudwatch"
-)
+export const Contender = Schema.Literal(...CONTENDERS)
 
 /**
  * @since 0.1.0
  * @category models
  */
 export type Contender = typeof Contender.Type
-
-/**
- * What a child must do.
- *
- * @since 0.1.0
- * @category models
- */
-export const Job = Schema.Struct({
-  workload: Workload,
-  contender: Contender,
-  endpoint: Schema.String,
-  logGroupName: Schema.String,
-  /** One stream, or the prefix of `streams` streams named `<prefix>-<n>`. */
-  logStreamName: Schema.String,
-  /** Events per stream. */
-  events: Schema.Number,
-  streams: Schema.Number,
-  /** Events per second (latency workload), 0 = as fast as the contender takes them. */
-  rate: Schema.Number,
-  /** Requests in flight for the raw SDK loop. */
-  concurrency: Schema.Number,
-  /** Milliseconds the child has before the parent kills it. */
-  deadlineMillis: Schema.Number
-})
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type Job = typeof Job.Type
 
 /**
  * What a child measured, printed as the last line of its stdout.
@@ -108,12 +72,6 @@ export const Measurement = Schema.Struct({
  * @category models
  */
 export type Measurement = typeof Measurement.Type
-
-/**
- * @since 0.1.0
- * @category encoding
- */
-export const decodeJob = Schema.decodeUnknownSync(Schema.parseJson(Job))
 
 /**
  * @since 0.1.0
