@@ -20,6 +20,7 @@ import { writeFileSync } from "node:fs"
 import { cpus, loadavg } from "node:os"
 import { compile } from "./lib/build.js"
 import { type Emulator, startEmulator } from "./lib/emulator.js"
+import { isMemoryWorkload } from "./lib/job.js"
 import { CWLOGS_CONCURRENCY, CWLOGS_LINGER_MILLIS, type Plan, plans } from "./lib/plans.js"
 import * as Processes from "./lib/processes.js"
 import { printTable, type Row, targets, withRatios } from "./lib/report.js"
@@ -79,6 +80,7 @@ const mainFigure = (row: Row): string | undefined => {
       return row.nanosPerCall === undefined ? undefined : `${Math.round(row.nanosPerCall)}`
     case "memory":
     case "memory-capped":
+    case "memory-in-effect-app":
       return `${Math.round(row.peakRssBytes / 1_048_576)}`
     case "latency":
       return row.p99Ms === undefined ? undefined : `${Math.round(row.p99Ms)}`
@@ -93,7 +95,7 @@ const mainFigure = (row: Row): string | undefined => {
  */
 const representative = (all: ReadonlyArray<Row>): Row => {
   const good = all.filter((r) => r.status === "ok")
-  const median = all[0]?.workload === "memory" || all[0]?.workload === "memory-capped"
+  const median = all[0] !== undefined && isMemoryWorkload(all[0].workload)
   const pick = good.length === 0
     ? all[all.length - 1]
     : median

@@ -14,6 +14,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { line } from "../lib/events.js"
+import { isMemoryWorkload } from "../lib/job.js"
 import { CREDENTIALS, REGION, streamNames } from "../lib/names.js"
 import type { Job } from "../lib/spec.js"
 import { CHUNK, MESSAGE, payload } from "./drive.js"
@@ -120,7 +121,7 @@ export const run = async (job: Job, hooks: Hooks): Promise<Outcome> => {
     logGroupName: job.logGroupName,
     logStreamName
   }))
-  const built = job.rate > 0 || job.workload === "memory" || job.workload === "memory-capped"
+  const built = job.rate > 0 || isMemoryWorkload(job.workload)
     ? undefined
     : prebuilt(job, destinations)
   // Counted while made, not by making every line once more beforehand: that would fill the heap with

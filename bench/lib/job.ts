@@ -11,19 +11,38 @@
  */
 
 /**
- * The five workloads of the issue, and workload 3 again with the heap capped (`memory-capped`): a
- * contender whose memory is bounded completes it, one that buffers without bound runs out of heap.
+ * The five workloads of the issue, and workload 3 twice more: with the heap capped (`memory-capped`: a
+ * contender whose memory is bounded completes it, one that buffers without bound runs out of heap), and
+ * inside an Effect application (`memory-in-effect-app`: every child loads Effect's runtime first, as the
+ * applications cwlogs is written for have, so that each contender's figure is what it adds to one).
  *
  * @since 0.1.0
  * @category constants
  */
-export const WORKLOADS = ["throughput", "overhead", "memory", "memory-capped", "latency", "streams"] as const
+export const WORKLOADS = [
+  "throughput",
+  "overhead",
+  "memory",
+  "memory-capped",
+  "memory-in-effect-app",
+  "latency",
+  "streams"
+] as const
 
 /**
  * @since 0.1.0
  * @category models
  */
 export type Workload = typeof WORKLOADS[number]
+
+/**
+ * Workload 3 and its variants: peak RSS is their figure, and events are made as they are handed over.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isMemoryWorkload = (w: Workload): boolean =>
+  w === "memory" || w === "memory-capped" || w === "memory-in-effect-app"
 
 /**
  * Every contender the harness knows.

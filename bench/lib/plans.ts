@@ -47,7 +47,7 @@ export interface Plan {
   readonly putLatencyMillis: number
   readonly deadlineMillis: number
   readonly latencies: boolean
-  /** Extra `node` flags of the child (the heap cap of `memory-capped`). */
+  /** Extra `node` flags of the child (the heap cap of `memory-capped`, the preload of `memory-in-effect-app`). */
   readonly nodeArgs?: ReadonlyArray<string>
   readonly contenders: ReadonlyArray<Contender>
 }
@@ -108,6 +108,13 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => {
       workload: "memory-capped",
       title: `3b. the same with the child's heap capped: node --max-old-space-size=${HEAP_CAP_MIB}`,
       nodeArgs: [`--max-old-space-size=${HEAP_CAP_MIB}`]
+    },
+    {
+      ...memory,
+      workload: "memory-in-effect-app",
+      title: "3c. the same inside an Effect application: every child loads Effect's runtime first",
+      nodeArgs: ["--import", "./bench/dist/lib/effectApp.js"],
+      contenders: ["cwlogs-sink", "logtape-cloudwatch"]
     },
     {
       workload: "latency",

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import { isMemoryWorkload } from "./job.js"
 import type { Contender, Workload } from "./spec.js"
 
 /**
@@ -152,6 +153,7 @@ export const targets = (rows: ReadonlyArray<Row>, lingerMillis: number): Array<s
   }
   ahead("throughput", (a, b) => a.eventsPerSecond > b.eventsPerSecond, "events/s")
   ahead("memory", (a, b) => a.peakRssBytes < b.peakRssBytes, "peak RSS")
+  ahead("memory-in-effect-app", (a, b) => a.peakRssBytes < b.peakRssBytes, "peak RSS inside an Effect application")
   ahead("streams", (a, b) => a.eventsPerSecond > b.eventsPerSecond, "events/s")
   for (const c of ["cwlogs-sink", "cwlogs-logger"] as const) {
     const row = find("latency", c)
@@ -172,4 +174,4 @@ export const targets = (rows: ReadonlyArray<Row>, lingerMillis: number): Array<s
 }
 
 const workloadNumber = (w: Workload): number =>
-  w === "throughput" ? 1 : w === "overhead" ? 2 : w === "memory" || w === "memory-capped" ? 3 : w === "latency" ? 4 : 5
+  w === "throughput" ? 1 : w === "overhead" ? 2 : isMemoryWorkload(w) ? 3 : w === "latency" ? 4 : 5
