@@ -21,6 +21,39 @@ export interface Format {
 export const isInternal = (annotations: HashMap.HashMap<string, unknown>): boolean =>
   HashMap.has(annotations, INTERNAL_ANNOTATION) || HashMap.has(annotations, "aws.sdk")
 
+/** Objects a log line's data may hold for `isPlainData` to answer (beyond, the careful path is taken). */
+const MAX_PLAIN_OBJECTS = 256
+
+/**
+ * Whether `root` is plain JSON data: primitives, arrays and objects whose prototype is `Object.prototype`
+ * or `null`, with no object reached twice, no `toJSON` of their own and nothing `Redactable`, at most
+ * `MAX_PLAIN_OBJECTS` objects. For such data `JSON.stringify` writes what `Inspectable.stringifyCircular`
+ * writes (its replacer changes nothing there), without calling a replacer for every value: ~0.4 µs of
+ * a ~4.9 µs log call in the benchmark's overhead workload. A getter of a plain object is read twice
+ * (here, then by the serializer).
+ * @internal
+ */
+export const isPlainData = (root: unknown): boolean => {
+  const seen: Array<object> = []
+  const pending: Array<unknown> = [root]
+  while (pending.length > 0) {
+    const value = pending.pop()
+    if (typeof value !== "object" || value === null) continue
+    if (seen.length === MAX_PLAIN_OBJECTS || seen.includes(value)) return false
+    seen.push(value)
+    if (Array.isArray(value)) {
+      if (Object.getPrototypeOf(value) !== Array.prototype) return false
+      for (let i = 0; i < value.length; i++) pending.push(value[i])
+      continue
+    }
+    const proto: unknown = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return false
+    if (Inspectable.symbolRedactable in value || Object.hasOwn(value, "toJSON")) return false
+    for (const v of Object.values(value)) pending.push(v)
+  }
+  return true
+}
+
 /** The JSON document of one log line. @internal */
 export const render = (options: Logger.Logger.Options<unknown>): string => {
   const s = Logger.structuredLogger.log(options)
@@ -33,7 +66,7 @@ export const render = (options: Logger.Logger.Options<unknown>): string => {
   if (HashMap.size(options.annotations) > 0) doc.annotations = s.annotations
   if (Object.keys(s.spans).length > 0) doc.spans = s.spans
   if (!Cause.isEmpty(options.cause)) doc.cause = s.cause
-  return Inspectable.stringifyCircular(doc)
+  return isPlainData(doc) ? JSON.stringify(doc) : Inspectable.stringifyCircular(doc)
 }
 
 /**

@@ -1,0 +1,100 @@
+/**
+ * The logger's JSON lines take `JSON.stringify` when the data is plain (`isPlainData`), and Effect's
+ * `Inspectable.stringifyCircular` otherwise: the two must write the same line whenever the fast one is
+ * taken, and the careful one must be taken for everything its replacer changes.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as FiberId from "effect/FiberId"
+import * as FiberRefs from "effect/FiberRefs"
+import * as HashMap from "effect/HashMap"
+import * as Inspectable from "effect/Inspectable"
+import * as List from "effect/List"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as fc from "fast-check"
+import { isPlainData, render } from "../src/internal/logger.js"
+
+const NOW = 1_700_000_000_000
+
+const line = (message: unknown, annotations: HashMap.HashMap<string, unknown> = HashMap.empty()) =>
+  render({
+    fiberId: FiberId.make(7, NOW),
+    logLevel: LogLevel.Info,
+    message,
+    cause: Cause.empty,
+    context: FiberRefs.empty(),
+    spans: List.empty(),
+    annotations,
+    date: new Date(NOW)
+  })
+
+/** JSON-like data, with the oddities `fc.anything` knows (dates, maps, boxed values, null prototypes...). */
+const data = fc.anything({
+  withBoxedValues: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withNullPrototype: true,
+  withObjectString: true,
+  withSparseArray: true,
+  withTypedArray: true,
+  withBigInt: false
+})
+
+class Point {
+  constructor(readonly x: number) {}
+}
+
+describe("the logger's fast path", () => {
+  it("writes what stringifyCircular writes, whenever it is taken", () => {
+    let taken = 0
+    fc.assert(
+      fc.property(data, (value) => {
+        if (!isPlainData(value)) return
+        taken++
+        expect(JSON.stringify(value)).toBe(Inspectable.stringifyCircular(value))
+      }),
+      { numRuns: 2000 }
+    )
+    expect(taken).toBeGreaterThan(200)
+  })
+
+  it("is not taken for what the replacer changes: repeats, cycles, toJSON, classes, Redactable", () => {
+    const shared = { a: 1 }
+    const cycle: { self?: unknown } = {}
+    cycle.self = cycle
+    const redactable = { [Inspectable.symbolRedactable]: () => "redacted" }
+    class Items extends Array<number> {}
+    const huge = Array.from({ length: 300 }, (_, i) => ({ i }))
+    for (
+      const value of [
+        [shared, shared],
+        { x: shared, y: { z: shared } },
+        cycle,
+        { at: new Date(NOW) },
+        { toJSON: () => "custom" },
+        new Point(1),
+        { secret: Redacted.make("hunter2") },
+        Option.some(1),
+        redactable,
+        Items.from([1]),
+        huge
+      ]
+    ) expect(isPlainData(value)).toBe(false)
+    const plain = { a: [1, "b", null, { c: true }], d: Object.assign(Object.create(null), { e: 1 }), [Symbol("s")]: 1 }
+    expect(isPlainData(plain)).toBe(true)
+    expect(JSON.stringify(plain)).toBe(Inspectable.stringifyCircular(plain))
+  })
+
+  it("keeps the careful path's lines: repeats dropped, cycles cut, secrets redacted", () => {
+    const shared = { orderId: 42 }
+    expect(JSON.parse(line(["placed", shared, shared])).message).toEqual(["placed", { orderId: 42 }, null])
+    const cycle: { name: string; self?: unknown } = { name: "c" }
+    cycle.self = cycle
+    expect(JSON.parse(line(cycle)).message).toEqual({ name: "c" })
+    expect(line({ password: Redacted.make("hunter2") })).not.toContain("hunter2")
+    expect(JSON.parse(line("plain", HashMap.make(["user", { id: 1 }]))).annotations).toEqual({ user: { id: 1 } })
+  })
+})
