@@ -75,13 +75,10 @@ const better = (a: Row, b: Row): boolean => {
 
 /** The workload's main figure of a row, as the table prints it, for the range of a repeated run. */
 const mainFigure = (row: Row): string | undefined => {
+  if (isMemoryWorkload(row.workload)) return `${Math.round(row.peakRssBytes / 1_048_576)}`
   switch (row.workload) {
     case "overhead":
       return row.nanosPerCall === undefined ? undefined : `${Math.round(row.nanosPerCall)}`
-    case "memory":
-    case "memory-capped":
-    case "memory-in-effect-app":
-      return `${Math.round(row.peakRssBytes / 1_048_576)}`
     case "latency":
       return row.p99Ms === undefined ? undefined : `${Math.round(row.p99Ms)}`
     default:

@@ -3,7 +3,7 @@
  *
  * The child's memory and CPU are what the benchmark measures. Anything the harness itself loads there is
  * counted against the contender: decoding the job with Effect's `Schema` loaded Effect and `Schema` into
- * the child of every peer (libraries that never load Effect), about 10 MB of heap at start, which V8
+ * the child of every peer (libraries that never load Effect), about 8 MB of heap at start, which V8
  * then multiplies in its heap growth. So this module imports nothing; `spec.ts` builds the parent's
  * schemas from the same lists.
  *
