@@ -1,11 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Deferred from "effect/Deferred"
-import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
-import * as TestClock from "effect/TestClock"
 import * as Errors from "../src/CloudWatchLogsError.js"
 import * as Protocol from "../src/internal/tokenProtocol.js"
-import { FifoLock } from "../src/internal/uploader.js"
 
 describe("Uploader protocol: what a token error says", () => {
   const token = "49590338271490256608559692538361571095492760312045158374"
@@ -111,52 +106,4 @@ describe("Uploader protocol: DescribeLogStreams filters by prefix", () => {
     expect(Protocol.exactStream(streams, "api-1")?.uploadSequenceToken).toBe("y")
     expect(Protocol.exactStream(streams.slice(0, 1), "api-1")).toBeUndefined()
   })
-})
-
-describe("Uploader: the FIFO lock of an enforced destination", () => {
-  it.effect("serves waiters in the order they came, one at a time", () =>
-    Effect.gen(function*() {
-      const lock = new FifoLock()
-      const order: Array<number> = []
-      let inside = 0
-      let most = 0
-      const task = (i: number) =>
-        lock.withLock(
-          Effect.gen(function*() {
-            inside++
-            most = Math.max(most, inside)
-            order.push(i)
-            yield* Effect.sleep(10)
-            inside--
-          })
-        )
-      const fibers = []
-      for (let i = 0; i < 20; i++) fibers.push(yield* Effect.fork(task(i)))
-      yield* TestClock.adjust(1000)
-      yield* Fiber.joinAll(fibers)
-      expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i))
-      expect(most).toBe(1)
-    }))
-
-  it.effect("an interrupted waiter leaves the queue; an interrupted holder releases the lock", () =>
-    Effect.gen(function*() {
-      const lock = new FifoLock()
-      const gate = yield* Deferred.make<void>()
-      const holder = yield* Effect.fork(lock.withLock(Deferred.await(gate)))
-      yield* Effect.yieldNow()
-      const waiter = yield* Effect.fork(lock.withLock(Effect.succeed("waiter")))
-      const third = yield* Effect.fork(lock.withLock(Effect.succeed("third")))
-      yield* Effect.yieldNow()
-      yield* Fiber.interrupt(waiter)
-      yield* Fiber.interrupt(holder)
-      expect(yield* Fiber.join(third)).toBe("third")
-      expect(yield* lock.withLock(Effect.succeed("after"))).toBe("after")
-    }))
-
-  it.effect("a failure inside releases the lock", () =>
-    Effect.gen(function*() {
-      const lock = new FifoLock()
-      yield* Effect.either(lock.withLock(Effect.fail("boom")))
-      expect(yield* lock.withLock(Effect.succeed(1))).toBe(1)
-    }))
 })

@@ -42,6 +42,7 @@ import * as ShipReports from "../ShipReport.js"
 import * as Uploader from "../Uploader.js"
 import * as UploadRateLimiter from "../UploadRateLimiter.js"
 import * as Buffer from "./mailbox.js"
+import { Permits } from "./permits.js"
 import * as RateLimiters from "./rateLimiter.js"
 import { flattenMessages } from "./utf8.js"
 
@@ -257,7 +258,8 @@ export const make = (
       onSome: Effect.succeed
     })
     const linger = batcher.lingerMillis
-    const permits = yield* Effect.makeSemaphore(Math.max(1, Math.floor(options.maxInFlight)))
+    // Upload slots, all lanes together, served in the order lanes asked (internal/permits.ts).
+    const permits = new Permits(options.maxInFlight)
     const lanes = new Map<string, Lane>()
     const creating = yield* Effect.makeSemaphore(1)
     // Lanes and their uploads live in a child scope, closed after the drain (finalizers run last-in
@@ -361,12 +363,12 @@ export const make = (
         // Waiting for a permit is where a slow service pushes back on the lane (and so on producers).
         return Effect.uninterruptibleMask((restore) =>
           Effect.zipRight(
-            restore(permits.take(1)),
+            restore(permits.take),
             Effect.suspend(() => {
               if (options.stopOnFatal && failure !== undefined) {
-                return Effect.zipRight(permits.release(1), failTracked(lane, batch))
+                return Effect.zipRight(permits.release, failTracked(lane, batch))
               }
-              let run = Effect.ensuring(upload(lane, batch), permits.release(1))
+              let run = Effect.ensuring(upload(lane, batch), permits.release)
               // Batches may go in parallel, but the parts of a split event must be stored in order: a
               // batch holding parts waits for the previous one that did.
               if (batch.tags !== undefined && batch.tags.some((t) => t !== undefined)) {
@@ -581,10 +583,16 @@ export const make = (
 
     // ---- reports ---------------------------------------------------------------------------------
 
+    /** One pass over the lanes (one per destination key): linear in their number. */
     const reportNow = (): ShipReport => {
-      let report = ShipReports.empty
-      for (const l of lanes.values()) report = ShipReports.add(report, l.destination, snapshot(l.counts))
-      return report
+      let total: Counts = ShipReports.emptyCounts
+      const perDestination = new Map<string, { readonly destination: Destination } & Counts>()
+      for (const [k, l] of lanes) {
+        const counts = snapshot(l.counts)
+        total = ShipReports.addCounts(total, counts)
+        perDestination.set(k, { destination: l.destination, ...counts })
+      }
+      return { ...total, perDestination }
     }
 
     const droppedNow = (): number => {

@@ -1,8 +1,6 @@
 import * as Clock from "effect/Clock"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
@@ -27,48 +25,9 @@ import type { Options, TokenMode, UploaderShape, UploadOptions, UploadResult } f
 import { UploadError } from "../Uploader.js"
 import type { Operation } from "../UploadRateLimiter.js"
 import { UploadRateLimiter } from "../UploadRateLimiter.js"
+import { Permits } from "./permits.js"
 import * as ReplayCheck from "./replayCheck.js"
 import * as Protocol from "./tokenProtocol.js"
-
-/**
- * A lock that serves waiters in the order they came (Effect's semaphore lets a newcomer overtake a
- * waiter that was just woken, which would reorder batches of an enforced stream).
- *
- * @internal
- */
-export class FifoLock {
-  private held = false
-  private readonly waiters: Array<Deferred.Deferred<void>> = []
-
-  private release(): void {
-    const next = this.waiters.shift()
-    if (next === undefined) this.held = false
-    else Deferred.unsafeDone(next, Exit.void)
-  }
-
-  readonly withLock = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Deferred.make<void>(), (turn) => {
-        const acquire: Effect.Effect<void> = Effect.suspend(() => {
-          if (!this.held) {
-            this.held = true
-            return Effect.void
-          }
-          this.waiters.push(turn)
-          return restore(Deferred.await(turn)).pipe(
-            Effect.onInterrupt(() =>
-              Effect.sync(() => {
-                const index = this.waiters.indexOf(turn)
-                if (index >= 0) this.waiters.splice(index, 1)
-                else this.release() // the lock was handed to us as we were interrupted: pass it on
-              })
-            )
-          )
-        })
-        return Effect.zipRight(acquire, Effect.ensuring(restore(effect), Effect.sync(() => this.release())))
-      })
-    )
-}
 
 type Detected = "unknown" | "enforced" | "ignored"
 
@@ -79,8 +38,10 @@ interface DestinationState {
   used: boolean
   /** The probe (a put without a token to a used stream) has been sent. */
   probed: boolean
-  readonly lock: FifoLock
-  readonly parallel: Effect.Semaphore
+  /** Order of an enforced stream: one put at a time, in the order they came. */
+  readonly lock: Permits
+  /** Puts in parallel to a stream that ignores tokens. */
+  readonly parallel: Permits
   readonly metrics: DestinationMetrics
 }
 
@@ -164,8 +125,8 @@ export const make = (
           detected: "unknown",
           used: false,
           probed: false,
-          lock: new FifoLock(),
-          parallel: Effect.unsafeMakeSemaphore(maxParallel),
+          lock: new Permits(1),
+          parallel: new Permits(maxParallel),
           metrics: destinationMetrics(destination)
         }
         states.set(k, state)
@@ -189,7 +150,7 @@ export const make = (
         const effective = (): Detected => (forced === "auto" ? state.detected : forced)
         const attempts = new Attempts(destination, batch, bytes, forced, state, effective)
         const run = attempts.run
-        const guarded = effective() === "ignored" ? state.parallel.withPermits(1)(run) : state.lock.withLock(run)
+        const guarded = effective() === "ignored" ? state.parallel.withPermit(run) : state.lock.withPermit(run)
         const result = yield* guarded.pipe(
           Effect.tapError(() => Metric.incrementBy(state.metrics.rejected("Failed"), batch.length))
         )

@@ -348,6 +348,29 @@ describe("CloudWatchLogs.sink", () => {
       expect(yield* stored("orders", "us")).toEqual([JSON.stringify(orders[1])])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.effect("one routed sink to 1,000 new streams: every event stored, upload slots served in the order lanes asked", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const n = 1_000
+      const inputs = Array.from({ length: n }, (_, i) => ({
+        destination: Destination.make("tenants", `t-${i}`),
+        event: LogEvent.make(NOW, `hello ${i}`)
+      }))
+      // 1,000 lanes wait for one upload slot; each stream is created first (CreateLogStream: 50/s).
+      const report = yield* runOnClock(
+        Stream.fromIterable(inputs),
+        CloudWatchLogs.sink((r: (typeof inputs)[number]) => r, { maxInFlight: 1, lingerMillis: 100 })
+      )
+      expect(report.accepted).toBe(n)
+      expect(report.perDestination.size).toBe(n)
+      expect(yield* stored("tenants", "t-999")).toEqual(["hello 999"])
+      // Lanes ask in the order they were made; the slots are handed over in that order, none overtaken.
+      const order = (yield* TestCloudWatchLogs.calls)
+        .filter((c) => c.operation === "PutLogEvents" && c.outcome === "Answered")
+        .map((c) => c.logStreamName)
+      expect(order).toEqual(inputs.map((r) => r.destination.logStreamName))
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.effect("back-pressure: a fast producer is suspended by a slow service; the buffer stays bounded", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
