@@ -81,7 +81,16 @@ export interface ShippingOptions {
  * @since 0.1.0
  * @category models
  */
-export type SinkOptions = ShippingOptions
+export interface SinkOptions extends ShippingOptions {
+  /**
+   * Routed sinks: what is held for a destination (its buffer, pending batch and fiber) is released once
+   * the destination has had nothing buffered, pending or uploading for this long, and made again when
+   * events for it come; its counts stay in the report (default 60,000 ms; `Infinity`: never). A sink that
+   * routes to destinations that come and go (a stream per day, per tenant, per job) then holds only the
+   * recent ones.
+   */
+  readonly destinationIdleMillis?: number | undefined
+}
 
 /**
  * Options of the logger: where its lines go, and what to do when its buffer is full.
@@ -175,6 +184,14 @@ export const DEFAULT_BUFFER_CAPACITY = 10_000
 export const DEFAULT_MAX_IN_FLIGHT = 4
 
 /**
+ * Default time after which a routed sink releases an idle destination's buffer and fiber.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_DESTINATION_IDLE_MILLIS = 60_000
+
+/**
  * Default deadline of the drain at scope close.
  *
  * @since 0.1.0
@@ -226,36 +243,45 @@ export const sink: {
   target: Destination | ((input: A) => Destination | Routed),
   options: SinkOptions = {}
 ): Sink.Sink<ShipReport, A, never, Shipper.ShipError, CloudWatchLogsApi> =>
-  Sink.unwrapScoped(Effect.map(Shipper.make(shipperOptions(options, "suspend", true)), (shipper) => {
-    const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {
-      if (typeof target !== "function") {
-        return Effect.flatMap(shipper.lane(target), (lane) => shipper.offerAll(lane, Chunk.toReadonlyArray(chunk)))
-      }
-      return Effect.suspend(() => {
-        // Group by destination, keeping the order within each.
-        const groups = new Map<string, { destination: Destination; inputs: Array<unknown> }>()
-        for (const input of chunk) {
-          const routed = target(input)
-          const destination = isDestination(routed) ? routed : routed.destination
-          const event: unknown = isDestination(routed) ? input : routed.event
-          const k = `${destination.logGroupName}\u0000${destination.logStreamName}`
-          const group = groups.get(k)
-          if (group === undefined) groups.set(k, { destination, inputs: [event] })
-          else group.inputs.push(event)
+  Sink.unwrapScoped(Effect.map(
+    Shipper.make({
+      ...shipperOptions(options, "suspend", true),
+      // A sink to one destination keeps its one lane; a routed sink releases the idle ones.
+      retireIdleMillis: typeof target === "function"
+        ? options.destinationIdleMillis ?? DEFAULT_DESTINATION_IDLE_MILLIS
+        : undefined
+    }),
+    (shipper) => {
+      const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {
+        if (typeof target !== "function") {
+          return Effect.flatMap(shipper.lane(target), (lane) => shipper.offerAll(lane, Chunk.toReadonlyArray(chunk)))
         }
-        return Effect.forEach(
-          groups.values(),
-          (g) => Effect.flatMap(shipper.lane(g.destination), (lane) => shipper.offerAll(lane, g.inputs)),
-          { discard: true }
-        )
-      })
+        return Effect.suspend(() => {
+          // Group by destination, keeping the order within each.
+          const groups = new Map<string, { destination: Destination; inputs: Array<unknown> }>()
+          for (const input of chunk) {
+            const routed = target(input)
+            const destination = isDestination(routed) ? routed : routed.destination
+            const event: unknown = isDestination(routed) ? input : routed.event
+            const k = `${destination.logGroupName}\u0000${destination.logStreamName}`
+            const group = groups.get(k)
+            if (group === undefined) groups.set(k, { destination, inputs: [event] })
+            else group.inputs.push(event)
+          }
+          return Effect.forEach(
+            groups.values(),
+            (g) => Effect.flatMap(shipper.lane(g.destination), (lane) => shipper.offerAll(lane, g.inputs)),
+            { discard: true }
+          )
+        })
+      }
+      return Sink.foldChunksEffect(
+        undefined,
+        () => shipper.failure() === undefined,
+        (_: void, chunk: Chunk.Chunk<A>) => offer(chunk)
+      ).pipe(Sink.ignoreLeftover, Sink.mapEffect(() => shipper.finish))
     }
-    return Sink.foldChunksEffect(
-      undefined,
-      () => shipper.failure() === undefined,
-      (_: void, chunk: Chunk.Chunk<A>) => offer(chunk)
-    ).pipe(Sink.ignoreLeftover, Sink.mapEffect(() => shipper.finish))
-  }))
+  ))
 
 /**
  * A shipping logger and its handle, for the lifetime of the scope (which drains the buffer when it

@@ -96,6 +96,18 @@ export const uploadLatency: Metric.Metric.Histogram<number> = Metric.histogram(
 )
 
 /**
+ * Destinations with a lane now (a buffer, a pending batch and a fiber), all sinks and loggers of the
+ * process together: up while a routed sink meets new destinations, down as it releases idle ones
+ * (`destinationIdleMillis`) and when sinks and loggers end.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const destinationsHeld: Metric.Metric.Gauge<number> = Metric.gauge("cwlogs_destinations_held", {
+  description: "Destinations with a buffer and a fiber now, all sinks and loggers together"
+})
+
+/**
  * A metric tagged with a destination's `log_group` and `log_stream`.
  *
  * @since 0.1.0

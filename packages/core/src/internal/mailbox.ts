@@ -6,12 +6,13 @@
  * - `unsafeOffer` never waits (a Logger is synchronous): when full, the overflow policy decides, and the
  *   answer says whether an element was dropped (the new one or the oldest).
  * - `takeAll` waits for elements; `poll` takes what is there without waiting.
- * - `end` lets the consumer drain what is buffered, then see `done`.
+ * - `end` (or `unsafeEnd`) lets the consumer drain what is buffered, then see `done`.
  *
  * @internal
  */
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
 
@@ -33,6 +34,8 @@ export interface Buffer<A> {
   /** Takes what is buffered now, without waiting. */
   readonly poll: Effect.Effect<ReadonlyArray<A>>
   readonly end: Effect.Effect<void>
+  /** Ends the buffer now (what is buffered can still be taken); `false` if it had ended already. */
+  readonly unsafeEnd: () => boolean
   readonly size: () => number
 }
 
@@ -58,6 +61,7 @@ export const make = <A>(capacity: number, overflow: Overflow): Effect.Effect<Buf
         takeAll: Effect.map(mailbox.takeAll, ([as, done]) => [Chunk.toReadonlyArray(as), done] as const),
         poll: Effect.map(mailbox.clear, Chunk.toReadonlyArray),
         end: Effect.asVoid(mailbox.end),
+        unsafeEnd: () => mailbox.unsafeDone(Exit.void),
         size
       }
     }

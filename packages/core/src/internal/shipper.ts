@@ -64,6 +64,12 @@ export interface ShipperOptions {
   readonly drainTimeoutMillis: number
   /** After a fatal error, stop delivering (the sink) or go on with the next batches (the logger). */
   readonly stopOnFatal: boolean
+  /**
+   * A lane with nothing buffered, pending or uploading for this long is retired: its buffer is ended, its
+   * fiber ends, its counts are kept for the report, and a new lane is made when inputs for its
+   * destination come again. `undefined`: never (the logger offers synchronously to the lane it holds).
+   */
+  readonly retireIdleMillis?: number | undefined
 }
 
 /**
@@ -123,6 +129,27 @@ const emptyMutableCounts = (): MutableCounts => ({
 
 const snapshot = (c: MutableCounts): Counts => ({ ...c, rejected: { ...c.rejected } })
 
+const addInto = (into: MutableCounts, c: MutableCounts): void => {
+  into.accepted += c.accepted
+  for (const reason of Object.keys(c.rejected) as Array<RejectionReason>) into.rejected[reason] += c.rejected[reason]
+  into.split += c.split
+  into.truncated += c.truncated
+  into.batches += c.batches
+  into.bytes += c.bytes
+  into.retries += c.retries
+  into.possibleDuplicates += c.possibleDuplicates
+}
+
+/** A destination's account: what happened to its inputs, kept after its lane is retired. */
+interface Stats {
+  readonly destination: Destination
+  readonly counts: MutableCounts
+  /** Events not delivered (the sink only: it hands them back in its `ShipError`). */
+  readonly undelivered: Array<LogEvent>
+  /** Inputs the overflow policy dropped (the logger only). */
+  dropped: number
+}
+
 interface Lane {
   readonly destination: Destination
   readonly buffer: Buffer.Buffer<unknown>
@@ -135,17 +162,18 @@ interface Lane {
   taken: Array<ReadonlyArray<unknown>>
   /** The buffer answered that it ended and is empty. */
   takenDone: boolean
-  readonly counts: MutableCounts
+  /** What happened to this destination's inputs (shared with its record once the lane is retired). */
+  stats: Stats
   readonly uploads: FiberSet.FiberSet<void>
   readonly inFlight: Set<Batch>
   /** Completes when the last batch holding parts of a split event is done (parts go in order). */
   splitChain: Deferred.Deferred<void> | undefined
-  readonly undelivered: Array<LogEvent>
   readonly flushWaiters: Array<Deferred.Deferred<void>>
   readonly wake: Effect.Latch
   fiber: Fiber.RuntimeFiber<void> | undefined
   finished: boolean
-  dropped: number
+  /** Idle for `retireIdleMillis`: its buffer ended, it left `lanes`; a new lane serves the destination. */
+  retired: boolean
 }
 
 /** @internal */
@@ -261,6 +289,12 @@ export const make = (
     // Upload slots, all lanes together, served in the order lanes asked (internal/permits.ts).
     const permits = new Permits(options.maxInFlight)
     const lanes = new Map<string, Lane>()
+    /** The accounts of destinations whose lane was retired (merged when a lane is retired again). */
+    const retired = new Map<string, Stats>()
+    const retireAfter = options.retireIdleMillis !== undefined && options.retireIdleMillis > 0 &&
+        Number.isFinite(options.retireIdleMillis)
+      ? options.retireIdleMillis
+      : undefined
     const creating = yield* Effect.makeSemaphore(1)
     // Lanes and their uploads live in a child scope, closed after the drain (finalizers run last-in
     // first-out, and this scope is forked before the drain's finalizer is added).
@@ -272,15 +306,15 @@ export const make = (
 
     const settle = (lane: Lane, entry: Entry | undefined, reason: RejectionReason | undefined): void => {
       if (entry === undefined) {
-        if (reason === undefined) lane.counts.accepted++
-        else lane.counts.rejected[reason]++
+        if (reason === undefined) lane.stats.counts.accepted++
+        else lane.stats.counts.rejected[reason]++
         return
       }
       if (reason !== undefined && entry.reason === undefined) entry.reason = reason
       entry.remaining--
       if (entry.remaining === 0) {
-        if (entry.reason === undefined) lane.counts.accepted++
-        else lane.counts.rejected[entry.reason]++
+        if (entry.reason === undefined) lane.stats.counts.accepted++
+        else lane.stats.counts.rejected[entry.reason]++
       }
     }
 
@@ -289,7 +323,7 @@ export const make = (
      * logger goes on after a failure, possibly for hours: it only counts them, to stay bounded.
      */
     const keepUndelivered = (lane: Lane, event: LogEvent): void => {
-      if (options.stopOnFatal) lane.undelivered.push(event)
+      if (options.stopOnFatal) lane.stats.undelivered.push(event)
     }
 
     const rejectedMetric = (lane: Lane, reason: RejectionReason, n: number) =>
@@ -327,7 +361,7 @@ export const make = (
               for (let i = 0; i < batch.events.length; i++) {
                 settle(lane, tags === undefined ? undefined : tags[i], reasons.size === 0 ? undefined : reasons.get(i))
               }
-              const c = lane.counts
+              const c = lane.stats.counts
               if (result.accepted > 0) c.batches++
               c.bytes += result.bytes
               c.retries += result.retries
@@ -440,17 +474,17 @@ export const make = (
                 push(acc.add(o.event, o.bytes))
                 break
               case "Truncated":
-                lane.counts.truncated++
+                lane.stats.counts.truncated++
                 push(acc.add(o.event, o.bytes))
                 break
               case "Split": {
-                lane.counts.split++
+                lane.stats.counts.split++
                 const entry: Entry = { remaining: o.parts.length, reason: undefined }
                 for (let p = 0; p < o.parts.length; p++) push(acc.add(o.parts[p], o.bytes[p], entry))
                 break
               }
               case "Rejected":
-                lane.counts.rejected[o.reason]++
+                lane.stats.counts.rejected[o.reason]++
                 if (rejections === undefined) rejections = new Map()
                 rejections.set(o.reason, (rejections.get(o.reason) ?? 0) + 1)
                 break
@@ -490,7 +524,33 @@ export const make = (
           if (inputs.length > 0) lane.taken.push(inputs)
         })))
 
-    type Wait = "Taken" | "Linger" | "Wake"
+    type Wait = "Taken" | "Linger" | "Wake" | "Idle"
+
+    /**
+     * Retires an idle lane, in one synchronous step (no offer, take or upload can come between the checks
+     * and the end of its buffer): only a lane with nothing buffered, taken, pending, uploading or waiting
+     * for a flush, and only while the shipper has not ended. Its account joins the destination's record;
+     * an offer that still holds the lane finds its buffer ended and goes to a new lane (`offerAll`).
+     */
+    const unsafeRetire = (lane: Lane): void => {
+      if (
+        ended || lane.retired || lane.buffer.size() > 0 || lane.taken.length > 0 || lane.takenDone ||
+        lane.acc.size > 0 || lane.inFlight.size > 0 || lane.flushWaiters.length > 0
+      ) return
+      const k = Destinations.key(lane.destination)
+      if (lanes.get(k) !== lane || !lane.buffer.unsafeEnd()) return
+      lane.retired = true
+      lanes.delete(k)
+      const kept = retired.get(k)
+      if (kept === undefined) {
+        retired.set(k, lane.stats)
+      } else {
+        addInto(kept.counts, lane.stats.counts)
+        for (const e of lane.stats.undelivered) kept.undelivered.push(e)
+        kept.dropped += lane.stats.dropped
+        lane.stats = kept
+      }
+    }
 
     const runLane = (lane: Lane): Effect.Effect<void> =>
       Effect.gen(function*() {
@@ -523,7 +583,14 @@ export const make = (
           const wake: Effect.Effect<Wait> = Effect.as(lane.wake.await, "Wake")
           let wait: Wait
           if (lane.acc.size === 0) {
-            wait = yield* Effect.raceFirst(take, wake)
+            if (retireAfter === undefined) {
+              wait = yield* Effect.raceFirst(take, wake)
+            } else {
+              const idle: Effect.Effect<Wait> = Effect.as(Effect.sleep(retireAfter), "Idle")
+              wait = yield* Effect.raceAll([take, wake, idle])
+              // Retired: the buffer has ended, so the take in progress answers "done" and the loop ends.
+              if (wait === "Idle") unsafeRetire(lane)
+            }
           } else {
             const now = yield* Clock.currentTimeMillis
             if (deadline <= now) {
@@ -554,18 +621,20 @@ export const make = (
           acc: batcher.eventAccumulator<Entry>(),
           taken: [],
           takenDone: false,
-          counts: emptyMutableCounts(),
+          stats: { destination, counts: emptyMutableCounts(), undelivered: [], dropped: 0 },
           uploads: yield* Scope.extend(FiberSet.make<void>(), scope),
           inFlight: new Set(),
           splitChain: undefined,
-          undelivered: [],
           flushWaiters: [],
           wake: yield* Effect.makeLatch(false),
           fiber: undefined,
           finished: false,
-          dropped: 0
+          retired: false
         }
         lane.fiber = yield* Effect.forkIn(runLane(lane), scope)
+        // Counted while its fiber lives (an observer runs however the fiber ends, even before it started).
+        Metrics.destinationsHeld.unsafeModify(1, [])
+        lane.fiber.addObserver(() => Metrics.destinationsHeld.unsafeModify(-1, []))
         return lane
       })
 
@@ -583,28 +652,46 @@ export const make = (
 
     // ---- reports ---------------------------------------------------------------------------------
 
-    /** One pass over the lanes (one per destination key): linear in their number. */
+    /**
+     * Every destination's account: of its lane, of its retired lanes (a record), or both when a
+     * destination came back after its lane was retired (a live lane's `stats` is never its record).
+     */
+    const accounts = (): Map<string, Array<Stats>> => {
+      const out = new Map<string, Array<Stats>>()
+      for (const [k, stats] of retired) out.set(k, [stats])
+      for (const [k, l] of lanes) {
+        const found = out.get(k)
+        if (found === undefined) out.set(k, [l.stats])
+        else found.push(l.stats)
+      }
+      return out
+    }
+
+    /** One pass over the destinations: linear in their number. */
     const reportNow = (): ShipReport => {
       let total: Counts = ShipReports.emptyCounts
       const perDestination = new Map<string, { readonly destination: Destination } & Counts>()
-      for (const [k, l] of lanes) {
-        const counts = snapshot(l.counts)
+      for (const [k, parts] of accounts()) {
+        let counts = snapshot(parts[0].counts)
+        for (let i = 1; i < parts.length; i++) counts = ShipReports.addCounts(counts, parts[i].counts)
         total = ShipReports.addCounts(total, counts)
-        perDestination.set(k, { destination: l.destination, ...counts })
+        perDestination.set(k, { destination: parts[0].destination, ...counts })
       }
       return { ...total, perDestination }
     }
 
     const droppedNow = (): number => {
       let n = 0
-      for (const l of lanes.values()) n += l.dropped
+      for (const l of lanes.values()) n += l.stats.dropped
+      for (const stats of retired.values()) n += stats.dropped
       return n
     }
 
     const undeliveredNow = (): Array<Undelivered> => {
       const out: Array<Undelivered> = []
-      for (const l of lanes.values()) {
-        if (l.undelivered.length > 0) out.push({ destination: l.destination, events: [...l.undelivered] })
+      for (const parts of accounts().values()) {
+        const events = parts.flatMap((p) => p.undelivered)
+        if (events.length > 0) out.push({ destination: parts[0].destination, events })
       }
       return out
     }
@@ -614,7 +701,15 @@ export const make = (
     const offerAll = (l: Lane, inputs: ReadonlyArray<unknown>): Effect.Effect<void> =>
       Effect.suspend(() => {
         flattenMessages(inputs)
-        return Effect.flatMap(l.buffer.offerAll(inputs), (refused) => refusedAfterEnd(l, refused))
+        return offerTo(l, inputs)
+      })
+
+    /** What a retired lane refuses goes to the destination's new lane; after the end, it is `Failed`. */
+    const offerTo = (l: Lane, inputs: ReadonlyArray<unknown>): Effect.Effect<void> =>
+      Effect.flatMap(l.buffer.offerAll(inputs), (refused) => {
+        if (refused.length === 0) return Effect.void
+        if (l.retired && !ended) return Effect.flatMap(lane(l.destination), (fresh) => offerTo(fresh, refused))
+        return refusedAfterEnd(l, refused)
       })
 
     /** Inputs offered after the end: accounted as `Failed` (never silently lost). */
@@ -628,7 +723,7 @@ export const make = (
             const o = validator.check(input, now)
             switch (o._tag) {
               case "Rejected":
-                l.counts.rejected[o.reason]++
+                l.stats.counts.rejected[o.reason]++
                 break
               case "Split": {
                 const entry: Entry = { remaining: o.parts.length, reason: undefined }
@@ -650,7 +745,7 @@ export const make = (
     const unsafeOffer = (l: Lane, input: unknown): void => {
       const result = l.buffer.unsafeOffer(input)
       if (result !== "Offered") {
-        l.dropped++
+        l.stats.dropped++
         Metrics.forDestination(Metrics.eventsDropped, l.destination).unsafeUpdate(1, [])
       }
     }

@@ -1,0 +1,193 @@
+import { CloudWatchLogs, CloudWatchLogsApi, Destination, LogEvent, Metrics } from "@cwlogs/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as Mailbox from "effect/Mailbox"
+import * as Metric from "effect/Metric"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+// The engine itself, for the one case the public API cannot stage: an offer holding a released lane.
+import * as Shipper from "../../../core/src/internal/shipper.js"
+import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
+const G = "tenants"
+const a = Destination.make(G, "a")
+const b = Destination.make(G, "b")
+const c = Destination.make(G, "c")
+
+/** Destinations with a lane now, all sinks and loggers of the process (compare before and after). */
+const held = Effect.map(Metric.value(Metrics.destinationsHeld), (state) => state.value)
+
+const settle = Effect.gen(function*() {
+  for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+})
+
+const stored = (d: Destination.Destination) =>
+  Effect.map(TestCloudWatchLogs.events(d.logGroupName, d.logStreamName), (events) => events.map((e) => e.message))
+
+const routed = (destination: Destination.Destination, message: string): CloudWatchLogs.Routed => ({
+  destination,
+  event: LogEvent.make(NOW, message)
+})
+
+/** A routed sink fed by hand: offer to the mailbox, end it to end the stream. */
+const routedSink = (options: CloudWatchLogs.SinkOptions) =>
+  Effect.gen(function*() {
+    const input = yield* Mailbox.make<CloudWatchLogs.Routed>()
+    const fiber = yield* Mailbox.toStream(input).pipe(
+      Stream.run(CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r, options)),
+      Effect.fork
+    )
+    return { input, fiber }
+  })
+
+describe("CloudWatchLogs.sink: destinations that go idle", () => {
+  it.effect("a routed sink releases an idle destination, makes it again when events come, and reports both", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const base = yield* held
+      const { fiber, input } = yield* routedSink({ lingerMillis: 100, destinationIdleMillis: 5_000 })
+      yield* input.offerAll([routed(a, "a1"), routed(b, "b1"), routed(c, "c1")])
+      yield* settle
+      expect(yield* held).toBe(base + 3)
+      yield* TestClock.adjust(100)
+      yield* settle
+      expect(yield* stored(a)).toEqual(["a1"])
+      // Idle since the upload at 100 ms: kept until 5,100 ms, released then.
+      yield* TestClock.adjust(4_900)
+      yield* settle
+      expect(yield* held).toBe(base + 3)
+      yield* TestClock.adjust(200)
+      yield* settle
+      expect(yield* held).toBe(base)
+      // `a` comes back: a new lane, delivered as before.
+      yield* input.offer(routed(a, "a2"))
+      yield* settle
+      expect(yield* held).toBe(base + 1)
+      yield* TestClock.adjust(100)
+      yield* settle
+      yield* input.end
+      const report = yield* Fiber.join(fiber)
+      expect(yield* stored(a)).toEqual(["a1", "a2"])
+      expect(report.accepted).toBe(4)
+      expect(report.batches).toBe(4)
+      expect(report.perDestination.size).toBe(3)
+      expect(report.perDestination.get(Destination.key(a))?.accepted).toBe(2)
+      expect(report.perDestination.get(Destination.key(a))?.batches).toBe(2)
+      expect(report.perDestination.get(Destination.key(b))?.accepted).toBe(1)
+      expect(yield* held).toBe(base)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("a destination with events coming, or an upload still in flight, is not released", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const base = yield* held
+      const { fiber, input } = yield* routedSink({ lingerMillis: 100, destinationIdleMillis: 1_000 })
+      // An event every 500 ms for 10 s: never idle for 1 s.
+      for (let i = 0; i < 20; i++) {
+        yield* input.offer(routed(a, `a${i}`))
+        yield* settle
+        yield* TestClock.adjust(500)
+        yield* settle
+        expect(yield* held).toBe(base + 1)
+      }
+      // The service now takes 5 s to answer: the lane waits for its upload, idle or not.
+      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+      yield* api.createLogStream({ logGroupName: G, logStreamName: b.logStreamName })
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 5_000 })
+      yield* input.offer(routed(b, "slow"))
+      yield* settle
+      yield* TestClock.adjust(100) // linger: the upload starts
+      yield* settle
+      yield* TestClock.adjust(3_000)
+      yield* settle
+      expect(yield* held).toBe(base + 1) // `a` released (idle 1 s), `b` uploading
+      yield* TestClock.adjust(2_000) // answered at 5,100 ms
+      yield* settle
+      expect(yield* stored(b)).toEqual(["slow"])
+      expect(yield* held).toBe(base + 1)
+      yield* TestClock.adjust(1_000)
+      yield* settle
+      expect(yield* held).toBe(base)
+      yield* TestCloudWatchLogs.setFaults({})
+      yield* input.end
+      const report = yield* Fiber.join(fiber)
+      expect(report.accepted).toBe(21)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("kept: with destinationIdleMillis Infinity, in a sink to one destination, and in the logger", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const base = yield* held
+      const kept = yield* routedSink({ lingerMillis: 100, destinationIdleMillis: Infinity })
+      yield* kept.input.offerAll([routed(a, "a1"), routed(b, "b1")])
+      const one = yield* Mailbox.make<LogEvent.LogEvent>()
+      const single = yield* Mailbox.toStream(one).pipe(
+        Stream.run(CloudWatchLogs.sink(c, { lingerMillis: 100 })),
+        Effect.fork
+      )
+      yield* one.offer(LogEvent.make(NOW, "c1"))
+      yield* settle
+      expect(yield* held).toBe(base + 3)
+      yield* TestClock.adjust(10 * 60_000)
+      yield* settle
+      expect(yield* held).toBe(base + 3)
+      yield* kept.input.end
+      yield* one.end
+      expect((yield* Fiber.join(kept.fiber)).accepted).toBe(2)
+      expect((yield* Fiber.join(single)).accepted).toBe(1)
+      expect(yield* held).toBe(base)
+
+      // The logger offers synchronously to the lane it holds: never released.
+      yield* Effect.scoped(Effect.gen(function*() {
+        const { handle, logger } = yield* CloudWatchLogs.makeLogger({ ...a, lingerMillis: 100 })
+        const log = (message: string) =>
+          Effect.log(message).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        yield* log("first")
+        yield* TestClock.adjust(10 * 60_000)
+        yield* settle
+        expect(yield* held).toBe(base + 1)
+        yield* log("second")
+        const report = yield* handle.flush
+        expect(report.accepted).toBe(2)
+      }))
+      expect(yield* held).toBe(base)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("an offer that still holds a released lane goes to the destination's new lane", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const base = yield* held
+      const report = yield* Effect.scoped(Effect.gen(function*() {
+        const shipper = yield* Shipper.make({
+          capacity: 10,
+          overflow: "suspend",
+          lingerMillis: 100,
+          maxInFlight: 1,
+          drainTimeoutMillis: 1_000,
+          stopOnFatal: true,
+          retireIdleMillis: 1_000
+        })
+        const lane = yield* shipper.lane(a)
+        yield* shipper.offerAll(lane, [LogEvent.make(NOW, "before")])
+        yield* settle
+        yield* TestClock.adjust(100)
+        yield* settle
+        yield* TestClock.adjust(1_000)
+        yield* settle
+        expect(yield* held).toBe(base) // released
+        yield* shipper.offerAll(lane, [LogEvent.make(NOW, "after")]) // through the old lane
+        yield* settle
+        expect(yield* held).toBe(base + 1)
+        yield* TestClock.adjust(100)
+        yield* settle
+        return yield* shipper.finish
+      }))
+      expect(yield* stored(a)).toEqual(["before", "after"])
+      expect(report.accepted).toBe(2)
+      expect(report.rejected.Failed).toBe(0)
+      expect(report.perDestination.get(Destination.key(a))?.accepted).toBe(2)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
