@@ -30,7 +30,8 @@
  * closing the scope drains what is buffered within `drainTimeoutMillis` and reports what it could not.
  * A valid event is passed on as given, not copied (the hot path allocates nothing per event): do not
  * change an event object after handing it in. Memory is bounded: per destination, `bufferCapacity`
- * events + one batch being filled; in all, `maxInFlight` batches being uploaded.
+ * events + one batch being filled; in all, `maxInFlight` batches being uploaded. A routed sink releases
+ * a destination's buffer and fiber once it has been idle for `destinationIdleMillis`.
  *
  * @since 0.1.0
  */

@@ -146,6 +146,13 @@ export interface UploaderShape {
     batch: ReadonlyArray<LogEvent>,
     options?: UploadOptions
   ) => Effect.Effect<UploadResult, UploadError>
+  /**
+   * Forgets what is kept for a destination (what its puts taught about tokens, its order lock, its
+   * metric handles) if no upload to it is in progress; its next upload starts afresh, as in a new
+   * process. A routed sink calls it when it releases an idle destination. Optional: an uploader without
+   * it keeps its state.
+   */
+  readonly release?: ((destination: Destination) => Effect.Effect<void>) | undefined
 }
 
 /**

@@ -532,13 +532,13 @@ export const make = (
      * for a flush, and only while the shipper has not ended. Its account joins the destination's record;
      * an offer that still holds the lane finds its buffer ended and goes to a new lane (`offerAll`).
      */
-    const unsafeRetire = (lane: Lane): void => {
+    const unsafeRetire = (lane: Lane): boolean => {
       if (
         ended || lane.retired || lane.buffer.size() > 0 || lane.taken.length > 0 || lane.takenDone ||
         lane.acc.size > 0 || lane.inFlight.size > 0 || lane.flushWaiters.length > 0
-      ) return
+      ) return false
       const k = Destinations.key(lane.destination)
-      if (lanes.get(k) !== lane || !lane.buffer.unsafeEnd()) return
+      if (lanes.get(k) !== lane || !lane.buffer.unsafeEnd()) return false
       lane.retired = true
       lanes.delete(k)
       const kept = retired.get(k)
@@ -550,6 +550,7 @@ export const make = (
         kept.dropped += lane.stats.dropped
         lane.stats = kept
       }
+      return true
     }
 
     const runLane = (lane: Lane): Effect.Effect<void> =>
@@ -589,7 +590,9 @@ export const make = (
               const idle: Effect.Effect<Wait> = Effect.as(Effect.sleep(retireAfter), "Idle")
               wait = yield* Effect.raceAll([take, wake, idle])
               // Retired: the buffer has ended, so the take in progress answers "done" and the loop ends.
-              if (wait === "Idle") unsafeRetire(lane)
+              if (wait === "Idle" && unsafeRetire(lane) && uploader.release !== undefined) {
+                yield* uploader.release(lane.destination)
+              }
             }
           } else {
             const now = yield* Clock.currentTimeMillis

@@ -43,6 +43,8 @@ interface DestinationState {
   /** Puts in parallel to a stream that ignores tokens. */
   readonly parallel: Permits
   readonly metrics: DestinationMetrics
+  /** Uploads to the destination in progress: the state may be forgotten (`release`) only at 0. */
+  active: number
 }
 
 /** The metrics of one destination, tagged once. */
@@ -127,7 +129,8 @@ export const make = (
           probed: false,
           lock: new Permits(1),
           parallel: new Permits(maxParallel),
-          metrics: destinationMetrics(destination)
+          metrics: destinationMetrics(destination),
+          active: 0
         }
         states.set(k, state)
       }
@@ -144,27 +147,37 @@ export const make = (
       }
       const bytes = options?.bytes ?? Protocol.batchBytes(batch)
       const forced = modeOf(destination)
-      const body = Effect.gen(function*() {
-        const start = yield* Clock.currentTimeMillis
-        const state = stateOf(destination)
-        const effective = (): Detected => (forced === "auto" ? state.detected : forced)
-        const attempts = new Attempts(destination, batch, bytes, forced, state, effective)
-        const run = attempts.run
-        const guarded = effective() === "ignored" ? state.parallel.withPermit(run) : state.lock.withPermit(run)
-        const result = yield* guarded.pipe(
-          Effect.tapError(() => Metric.incrementBy(state.metrics.rejected("Failed"), batch.length))
-        )
-        const end = yield* Clock.currentTimeMillis
-        yield* record(state.metrics, result, end - start)
-        yield* Effect.annotateCurrentSpan({
-          "cwlogs.accepted": result.accepted,
-          "cwlogs.rejected": result.rejected.length,
-          "cwlogs.retries": result.retries,
-          "cwlogs.possible_duplicates": result.possibleDuplicates
+      const body = (state: DestinationState) =>
+        Effect.gen(function*() {
+          const start = yield* Clock.currentTimeMillis
+          const effective = (): Detected => (forced === "auto" ? state.detected : forced)
+          const attempts = new Attempts(destination, batch, bytes, forced, state, effective)
+          const run = attempts.run
+          const guarded = effective() === "ignored" ? state.parallel.withPermit(run) : state.lock.withPermit(run)
+          const result = yield* guarded.pipe(
+            Effect.tapError(() => Metric.incrementBy(state.metrics.rejected("Failed"), batch.length))
+          )
+          const end = yield* Clock.currentTimeMillis
+          yield* record(state.metrics, result, end - start)
+          yield* Effect.annotateCurrentSpan({
+            "cwlogs.accepted": result.accepted,
+            "cwlogs.rejected": result.rejected.length,
+            "cwlogs.retries": result.retries,
+            "cwlogs.possible_duplicates": result.possibleDuplicates
+          })
+          return result
         })
-        return result
+      const tracked = Effect.suspend(() => {
+        const state = stateOf(destination)
+        state.active++
+        return Effect.ensuring(
+          body(state),
+          Effect.sync(() => {
+            state.active--
+          })
+        )
       })
-      return Effect.withSpan(body, "cwlogs.upload", {
+      return Effect.withSpan(tracked, "cwlogs.upload", {
         attributes: {
           "cwlogs.log_group": destination.logGroupName,
           "cwlogs.log_stream": destination.logStreamName,
@@ -644,5 +657,12 @@ export const make = (
       }
     }
 
-    return { upload }
+    const release = (destination: Destination): Effect.Effect<void> =>
+      Effect.sync(() => {
+        const k = Destinations.key(destination)
+        const state = states.get(k)
+        if (state !== undefined && state.active === 0) states.delete(k)
+      })
+
+    return { upload, release }
   })

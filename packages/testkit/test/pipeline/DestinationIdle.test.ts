@@ -10,6 +10,7 @@ import * as TestClock from "effect/TestClock"
 // The engine itself, for the one case the public API cannot stage: an offer holding a released lane.
 import * as Shipper from "../../../core/src/internal/shipper.js"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+import * as UploaderHelpers from "./UploaderHelpers.js"
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
 const G = "tenants"
@@ -190,4 +191,53 @@ describe("CloudWatchLogs.sink: destinations that go idle", () => {
       expect(report.rejected.Failed).toBe(0)
       expect(report.perDestination.get(Destination.key(a))?.accepted).toBe(2)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
+
+describe("Uploader.release: forgets a destination only when no upload to it is in progress", () => {
+  it.effect("released during an upload: the enforced stream's order lock and tokens hold", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* UploaderHelpers.setup({
+        model: { sequenceTokens: "enforced", faults: { latencyMillis: 1_000 } }
+      })
+      const d = UploaderHelpers.dest()
+      const release = uploader.release
+      if (release === undefined) throw new Error("the default uploader has release")
+      // Learn the stream: enforced, with its token.
+      yield* UploaderHelpers.settle(uploader.upload(d, UploaderHelpers.batch("first", 2)))
+      const slow = yield* Effect.fork(uploader.upload(d, UploaderHelpers.batch("second", 2, NOW + 10)))
+      yield* settle
+      yield* release(d) // an upload is in progress: nothing is forgotten
+      const next = yield* Effect.fork(uploader.upload(d, UploaderHelpers.batch("third", 2, NOW + 20)))
+      yield* settle
+      yield* TestClock.adjust(5_000)
+      yield* Fiber.join(slow)
+      const third = yield* Fiber.join(next)
+      // The second is the probe that learns the stream enforces tokens (one token error). The third
+      // waited for it (the order lock held) and went under the token it returned: no token error.
+      expect(third.accepted).toBe(2)
+      const puts = (yield* model.calls).filter((c) => c.operation === "PutLogEvents").map((c) => c.outcome)
+      expect(puts).toEqual(["Answered", "InvalidSequenceTokenException", "Answered", "Answered"])
+      expect((yield* model.events(UploaderHelpers.G, UploaderHelpers.S)).map((e) => e.message)).toEqual([
+        "first-0",
+        "first-1",
+        "second-0",
+        "second-1",
+        "third-0",
+        "third-1"
+      ])
+    }))
+
+  it.effect("released when idle: the next upload starts afresh and still delivers", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* UploaderHelpers.setup({ model: { sequenceTokens: "ignored" } })
+      const d = UploaderHelpers.dest()
+      yield* UploaderHelpers.settle(uploader.upload(d, UploaderHelpers.batch("before", 1)))
+      yield* uploader.release?.(d) ?? Effect.void
+      const result = yield* UploaderHelpers.settle(uploader.upload(d, UploaderHelpers.batch("after", 1)))
+      expect(result.accepted).toBe(1)
+      expect((yield* model.events(UploaderHelpers.G, UploaderHelpers.S)).map((e) => e.message)).toEqual([
+        "before-0",
+        "after-0"
+      ])
+    }))
 })
