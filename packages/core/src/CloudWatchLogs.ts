@@ -51,6 +51,7 @@ import type { Destination } from "./Destination.js"
 import * as internalLogger from "./internal/logger.js"
 import * as Shipper from "./internal/shipper.js"
 import type { LogEvent } from "./LogEvent.js"
+import type * as Metrics from "./Metrics.js"
 import type { ShipReport } from "./ShipReport.js"
 
 /**
@@ -74,6 +75,13 @@ export interface ShippingOptions {
   readonly maxInFlight?: number | undefined
   /** When the scope closes, how long the drain of what is buffered may take (default 10,000 ms). */
   readonly drainTimeoutMillis?: number | undefined
+  /**
+   * Tags of the per-destination metrics: `log_group` and `log_stream` (default), or `log_group` only
+   * (`"group"`: for a routed sink over streams that come and go, since Effect keeps every metric key it
+   * has seen). Applies to the engine's metrics and the default uploader's (an `Uploader` provided in
+   * context has its own `metricLabels`).
+   */
+  readonly metricLabels?: Metrics.DestinationLabels | undefined
 }
 
 /**
@@ -213,7 +221,8 @@ const shipperOptions = (
   maxBatchBytes: options.maxBatchBytes,
   maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
   drainTimeoutMillis: options.drainTimeoutMillis ?? DEFAULT_DRAIN_TIMEOUT_MILLIS,
-  stopOnFatal
+  stopOnFatal,
+  metricLabels: options.metricLabels
 })
 
 const isDestination = (target: Destination | Routed): target is Destination => "logGroupName" in target

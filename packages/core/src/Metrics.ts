@@ -108,16 +108,27 @@ export const destinationsHeld: Metric.Metric.Gauge<number> = Metric.gauge("cwlog
 })
 
 /**
- * A metric tagged with a destination's `log_group` and `log_stream`.
+ * Which of a destination's names tag its metrics: both (`"stream"`, the default) or the group's only
+ * (`"group"`). Effect keeps every metric key it has seen for the life of the process, ~7 KB each set per
+ * destination here: a routed sink over streams that come and go (one per job, per request) should tag
+ * by group.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DestinationLabels = "stream" | "group"
+
+/**
+ * A metric tagged with a destination's `log_group` and (unless `labels` is `"group"`) `log_stream`.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const forDestination = <Type, In, Out>(
   metric: Metric.Metric<Type, In, Out>,
-  destination: Pick<Destination, "logGroupName" | "logStreamName">
-): Metric.Metric<Type, In, Out> =>
-  metric.pipe(
-    Metric.tagged("log_group", destination.logGroupName),
-    Metric.tagged("log_stream", destination.logStreamName)
-  )
+  destination: Pick<Destination, "logGroupName" | "logStreamName">,
+  labels: DestinationLabels = "stream"
+): Metric.Metric<Type, In, Out> => {
+  const byGroup = Metric.tagged(metric, "log_group", destination.logGroupName)
+  return labels === "group" ? byGroup : Metric.tagged(byGroup, "log_stream", destination.logStreamName)
+}

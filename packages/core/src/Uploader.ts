@@ -84,6 +84,7 @@ import type { CloudWatchLogsError } from "./CloudWatchLogsError.js"
 import type { Destination } from "./Destination.js"
 import * as internal from "./internal/uploader.js"
 import type { LogEvent } from "./LogEvent.js"
+import type { DestinationLabels } from "./Metrics.js"
 import type { RetryPolicy } from "./RetryPolicy.js"
 import type { SequenceTokenStore } from "./SequenceTokenStore.js"
 import type { UploadRateLimiter } from "./UploadRateLimiter.js"
@@ -193,6 +194,8 @@ export interface Options {
   readonly tokens?: TokenMode | ((destination: Destination) => TokenMode) | undefined
   /** Puts in flight at once to one destination whose service ignores tokens (default 4). */
   readonly maxParallelPerDestination?: number | undefined
+  /** Tags of the per-destination metrics: `log_group` and `log_stream` (default), or `log_group` only. */
+  readonly metricLabels?: DestinationLabels | undefined
 }
 
 /**
@@ -240,6 +243,7 @@ export const layerConfig = (
   config: Config.Config.Wrap<{
     readonly tokens?: TokenMode | undefined
     readonly maxParallelPerDestination?: number | undefined
+    readonly metricLabels?: DestinationLabels | undefined
   }>
 ): Layer.Layer<
   Uploader,

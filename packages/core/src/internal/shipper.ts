@@ -70,6 +70,8 @@ export interface ShipperOptions {
    * destination come again. `undefined`: never (the logger offers synchronously to the lane it holds).
    */
   readonly retireIdleMillis?: number | undefined
+  /** Tags of the per-destination metrics (the engine's own, and the default uploader's). */
+  readonly metricLabels?: Metrics.DestinationLabels | undefined
 }
 
 /**
@@ -243,8 +245,10 @@ export const processLimiter: Effect.Effect<UploadRateLimiter.UploadRateLimiterSh
  * rate limiter, retry policy), each falling back to its default (the rate limiter to the process-wide one).
  * @internal
  */
-export const resolveUploader: Effect.Effect<Uploader.UploaderShape, never, CloudWatchLogsApi | Scope.Scope> = Effect
-  .gen(function*() {
+export const resolveUploader = (
+  options: Uploader.Options = {}
+): Effect.Effect<Uploader.UploaderShape, never, CloudWatchLogsApi | Scope.Scope> =>
+  Effect.gen(function*() {
     const existing = yield* Effect.serviceOption(Uploader.Uploader)
     if (Option.isSome(existing)) return existing.value
     const store = yield* Effect.serviceOption(SequenceTokenStore.SequenceTokenStore)
@@ -263,7 +267,7 @@ export const resolveUploader: Effect.Effect<Uploader.UploaderShape, never, Cloud
         onSome: (p) => Layer.succeed(RetryPolicy.RetryPolicy, p)
       })
     ))
-    return yield* Effect.provide(Uploader.make(), context)
+    return yield* Effect.provide(Uploader.make(options), context)
   })
 
 /** @internal */
@@ -271,7 +275,8 @@ export const make = (
   options: ShipperOptions
 ): Effect.Effect<Shipper, never, CloudWatchLogsApi | Scope.Scope> =>
   Effect.gen(function*() {
-    const uploader = yield* resolveUploader
+    const labels = options.metricLabels ?? "stream"
+    const uploader = yield* resolveUploader({ metricLabels: labels })
     const batcher = yield* Option.match(yield* Effect.serviceOption(Batcher.Batcher), {
       onNone: () =>
         Batcher.make({
@@ -328,7 +333,7 @@ export const make = (
 
     const rejectedMetric = (lane: Lane, reason: RejectionReason, n: number) =>
       n === 0 ? Effect.void : Metric.incrementBy(
-        Metrics.forDestination(Metrics.eventsRejected, lane.destination).pipe(Metric.tagged("reason", reason)),
+        Metrics.forDestination(Metrics.eventsRejected, lane.destination, labels).pipe(Metric.tagged("reason", reason)),
         n
       )
 
@@ -749,7 +754,7 @@ export const make = (
       const result = l.buffer.unsafeOffer(input)
       if (result !== "Offered") {
         l.stats.dropped++
-        Metrics.forDestination(Metrics.eventsDropped, l.destination).unsafeUpdate(1, [])
+        Metrics.forDestination(Metrics.eventsDropped, l.destination, labels).unsafeUpdate(1, [])
       }
     }
 

@@ -57,7 +57,7 @@ interface DestinationMetrics {
   readonly retries: (cls: RetryClass) => Metric.Metric.Counter<number>
 }
 
-const destinationMetrics = (destination: Destination): DestinationMetrics => {
+const destinationMetrics = (destination: Destination, labels: Metrics.DestinationLabels): DestinationMetrics => {
   const rejected = new Map<string, Metric.Metric.Counter<number>>()
   const retries = new Map<string, Metric.Metric.Counter<number>>()
   const byTag = (
@@ -68,16 +68,16 @@ const destinationMetrics = (destination: Destination): DestinationMetrics => {
   ) => {
     let m = cache.get(value)
     if (m === undefined) {
-      m = Metrics.forDestination(metric, destination).pipe(Metric.tagged(key, value))
+      m = Metrics.forDestination(metric, destination, labels).pipe(Metric.tagged(key, value))
       cache.set(value, m)
     }
     return m
   }
   return {
-    uploads: Metrics.forDestination(Metrics.uploads, destination),
-    accepted: Metrics.forDestination(Metrics.eventsAccepted, destination),
-    batchBytes: Metrics.forDestination(Metrics.batchBytes, destination),
-    latency: Metrics.forDestination(Metrics.uploadLatency, destination),
+    uploads: Metrics.forDestination(Metrics.uploads, destination, labels),
+    accepted: Metrics.forDestination(Metrics.eventsAccepted, destination, labels),
+    batchBytes: Metrics.forDestination(Metrics.batchBytes, destination, labels),
+    latency: Metrics.forDestination(Metrics.uploadLatency, destination, labels),
     rejected: (reason) => byTag(rejected, Metrics.eventsRejected, "reason", reason),
     retries: (cls) => byTag(retries, Metrics.retries, "class", cls)
   }
@@ -129,7 +129,7 @@ export const make = (
           probed: false,
           lock: new Permits(1),
           parallel: new Permits(maxParallel),
-          metrics: destinationMetrics(destination),
+          metrics: destinationMetrics(destination, options.metricLabels ?? "stream"),
           active: 0
         }
         states.set(k, state)

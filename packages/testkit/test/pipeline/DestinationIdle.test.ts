@@ -241,3 +241,31 @@ describe("Uploader.release: forgets a destination only when no upload to it is i
       ])
     }))
 })
+
+describe("metricLabels: metrics tagged by log group only", () => {
+  it.effect("a routed sink with metricLabels \"group\" counts all its streams under the group", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const group = "metric-labels-group"
+      const x = Destination.make(group, "x")
+      const y = Destination.make(group, "y")
+      const count = (m: Metric.Metric.Counter<number>) => Effect.map(Metric.value(m), (s) => s.count)
+      const byGroup = Metrics.forDestination(Metrics.eventsAccepted, x, "group")
+      const byStream = Metrics.forDestination(Metrics.eventsAccepted, x)
+      const rejectedByGroup = Metrics.forDestination(Metrics.eventsRejected, y, "group").pipe(
+        Metric.tagged("reason", "Empty")
+      )
+      const before = [yield* count(byGroup), yield* count(byStream), yield* count(rejectedByGroup)]
+      const { fiber, input } = yield* routedSink({ lingerMillis: 100, metricLabels: "group" })
+      yield* input.offerAll([routed(x, "x1"), routed(y, "y1"), routed(y, "y2"), routed(y, "")])
+      yield* settle
+      yield* TestClock.adjust(100)
+      yield* settle
+      yield* input.end
+      const report = yield* Fiber.join(fiber)
+      expect(report.accepted).toBe(3)
+      expect(yield* count(byGroup)).toBe(before[0] + 3) // the uploader's metric, both streams
+      expect(yield* count(byStream)).toBe(before[1]) // no per-stream key was fed
+      expect(yield* count(rejectedByGroup)).toBe(before[2] + 1) // the engine's own metric
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
