@@ -8,11 +8,17 @@
  *    quotas raised so that CreateLogStream (50/s on AWS) does not set the time: seconds, peak RSS and
  *    heap, and per destination. Linear growth means a flat "per destination" column.
  *
+ * 3. Destinations that come and go (a stream per job): waves of new streams, each used once; a routed
+ *    sink releasing idle destinations (`destinationIdleMillis: 1000`) beside one keeping them all.
+ *
  * Run: npx tsx packages/core/bench/destinations.ts [waiters=250,1000,4000] [destinations=1000,4000,16000]
+ *   [churn=10000,40000]
  */
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { execFileSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -21,32 +27,38 @@ import * as CloudWatchLogs from "../src/CloudWatchLogs.js"
 import * as Destination from "../src/Destination.js"
 import { Permits } from "../src/internal/permits.js"
 import * as Limits from "../src/Limits.js"
+import type * as Metrics from "../src/Metrics.js"
 
 const list = (arg: string | undefined, fallback: ReadonlyArray<number>) =>
   arg === undefined ? fallback : arg.split(",").map(Number)
 const WAITERS = list(process.argv[2], [250, 1_000, 4_000])
 const DESTINATIONS = list(process.argv[3], [1_000, 4_000, 16_000])
+const CHURN = list(process.argv[4], [10_000, 40_000])
 const MB = 1024 * 1024
 const PERMITS = 4
 
-/** Runs `effect` in this process: its seconds, and the process's peak RSS. */
+/** The live heap (after a full collection) as the last wave of a churn run is handed over. */
+let liveHeapMB = 0
+
+/** Runs `effect` in this process: its seconds, the process's peak RSS, and `liveHeapMB`. */
 const measure = async <E>(effect: Effect.Effect<void, E>) => {
   const start = performance.now()
   await Effect.runPromise(effect)
   const seconds = (performance.now() - start) / 1000
-  return { seconds, peakRssMB: (process.resourceUsage().maxRSS * 1024) / MB }
+  return { seconds, peakRssMB: (process.resourceUsage().maxRSS * 1024) / MB, liveHeapMB }
 }
 
 interface Row {
   readonly seconds: number
   readonly peakRssMB: number
+  readonly liveHeapMB: number
 }
 
 /** Runs one case in a process of its own (peak RSS is per process), and reads its JSON line. */
 const child = (...args: ReadonlyArray<string>): Row => {
   const out = execFileSync(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), "--child", ...args],
+    [...process.execArgv, "--expose-gc", fileURLToPath(import.meta.url), "--child", ...args],
     {
       encoding: "utf8",
       maxBuffer: 1 << 20
@@ -56,8 +68,9 @@ const child = (...args: ReadonlyArray<string>): Row => {
   const row: unknown = JSON.parse(line)
   if (
     typeof row === "object" && row !== null && "seconds" in row && typeof row.seconds === "number" &&
-    "peakRssMB" in row && typeof row.peakRssMB === "number"
-  ) return { seconds: row.seconds, peakRssMB: row.peakRssMB }
+    "peakRssMB" in row && typeof row.peakRssMB === "number" && "liveHeapMB" in row &&
+    typeof row.liveHeapMB === "number"
+  ) return { seconds: row.seconds, peakRssMB: row.peakRssMB, liveHeapMB: row.liveHeapMB }
   throw new Error(`unexpected output: ${line}`)
 }
 
@@ -93,6 +106,15 @@ const slotsRow = (waiters: number) => {
   )
 }
 
+/** The in-memory service (messages discarded), with the quotas raised out of the way. */
+const service = Layer.mergeAll(
+  TestCloudWatchLogs.layer({ recordCalls: false, discard: true }),
+  Layer.succeed(Limits.Limits, {
+    ...Limits.current,
+    quotas: { ...Limits.current.quotas, createLogStream: 1_000_000, putLogEvents: 1_000_000 }
+  })
+)
+
 const routed = (n: number) =>
   Effect.gen(function*() {
     const now = Date.now()
@@ -104,15 +126,46 @@ const routed = (n: number) =>
       Stream.run(CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r))
     )
     if (report.accepted !== n) throw new Error(`accepted ${report.accepted} of ${n}`)
-  }).pipe(
-    Effect.provide(Layer.mergeAll(
-      TestCloudWatchLogs.layer({ recordCalls: false }),
-      Layer.succeed(Limits.Limits, {
-        ...Limits.current,
-        quotas: { ...Limits.current.quotas, createLogStream: 1_000_000, putLogEvents: 1_000_000 }
-      })
-    ))
-  )
+  }).pipe(Effect.provide(service))
+
+/** A full collection (the children run with `--expose-gc`), then the heap in use, in MB. */
+const liveHeap = (): number => {
+  const gc: unknown = Reflect.get(globalThis, "gc")
+  if (typeof gc === "function") gc()
+  return process.memoryUsage().heapUsed / MB
+}
+
+/**
+ * Destinations that come and go: `n` of them in waves of 500 (one event each), a wave every 250 ms, each
+ * destination never seen again; idle ones released after 1 s, or kept (`Infinity`); metrics tagged by
+ * stream (the default) or by group.
+ */
+const churn = (n: number, idleMillis: number, metricLabels: Metrics.DestinationLabels) =>
+  Effect.gen(function*() {
+    const now = Date.now()
+    const report = yield* Stream.range(0, n - 1).pipe(
+      Stream.map((i) => ({
+        destination: Destination.make("bench-churn", `job-${i}`),
+        event: { timestamp: now, message: `{"job":${i},"msg":"done"}` }
+      })),
+      Stream.grouped(500),
+      Stream.schedule(Schedule.spaced("250 millis")),
+      Stream.tap((wave) =>
+        Effect.sync(() => {
+          if (Chunk.unsafeLast(wave).destination.logStreamName === `job-${n - 1}`) liveHeapMB = liveHeap()
+        })
+      ),
+      Stream.flattenChunks,
+      Stream.run(
+        CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r, {
+          lingerMillis: 100,
+          destinationIdleMillis: idleMillis,
+          metricLabels
+        })
+      )
+    )
+    if (report.accepted !== n) throw new Error(`accepted ${report.accepted} of ${n}`)
+  }).pipe(Effect.provide(service))
 
 const main = () => {
   console.log(`1. Upload slots: ${PERMITS} permits, each waiter holds one for 3 yields (a process per case)`)
@@ -125,11 +178,40 @@ const main = () => {
         `per destination ${((r.seconds * 1e3) / n).toFixed(2)} ms`
     )
   }
+  console.log(
+    `\n3. Destinations that come and go: waves of 500 new streams every 250 ms, one event each;\n` +
+      `   live heap when the last wave is handed over (after a full GC), per destination seen; peak RSS`
+  )
+  for (const n of CHURN) {
+    const cases = [
+      ["kept (destinationIdleMillis Infinity)", "churn-keep"],
+      ["released after 1 s idle", "churn-release"],
+      ["released, metricLabels \"group\"", "churn-release-group"]
+    ] as const
+    for (const [title, kind] of cases) {
+      const r = child(kind, String(n))
+      console.log(
+        `${String(n).padStart(6)} destinations   ${title.padEnd(40)} live heap ${
+          r.liveHeapMB.toFixed(0).padStart(5)
+        } MB ` +
+          `(${((r.liveHeapMB * 1024) / n).toFixed(1)} KB each)   peak RSS ${r.peakRssMB.toFixed(0).padStart(5)} MB   ` +
+          `${r.seconds.toFixed(1)} s`
+      )
+    }
+  }
 }
 
 if (process.argv[2] === "--child") {
   const [kind = "", n = "0"] = process.argv.slice(3)
-  const effect = kind === "routed" ? routed(Number(n)) : slots(kind, Number(n))
+  const effect = kind === "routed"
+    ? routed(Number(n))
+    : kind === "churn-keep"
+    ? churn(Number(n), Infinity, "stream")
+    : kind === "churn-release"
+    ? churn(Number(n), 1_000, "stream")
+    : kind === "churn-release-group"
+    ? churn(Number(n), 1_000, "group")
+    : slots(kind, Number(n))
   measure(effect).then((row) => console.log(JSON.stringify(row)), (e) => {
     console.error(e)
     process.exit(1)

@@ -19,6 +19,7 @@ import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
@@ -167,6 +168,11 @@ interface Lane {
   /** What happened to this destination's inputs (shared with its record once the lane is retired). */
   stats: Stats
   readonly uploads: FiberSet.FiberSet<void>
+  /**
+   * Where `uploads` lives when the lane may be retired: a scope of its own, closed once it has retired
+   * (else the shipper's scope would keep every retired lane's set until the end).
+   */
+  readonly scope: Scope.CloseableScope | undefined
   readonly inFlight: Set<Batch>
   /** Completes when the last batch holding parts of a split event is done (parts go in order). */
   splitChain: Deferred.Deferred<void> | undefined
@@ -618,11 +624,16 @@ export const make = (
           const waiters = lane.flushWaiters.splice(0)
           return Effect.forEach(waiters, (w) => Deferred.succeed(w, undefined), { discard: true })
         })),
+        // A retired lane has no upload left: its scope goes (the drain handles the lanes still in `lanes`).
+        Effect.zipRight(Effect.suspend(() =>
+          lane.retired && lane.scope !== undefined ? Scope.close(lane.scope, Exit.void) : Effect.void
+        )),
         internalLog
       )
 
     const newLane = (destination: Destination): Effect.Effect<Lane> =>
       Effect.gen(function*() {
+        const laneScope = retireAfter === undefined ? undefined : yield* Scope.fork(scope, ExecutionStrategy.sequential)
         const lane: Lane = {
           destination,
           buffer: yield* Buffer.make<unknown>(Math.max(1, Math.floor(options.capacity)), options.overflow),
@@ -630,7 +641,8 @@ export const make = (
           taken: [],
           takenDone: false,
           stats: { destination, counts: emptyMutableCounts(), undelivered: [], dropped: 0 },
-          uploads: yield* Scope.extend(FiberSet.make<void>(), scope),
+          uploads: yield* Scope.extend(FiberSet.make<void>(), laneScope ?? scope),
+          scope: laneScope,
           inFlight: new Set(),
           splitChain: undefined,
           flushWaiters: [],
@@ -642,7 +654,9 @@ export const make = (
         lane.fiber = yield* Effect.forkIn(runLane(lane), scope)
         // Counted while its fiber lives (an observer runs however the fiber ends, even before it started).
         Metrics.destinationsHeld.unsafeModify(1, [])
-        lane.fiber.addObserver(() => Metrics.destinationsHeld.unsafeModify(-1, []))
+        lane.fiber.addObserver(() =>
+          Metrics.destinationsHeld.unsafeModify(-1, [])
+        )
         return lane
       })
 
