@@ -3,7 +3,10 @@
  *
  * `CloudWatchLogs.sink(route)` takes any element; `route` says where it goes and what event it becomes.
  * The sink back-pressures the stream (a slow service slows the producer, memory stays bounded) and ends
- * with a `ShipReport`: what was accepted or rejected (and why), per destination.
+ * with a `ShipReport`: what was accepted or rejected (and why), per destination. Destinations may come
+ * and go (a stream per day, per tenant, per job): what the sink holds for one (a buffer, a batch, a
+ * fiber) is released once it has been idle for `destinationIdleMillis` (default 60 s), and made again
+ * when events for it come; its counts stay in the report.
  *
  *   npx tsx examples/sink-routing.ts
  */
