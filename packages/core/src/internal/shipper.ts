@@ -132,17 +132,6 @@ const emptyMutableCounts = (): MutableCounts => ({
 
 const snapshot = (c: MutableCounts): Counts => ({ ...c, rejected: { ...c.rejected } })
 
-const addInto = (into: MutableCounts, c: MutableCounts): void => {
-  into.accepted += c.accepted
-  for (const reason of Object.keys(c.rejected) as Array<RejectionReason>) into.rejected[reason] += c.rejected[reason]
-  into.split += c.split
-  into.truncated += c.truncated
-  into.batches += c.batches
-  into.bytes += c.bytes
-  into.retries += c.retries
-  into.possibleDuplicates += c.possibleDuplicates
-}
-
 /** A destination's account: what happened to its inputs, kept after its lane is retired. */
 interface Stats {
   readonly destination: Destination
@@ -556,7 +545,7 @@ export const make = (
       if (kept === undefined) {
         retired.set(k, lane.stats)
       } else {
-        addInto(kept.counts, lane.stats.counts)
+        Object.assign(kept.counts, ShipReports.addCounts(kept.counts, lane.stats.counts))
         for (const e of lane.stats.undelivered) kept.undelivered.push(e)
         kept.dropped += lane.stats.dropped
         lane.stats = kept

@@ -69,14 +69,22 @@ describe("CloudWatchLogs.sink: destinations that go idle", () => {
       expect(yield* held).toBe(base + 1)
       yield* TestClock.adjust(100)
       yield* settle
+      // Released again: its second account joins the first.
+      yield* TestClock.adjust(5_100)
+      yield* settle
+      expect(yield* held).toBe(base)
+      yield* input.offer(routed(a, "a3"))
+      yield* settle
+      yield* TestClock.adjust(100)
+      yield* settle
       yield* input.end
       const report = yield* Fiber.join(fiber)
-      expect(yield* stored(a)).toEqual(["a1", "a2"])
-      expect(report.accepted).toBe(4)
-      expect(report.batches).toBe(4)
+      expect(yield* stored(a)).toEqual(["a1", "a2", "a3"])
+      expect(report.accepted).toBe(5)
+      expect(report.batches).toBe(5)
       expect(report.perDestination.size).toBe(3)
-      expect(report.perDestination.get(Destination.key(a))?.accepted).toBe(2)
-      expect(report.perDestination.get(Destination.key(a))?.batches).toBe(2)
+      expect(report.perDestination.get(Destination.key(a))?.accepted).toBe(3)
+      expect(report.perDestination.get(Destination.key(a))?.batches).toBe(3)
       expect(report.perDestination.get(Destination.key(b))?.accepted).toBe(1)
       expect(yield* held).toBe(base)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
