@@ -108,8 +108,10 @@ describe("Permits: upload slots served first come, first served", () => {
       expect(permits.available()).toBe(1)
     }))
 
-  it("at least one permit, whole numbers only", () => {
+  it("at least one permit, whole numbers only; Infinity is no limit", () => {
     expect(new Permits(0).total).toBe(1)
+    expect(new Permits(Number.NaN).total).toBe(1)
     expect(new Permits(2.7).total).toBe(2)
+    expect(new Permits(Infinity).available()).toBe(Infinity)
   })
 })

@@ -21,14 +21,14 @@ import * as FiberId from "effect/FiberId"
 
 /** @internal */
 export class Permits {
-  /** Permits at most (at least 1). */
+  /** Permits at most: at least 1 (`NaN` is 1), `Infinity` for no limit. */
   readonly total: number
   private free: number
   /** In arrival order (a `Set` keeps insertion order and removes an interrupted waiter in O(1)). */
   private readonly waiters = new Set<Deferred.Deferred<void>>()
 
   constructor(total: number) {
-    this.total = Math.max(1, Math.floor(total))
+    this.total = Number.isNaN(total) ? 1 : Math.max(1, Math.floor(total))
     this.free = this.total
   }
 
