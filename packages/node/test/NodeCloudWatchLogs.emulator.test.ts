@@ -3,13 +3,18 @@
  * protocol), in both generations of the API: the same port suite as against moto, then the token
  * protocol and the faults that only the emulator can play.
  */
-import { CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
+import { CloudWatchLogs, CloudWatchLogsApi, CloudWatchLogsError, Destination, Metrics } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, layer } from "@effect/vitest"
 // The emulator is not re-exported by @cwlogs/testkit yet.
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Mailbox from "effect/Mailbox"
+import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import * as Emulator from "../../testkit/src/Emulator.js"
 import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
 import { portSuite, unique, withStream } from "./support/portSuite.js"
@@ -137,6 +142,42 @@ describe("NodeCloudWatchLogs against the emulator, tokens enforced (legacy)", ()
           )
         expect(reset._tag === "NetworkError" && reset.reason).toBe("reset")
         expect(yield* TestCloudWatchLogs.events(logGroupName, logStreamName)).toEqual([])
+      }))
+
+    it.effect("a routed sink over the SDK releases idle streams and comes back to them under their tokens", () =>
+      Effect.gen(function*() {
+        const logGroupName = unique("idle")
+        const streams = ["a", "b"].map((s) => Destination.make(logGroupName, s))
+        const stored = (d: Destination.Destination) =>
+          Effect.map(TestCloudWatchLogs.events(logGroupName, d.logStreamName), (es) => es.map((e) => e.message))
+        /** Polls (live clock) until `done`, at most 10 s: the assertions never depend on how fast. */
+        const until = <R>(done: Effect.Effect<boolean, never, R>) =>
+          Effect.repeat(done, { until: (ok) => ok, schedule: Schedule.spaced("20 millis") }).pipe(
+            Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("not reached in 10 s") })
+          )
+        const held = Effect.map(Metric.value(Metrics.destinationsHeld), (v) => v.value)
+        const base = yield* held
+        const input = yield* Mailbox.make<CloudWatchLogs.Routed>()
+        const fiber = yield* Mailbox.toStream(input).pipe(
+          Stream.run(
+            CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r, { lingerMillis: 50, destinationIdleMillis: 200 })
+          ),
+          Effect.fork
+        )
+        const offer = (round: number) =>
+          input.offerAll(streams.map((d) => ({ destination: d, event: event(`${d.logStreamName}${round}`) })))
+        yield* offer(1)
+        yield* until(Effect.map(stored(streams[1]), (m) => m.length === 1))
+        yield* until(Effect.map(held, (n) => n === base)) // both released
+        yield* offer(2) // new lanes, a fresh uploader state: the stream's token comes from the store
+        yield* until(Effect.map(stored(streams[1]), (m) => m.length === 2))
+        yield* input.end
+        const report = yield* Fiber.join(fiber)
+        expect(yield* stored(streams[0])).toEqual(["a1", "a2"])
+        expect(yield* stored(streams[1])).toEqual(["b1", "b2"])
+        expect(report.accepted).toBe(4)
+        expect(report.perDestination.get(Destination.key(streams[0]))?.accepted).toBe(2)
+        expect(report.rejected.Failed).toBe(0)
       }))
   })
 })
