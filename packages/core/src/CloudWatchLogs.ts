@@ -99,6 +99,13 @@ export interface SinkOptions extends ShippingOptions {
    * recent ones.
    */
   readonly destinationIdleMillis?: number | undefined
+  /**
+   * Routed sinks: destinations held at once (default 10,000). At the cap, a new destination makes the
+   * ones with nothing to do release what they hold, then waits for one to finish its work: the stream is
+   * back-pressured on the number of destinations as on the number of events, so a fan-out to new
+   * destinations faster than the service takes them keeps memory bounded.
+   */
+  readonly maxDestinations?: number | undefined
 }
 
 /**
@@ -201,6 +208,14 @@ export const DEFAULT_MAX_IN_FLIGHT = 4
 export const DEFAULT_DESTINATION_IDLE_MILLIS = 60_000
 
 /**
+ * Default number of destinations a routed sink holds at once.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_MAX_DESTINATIONS = 10_000
+
+/**
  * Default deadline of the drain at scope close.
  *
  * @since 0.1.0
@@ -259,7 +274,8 @@ export const sink: {
       // A sink to one destination keeps its one lane; a routed sink releases the idle ones.
       retireIdleMillis: typeof target === "function"
         ? options.destinationIdleMillis ?? DEFAULT_DESTINATION_IDLE_MILLIS
-        : undefined
+        : undefined,
+      maxLanes: typeof target === "function" ? options.maxDestinations ?? DEFAULT_MAX_DESTINATIONS : undefined
     }),
     (shipper) => {
       const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {

@@ -73,6 +73,13 @@ export interface ShipperOptions {
   readonly retireIdleMillis?: number | undefined
   /** Tags of the per-destination metrics (the engine's own, and the default uploader's). */
   readonly metricLabels?: Metrics.DestinationLabels | undefined
+  /**
+   * Lanes held at once (`undefined`: no cap; the logger never sets it). At the cap, a new destination makes the lanes with
+   * nothing to do retire at once, then waits until one has ended (each lane that becomes idle retires
+   * while a destination waits): back-pressure on the number of destinations, as the buffers give it on
+   * the number of events.
+   */
+  readonly maxLanes?: number | undefined
 }
 
 /**
@@ -295,7 +302,12 @@ export const make = (
         Number.isFinite(options.retireIdleMillis)
       ? options.retireIdleMillis
       : undefined
+    // Lanes are made one at a time (by the sink's one offering fiber, in practice: no queue to speak of).
     const creating = yield* Effect.makeSemaphore(1)
+    /** A slot per lane held (routed sinks with a cap), freed when the lane's fiber ends. */
+    const laneSlots = options.maxLanes !== undefined && options.maxLanes > 0 ? new Permits(options.maxLanes) : undefined
+    /** New destinations waiting for a slot: while there are some, a lane retires as soon as it is idle. */
+    let slotsWanted = 0
     // Lanes and their uploads live in a child scope, closed after the drain (finalizers run last-in
     // first-out, and this scope is forked before the drain's finalizer is added).
     const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
@@ -367,12 +379,14 @@ export const make = (
               c.retries += result.retries
               c.possibleDuplicates += result.possibleDuplicates
               lane.inFlight.delete(batch)
+              if (slotsWanted > 0) unsafeRetire(lane)
             }),
           onFailure: (error) =>
             Effect.gen(function*() {
               // The uploader counted these in its metrics (reason Failed): settle without the metric.
               unsafeFail(lane, batch)
               lane.inFlight.delete(batch)
+              if (slotsWanted > 0) unsafeRetire(lane)
               if (failure === undefined) failure = error
               yield* Effect.logWarning(
                 `cwlogs: ${batch.events.length} events to ${
@@ -586,13 +600,14 @@ export const make = (
           if (lane.acc.size === 0) {
             if (retireAfter === undefined) {
               wait = yield* Effect.raceFirst(take, wake)
+            } else if (slotsWanted > 0 && unsafeRetire(lane)) {
+              // A new destination waits for this lane's slot: the take in progress answers "done" next.
+              continue
             } else {
               const idle: Effect.Effect<Wait> = Effect.as(Effect.sleep(retireAfter), "Idle")
               wait = yield* Effect.raceAll([take, wake, idle])
               // Retired: the buffer has ended, so the take in progress answers "done" and the loop ends.
-              if (wait === "Idle" && unsafeRetire(lane) && uploader.release !== undefined) {
-                yield* uploader.release(lane.destination)
-              }
+              if (wait === "Idle") unsafeRetire(lane)
             }
           } else {
             const now = yield* Clock.currentTimeMillis
@@ -613,16 +628,21 @@ export const make = (
           const waiters = lane.flushWaiters.splice(0)
           return Effect.forEach(waiters, (w) => Deferred.succeed(w, undefined), { discard: true })
         })),
-        // A retired lane has no upload left: its scope goes (the drain handles the lanes still in `lanes`).
-        Effect.zipRight(Effect.suspend(() =>
-          lane.retired && lane.scope !== undefined ? Scope.close(lane.scope, Exit.void) : Effect.void
-        )),
+        // A retired lane has no upload left: the uploader may forget its destination, and its scope goes
+        // (the drain handles the lanes still in `lanes`).
+        Effect.zipRight(Effect.suspend(() => {
+          if (!lane.retired) return Effect.void
+          const forget = uploader.release === undefined ? Effect.void : uploader.release(lane.destination)
+          return lane.scope === undefined ? forget : Effect.zipRight(forget, Scope.close(lane.scope, Exit.void))
+        })),
         internalLog
       )
 
     const newLane = (destination: Destination): Effect.Effect<Lane> =>
       Effect.gen(function*() {
-        const laneScope = retireAfter === undefined ? undefined : yield* Scope.fork(scope, ExecutionStrategy.sequential)
+        const laneScope = retireAfter === undefined && laneSlots === undefined
+          ? undefined
+          : yield* Scope.fork(scope, ExecutionStrategy.sequential)
         const lane: Lane = {
           destination,
           buffer: yield* Buffer.make<unknown>(Math.max(1, Math.floor(options.capacity)), options.overflow),
@@ -640,13 +660,32 @@ export const make = (
           finished: false,
           retired: false
         }
-        lane.fiber = yield* Effect.forkIn(runLane(lane), scope)
+        // Interruptible whatever the caller's region (a lane is made in one uninterruptible step with its slot).
+        lane.fiber = yield* Effect.forkIn(Effect.interruptible(runLane(lane)), scope)
         // Counted while its fiber lives (an observer runs however the fiber ends, even before it started).
         Metrics.destinationsHeld.unsafeModify(1, [])
-        lane.fiber.addObserver(() =>
+        lane.fiber.addObserver(() => {
           Metrics.destinationsHeld.unsafeModify(-1, [])
-        )
+          laneSlots?.unsafeRelease()
+        })
         return lane
+      })
+
+    /**
+     * A slot for a new lane. At the cap, the lanes with nothing to do retire now (their slots come back as
+     * their fibers end), and while this waits, every lane retires as soon as it is idle.
+     */
+    const takeLaneSlot = (slots: Permits): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (slots.available() > 0) return slots.take
+        slotsWanted++
+        for (const l of [...lanes.values()]) unsafeRetire(l)
+        return Effect.ensuring(
+          slots.take,
+          Effect.sync(() => {
+            slotsWanted--
+          })
+        )
       })
 
     const lane = (destination: Destination): Effect.Effect<Lane> =>
@@ -657,7 +696,10 @@ export const make = (
         return creating.withPermits(1)(Effect.suspend(() => {
           const again = lanes.get(k)
           if (again !== undefined) return Effect.succeed(again)
-          return Effect.tap(newLane(destination), (l) => Effect.sync(() => lanes.set(k, l)))
+          const made = Effect.tap(newLane(destination), (l) => Effect.sync(() => lanes.set(k, l)))
+          if (laneSlots === undefined) return made
+          // The slot and the lane it is for are one step: an interruption cannot fall between them.
+          return Effect.uninterruptibleMask((restore) => Effect.zipRight(restore(takeLaneSlot(laneSlots)), made))
         }))
       })
 

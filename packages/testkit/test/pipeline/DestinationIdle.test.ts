@@ -277,3 +277,58 @@ describe("metricLabels: metrics tagged by log group only", () => {
       expect(yield* count(rejectedByGroup)).toBe(before[2] + 1) // the engine's own metric
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 })
+
+describe("maxDestinations: back-pressure on the number of destinations", () => {
+  it.effect("a fan-out to 50 new streams through a slow service never holds more than the cap, and loses nothing", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const base = yield* held
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 1_000 })
+      const { fiber, input } = yield* routedSink({ lingerMillis: 100, maxDestinations: 5 })
+      const streams = Array.from({ length: 50 }, (_, i) => Destination.make("fan-out", `job-${i}`))
+      yield* input.offerAll(streams.map((d) => routed(d, d.logStreamName)))
+      yield* input.end
+      let most = 0
+      for (let step = 0; step < 2_000 && fiber.unsafePoll() === null; step++) {
+        yield* settle
+        most = Math.max(most, (yield* held) - base)
+        yield* TestClock.adjust(100)
+      }
+      const report = yield* Fiber.join(fiber)
+      expect(most).toBe(5)
+      expect(report.accepted).toBe(50)
+      expect(report.rejected.Failed).toBe(0)
+      expect(report.perDestination.size).toBe(50)
+      for (const d of [streams[0], streams[49]]) expect(yield* stored(d)).toEqual([d.logStreamName])
+      expect(yield* held).toBe(base)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("at the cap, lanes with nothing to do give their place at once, not after destinationIdleMillis", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const base = yield* held
+      const { fiber, input } = yield* routedSink({ lingerMillis: 100, maxDestinations: 2 })
+      yield* input.offerAll([routed(a, "a1"), routed(b, "b1")])
+      yield* settle
+      yield* TestClock.adjust(100)
+      yield* settle
+      expect(yield* stored(b)).toEqual(["b1"])
+      expect(yield* held).toBe(base + 2) // idle, kept (60 s by default)
+      yield* input.offer(routed(c, "c1")) // a third: one of the idle two makes way
+      yield* settle
+      expect(yield* held).toBe(base + 1)
+      yield* TestClock.adjust(100)
+      yield* settle
+      expect(yield* stored(c)).toEqual(["c1"])
+      yield* input.offer(routed(a, "a2")) // back to a (released): the cap holds
+      yield* settle
+      yield* TestClock.adjust(100)
+      yield* settle
+      expect(yield* held).toBe(base + 2)
+      yield* input.end
+      const report = yield* Fiber.join(fiber)
+      expect(report.accepted).toBe(4)
+      expect(report.perDestination.get(Destination.key(a))?.accepted).toBe(2)
+      expect(yield* stored(a)).toEqual(["a1", "a2"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
