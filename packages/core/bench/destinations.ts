@@ -11,13 +11,17 @@
  * 3. Destinations that come and go (a stream per job): waves of new streams, each used once; a routed
  *    sink releasing idle destinations (`destinationIdleMillis: 1000`) beside one keeping them all.
  *
+ * 4. A fan-out faster than the service (a stream per request, say): N new streams at once into a service
+ *    answering in 20 ms; the destinations held at once with the default cap and with a cap of 100.
+ *
  * Run: npx tsx packages/core/bench/destinations.ts [waiters=250,1000,4000] [destinations=1000,4000,16000]
- *   [churn=10000,40000]
+ *   [churn=10000,40000] [fan-out=2000]
  */
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { execFileSync } from "node:child_process"
@@ -27,31 +31,35 @@ import * as CloudWatchLogs from "../src/CloudWatchLogs.js"
 import * as Destination from "../src/Destination.js"
 import { Permits } from "../src/internal/permits.js"
 import * as Limits from "../src/Limits.js"
-import type * as Metrics from "../src/Metrics.js"
+import * as Metrics from "../src/Metrics.js"
 
 const list = (arg: string | undefined, fallback: ReadonlyArray<number>) =>
   arg === undefined ? fallback : arg.split(",").map(Number)
 const WAITERS = list(process.argv[2], [250, 1_000, 4_000])
 const DESTINATIONS = list(process.argv[3], [1_000, 4_000, 16_000])
 const CHURN = list(process.argv[4], [10_000, 40_000])
+const FAN_OUT = list(process.argv[5], [2_000])
 const MB = 1024 * 1024
 const PERMITS = 4
 
 /** The live heap (after a full collection) as the last wave of a churn run is handed over. */
 let liveHeapMB = 0
+/** The most destinations held at once in a fan-out run (`Metrics.destinationsHeld`). */
+let mostHeld = 0
 
 /** Runs `effect` in this process: its seconds, the process's peak RSS, and `liveHeapMB`. */
 const measure = async <E>(effect: Effect.Effect<void, E>) => {
   const start = performance.now()
   await Effect.runPromise(effect)
   const seconds = (performance.now() - start) / 1000
-  return { seconds, peakRssMB: (process.resourceUsage().maxRSS * 1024) / MB, liveHeapMB }
+  return { seconds, peakRssMB: (process.resourceUsage().maxRSS * 1024) / MB, liveHeapMB, mostHeld }
 }
 
 interface Row {
   readonly seconds: number
   readonly peakRssMB: number
   readonly liveHeapMB: number
+  readonly mostHeld: number
 }
 
 /** Runs one case in a process of its own (peak RSS is per process), and reads its JSON line. */
@@ -69,8 +77,8 @@ const child = (...args: ReadonlyArray<string>): Row => {
   if (
     typeof row === "object" && row !== null && "seconds" in row && typeof row.seconds === "number" &&
     "peakRssMB" in row && typeof row.peakRssMB === "number" && "liveHeapMB" in row &&
-    typeof row.liveHeapMB === "number"
-  ) return { seconds: row.seconds, peakRssMB: row.peakRssMB, liveHeapMB: row.liveHeapMB }
+    typeof row.liveHeapMB === "number" && "mostHeld" in row && typeof row.mostHeld === "number"
+  ) return { seconds: row.seconds, peakRssMB: row.peakRssMB, liveHeapMB: row.liveHeapMB, mostHeld: row.mostHeld }
   throw new Error(`unexpected output: ${line}`)
 }
 
@@ -106,14 +114,17 @@ const slotsRow = (waiters: number) => {
   )
 }
 
-/** The in-memory service (messages discarded), with the quotas raised out of the way. */
-const service = Layer.mergeAll(
-  TestCloudWatchLogs.layer({ recordCalls: false, discard: true }),
-  Layer.succeed(Limits.Limits, {
-    ...Limits.current,
-    quotas: { ...Limits.current.quotas, createLogStream: 1_000_000, putLogEvents: 1_000_000 }
-  })
-)
+/** The in-memory service (messages discarded, `faults` applied), with the quotas raised out of the way. */
+const serviceWith = (faults: TestCloudWatchLogs.FaultOptions) =>
+  Layer.mergeAll(
+    TestCloudWatchLogs.layer({ recordCalls: false, discard: true, faults }),
+    Layer.succeed(Limits.Limits, {
+      ...Limits.current,
+      quotas: { ...Limits.current.quotas, createLogStream: 1_000_000, putLogEvents: 1_000_000 }
+    })
+  )
+
+const service = serviceWith({})
 
 const routed = (n: number) =>
   Effect.gen(function*() {
@@ -167,6 +178,31 @@ const churn = (n: number, idleMillis: number, metricLabels: Metrics.DestinationL
     if (report.accepted !== n) throw new Error(`accepted ${report.accepted} of ${n}`)
   }).pipe(Effect.provide(service))
 
+/**
+ * A fan-out faster than the service: `n` new streams handed over at once, every PutLogEvents answered in
+ * 20 ms; the most destinations held at once, with the default cap or `maxDestinations`.
+ */
+const fanOut = (n: number, maxDestinations: number | undefined) =>
+  Effect.gen(function*() {
+    const now = Date.now()
+    const report = yield* Stream.range(0, n - 1).pipe(
+      Stream.map((i) => ({
+        destination: Destination.make("bench-fan-out", `request-${i}`),
+        event: { timestamp: now, message: `{"request":${i},"msg":"served"}` }
+      })),
+      Stream.tap(() =>
+        Effect.map(Metric.value(Metrics.destinationsHeld), (held) => {
+          mostHeld = Math.max(mostHeld, held.value)
+        })
+      ),
+      Stream.run(CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r, {
+        metricLabels: "group",
+        ...(maxDestinations === undefined ? {} : { maxDestinations })
+      }))
+    )
+    if (report.accepted !== n) throw new Error(`accepted ${report.accepted} of ${n}`)
+  }).pipe(Effect.provide(serviceWith({ latencyMillis: 20 })))
+
 const main = () => {
   console.log(`1. Upload slots: ${PERMITS} permits, each waiter holds one for 3 yields (a process per case)`)
   for (const w of WAITERS) slotsRow(w)
@@ -199,11 +235,31 @@ const main = () => {
       )
     }
   }
+  console.log(`\n4. A fan-out faster than the service: N new streams at once, each PutLogEvents answered in 20 ms`)
+  const caps = [["maxDestinations default (10,000)", "fan-out-default"], [
+    "maxDestinations 100",
+    "fan-out-100"
+  ]] as const
+  for (const n of FAN_OUT) {
+    for (const [title, kind] of caps) {
+      const r = child(kind, String(n))
+      console.log(
+        `${String(n).padStart(6)} destinations   ${title.padEnd(34)} held at most ${
+          String(r.mostHeld).padStart(5)
+        }   ` +
+          `peak RSS ${r.peakRssMB.toFixed(0).padStart(5)} MB   ${r.seconds.toFixed(1)} s`
+      )
+    }
+  }
 }
 
 if (process.argv[2] === "--child") {
   const [kind = "", n = "0"] = process.argv.slice(3)
-  const effect = kind === "routed"
+  const effect = kind === "fan-out-default"
+    ? fanOut(Number(n), undefined)
+    : kind === "fan-out-100"
+    ? fanOut(Number(n), 100)
+    : kind === "routed"
     ? routed(Number(n))
     : kind === "churn-keep"
     ? churn(Number(n), Infinity, "stream")
