@@ -126,18 +126,24 @@ const serviceWith = (faults: TestCloudWatchLogs.FaultOptions) =>
 
 const service = serviceWith({})
 
-const routed = (n: number) =>
-  Effect.gen(function*() {
+/** `n` new streams of one group, `prefix-0` to `prefix-(n-1)`, one event each, stamped now. */
+const newStreams = (n: number, group: string, prefix: string): Stream.Stream<CloudWatchLogs.Routed> =>
+  Stream.suspend(() => {
     const now = Date.now()
-    const report = yield* Stream.range(0, n - 1).pipe(
-      Stream.map((i) => ({
-        destination: Destination.make("bench-destinations", `tenant-${i}`),
-        event: { timestamp: now, message: `{"tenant":${i},"msg":"hello"}` }
-      })),
-      Stream.run(CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r))
-    )
-    if (report.accepted !== n) throw new Error(`accepted ${report.accepted} of ${n}`)
-  }).pipe(Effect.provide(service))
+    return Stream.range(0, n - 1).pipe(Stream.map((i) => ({
+      destination: Destination.make(group, `${prefix}-${i}`),
+      event: { timestamp: now, message: `{"${prefix}":${i},"msg":"hello"}` }
+    })))
+  })
+
+/** Runs the routed events into a sink with `options`; every event must be accepted. */
+const shipAll = (n: number, events: Stream.Stream<CloudWatchLogs.Routed>, options?: CloudWatchLogs.SinkOptions) =>
+  Effect.flatMap(
+    Stream.run(events, CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r, options)),
+    (report) => report.accepted === n ? Effect.void : Effect.dieMessage(`accepted ${report.accepted} of ${n}`)
+  )
+
+const routed = (n: number) => shipAll(n, newStreams(n, "bench-destinations", "tenant")).pipe(Effect.provide(service))
 
 /** A full collection (the children run with `--expose-gc`), then the heap in use, in MB. */
 const liveHeap = (): number => {
@@ -152,13 +158,9 @@ const liveHeap = (): number => {
  * stream (the default) or by group.
  */
 const churn = (n: number, idleMillis: number, metricLabels: Metrics.DestinationLabels) =>
-  Effect.gen(function*() {
-    const now = Date.now()
-    const report = yield* Stream.range(0, n - 1).pipe(
-      Stream.map((i) => ({
-        destination: Destination.make("bench-churn", `job-${i}`),
-        event: { timestamp: now, message: `{"job":${i},"msg":"done"}` }
-      })),
+  shipAll(
+    n,
+    newStreams(n, "bench-churn", "job").pipe(
       Stream.grouped(500),
       Stream.schedule(Schedule.spaced("250 millis")),
       Stream.tap((wave) =>
@@ -166,42 +168,27 @@ const churn = (n: number, idleMillis: number, metricLabels: Metrics.DestinationL
           if (Chunk.unsafeLast(wave).destination.logStreamName === `job-${n - 1}`) liveHeapMB = liveHeap()
         })
       ),
-      Stream.flattenChunks,
-      Stream.run(
-        CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r, {
-          lingerMillis: 100,
-          destinationIdleMillis: idleMillis,
-          metricLabels
-        })
-      )
-    )
-    if (report.accepted !== n) throw new Error(`accepted ${report.accepted} of ${n}`)
-  }).pipe(Effect.provide(service))
+      Stream.flattenChunks
+    ),
+    { lingerMillis: 100, destinationIdleMillis: idleMillis, metricLabels }
+  ).pipe(Effect.provide(service))
 
 /**
  * A fan-out faster than the service: `n` new streams handed over at once, every PutLogEvents answered in
  * 20 ms; the most destinations held at once, with the default cap or `maxDestinations`.
  */
 const fanOut = (n: number, maxDestinations: number | undefined) =>
-  Effect.gen(function*() {
-    const now = Date.now()
-    const report = yield* Stream.range(0, n - 1).pipe(
-      Stream.map((i) => ({
-        destination: Destination.make("bench-fan-out", `request-${i}`),
-        event: { timestamp: now, message: `{"request":${i},"msg":"served"}` }
-      })),
+  shipAll(
+    n,
+    newStreams(n, "bench-fan-out", "request").pipe(
       Stream.tap(() =>
         Effect.map(Metric.value(Metrics.destinationsHeld), (held) => {
           mostHeld = Math.max(mostHeld, held.value)
         })
-      ),
-      Stream.run(CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r, {
-        metricLabels: "group",
-        ...(maxDestinations === undefined ? {} : { maxDestinations })
-      }))
-    )
-    if (report.accepted !== n) throw new Error(`accepted ${report.accepted} of ${n}`)
-  }).pipe(Effect.provide(serviceWith({ latencyMillis: 20 })))
+      )
+    ),
+    { metricLabels: "group", ...(maxDestinations === undefined ? {} : { maxDestinations }) }
+  ).pipe(Effect.provide(serviceWith({ latencyMillis: 20 })))
 
 const main = () => {
   console.log(`1. Upload slots: ${PERMITS} permits, each waiter holds one for 3 yields (a process per case)`)
