@@ -48,6 +48,7 @@ import * as Sink from "effect/Sink"
 import type { OversizePolicy } from "./BatchValidator.js"
 import type { CloudWatchLogsApi } from "./CloudWatchLogsApi.js"
 import type { Destination } from "./Destination.js"
+import * as Destinations from "./Destination.js"
 import * as internalLogger from "./internal/logger.js"
 import * as Shipper from "./internal/shipper.js"
 import type { LogEvent } from "./LogEvent.js"
@@ -289,7 +290,7 @@ export const sink: {
             const routed = target(input)
             const destination = isDestination(routed) ? routed : routed.destination
             const event: unknown = isDestination(routed) ? input : routed.event
-            const k = `${destination.logGroupName}\u0000${destination.logStreamName}`
+            const k = Destinations.key(destination)
             const group = groups.get(k)
             if (group === undefined) groups.set(k, { destination, inputs: [event] })
             else group.inputs.push(event)
