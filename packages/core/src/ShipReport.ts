@@ -155,6 +155,21 @@ export const add = (report: ShipReport, destination: Destination, counts: Counts
 }
 
 /**
+ * Adds two reports, destination by destination (e.g. the reports of several shipments).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const combine = (a: ShipReport, b: ShipReport): ShipReport => {
+  const perDestination = new Map(a.perDestination)
+  for (const [k, counts] of b.perDestination) {
+    const previous = perDestination.get(k)
+    perDestination.set(k, { ...addCounts(previous ?? emptyCounts, counts), destination: counts.destination })
+  }
+  return { ...addCounts(a, b), perDestination }
+}
+
+/**
  * Total rejected events.
  *
  * @since 0.1.0
