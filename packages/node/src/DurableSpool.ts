@@ -1,0 +1,169 @@
+/**
+ * A durable spool in front of `CloudWatchLogs.sink`: each event is written to a file in a directory of
+ * your choosing (and synced to the disk) before the producer is answered, and shipped from there. A
+ * process that crashes, is killed or loses its machine loses nothing it had handed over: the next run
+ * with the same directory ships what the last one left, first.
+ *
+ * ```ts
+ * const report = yield* events.pipe(
+ *   Stream.run(DurableSpool.sink({ logGroupName, logStreamName }, { directory: "/var/spool/cwlogs/api" }))
+ * )
+ * ```
+ *
+ * How it works. Events are appended to the active *segment* (a newline-delimited JSON file, readable
+ * with `jq`), which is sealed when it reaches `segmentBytes` or is `segmentMillis` old. A background
+ * fiber ships the sealed segments one after the other through `CloudWatchLogs.sink` (with the same
+ * options: validation, batching, retries, uploads in flight) and deletes each once its `ShipReport` is
+ * in. A fatal error (`ShipError`) rewrites the segment with only the events not delivered, so that the
+ * next run sends nothing twice; the shipment then fails as the sink's does.
+ *
+ * Delivery: at least once. A segment being shipped when the process dies is shipped again in full by
+ * the next run, so the events of that one segment (at most `segmentBytes`) may be stored twice; every
+ * other event is stored once. Memory is bounded by one segment being shipped and the sink's buffers;
+ * the disk by `maxSpoolBytes` (the producer waits when the spool is full, as the sink's producer waits
+ * when its buffer is), plus whatever an earlier run left.
+ *
+ * One process per directory: a lock file (`cwlogs-spool.lock`, with the process id) makes a second
+ * spool on the same directory fail with `SpoolError { reason: "Locked" }`; a lock whose process is gone
+ * is taken over. Do not share a directory between machines or containers that cannot see each other's
+ * processes.
+ *
+ * @since 0.1.0
+ */
+import type { CloudWatchLogsApi, Destination, LogEvent, ShipReport } from "@cwlogs/core"
+import { CloudWatchLogs } from "@cwlogs/core"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Sink from "effect/Sink"
+import * as internal from "./internal/spool.js"
+
+/**
+ * Options of the spool: where it keeps its files, and the options of the sink it ships through.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends CloudWatchLogs.SinkOptions {
+  /** The spool's directory (created if missing). One process at a time. */
+  readonly directory: string
+  /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB). */
+  readonly segmentBytes?: number | undefined
+  /** ... or once it is this old (default `lingerMillis`, else 1,000 ms). */
+  readonly segmentMillis?: number | undefined
+  /** Bytes not yet shipped before the producer waits (default 256 MiB). */
+  readonly maxSpoolBytes?: number | undefined
+  /**
+   * Sync every write to the disk before answering the producer (default `true`). Without it a write
+   * still survives the process (it is in the operating system's cache), not a crash of the machine.
+   */
+  readonly fsync?: boolean | undefined
+}
+
+/**
+ * The spool's directory could not be used: held by another process (`Locked`), or a file operation
+ * failed (`FileSystem`, with the cause).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const SpoolError = internal.SpoolError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type SpoolError = internal.SpoolError
+
+/**
+ * What a spool shipped: the `ShipReport` of this run (the events an earlier run left included), and
+ * what it found on disk.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SpoolReport extends ShipReport.ShipReport {
+  /** Events found in segments an earlier run left, shipped by this one (counted in the report too). */
+  readonly recovered: number
+  /** Complete lines that could not be read; their segment is kept as `*.ndjson.unreadable`. */
+  readonly unreadable: number
+  /** Bytes of a write an earlier run did not finish (never acknowledged, so not an event lost). */
+  readonly tornBytes: number
+}
+
+/**
+ * An open spool: `write` returns once the events are on disk, `finish` ships everything and reports.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Spool {
+  /** Writes events (synced, with `fsync`); waits while the spool is full. Fails once the shipping has. */
+  readonly write: (
+    events: ReadonlyArray<CloudWatchLogs.Routed>
+  ) => Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError>
+  /** Seals what was written, ships every segment and reports. */
+  readonly finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
+}
+
+/**
+ * Opens the spool for the scope and starts shipping what an earlier run left. When the scope closes
+ * without `finish`, the shipping goes on for `drainTimeoutMillis`; what is left stays on disk.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (
+  options: Options
+) => Effect.Effect<Spool, SpoolError, CloudWatchLogsApi.CloudWatchLogsApi | Scope.Scope> = internal.make
+
+/**
+ * Ships what an earlier run left in the directory, and nothing else.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const recover = (
+  options: Options
+): Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =>
+  Effect.scoped(Effect.flatMap(make(options), (spool) => spool.finish))
+
+/**
+ * A sink that takes what `CloudWatchLogs.sink` takes (one destination, or a route) and spools it: a
+ * chunk is taken once it is on disk. It ends with the `SpoolReport` once everything (what an earlier run
+ * left included) was shipped, or fails with a `ShipError` (the events not delivered stay on disk) or a
+ * `SpoolError`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sink: {
+  (
+    destination: Destination.Destination,
+    options: Options
+  ): Sink.Sink<
+    SpoolReport,
+    LogEvent.LogEvent,
+    never,
+    SpoolError | CloudWatchLogs.ShipError,
+    CloudWatchLogsApi.CloudWatchLogsApi
+  >
+  <A extends LogEvent.LogEvent>(
+    route: (event: A) => Destination.Destination,
+    options: Options
+  ): Sink.Sink<SpoolReport, A, never, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi>
+  <A>(
+    route: (input: A) => CloudWatchLogs.Routed,
+    options: Options
+  ): Sink.Sink<SpoolReport, A, never, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi>
+} = <A>(
+  target: Destination.Destination | ((input: A) => Destination.Destination | CloudWatchLogs.Routed),
+  options: Options
+): Sink.Sink<SpoolReport, A, never, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =>
+  Sink.unwrapScoped(Effect.map(
+    internal.make(options),
+    (spool) =>
+      Sink.forEachChunk((chunk: Chunk.Chunk<A>) =>
+        spool.write(Chunk.toReadonlyArray(chunk).map((input) => internal.inputOf(target, input)))
+      ).pipe(Sink.mapEffect(() => spool.finish))
+  ))

@@ -1,0 +1,335 @@
+/**
+ * The durable spool: events are written to segment files (and synced) before the producer is answered,
+ * and a background fiber ships the sealed segments one after the other through `CloudWatchLogs.sink`,
+ * deleting each once its report is in. A run finds what an earlier run left in the directory and ships
+ * it first.
+ *
+ * @internal
+ */
+import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
+import { CloudWatchLogs, Destination as Destinations, ShipReport } from "@cwlogs/core"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Path from "node:path"
+import * as format from "./spoolFormat.js"
+
+/** Options of the spool. @internal */
+export interface SpoolOptions extends CloudWatchLogs.SinkOptions {
+  readonly directory: string
+  readonly segmentBytes?: number | undefined
+  readonly segmentMillis?: number | undefined
+  readonly maxSpoolBytes?: number | undefined
+  readonly fsync?: boolean | undefined
+}
+
+/** @internal */
+export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024
+/** @internal */
+export const DEFAULT_MAX_SPOOL_BYTES = 256 * 1024 * 1024
+/** @internal */
+export const LOCK_FILE = "cwlogs-spool.lock"
+
+/** @internal */
+export class SpoolError extends Data.TaggedError("SpoolError")<{
+  readonly reason: "Locked" | "FileSystem"
+  readonly directory: string
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+/** @internal */
+export interface SpoolReport extends ShipReport.ShipReport {
+  readonly recovered: number
+  readonly unreadable: number
+  readonly tornBytes: number
+}
+
+/** @internal */
+export interface Spool {
+  readonly write: (inputs: ReadonlyArray<format.Input>) => Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError>
+  readonly finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
+}
+
+interface Active {
+  readonly seq: number
+  readonly path: string
+  readonly file: FileSystem.File
+  readonly scope: Scope.CloseableScope
+  readonly openedAt: number
+  readonly encoder: format.Encoder
+  bytes: number
+}
+
+interface Sealed {
+  readonly path: string
+  readonly recovered: boolean
+}
+
+const fileError = (directory: string, what: string) => (cause: unknown): SpoolError =>
+  new SpoolError({
+    reason: "FileSystem",
+    directory,
+    message: `durable spool in ${directory}: ${what} failed (${String(cause)})`,
+    cause
+  })
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else
+    return error instanceof Error && "code" in error && error.code === "EPERM"
+  }
+}
+
+/** Directories whose lock this process holds (a pid alone cannot tell: a container's process is often pid 1 every run). */
+const heldHere = new Set<string>()
+
+/**
+ * Takes the directory's lock file for the scope. A lock file naming a process that is gone (or this
+ * process, when this process does not hold it: a restarted container has the same pid) is taken over.
+ */
+const lock = (fs: FileSystem.FileSystem, directory: string): Effect.Effect<void, SpoolError, Scope.Scope> => {
+  const path = Path.join(directory, LOCK_FILE)
+  const held = (holder: string) =>
+    new SpoolError({
+      reason: "Locked",
+      directory,
+      message: `durable spool in ${directory} is in use by process ${holder} (lock file ${path})`
+    })
+  const take = fs.writeFileString(path, `${process.pid}\n`, { flag: "wx" })
+  const takeOver = Effect.flatMap(Effect.orElseSucceed(fs.readFileString(path), () => ""), (text) => {
+    const pid = Number(text.trim())
+    const alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)
+    if (alive) return Effect.fail(held(String(pid)))
+    return fs.remove(path).pipe(Effect.zipRight(take), Effect.mapError(fileError(directory, `taking over ${path}`)))
+  })
+  return Effect.acquireRelease(
+    Effect.suspend(() => {
+      if (heldHere.has(directory)) return Effect.fail(held(`${process.pid} (this one)`))
+      return Effect.catchAll(take, () => takeOver).pipe(Effect.tap(() => heldHere.add(directory)))
+    }),
+    () => Effect.ignore(fs.remove(path)).pipe(Effect.ensuring(Effect.sync(() => heldHere.delete(directory))))
+  )
+}
+
+const makeWith = (
+  fs: FileSystem.FileSystem,
+  options: SpoolOptions
+): Effect.Effect<Spool, SpoolError, CloudWatchLogsApi.CloudWatchLogsApi | Scope.Scope> =>
+  Effect.gen(function*() {
+    const directory = Path.resolve(options.directory)
+    const fail = (what: string) => fileError(directory, what)
+    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
+    const segmentMillis = options.segmentMillis ?? options.lingerMillis ?? 1000
+    const fsync = options.fsync ?? true
+    const drainMillis = options.drainTimeoutMillis ?? CloudWatchLogs.DEFAULT_DRAIN_TIMEOUT_MILLIS
+    const capacity = Math.max(1, Math.floor((options.maxSpoolBytes ?? DEFAULT_MAX_SPOOL_BYTES) / segmentBytes) - 1)
+
+    yield* fs.makeDirectory(directory, { recursive: true }).pipe(Effect.mapError(fail("creating the directory")))
+    yield* lock(fs, directory)
+
+    const syncDirectory = fsync
+      ? Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (dir) => dir.sync)).pipe(
+        Effect.mapError(fail("syncing the directory"))
+      )
+      : Effect.void
+
+    const names = yield* fs.readDirectory(directory).pipe(Effect.mapError(fail("listing the directory")))
+    // a rewrite the process did not finish: the segment it was replacing is still there
+    for (const name of names.filter(format.isTemporary)) yield* Effect.ignore(fs.remove(Path.join(directory, name)))
+    const found = format.segments(names)
+    const recovered: Array<Sealed> = found.map(({ name }) => ({ path: Path.join(directory, name), recovered: true }))
+    let nextSeq = found.length === 0 ? 1 : found[found.length - 1]!.seq + 1
+
+    let report: ShipReport.ShipReport = ShipReport.empty
+    let recoveredEvents = 0
+    let unreadable = 0
+    let tornBytes = 0
+    let active: Active | undefined
+    const failure = yield* Deferred.make<never, SpoolError | CloudWatchLogs.ShipError>()
+    const sealed = yield* Queue.bounded<Sealed | undefined>(capacity)
+    const writing = yield* Effect.makeSemaphore(1)
+    const opened = yield* Queue.sliding<void>(1)
+    const spoolScope = yield* Effect.scope
+
+    /** Closes the active segment and queues it for shipping (waiting for room: the disk bound). */
+    const seal: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = Effect.suspend(() => {
+      const segment = active
+      if (segment === undefined) return Effect.void
+      active = undefined
+      return Scope.close(segment.scope, Exit.void).pipe(
+        Effect.zipRight(
+          Effect.raceFirst(Queue.offer(sealed, { path: segment.path, recovered: false }), Deferred.await(failure))
+        )
+      )
+    })
+
+    const open: Effect.Effect<Active, SpoolError> = Effect.gen(function*() {
+      const seq = nextSeq++
+      const path = Path.join(directory, format.segmentName(seq))
+      const scope = yield* Scope.fork(spoolScope, ExecutionStrategy.sequential)
+      const file = yield* fs.open(path, { flag: "wx" }).pipe(
+        Scope.extend(scope),
+        Effect.mapError(fail(`creating ${path}`))
+      )
+      yield* syncDirectory
+      const openedAt = yield* Clock.currentTimeMillis
+      const segment: Active = { seq, path, file, scope, openedAt, encoder: format.encoder(), bytes: 0 }
+      active = segment
+      yield* Queue.offer(opened, undefined)
+      return segment
+    })
+
+    const rejectAtWrite = (destination: Destinations.Destination, reason: ShipReport.RejectionReason): void => {
+      report = ShipReport.add(report, destination, rejectedOne(reason))
+    }
+
+    const write = (inputs: ReadonlyArray<format.Input>): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> =>
+      Effect.flatMap(Deferred.poll(failure), (failed) => {
+        if (Option.isSome(failed)) return Effect.flatten(failed.value)
+        if (inputs.length === 0) return Effect.void
+        return writing.withPermits(1)(Effect.gen(function*() {
+          const segment = active ?? (yield* open)
+          const text = format.encode(segment.encoder, inputs, rejectAtWrite)
+          if (text === "") return
+          const bytes = Buffer.from(text, "utf8")
+          yield* segment.file.writeAll(bytes).pipe(Effect.mapError(fail(`writing ${segment.path}`)))
+          if (fsync) yield* segment.file.sync.pipe(Effect.mapError(fail(`syncing ${segment.path}`)))
+          segment.bytes += bytes.length
+          if (segment.bytes >= segmentBytes) yield* seal
+        }))
+      })
+
+    /** Seals the active segment once it is `segmentMillis` old, so that no event waits longer on disk. */
+    const sealOnTime: Effect.Effect<never, SpoolError | CloudWatchLogs.ShipError> = Effect.forever(
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const segment = active
+        if (segment === undefined) return Queue.take(opened)
+        const due = segment.openedAt + segmentMillis - now
+        if (due > 0) return Effect.sleep(due)
+        return writing.withPermits(1)(Effect.suspend(() => active === segment ? seal : Effect.void))
+      })
+    )
+
+    const ship = (
+      segment: Sealed
+    ): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =>
+      Effect.gen(function*() {
+        const text = yield* fs.readFileString(segment.path).pipe(Effect.mapError(fail(`reading ${segment.path}`)))
+        const decoded = format.decode(text)
+        unreadable += decoded.unreadable
+        tornBytes += decoded.tornBytes
+        if (decoded.unreadable > 0) {
+          // kept for a person to look at, out of the way of the next run
+          yield* fs.rename(segment.path, `${segment.path}.unreadable`).pipe(
+            Effect.mapError(fail(`moving ${segment.path}`))
+          )
+        }
+        if (segment.recovered) recoveredEvents += decoded.entries.length
+        const shipped = yield* Stream.fromIterable(decoded.entries).pipe(
+          Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, options)),
+          Effect.either
+        )
+        if (shipped._tag === "Right") {
+          report = ShipReport.combine(report, shipped.right)
+          if (decoded.unreadable === 0) {
+            yield* fs.remove(segment.path).pipe(Effect.mapError(fail(`removing ${segment.path}`)))
+          }
+          return
+        }
+        // What was not delivered stays on disk, and only that: the next run ships it without duplicates.
+        const error = shipped.left
+        report = ShipReport.combine(report, error.report)
+        const undelivered = error.undelivered.flatMap(({ destination, events }) =>
+          events.map((event: LogEvent.LogEvent) => ({ destination, event }))
+        )
+        const temporary = format.temporaryOf(segment.path)
+        yield* fs.writeFileString(temporary, format.encode(format.encoder(), undelivered, rejectAtWrite)).pipe(
+          Effect.zipRight(fs.rename(temporary, segment.path)),
+          Effect.mapError(fail(`rewriting ${segment.path}`))
+        )
+        return yield* Effect.fail(
+          new CloudWatchLogs.ShipError({
+            cause: error.cause,
+            undelivered: error.undelivered,
+            report: reportNow(),
+            message: `${error.message} (the events not delivered are kept in ${segment.path} for the next run)`
+          })
+        )
+      })
+
+    const reportNow = (): SpoolReport => ({ ...report, recovered: recoveredEvents, unreadable, tornBytes })
+
+    /** Ships the recovered segments, then the sealed ones as they come, until told to end. */
+    const shipAll: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =
+      Effect.gen(function*() {
+        for (const segment of recovered.splice(0)) yield* ship(segment)
+        while (true) {
+          const next = yield* Queue.take(sealed)
+          if (next === undefined) return
+          yield* ship(next)
+        }
+      }).pipe(Effect.tapError((error) => Deferred.fail(failure, error)))
+
+    const shipper = yield* Effect.forkScoped(shipAll)
+    const timer = yield* Effect.forkScoped(Effect.tapError(sealOnTime, (error) => Deferred.fail(failure, error)))
+
+    // At scope close without `finish` (an interruption, SIGTERM), what is written is on disk already: the
+    // shipping goes on until the drain's deadline, then stops; the next run ships the rest. The drain runs
+    // interruptible (a finalizer is not), or neither its deadline nor the races inside it could end.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* Fiber.interrupt(timer)
+        const drained = yield* Effect.gen(function*() {
+          yield* writing.withPermits(1)(seal)
+          yield* Queue.offer(sealed, undefined)
+          yield* Fiber.await(shipper)
+        }).pipe(Effect.timeout(drainMillis), Effect.option, Effect.interruptible)
+        if (Option.isNone(drained)) yield* Fiber.interrupt(shipper)
+      }).pipe(Effect.ignore)
+    )
+
+    const finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> = Effect.gen(function*() {
+      yield* writing.withPermits(1)(seal)
+      yield* Effect.raceFirst(Queue.offer(sealed, undefined), Deferred.await(failure))
+      yield* Fiber.join(shipper)
+      yield* Fiber.interrupt(timer)
+      return reportNow()
+    })
+
+    return { write, finish }
+  })
+
+const rejectedOne = (reason: ShipReport.RejectionReason): ShipReport.Counts => ({
+  ...ShipReport.emptyCounts,
+  rejected: { ...ShipReport.emptyCounts.rejected, [reason]: 1 }
+})
+
+/** @internal */
+export const make = (
+  options: SpoolOptions
+): Effect.Effect<Spool, SpoolError, CloudWatchLogsApi.CloudWatchLogsApi | Scope.Scope> =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => makeWith(fs, options)).pipe(Effect.provide(NodeFileSystem.layer))
+
+/** Where an input of the spool's sink goes: it takes what `CloudWatchLogs.sink` takes. @internal */
+export const inputOf = <A>(
+  target: Destinations.Destination | ((input: A) => Destinations.Destination | CloudWatchLogs.Routed),
+  input: A
+): format.Input => {
+  if (typeof target !== "function") return { destination: target, event: input }
+  const routed = target(input)
+  return "logGroupName" in routed ? { destination: routed, event: input } : routed
+}

@@ -1,0 +1,292 @@
+/**
+ * The durable spool against the in-memory CloudWatch Logs, over a real directory. What a crash leaves
+ * is taken as a copy of the directory at that moment (a kill -9 leaves exactly the files); the real
+ * kill is in DurableSpool.crash.test.ts.
+ */
+import type { LogEvent } from "@cwlogs/core"
+import { CloudWatchLogs, Destination } from "@cwlogs/core"
+import { TestCloudWatchLogs } from "@cwlogs/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as DurableSpool from "../src/DurableSpool.js"
+import { LOCK_FILE } from "../src/internal/spool.js"
+
+const NOW = 1_700_000_000_000
+const orders = { logGroupName: "orders", logStreamName: "api-1" }
+const billing = { logGroupName: "billing", logStreamName: "api-1" }
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+/** A copy of the directory as it is now: what a process killed at this moment leaves. */
+const crashCopy = (dir: string) =>
+  Effect.map(tempDir, (copy) => {
+    Fs.cpSync(dir, copy, { recursive: true })
+    return copy
+  })
+
+const files = (dir: string) => Fs.readdirSync(dir).sort()
+const segmentFiles = (dir: string) => files(dir).filter((f) => f.endsWith(".ndjson"))
+
+const events = (n: number, prefix = "e"): Array<LogEvent.LogEvent> =>
+  Array.from({ length: n }, (_, i) => ({ timestamp: NOW + i, message: `${prefix}-${i}` }))
+
+const stored = (d: Destination.Destination) =>
+  Effect.map(TestCloudWatchLogs.events(d.logGroupName, d.logStreamName), (es) => es.map((e) => e.message))
+
+/** Waits, in real time, for what the spool does on its own fibers and in the file system. */
+const eventually = <A>(get: Effect.Effect<A, never, TestCloudWatchLogs.TestCloudWatchLogs>, ok: (a: A) => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      const a = yield* get
+      if (ok(a)) return a
+      yield* TestServices.provideLive(Effect.sleep("10 millis"))
+    }
+    return yield* Effect.dieMessage("condition not reached in 5 s")
+  })
+
+describe("DurableSpool", () => {
+  it.scoped("ships every event through segments, in order, and leaves the directory empty", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const input = events(25_000)
+      const report = yield* Stream.fromIterable(input).pipe(
+        Stream.rechunk(1000),
+        Stream.run(DurableSpool.sink(orders, { directory, segmentBytes: 64 * 1024 }))
+      )
+      expect(report.accepted).toBe(25_000)
+      expect(report.recovered).toBe(0)
+      expect(yield* stored(orders)).toEqual(input.map((e) => e.message))
+      // ~21 bytes per event line: many segments were shipped and removed, the lock released with the scope
+      expect(report.batches).toBeGreaterThanOrEqual(8)
+      expect(segmentFiles(directory)).toEqual([])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a write returns once its events are on disk: a crash right after it loses none of them", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const spool = yield* DurableSpool.make({ directory })
+      yield* spool.write(events(3).map((event) => ({ destination: orders, event })))
+      yield* spool.write([{ destination: billing, event: { timestamp: NOW, message: "b" } }])
+      const left = yield* crashCopy(directory)
+      // nothing was shipped yet (the segment is 1 s from sealing on the TestClock), all of it is on disk
+      expect(yield* stored(orders)).toEqual([])
+      expect(segmentFiles(left)).toHaveLength(1)
+      expect(Fs.readFileSync(Path.join(left, segmentFiles(left)[0]!), "utf8")).toBe(
+        `{"g":"orders","s":"api-1"}\n[${NOW},"e-0"]\n[${NOW + 1},"e-1"]\n[${NOW + 2},"e-2"]\n` +
+          `{"g":"billing","s":"api-1"}\n[${NOW},"b"]\n`
+      )
+      // the next run, on what the crash left: everything, once, counted as recovered
+      const report = yield* DurableSpool.recover({ directory: left })
+      expect(report.recovered).toBe(4)
+      expect(report.accepted).toBe(4)
+      expect(yield* stored(orders)).toEqual(["e-0", "e-1", "e-2"])
+      expect(yield* stored(billing)).toEqual(["b"])
+      expect(segmentFiles(left)).toEqual([])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("what an earlier run left is shipped first, before the new events", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const first = yield* tempDir
+      // the earlier run (its closing drain ships to a model of its own), killed right after its write
+      yield* Effect.scoped(Effect.gen(function*() {
+        const spool = yield* DurableSpool.make({ directory })
+        yield* spool.write(events(5, "old").map((event) => ({ destination: orders, event })))
+        Fs.cpSync(directory, first, { recursive: true })
+      })).pipe(Effect.provide(TestCloudWatchLogs.layer()))
+      const report = yield* Stream.fromIterable(events(7, "new")).pipe(
+        Stream.run(DurableSpool.sink(orders, { directory: first }))
+      )
+      expect(report.recovered).toBe(5)
+      expect(report.accepted).toBe(12)
+      expect((yield* stored(orders)).sort()).toEqual(
+        [...events(5, "old"), ...events(7, "new")].map((e) => e.message).sort()
+      )
+      const puts = (yield* TestCloudWatchLogs.calls).filter((c) =>
+        c.operation === "PutLogEvents" && c.outcome === "Answered"
+      )
+      expect(puts.map((c) => c.eventCount)).toEqual([5, 7])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a segment is sealed and shipped once it is segmentMillis old (TestClock)", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const spool = yield* DurableSpool.make({ directory, segmentMillis: 5_000 })
+      yield* spool.write(events(3).map((event) => ({ destination: orders, event })))
+      yield* TestClock.adjust("4999 millis")
+      yield* TestServices.provideLive(Effect.sleep("50 millis"))
+      expect(yield* stored(orders)).toEqual([])
+      yield* TestClock.adjust("1 millis")
+      expect(yield* eventually(stored(orders), (s) => s.length === 3)).toEqual(["e-0", "e-1", "e-2"])
+      yield* eventually(Effect.sync(() => segmentFiles(directory)), (s) => s.length === 0)
+      // the next write opens a new segment, with its own clock
+      yield* spool.write([{ destination: orders, event: { timestamp: NOW, message: "later" } }])
+      yield* TestClock.adjust("5 seconds")
+      yield* eventually(stored(orders), (s) => s.length === 4)
+      const report = yield* spool.finish
+      expect(report.accepted).toBe(4)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("events JSON cannot carry are rejected at once with the validator's reason; nothing else is lost", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // as an untyped caller hands them over
+      const input: ReadonlyArray<LogEvent.LogEvent> = JSON.parse(
+        `[{"timestamp":"soon","message":"a"},{"timestamp":${NOW},"message":7},{"timestamp":${NOW},"message":""},` +
+          `{"timestamp":${NOW},"message":"ok"},{"timestamp":${NOW - 15 * 24 * 3600 * 1000},"message":"old"}]`
+      )
+      const report = yield* Stream.fromIterable(input).pipe(Stream.run(DurableSpool.sink(orders, { directory })))
+      expect(report.rejected).toMatchObject({ InvalidTimestamp: 1, InvalidMessage: 1, Empty: 1, TooOld: 1 })
+      expect(report.accepted).toBe(1)
+      expect(report.perDestination.get(Destination.key(orders))?.rejected.InvalidMessage).toBe(1)
+      expect(yield* stored(orders)).toEqual(["ok"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a fatal error keeps exactly the events not delivered on disk; the next run sends nothing twice", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const missing = Destination.make("missing", "s", { createGroup: false })
+      const input = [
+        ...events(40, "ok").map((event) => ({ destination: orders, event })),
+        ...events(30, "m").map((event) => ({ destination: missing, event }))
+      ]
+      const result = yield* Stream.fromIterable(input).pipe(
+        Stream.run(DurableSpool.sink((r: CloudWatchLogs.Routed) => r, { directory, maxInFlight: 1 })),
+        Effect.either
+      )
+      if (Either.isRight(result)) return yield* Effect.dieMessage("expected a ShipError")
+      const error = result.left
+      if (error._tag !== "ShipError") return yield* Effect.dieMessage(`expected a ShipError, got ${error.message}`)
+      expect(error.cause.reason).toBe("DestinationMissing")
+      expect(error.message).toContain(directory)
+      expect(error.report.accepted).toBe(40)
+      expect(yield* stored(orders)).toHaveLength(40)
+      // the segment now holds the 30 undelivered events, with their destination and its options
+      const [segment] = segmentFiles(directory)
+      const text = Fs.readFileSync(Path.join(directory, segment!), "utf8")
+      expect(text.startsWith(`{"g":"missing","s":"s","createGroup":false}\n`)).toBe(true)
+      expect(text.trim().split("\n")).toHaveLength(31)
+      // once the group exists, the next run delivers them, and orders gets nothing again
+      yield* Effect.flatMap(TestCloudWatchLogs.TestCloudWatchLogs, (t) =>
+        Effect.zipRight(
+          t.api.createLogGroup({ logGroupName: "missing" }),
+          t.api.createLogStream({ logGroupName: "missing", logStreamName: "s" })
+        ))
+      const report = yield* DurableSpool.recover({ directory })
+      expect(report.recovered).toBe(30)
+      expect(report.accepted).toBe(30)
+      expect((yield* stored(missing)).sort()).toEqual(events(30, "m").map((e) => e.message).sort())
+      expect(yield* stored(orders)).toHaveLength(40)
+      expect(segmentFiles(directory)).toEqual([])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("recovery skips a torn last write and keeps a segment with unreadable lines aside", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const head = `{"g":"orders","s":"api-1"}\n`
+      Fs.writeFileSync(Path.join(directory, "000000000001.ndjson"), `${head}[${NOW},"one"]\nnot json\n[${NOW},"two"]\n`)
+      Fs.writeFileSync(Path.join(directory, "000000000002.ndjson"), `${head}[${NOW},"three"]\n[${NOW},"fo`)
+      Fs.writeFileSync(Path.join(directory, "000000000002.ndjson.tmp"), `${head}[${NOW},"half a rewrite"]\n`)
+      const report = yield* DurableSpool.recover({ directory })
+      expect(yield* stored(orders)).toEqual(["one", "two", "three"])
+      expect({ ...report, perDestination: undefined }).toMatchObject({
+        recovered: 3,
+        accepted: 3,
+        unreadable: 1,
+        tornBytes: Buffer.byteLength(`[${NOW},"fo`)
+      })
+      expect(files(directory)).toEqual(["000000000001.ndjson.unreadable"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("one process per directory: a second spool fails Locked, a lock left by a dead process is taken over", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* DurableSpool.make({ directory })
+        expect(Fs.readFileSync(Path.join(directory, LOCK_FILE), "utf8")).toBe(`${process.pid}\n`)
+        const second = yield* Effect.either(DurableSpool.make({ directory }))
+        if (Either.isRight(second)) return yield* Effect.dieMessage("expected SpoolError")
+        expect(second.left.reason).toBe("Locked")
+        expect(second.left.message).toContain("in use by process")
+      }))
+      expect(files(directory)).toEqual([])
+      // a process that has exited (its pid is free) left its lock behind; and one of another live process
+      Fs.writeFileSync(Path.join(directory, LOCK_FILE), "2147483646\n")
+      const report = yield* DurableSpool.recover({ directory })
+      expect(report.accepted).toBe(0)
+      Fs.writeFileSync(Path.join(directory, LOCK_FILE), `${process.ppid}\n`)
+      const held = yield* Effect.either(DurableSpool.recover({ directory }))
+      expect(Either.isLeft(held) && held.left._tag === "SpoolError" && held.left.reason === "Locked").toBe(true)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("the disk is bounded: with the service stalled, the producer waits at maxSpoolBytes", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // every PutLogEvents waits 10 s on the TestClock: nothing completes until the clock moves
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 10_000 })
+      const segmentBytes = 1000
+      const producer = yield* Stream.fromIterable(events(2_000)).pipe(
+        Stream.rechunk(10),
+        Stream.run(DurableSpool.sink(orders, { directory, segmentBytes, maxSpoolBytes: 5 * segmentBytes })),
+        Effect.fork
+      )
+      // one segment being shipped, four sealed and waiting, the fifth waits for room to be sealed
+      yield* eventually(Effect.sync(() => segmentFiles(directory).length), (n) => n === 6)
+      yield* TestServices.provideLive(Effect.sleep("100 millis"))
+      expect(segmentFiles(directory)).toHaveLength(6)
+      expect(producer.unsafePoll()).toBeNull()
+      const moved = Effect.zipRight(TestClock.adjust("10 seconds"), TestServices.provideLive(Effect.sleep("5 millis")))
+      while (producer.unsafePoll() === null) yield* moved
+      const report = yield* Fiber.join(producer)
+      expect(report.accepted).toBe(2_000)
+      expect(yield* stored(orders)).toEqual(events(2_000).map((e) => e.message))
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("closing the scope without finish ships what it can within the drain deadline; the rest stays", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      yield* Effect.scoped(Effect.gen(function*() {
+        const spool = yield* DurableSpool.make({ directory, segmentMillis: 60_000 })
+        yield* spool.write(events(10).map((event) => ({ destination: orders, event })))
+      }))
+      // sealed at close and shipped before the scope was released
+      expect(yield* stored(orders)).toHaveLength(10)
+      expect(segmentFiles(directory)).toEqual([])
+      yield* TestCloudWatchLogs.setOutage(true)
+      const closing = yield* Effect.scoped(Effect.gen(function*() {
+        const spool = yield* DurableSpool.make({ directory, segmentMillis: 60_000, drainTimeoutMillis: 2_000 })
+        yield* spool.write(events(10, "late").map((event) => ({ destination: orders, event })))
+      })).pipe(Effect.fork)
+      while (closing.unsafePoll() === null) {
+        yield* TestClock.adjust("1 second")
+        yield* TestServices.provideLive(Effect.sleep("5 millis"))
+      }
+      yield* Fiber.join(closing)
+      expect(segmentFiles(directory)).toHaveLength(1)
+      yield* TestCloudWatchLogs.setOutage(false)
+      const report = yield* DurableSpool.recover({ directory })
+      expect(report.recovered).toBe(10)
+      expect(yield* stored(orders)).toHaveLength(20)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
