@@ -1,0 +1,87 @@
+/**
+ * The durable spool's promise with a real kill: a child process writes through a spool shipping to the
+ * emulator over HTTP, and is killed with SIGKILL (no finalizer, no drain) while it ships. The next run
+ * on the same directory ships what it left. Every event the child had acknowledged is stored; only the
+ * segment being shipped at the kill may be stored twice.
+ */
+import { TestCloudWatchLogs } from "@cwlogs/testkit"
+import { describe, expect, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Emulator from "../../testkit/src/Emulator.js"
+import * as DurableSpool from "../src/DurableSpool.js"
+import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
+import { eventually, ROOT, start } from "./support/processes.js"
+
+const FIXTURE = Path.join(ROOT, "packages/node/test/fixtures/spoolUntilKilled.ts")
+const SEGMENT_BYTES = 64 * 1024
+// the longest line the child writes: `[1796603397787,"ev-9999999"]\n`; a segment is sealed at the write
+// that takes it past SEGMENT_BYTES, so it holds at most its bytes' worth of the shortest lines plus one write
+const MAX_EVENTS_PER_SEGMENT = Math.ceil(SEGMENT_BYTES / `[1796603397787,"ev-0"]\n`.length) + 500
+
+const emulatorLayer = Layer.unwrapScoped(Effect.gen(function*() {
+  // a service slower than the writer, so that the kill finds events on disk and not yet shipped
+  const server = yield* Emulator.make({ sequenceTokens: "ignored", faults: { latencyMillis: 100 } })
+  return Layer.mergeAll(
+    NodeCloudWatchLogs.layer({
+      endpoint: server.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: Redacted.make("test-secret") }
+    }),
+    Layer.succeed(TestCloudWatchLogs.TestCloudWatchLogs, server.model),
+    Layer.succeed(Emulator.Emulator, server)
+  )
+}))
+
+const ackedOf = (stdout: string): number => {
+  const lines = stdout.trim().split("\n").filter((l) => l.startsWith("acked "))
+  return lines.length === 0 ? 0 : Number(lines[lines.length - 1]!.slice("acked ".length))
+}
+
+describe("DurableSpool, killed with SIGKILL while shipping", { timeout: 120_000 }, () => {
+  layer(emulatorLayer, { timeout: "30 seconds", excludeTestServices: true })((it) => {
+    it.scoped("the next run stores every acknowledged event; at most one segment twice", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const group = `spool-kill-${process.pid}`
+        yield* emulator.model.api.createLogGroup({ logGroupName: group })
+        yield* emulator.model.api.createLogStream({ logGroupName: group, logStreamName: "s" })
+        const directory = yield* Effect.acquireRelease(
+          Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-kill-"))),
+          (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+        )
+        const run = yield* start(FIXTURE, [emulator.url, directory, group, "s", String(SEGMENT_BYTES)])
+        // killed once it has acknowledged a good many events and some of them are stored: mid-shipping
+        yield* eventually(
+          Effect.map(
+            TestCloudWatchLogs.events(group, "s"),
+            (stored) => ({ stored: stored.length, acked: ackedOf(run.stdout()) })
+          ),
+          ({ acked, stored }) => acked >= 60_000 && stored >= 10_000
+        )
+        run.child.kill("SIGKILL")
+        const killed = yield* run.exited
+        expect(killed.signal).toBe("SIGKILL")
+        const acked = ackedOf(killed.stdout)
+        const before = (yield* TestCloudWatchLogs.events(group, "s")).length
+        expect(before).toBeLessThan(acked) // the kill left events on disk only
+
+        const report = yield* DurableSpool.recover({ directory })
+        const stored = (yield* TestCloudWatchLogs.events(group, "s")).map((e) => e.message)
+        const counts = new Map<string, number>()
+        for (const m of stored) counts.set(m, (counts.get(m) ?? 0) + 1)
+        const missing = Array.from({ length: acked }, (_, i) => `ev-${i}`).filter((m) => !counts.has(m))
+        const duplicates = stored.length - counts.size
+        expect(missing).toEqual([])
+        // nothing stored that was not written (the child may have written one more chunk than it said)
+        expect([...counts.keys()].every((m) => /^ev-\d+$/.test(m) && Number(m.slice(3)) < acked + 500)).toBe(true)
+        expect(duplicates).toBeLessThanOrEqual(MAX_EVENTS_PER_SEGMENT)
+        expect(report.recovered).toBe(stored.length - before)
+        expect(Fs.readdirSync(directory)).toEqual([])
+      }))
+  })
+})
