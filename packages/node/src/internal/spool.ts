@@ -206,8 +206,15 @@ const makeWith = (
           const text = format.encode(segment.encoder, inputs, rejectAtWrite)
           if (text === "") return
           const bytes = Buffer.from(text, "utf8")
-          yield* segment.file.writeAll(bytes).pipe(Effect.mapError(fail(`writing ${segment.path}`)))
-          if (fsync) yield* segment.file.sync.pipe(Effect.mapError(fail(`syncing ${segment.path}`)))
+          yield* segment.file.writeAll(bytes).pipe(
+            Effect.zipRight(fsync ? segment.file.sync : Effect.void),
+            Effect.mapError(fail(`writing ${segment.path}`)),
+            // a write that failed half-way (a full disk) is cut off, so the next one starts on a line of its own
+            Effect.tapError(() => {
+              segment.encoder.last = undefined // and says its destination again
+              return Effect.ignore(segment.file.truncate(segment.bytes))
+            })
+          )
           segment.bytes += bytes.length
           if (segment.bytes >= segmentBytes) yield* seal
         }))
