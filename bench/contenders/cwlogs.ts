@@ -6,13 +6,19 @@
  *
  * @since 0.1.0
  */
+import type { CloudWatchLogsApi, ShipReport } from "@cwlogs/core"
 import { CloudWatchLogs, Destination as D, LogEvent as L } from "@cwlogs/core"
 import { NodeCloudWatchLogs } from "@cwlogs/node"
+import * as DurableSpool from "@cwlogs/node/DurableSpool"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { line } from "../lib/events.js"
 import { isMemoryWorkload } from "../lib/job.js"
 import { CREDENTIALS, REGION, streamNames } from "../lib/names.js"
@@ -109,6 +115,19 @@ const paced = (job: Job, made: Made): Stream.Stream<LogEvent> => {
   )
 }
 
+/** The sinks a contender ships through: to one destination, and routed. */
+interface Sinks {
+  readonly one: (
+    destination: Destination
+  ) => Sink.Sink<ShipReport.ShipReport, LogEvent, never, unknown, CloudWatchLogsApi.CloudWatchLogsApi>
+  readonly routed: Sink.Sink<ShipReport.ShipReport, Routed, never, unknown, CloudWatchLogsApi.CloudWatchLogsApi>
+}
+
+const plainSinks: Sinks = {
+  one: (destination) => CloudWatchLogs.sink(destination),
+  routed: CloudWatchLogs.sink((input: Routed) => input)
+}
+
 /**
  * Through `CloudWatchLogs.sink`: the sink of the one destination, or (many streams) one sink routing
  * each element to its stream, the streams' events interleaved `CHUNK` per stream at a time.
@@ -116,7 +135,32 @@ const paced = (job: Job, made: Made): Stream.Stream<LogEvent> => {
  * @since 0.1.0
  * @category contenders
  */
-export const run = async (job: Job, hooks: Hooks): Promise<Outcome> => {
+export const run = (job: Job, hooks: Hooks): Promise<Outcome> => runWith(plainSinks, job, hooks)
+
+/**
+ * Through `DurableSpool.sink` (`@cwlogs/node/DurableSpool`), defaults and `fsync` on: every chunk is
+ * written and synced to a fresh directory before the sink takes the next, and shipped from there.
+ *
+ * @since 0.1.0
+ * @category contenders
+ */
+export const runSpool = async (job: Job, hooks: Hooks): Promise<Outcome> => {
+  const directory = mkdtempSync(join(tmpdir(), "cwlogs-bench-spool-"))
+  try {
+    return await runWith(
+      {
+        one: (destination) => DurableSpool.sink(destination, { directory }),
+        routed: DurableSpool.sink((input: Routed) => input, { directory })
+      },
+      job,
+      hooks
+    )
+  } finally {
+    rmSync(directory, { recursive: true, force: true })
+  }
+}
+
+const runWith = async (sinks: Sinks, job: Job, hooks: Hooks): Promise<Outcome> => {
   const destinations: Array<Destination> = streamNames(job.logStreamName, job.streams).map((logStreamName) => ({
     logGroupName: job.logGroupName,
     logStreamName
@@ -141,12 +185,9 @@ export const run = async (job: Job, hooks: Hooks): Promise<Outcome> => {
     hooks.start()
     const begin = performance.now()
     const report = yield* single !== undefined
-      ? single.pipe(Stream.run(CloudWatchLogs.sink(destinations[0])))
+      ? single.pipe(Stream.run(sinks.one(destinations[0])))
       : built !== undefined
-      ? Stream.fromIterable(built.events).pipe(
-        Stream.rechunk(4096),
-        Stream.run(CloudWatchLogs.sink((input: Routed) => input))
-      )
+      ? Stream.fromIterable(built.events).pipe(Stream.rechunk(4096), Stream.run(sinks.routed))
       : Effect.dieMessage("many streams are driven with pre-built events only")
     return { report, elapsedSeconds: (performance.now() - begin) / 1000 }
   })

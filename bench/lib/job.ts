@@ -55,6 +55,7 @@ export const CONTENDERS = [
   "raw-sdk-cN",
   "raw-sdk-native",
   "cwlogs-sink",
+  "cwlogs-spool",
   "cwlogs-logger",
   "effect-default-logger",
   "winston-cloudwatch",

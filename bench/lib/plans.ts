@@ -75,7 +75,7 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => {
     putLatencyMillis: 200,
     deadlineMillis: quick ? 25_000 : 300_000,
     latencies: false,
-    contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
+    contenders: ["cwlogs-sink", "cwlogs-spool", "cwlogs-logger", ...PEERS]
   }
   return [
     {
@@ -88,7 +88,15 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => {
       putLatencyMillis: 0,
       deadlineMillis: quick ? 25_000 : 180_000,
       latencies: false,
-      contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", "cwlogs-logger", ...PEERS]
+      contenders: [
+        "raw-sdk-c1",
+        "raw-sdk-cN",
+        "raw-sdk-native",
+        "cwlogs-sink",
+        "cwlogs-spool",
+        "cwlogs-logger",
+        ...PEERS
+      ]
     },
     {
       workload: "overhead",
@@ -126,7 +134,7 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => {
       putLatencyMillis: 0,
       deadlineMillis: quick ? 15_000 : 60_000,
       latencies: true,
-      contenders: ["cwlogs-sink", "cwlogs-logger", ...PEERS]
+      contenders: ["cwlogs-sink", "cwlogs-spool", "cwlogs-logger", ...PEERS]
     },
     {
       workload: "streams",
@@ -138,7 +146,7 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => {
       putLatencyMillis: 0,
       deadlineMillis: quick ? 25_000 : 240_000,
       latencies: false,
-      contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", ...PEERS]
+      contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", "cwlogs-spool", ...PEERS]
     }
   ]
 }

@@ -10,8 +10,9 @@
  * )
  * ```
  *
- * How it works. Events are appended to the active *segment* (a newline-delimited JSON file, readable
- * with `jq`), which is sealed when it reaches `segmentBytes` or is `segmentMillis` old. A background
+ * How it works. Events are appended to the active *segment* (a file of length-prefixed records: the
+ * message's UTF-8 bytes as they are, no escaping), which is sealed when it reaches `segmentBytes` or is
+ * `segmentMillis` old. A background
  * fiber ships the sealed segments one after the other through `CloudWatchLogs.sink` (with the same
  * options: validation, batching, retries, uploads in flight) and deletes each once its `ShipReport` is
  * in. A fatal error (`ShipError`) rewrites the segment with only the events not delivered, so that the
@@ -85,8 +86,8 @@ export type SpoolError = internal.SpoolError
 export interface SpoolReport extends ShipReport.ShipReport {
   /** Events found in segments an earlier run left, shipped by this one (counted in the report too). */
   readonly recovered: number
-  /** Complete lines that could not be read; their segment is kept as `*.ndjson.unreadable`. */
-  readonly unreadable: number
+  /** Bytes that could not be read as events (a damaged file); their segment is kept as `*.seg.unreadable`. */
+  readonly unreadableBytes: number
   /** Bytes of a write an earlier run did not finish (never acknowledged, so not an event lost). */
   readonly tornBytes: number
 }

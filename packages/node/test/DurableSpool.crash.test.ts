@@ -19,9 +19,9 @@ import { eventually, ROOT, start } from "./support/processes.js"
 
 const FIXTURE = Path.join(ROOT, "packages/node/test/fixtures/spoolUntilKilled.ts")
 const SEGMENT_BYTES = 64 * 1024
-// the longest line the child writes: `[1796603397787,"ev-9999999"]\n`; a segment is sealed at the write
-// that takes it past SEGMENT_BYTES, so it holds at most its bytes' worth of the shortest lines plus one write
-const MAX_EVENTS_PER_SEGMENT = Math.ceil(SEGMENT_BYTES / `[1796603397787,"ev-0"]\n`.length) + 500
+// a segment is sealed at the write that takes it past SEGMENT_BYTES: it holds at most that many bytes of
+// the shortest event records (13 bytes of header and `ev-0`), plus one write of 500 events
+const MAX_EVENTS_PER_SEGMENT = Math.ceil(SEGMENT_BYTES / (13 + "ev-0".length)) + 500
 
 const emulatorLayer = Layer.unwrapScoped(Effect.gen(function*() {
   // a service slower than the writer, so that the kill finds events on disk and not yet shipped

@@ -18,6 +18,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as DurableSpool from "../src/DurableSpool.js"
 import { LOCK_FILE } from "../src/internal/spool.js"
+import * as format from "../src/internal/spoolFormat.js"
 
 const NOW = 1_700_000_000_000
 const orders = { logGroupName: "orders", logStreamName: "api-1" }
@@ -36,7 +37,14 @@ const crashCopy = (dir: string) =>
   })
 
 const files = (dir: string) => Fs.readdirSync(dir).sort()
-const segmentFiles = (dir: string) => files(dir).filter((f) => f.endsWith(".ndjson"))
+const segmentFiles = (dir: string) => files(dir).filter((f) => f.endsWith(".seg"))
+
+/** What a segment file holds. */
+const readSegment = (path: string) => [...format.read(Fs.readFileSync(path)).entries]
+
+/** A segment file's bytes for these events. */
+const segmentBytes = (inputs: ReadonlyArray<format.Input>): Buffer =>
+  Buffer.from(format.encode(format.encoder(), inputs, () => {}))
 
 const events = (n: number, prefix = "e"): Array<LogEvent.LogEvent> =>
   Array.from({ length: n }, (_, i) => ({ timestamp: NOW + i, message: `${prefix}-${i}` }))
@@ -68,8 +76,8 @@ describe("DurableSpool", () => {
       expect(report.accepted).toBe(25_000)
       expect(report.recovered).toBe(0)
       expect(yield* stored(orders)).toEqual(input.map((e) => e.message))
-      // ~21 bytes per event line: many segments were shipped and removed, the lock released with the scope
-      expect(report.batches).toBeGreaterThanOrEqual(8)
+      // 20 bytes per event record, 64 KiB segments: 8 segments were shipped (a batch at least each) and removed
+      expect(report.batches).toBeGreaterThanOrEqual(Math.floor(25_000 * 20 / (64 * 1024)))
       expect(segmentFiles(directory)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
@@ -84,10 +92,10 @@ describe("DurableSpool", () => {
       // nothing was shipped yet (the segment is 1 s from sealing on the TestClock), all of it is on disk
       expect(yield* stored(orders)).toEqual([])
       expect(segmentFiles(left)).toHaveLength(1)
-      expect(Fs.readFileSync(Path.join(left, segmentFiles(left)[0]!), "utf8")).toBe(
-        `{"g":"orders","s":"api-1"}\n[${NOW},"e-0"]\n[${NOW + 1},"e-1"]\n[${NOW + 2},"e-2"]\n` +
-          `{"g":"billing","s":"api-1"}\n[${NOW},"b"]\n`
-      )
+      expect(readSegment(Path.join(left, segmentFiles(left)[0]!))).toEqual([
+        ...events(3).map((event) => ({ destination: orders, event })),
+        { destination: billing, event: { timestamp: NOW, message: "b" } }
+      ])
       // the next run, on what the crash left: everything, once, counted as recovered
       const report = yield* DurableSpool.recover({ directory: left })
       expect(report.recovered).toBe(4)
@@ -180,9 +188,11 @@ describe("DurableSpool", () => {
       expect(yield* stored(orders)).toHaveLength(40)
       // the segment now holds the 30 undelivered events, with their destination and its options
       const [segment] = segmentFiles(directory)
-      const text = Fs.readFileSync(Path.join(directory, segment!), "utf8")
-      expect(text.startsWith(`{"g":"missing","s":"s","createGroup":false}\n`)).toBe(true)
-      expect(text.trim().split("\n")).toHaveLength(31)
+      const kept = readSegment(Path.join(directory, segment!))
+      expect(kept).toHaveLength(30)
+      expect(kept.every((e) => e.destination.logGroupName === "missing" && e.destination.createGroup === false)).toBe(
+        true
+      )
       // once the group exists, the next run delivers them, and orders gets nothing again
       yield* Effect.flatMap(TestCloudWatchLogs.TestCloudWatchLogs, (t) =>
         Effect.zipRight(
@@ -197,23 +207,28 @@ describe("DurableSpool", () => {
       expect(segmentFiles(directory)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
-  it.scoped("recovery skips a torn last write and keeps a segment with unreadable lines aside", () =>
+  it.scoped("recovery skips a write cut off by the crash and keeps a damaged segment aside", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const directory = yield* tempDir
-      const head = `{"g":"orders","s":"api-1"}\n`
-      Fs.writeFileSync(Path.join(directory, "000000000001.ndjson"), `${head}[${NOW},"one"]\nnot json\n[${NOW},"two"]\n`)
-      Fs.writeFileSync(Path.join(directory, "000000000002.ndjson"), `${head}[${NOW},"three"]\n[${NOW},"fo`)
-      Fs.writeFileSync(Path.join(directory, "000000000002.ndjson.tmp"), `${head}[${NOW},"half a rewrite"]\n`)
+      const at = (message: string) => ({ destination: orders, event: { timestamp: NOW, message } })
+      const garbage = Buffer.from("not a record")
+      Fs.writeFileSync(
+        Path.join(directory, "000000000001.seg"),
+        Buffer.concat([segmentBytes([at("one"), at("two")]), garbage])
+      )
+      const cut = segmentBytes([at("three"), at("four")])
+      Fs.writeFileSync(Path.join(directory, "000000000002.seg"), cut.subarray(0, cut.length - 2))
+      Fs.writeFileSync(Path.join(directory, "000000000002.seg.tmp"), segmentBytes([at("half a rewrite")]))
       const report = yield* DurableSpool.recover({ directory })
       expect(yield* stored(orders)).toEqual(["one", "two", "three"])
       expect({ ...report, perDestination: undefined }).toMatchObject({
         recovered: 3,
         accepted: 3,
-        unreadable: 1,
-        tornBytes: Buffer.byteLength(`[${NOW},"fo`)
+        unreadableBytes: garbage.length,
+        tornBytes: 13 + "four".length - 2
       })
-      expect(files(directory)).toEqual(["000000000001.ndjson.unreadable"])
+      expect(files(directory)).toEqual(["000000000001.seg.unreadable"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("one process per directory: a second spool fails Locked, a lock left by a dead process is taken over", () =>

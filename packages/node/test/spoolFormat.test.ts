@@ -10,46 +10,63 @@ const billing: Destination.Destination = {
   retentionInDays: 30
 }
 
-const encodeAll = (inputs: ReadonlyArray<format.Input>) => {
+const encodeAll = (inputs: ReadonlyArray<format.Input>, encoder = format.encoder()) => {
   const rejected: Array<[string, ShipReport.RejectionReason]> = []
-  const text = format.encode(format.encoder(), inputs, (d, reason) => rejected.push([d.logStreamName, reason]))
-  return { text, rejected }
+  // a copy: the encoder's buffer is reused by its next encode
+  const bytes = Buffer.from(format.encode(encoder, inputs, (d, reason) => rejected.push([d.logStreamName, reason])))
+  return { bytes, rejected }
+}
+
+const readAll = (bytes: Buffer) => {
+  const { counts, entries } = format.read(bytes)
+  const all = [...entries]
+  return { entries: all, ...counts }
 }
 
 describe("the spool's segment format", () => {
-  it("round-trips events, destinations with their options, and any message JSON can carry", () => {
+  it("round-trips events, destinations with their options, and any message", () => {
     const hard = [
       "plain",
       "line\nbreak",
       "quote \" and \\ backslash",
       "é😀",
-      "\ud800 lone",
       "\u0000 nul",
-      " ".repeat(3)
+      " ".repeat(3),
+      "x".repeat(300_000)
     ]
     const inputs = hard.flatMap((message, i) => [
       { destination: orders, event: { timestamp: 1_700_000_000_000 + i, message } },
-      { destination: billing, event: { timestamp: i, message } }
+      { destination: billing, event: { timestamp: i + 0.5, message } }
     ])
-    const { rejected, text } = encodeAll(inputs)
+    const { bytes, rejected } = encodeAll(inputs)
     expect(rejected).toEqual([])
-    const decoded = format.decode(text)
-    expect(decoded).toEqual({ entries: inputs, unreadable: 0, tornBytes: 0 })
-    // one line per event, one per change of destination
-    expect(text.split("\n").length - 1).toBe(inputs.length * 2)
+    expect(bytes.subarray(0, format.MAGIC.length).toString()).toBe("cwlogs-spool/1\n")
+    expect(readAll(bytes)).toEqual({ entries: inputs, events: inputs.length, unreadableBytes: 0, tornBytes: 0 })
   })
 
-  it("writes a destination once while it does not change, also across writes to one segment", () => {
+  it("writes a lone surrogate as U+FFFD, as the service stores it", () => {
+    const { bytes } = encodeAll([{ destination: orders, event: { timestamp: 1, message: "a\ud800b" } }])
+    expect(readAll(bytes).entries[0]?.event.message).toBe("a\ufffdb")
+  })
+
+  it("writes the magic and a destination once, also across writes to one segment", () => {
     const encoder = format.encoder()
-    const ignore = () => {}
-    const a = format.encode(encoder, [{ destination: orders, event: { timestamp: 1, message: "a" } }], ignore)
-    const b = format.encode(encoder, [{ destination: orders, event: { timestamp: 2, message: "b" } }], ignore)
-    expect(a).toBe(`{"g":"orders","s":"api-1"}\n[1,"a"]\n`)
-    expect(b).toBe(`[2,"b"]\n`)
-    expect(format.decode(a + b).entries.map((e) => e.event.message)).toEqual(["a", "b"])
+    const a = encodeAll([{ destination: orders, event: { timestamp: 1, message: "a" } }], encoder).bytes
+    const b = encodeAll([{ destination: orders, event: { timestamp: 2, message: "b" } }], encoder).bytes
+    const c = encodeAll([{ destination: billing, event: { timestamp: 3, message: "c" } }], encoder).bytes
+    // b: one event record, no magic, no destination: type, length, timestamp, message
+    expect(b.length).toBe(13 + 1)
+    expect(b[0]).toBe(0x45)
+    expect(c[0]).toBe(0x44)
+    const all = readAll(Buffer.concat([a, b, c]))
+    expect(all.entries.map((e) => [e.destination.logGroupName, e.event.message])).toEqual([
+      ["orders", "a"],
+      ["orders", "b"],
+      ["billing", "c"]
+    ])
   })
 
-  it("refuses what JSON would change, with the validator's reason, and writes the rest", () => {
+  it("refuses what the service refuses whenever it is sent, with the validator's reason, and writes the rest", () => {
     const bad: ReadonlyArray<unknown> = [
       null,
       "a string",
@@ -60,7 +77,7 @@ describe("the spool's segment format", () => {
       { timestamp: 1 },
       { timestamp: undefined, message: undefined }
     ]
-    const { rejected, text } = encodeAll([
+    const { bytes, rejected } = encodeAll([
       ...bad.map((event) => ({ destination: orders, event })),
       { destination: orders, event: { timestamp: 5, message: "kept" } }
     ])
@@ -74,55 +91,74 @@ describe("the spool's segment format", () => {
       "InvalidMessage",
       "InvalidTimestamp"
     ])
+    expect(readAll(bytes).entries.map((e) => e.event.message)).toEqual(["kept"])
     // what the validator judges later (negative, fractional, empty) is written as it is
     const later = encodeAll([
       { destination: orders, event: { timestamp: -1, message: "" } },
       { destination: orders, event: { timestamp: 1.5, message: "x" } }
     ])
     expect(later.rejected).toEqual([])
-    expect(format.decode(later.text).entries.map((e) => e.event)).toEqual([
+    expect(readAll(later.bytes).entries.map((e) => e.event)).toEqual([
       { timestamp: -1, message: "" },
       { timestamp: 1.5, message: "x" }
     ])
-    expect(format.decode(text).entries.map((e) => e.event.message)).toEqual(["kept"])
   })
 
-  it("ignores a torn last write, at any byte, and counts its bytes", () => {
-    const { text } = encodeAll([
-      { destination: orders, event: { timestamp: 1, message: "first" } },
-      { destination: orders, event: { timestamp: 2, message: "second é😀" } }
-    ])
-    const whole = Buffer.from(text)
-    const firstEnd = text.indexOf("\n", text.indexOf("[1,")) + 1
-    expect(format.decode(text.slice(0, firstEnd)).tornBytes).toBe(0)
-    for (let cut = firstEnd + 1; cut < whole.length; cut++) {
-      const decoded = format.decode(whole.subarray(0, cut).toString("utf8"))
-      expect(decoded.entries.map((e) => e.event.message)).toEqual(["first"])
-      expect(decoded.unreadable).toBe(0)
-      expect(decoded.tornBytes).toBeGreaterThan(0)
+  it("ignores a write cut off at any byte, and zeros after the last record, and counts their bytes", () => {
+    const encoder = format.encoder()
+    const first = encodeAll([{ destination: orders, event: { timestamp: 1, message: "first" } }], encoder).bytes
+    const second = encodeAll([{ destination: billing, event: { timestamp: 2, message: "second é😀" } }], encoder).bytes
+    const whole = Buffer.concat([first, second])
+    for (let cut = first.length + 1; cut < whole.length; cut++) {
+      const read = readAll(whole.subarray(0, cut))
+      expect(read.entries.map((e) => e.event.message)).toEqual(["first"])
+      expect(read.unreadableBytes).toBe(0)
+      // the cut record's bytes (the destination record before it is whole from its last byte on)
+      const destinationRecord = second.length - 13 - Buffer.byteLength("second é😀")
+      const complete = cut >= first.length + destinationRecord ? destinationRecord : 0
+      expect(read.tornBytes).toBe(cut - first.length - complete)
     }
-    expect(format.decode(text).entries).toHaveLength(2)
+    // a crash that cut the magic itself, or left an empty file
+    for (let cut = 0; cut < format.MAGIC.length; cut++) {
+      expect(readAll(whole.subarray(0, cut))).toEqual({ entries: [], events: 0, unreadableBytes: 0, tornBytes: cut })
+    }
+    const zeros = readAll(Buffer.concat([whole, Buffer.alloc(4096)]))
+    expect(zeros).toMatchObject({ events: 2, unreadableBytes: 0, tornBytes: 4096 })
   })
 
-  it("counts complete lines it cannot read, and an event before any destination", () => {
-    const text = `[1,"orphan"]\n{"g":"orders","s":"api-1"}\n[2,"ok"]\nnot json\n[3]\n{"g":1}\n[4,"also ok"]\n`
-    const decoded = format.decode(text)
-    expect(decoded.entries.map((e) => e.event.message)).toEqual(["ok", "also ok"])
-    expect(decoded.unreadable).toBe(4)
+  it("counts what is not a segment, or not a record, as unreadable from there on", () => {
+    const { bytes } = encodeAll([
+      { destination: orders, event: { timestamp: 1, message: "ok" } },
+      { destination: orders, event: { timestamp: 2, message: "also ok" } }
+    ])
+    const json = Buffer.from("{\"g\":\"orders\"}\n[1,\"x\"]\n")
+    expect(readAll(json)).toMatchObject({ events: 0, unreadableBytes: json.length })
+    const damaged = Buffer.concat([bytes, Buffer.from("garbage")])
+    expect(readAll(damaged)).toMatchObject({ events: 2, unreadableBytes: 7, tornBytes: 0 })
+    // an event record before any destination
+    const orphan = Buffer.from(bytes)
+    orphan.set(bytes.subarray(bytes.length - 20), format.MAGIC.length)
+    expect(readAll(orphan.subarray(0, format.MAGIC.length + 20))).toMatchObject({ events: 0, unreadableBytes: 20 })
+  })
+
+  it("reads events one by one as they are asked for", () => {
+    const inputs = Array.from(
+      { length: 5 },
+      (_, i) => ({ destination: orders, event: { timestamp: i, message: `m${i}` } })
+    )
+    const { counts, entries } = format.read(encodeAll(inputs).bytes)
+    const it = entries[Symbol.iterator]()
+    it.next()
+    it.next()
+    expect(counts.events).toBe(2)
   })
 
   it("names segments so that names sort as numbers, and finds them among other files", () => {
-    expect(format.segmentName(7)).toBe("000000000007.ndjson")
-    expect(format.segmentSeq("000000000007.ndjson")).toBe(7)
-    expect(format.segmentSeq("000000000007.ndjson.tmp")).toBeUndefined()
-    expect(format.isTemporary("000000000007.ndjson.tmp")).toBe(true)
-    const names = [
-      "000000000010.ndjson",
-      "cwlogs-spool.lock",
-      "000000000002.ndjson",
-      "x.ndjson",
-      "000000000003.ndjson.unreadable"
-    ]
+    expect(format.segmentName(7)).toBe("000000000007.seg")
+    expect(format.segmentSeq("000000000007.seg")).toBe(7)
+    expect(format.segmentSeq("000000000007.seg.tmp")).toBeUndefined()
+    expect(format.isTemporary("000000000007.seg.tmp")).toBe(true)
+    const names = ["000000000010.seg", "cwlogs-spool.lock", "000000000002.seg", "x.seg", "000000000003.seg.unreadable"]
     expect(format.segments(names).map((s) => s.seq)).toEqual([2, 10])
   })
 })

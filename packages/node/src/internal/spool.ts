@@ -51,7 +51,7 @@ export class SpoolError extends Data.TaggedError("SpoolError")<{
 /** @internal */
 export interface SpoolReport extends ShipReport.ShipReport {
   readonly recovered: number
-  readonly unreadable: number
+  readonly unreadableBytes: number
   readonly tornBytes: number
 }
 
@@ -156,7 +156,7 @@ const makeWith = (
 
     let report: ShipReport.ShipReport = ShipReport.empty
     let recoveredEvents = 0
-    let unreadable = 0
+    let unreadableBytes = 0
     let tornBytes = 0
     let active: Active | undefined
     const failure = yield* Deferred.make<never, SpoolError | CloudWatchLogs.ShipError>()
@@ -203,15 +203,15 @@ const makeWith = (
         if (inputs.length === 0) return Effect.void
         return writing.withPermits(1)(Effect.gen(function*() {
           const segment = active ?? (yield* open)
-          const text = format.encode(segment.encoder, inputs, rejectAtWrite)
-          if (text === "") return
-          const bytes = Buffer.from(text, "utf8")
+          const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
+          if (bytes.length === 0) return
           yield* segment.file.writeAll(bytes).pipe(
             Effect.zipRight(fsync ? segment.file.sync : Effect.void),
             Effect.mapError(fail(`writing ${segment.path}`)),
             // a write that failed half-way (a full disk) is cut off, so the next one starts on a line of its own
             Effect.tapError(() => {
               segment.encoder.last = undefined // and says its destination again
+              if (segment.bytes === 0) segment.encoder.started = false
               return Effect.ignore(segment.file.truncate(segment.bytes))
             })
           )
@@ -235,26 +235,21 @@ const makeWith = (
       segment: Sealed
     ): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =>
       Effect.gen(function*() {
-        const text = yield* fs.readFileString(segment.path).pipe(Effect.mapError(fail(`reading ${segment.path}`)))
-        const decoded = format.decode(text)
-        unreadable += decoded.unreadable
-        tornBytes += decoded.tornBytes
-        if (decoded.unreadable > 0) {
-          // kept for a person to look at, out of the way of the next run
-          yield* fs.rename(segment.path, `${segment.path}.unreadable`).pipe(
-            Effect.mapError(fail(`moving ${segment.path}`))
-          )
-        }
-        if (segment.recovered) recoveredEvents += decoded.entries.length
-        const shipped = yield* Stream.fromIterable(decoded.entries).pipe(
+        const bytes = yield* fs.readFile(segment.path).pipe(Effect.mapError(fail(`reading ${segment.path}`)))
+        const { counts, entries } = format.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+        const shipped = yield* Stream.fromIterable(entries).pipe(
           Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, options)),
           Effect.either
         )
+        if (segment.recovered) recoveredEvents += counts.events
+        unreadableBytes += counts.unreadableBytes
+        tornBytes += counts.tornBytes
         if (shipped._tag === "Right") {
           report = ShipReport.combine(report, shipped.right)
-          if (decoded.unreadable === 0) {
-            yield* fs.remove(segment.path).pipe(Effect.mapError(fail(`removing ${segment.path}`)))
-          }
+          // a segment with bytes that could not be read is kept for a person to look at, out of the way
+          yield* (counts.unreadableBytes > 0
+            ? fs.rename(segment.path, `${segment.path}.unreadable`)
+            : fs.remove(segment.path)).pipe(Effect.mapError(fail(`removing ${segment.path}`)))
           return
         }
         // What was not delivered stays on disk, and only that: the next run ships it without duplicates.
@@ -264,7 +259,7 @@ const makeWith = (
           events.map((event: LogEvent.LogEvent) => ({ destination, event }))
         )
         const temporary = format.temporaryOf(segment.path)
-        yield* fs.writeFileString(temporary, format.encode(format.encoder(), undelivered, rejectAtWrite)).pipe(
+        yield* fs.writeFile(temporary, format.encode(format.encoder(), undelivered, rejectAtWrite)).pipe(
           Effect.zipRight(fs.rename(temporary, segment.path)),
           Effect.mapError(fail(`rewriting ${segment.path}`))
         )
@@ -278,7 +273,7 @@ const makeWith = (
         )
       })
 
-    const reportNow = (): SpoolReport => ({ ...report, recovered: recoveredEvents, unreadable, tornBytes })
+    const reportNow = (): SpoolReport => ({ ...report, recovered: recoveredEvents, unreadableBytes, tornBytes })
 
     /** Ships the recovered segments, then the sealed ones as they come, until told to end. */
     const shipAll: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =
