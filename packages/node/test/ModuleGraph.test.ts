@@ -1,8 +1,9 @@
 /**
  * What `import "@cwlogs/node"` loads: the adapter, never the token store (`@effect/platform`'s
  * `KeyValueStore`, which brings `Schema`: ~5 MB of heap) nor the CLI (`@effect/cli`, the demo, the
- * emulator: ~9 MB of heap, ~45 MiB of resident memory at start); they are `@cwlogs/node/FileSequenceTokenStore`
- * and `@cwlogs/node/Cli`.
+ * emulator: ~9 MB of heap, ~45 MiB of resident memory at start) nor the spool (`@effect/platform-node`'s
+ * file system); they are `@cwlogs/node/FileSequenceTokenStore`, `@cwlogs/node/Cli` and
+ * `@cwlogs/node/DurableSpool`.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
@@ -57,7 +58,7 @@ describe("@cwlogs/node's module graph", () => {
     expect(files).toContain("NodeCloudWatchLogs.ts")
     expect(packages).toContain("@aws-sdk/client-cloudwatch-logs")
     for (const file of files) {
-      expect(file).not.toMatch(/^(Cli|Demo|FileSequenceTokenStore)\.ts$|^internal\/(cli|demo|fileSequence)|^bin\//)
+      expect(file).not.toMatch(/^(Cli|Demo|DurableSpool|FileSequenceTokenStore)\.ts$|^internal\/(cli|demo|fileSequence|spool)|^bin\//)
     }
     for (const name of packages) expect(name).not.toMatch(/^@effect\/(cli|platform)|^@cwlogs\/testkit/)
   })
@@ -65,6 +66,12 @@ describe("@cwlogs/node's module graph", () => {
   it("@cwlogs/node/FileSequenceTokenStore is the store, on @effect/platform", () => {
     const { packages } = closure("FileSequenceTokenStore.ts")
     expect([...packages].some((name) => name.startsWith("@effect/platform"))).toBe(true)
+  })
+
+  it("@cwlogs/node/DurableSpool is the spool, on @effect/platform-node's file system", () => {
+    const { files, packages } = closure("DurableSpool.ts")
+    expect(files).toContain("internal/spoolFormat.ts")
+    expect([...packages].some((name) => name.startsWith("@effect/platform-node/"))).toBe(true)
   })
 
   it("@cwlogs/node/Cli is the CLI", () => {
