@@ -54,6 +54,7 @@ import * as Shipper from "./internal/shipper.js"
 import type { LogEvent } from "./LogEvent.js"
 import type * as Metrics from "./Metrics.js"
 import type { ShipReport } from "./ShipReport.js"
+import type * as Uploader from "./Uploader.js"
 
 /**
  * How events are shipped (sink and logger alike).
@@ -309,6 +310,20 @@ export const sink: {
       ).pipe(Sink.ignoreLeftover, Sink.mapEffect(() => shipper.finish))
     }
   ))
+
+/**
+ * The uploader a sink or logger would make for itself: the `Uploader` in context, else one over the
+ * services in context (`SequenceTokenStore`, `UploadRateLimiter`, `RetryPolicy`) or their defaults (the
+ * process's rate limiter). Provide it to several sinks run one after the other or side by side, and they
+ * share what it learns: each destination's token mode and tokens.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeUploader = (
+  options: { readonly metricLabels?: Metrics.DestinationLabels | undefined } = {}
+): Effect.Effect<Uploader.UploaderShape, never, CloudWatchLogsApi | Scope.Scope> =>
+  Shipper.resolveUploader({ metricLabels: options.metricLabels ?? "stream" })
 
 /**
  * A shipping logger and its handle, for the lifetime of the scope (which drains the buffer when it

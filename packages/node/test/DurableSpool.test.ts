@@ -81,6 +81,23 @@ describe("DurableSpool", () => {
       expect(segmentFiles(directory)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("segments share one uploader: with tokens enforced, what it learnt outlives a segment", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const report = yield* Stream.fromIterable(events(5_000)).pipe(
+        Stream.rechunk(500),
+        Stream.run(DurableSpool.sink(orders, { directory, segmentBytes: 16 * 1024 }))
+      )
+      expect(report.accepted).toBe(5_000)
+      const puts = (yield* TestCloudWatchLogs.calls).filter((c) => c.operation === "PutLogEvents")
+      expect(puts.length).toBeGreaterThanOrEqual(6)
+      // the stream is created by the first put, and one probe learns that tokens are enforced; from then
+      // on every put, in every segment, carries the right token (an uploader per segment: one refusal each)
+      const refused = puts.filter((c) => c.outcome !== "Answered").map((c) => c.outcome)
+      expect(refused).toEqual(["ResourceNotFoundException", "InvalidSequenceTokenException"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer({ sequenceTokens: "enforced" }))))
+
   it.scoped("a write returns once its events are on disk: a crash right after it loses none of them", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

@@ -7,7 +7,7 @@
  * @internal
  */
 import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, Destination as Destinations, ShipReport } from "@cwlogs/core"
+import { CloudWatchLogs, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
@@ -286,7 +286,10 @@ const makeWith = (
         }
       }).pipe(Effect.tapError((error) => Deferred.fail(failure, error)))
 
-    const shipper = yield* Effect.forkScoped(shipAll)
+    // One uploader for every segment: what it learns of each destination (its token mode, its token)
+    // outlives a segment, so that a segment's first put is not a probe again.
+    const uploader = yield* CloudWatchLogs.makeUploader({ metricLabels: options.metricLabels })
+    const shipper = yield* Effect.forkScoped(Effect.provideService(shipAll, Uploader.Uploader, uploader))
     const timer = yield* Effect.forkScoped(Effect.tapError(sealOnTime, (error) => Deferred.fail(failure, error)))
 
     // At scope close without `finish` (an interruption, SIGTERM), what is written is on disk already: the
