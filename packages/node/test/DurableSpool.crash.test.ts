@@ -14,8 +14,9 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Emulator from "../../testkit/src/Emulator.js"
 import * as DurableSpool from "../src/DurableSpool.js"
+import * as format from "../src/internal/spoolFormat.js"
 import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
-import { eventually, ROOT, start } from "./support/processes.js"
+import { CWLOGS, cwlogs, eventually, ROOT, start } from "./support/processes.js"
 
 const FIXTURE = Path.join(ROOT, "packages/node/test/fixtures/spoolUntilKilled.ts")
 const SEGMENT_BYTES = 64 * 1024
@@ -82,6 +83,38 @@ describe("DurableSpool, killed with SIGKILL while shipping", { timeout: 120_000 
         expect(duplicates).toBeLessThanOrEqual(MAX_EVENTS_PER_SEGMENT)
         expect(report.recovered).toBe(stored.length - before)
         expect(Fs.readdirSync(directory)).toEqual([])
+      }))
+
+    it.scoped("cwlogs ship --spool: lines read from a pipe survive a SIGKILL; the next run delivers them", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const group = `spool-cli-${process.pid}`
+        const directory = yield* Effect.acquireRelease(
+          Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-cli-"))),
+          (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+        )
+        const args = ["ship", "-g", group, "-s", "piped", "--create", "--spool", directory, "--endpoint", emulator.url]
+        const lines = Array.from({ length: 1_000 }, (_, i) => `piped line ${i}`)
+        // every put waits 5 s: the lines are read, spooled and on their way when the kill comes
+        yield* TestCloudWatchLogs.setFaults({ latencyMillis: 5_000 })
+        const run = yield* start(CWLOGS, args)
+        run.child.stdin?.write(lines.join("\n") + "\n")
+        // every line is in the spool's files (read back as the next run will)
+        const spooled = () =>
+          Fs.readdirSync(directory).filter((f) => f.endsWith(".seg")).reduce(
+            (n, f) => n + [...format.read(Fs.readFileSync(Path.join(directory, f))).entries].length,
+            0
+          )
+        yield* eventually(Effect.sync(spooled), (events) => events === lines.length)
+        run.child.kill("SIGKILL")
+        yield* run.exited
+        expect(yield* TestCloudWatchLogs.events(group, "piped")).toEqual([])
+        yield* TestCloudWatchLogs.setFaults({ latencyMillis: 100 })
+        const next = yield* cwlogs(args, { stdin: "" })
+        expect(next.stderr).toContain("recovered 1000 events an earlier run left in the spool")
+        expect(next.code).toBe(0)
+        const stored = (yield* TestCloudWatchLogs.events(group, "piped")).map((e) => e.message)
+        expect(stored).toEqual(lines)
       }))
   })
 })

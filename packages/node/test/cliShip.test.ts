@@ -4,6 +4,9 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as DurableSpool from "../src/DurableSpool.js"
 import { renderSummary, ship, type ShipOptions } from "../src/internal/cli/ship.js"
 import { tempFile } from "./support/files.js"
 
@@ -95,6 +98,46 @@ describe("cwlogs ship (in process)", () => {
       const stream = yield* Effect.flip(ship(options(file, [], { logStreamName: "a*b" })))
       expect(stream.exitCode).toBe(2)
       expect(yield* TestCloudWatchLogs.callCount("DescribeLogStreams")).toBe(0)
+    }).pipe(Effect.provide(Model)))
+
+  it.scopedLive("--spool: lines go through the spool, and a run ships first what an earlier one left", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1", "other")
+      const file = yield* tempFile("a\nb\n")
+      const spool = Path.join(Path.dirname(file), "spool")
+      // an earlier run that was killed after its write: its segment is still in the directory
+      yield* Effect.scoped(Effect.gen(function*() {
+        const earlier = yield* DurableSpool.make({ directory: spool, segmentMillis: 60_000 })
+        yield* earlier.write([{
+          destination: { logGroupName: "g", logStreamName: "other" },
+          event: { timestamp: Date.now(), message: "left" }
+        }])
+        Fs.cpSync(spool, `${spool}.crashed`, { recursive: true })
+      }))
+      Fs.rmSync(spool, { recursive: true })
+      Fs.renameSync(`${spool}.crashed`, spool)
+      yield* TestCloudWatchLogs.reset
+      yield* withDestination("api-1", "other")
+      const summaries: Array<string> = []
+      const outcome = yield* ship(options(file, summaries, { spool }))
+      expect(outcome.report.accepted).toBe(3)
+      expect(outcome.recovered).toBe(1)
+      expect((yield* TestCloudWatchLogs.events("g", "api-1")).map((e) => e.message)).toEqual(["a", "b"])
+      expect((yield* TestCloudWatchLogs.events("g", "other")).map((e) => e.message)).toEqual(["left"])
+      expect(summaries[0]).toContain("recovered 1 event an earlier run left in the spool")
+      expect(Fs.readdirSync(spool)).toEqual([])
+    }).pipe(Effect.provide(Model)))
+
+  it.scopedLive("--spool on a directory another process holds: exit status 2, nothing read", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      const file = yield* tempFile("a\n")
+      const spool = Path.join(Path.dirname(file), "spool")
+      yield* DurableSpool.make({ directory: spool })
+      const error = yield* Effect.flip(ship(options(file, [], { spool })))
+      expect(error.exitCode).toBe(2)
+      expect(error.message).toContain("is in use by process")
+      expect(yield* TestCloudWatchLogs.events("g", "api-1")).toEqual([])
     }).pipe(Effect.provide(Model)))
 })
 

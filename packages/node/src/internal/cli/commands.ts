@@ -102,6 +102,12 @@ const shipCommand = Command.make(
     follow: follow.pipe(
       Options.withDescription("Keep reading a growing file, like tail -f, until SIGINT or SIGTERM; then drain.")
     ),
+    spool: Options.directory("spool").pipe(
+      Options.optional,
+      Options.withDescription(
+        "Write lines to a durable spool in this directory before reading on, and ship them from there: a crash or kill loses nothing read; the next run with the directory ships what this one left."
+      )
+    ),
     file: Args.text({ name: "FILE" }).pipe(
       Args.withDefault("-"),
       Args.withDescription("The file to ship, or - for stdin (the default).")
@@ -132,6 +138,7 @@ const shipCommand = Command.make(
         timestampPrefix: args.timestampPrefix,
         follow: args.follow,
         source: args.file,
+        spool: Option.getOrUndefined(args.spool),
         endpoint: target.describe,
         stop: signal.await,
         stopped: signal.isDone,
@@ -152,6 +159,10 @@ const shipCommand = Command.make(
     [
       "cwlogs ship -g orders -s api-1 --follow --timestamp-prefix app.log",
       "follow a growing file, keep its timestamps"
+    ],
+    [
+      "cwlogs ship -g orders -s api-1 --follow --spool /var/spool/cwlogs app.log",
+      "follow a file through a durable spool: nothing read is lost to a crash"
     ],
     ["cwlogs ship -g test -s local --create --endpoint http://127.0.0.1:4566 events.txt", "ship to a local emulator"]
   ]

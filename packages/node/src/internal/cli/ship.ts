@@ -1,6 +1,7 @@
 /**
  * `cwlogs ship`: lines in, events out through `CloudWatchLogs.sink` (back-pressure: reading waits while
- * the buffer is full), a progress line on a TTY, a summary at the end.
+ * the buffer is full), or through a durable spool with `--spool DIR`; a progress line on a TTY, a summary
+ * at the end.
  *
  * @internal
  */
@@ -21,6 +22,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import * as DurableSpool from "../../DurableSpool.js"
 import { CliError, describeServiceError, EXIT_FAILED, EXIT_USAGE } from "./errors.js"
 import { type InputError, lines, toEvent } from "./input.js"
 
@@ -34,6 +36,8 @@ export interface ShipOptions {
   readonly follow: boolean
   /** A path, or `-` for stdin. */
   readonly source: string
+  /** A durable spool's directory: lines are on disk before they are read further (and survive a crash). */
+  readonly spool?: string | undefined
   /** Where requests go, for messages. */
   readonly endpoint: string
   /** Completes when the user asks to stop (SIGINT/SIGTERM). */
@@ -50,6 +54,8 @@ export interface Outcome {
   readonly read: number
   readonly skipped: number
   readonly report: ShipReport.ShipReport
+  /** Events an earlier run left in the spool, delivered by this one (counted in the report too). */
+  readonly recovered?: number | undefined
   readonly inputError?: InputError | undefined
   readonly failure?: string | undefined
 }
@@ -72,6 +78,11 @@ export const renderSummary = (destination: string, outcome: Outcome, elapsedMill
     `  retries   ${r.retries}`,
     `  batches   ${r.batches} (${r.bytes} bytes)`
   ]
+  if (outcome.recovered !== undefined && outcome.recovered > 0) {
+    out.push(
+      `  recovered ${outcome.recovered} event${outcome.recovered === 1 ? "" : "s"} an earlier run left in the spool`
+    )
+  }
   if (outcome.skipped > 0) out.push(`  skipped   ${outcome.skipped} empty line${outcome.skipped === 1 ? "" : "s"}`)
   if (r.split > 0) out.push(`  split     ${r.split} oversize line${r.split === 1 ? "" : "s"} into several events`)
   if (r.truncated > 0) out.push(`  truncated ${r.truncated} oversize line${r.truncated === 1 ? "" : "s"}`)
@@ -202,14 +213,26 @@ export const ship = (
       yield* progress(`read ${yield* Ref.get(read)} lines`)
     }).pipe(Effect.repeat(Schedule.spaced("500 millis")), Effect.asVoid)
 
-    const run = Stream.run(events, CloudWatchLogs.sink(destination)).pipe(
-      Effect.map((report): { report: ShipReport.ShipReport; failure: string | undefined } => ({
-        report,
-        failure: undefined
-      })),
+    const spooled = options.spool === undefined ? undefined : { directory: options.spool }
+    const shipped: Effect.Effect<
+      ShipReport.ShipReport & { readonly recovered?: number },
+      CloudWatchLogs.ShipError | CliError,
+      CloudWatchLogsApi.CloudWatchLogsApi | FileSystem.FileSystem
+    > = spooled === undefined
+      ? Stream.run(events, CloudWatchLogs.sink(destination))
+      : Stream.run(events, DurableSpool.sink(destination, spooled)).pipe(
+        Effect.catchTag(
+          "SpoolError",
+          (error) =>
+            new CliError({ message: error.message, exitCode: error.reason === "Locked" ? EXIT_USAGE : EXIT_FAILED })
+        )
+      )
+    const run = shipped.pipe(
+      Effect.map((report) => ({ report, failure: undefined, recovered: report.recovered })),
       Effect.catchTag("ShipError", (error) =>
         Effect.succeed({
           report: error.report,
+          recovered: undefined,
           failure: `${describeServiceError(error.cause.cause, options).message} (${
             error.undelivered.reduce((n, u) => n + u.events.length, 0)
           } events not delivered)`
@@ -220,6 +243,7 @@ export const ship = (
       read: yield* Ref.get(read),
       skipped: yield* Ref.get(skipped),
       report: result.report,
+      recovered: result.recovered,
       inputError: yield* Ref.get(inputError),
       failure: result.failure
     }
@@ -227,7 +251,7 @@ export const ship = (
     if (progress !== undefined) yield* progress("")
     yield* options.summary(renderSummary(Destination.show(destination), outcome, elapsed))
     if (!allAccepted(outcome)) {
-      const notAccepted = outcome.read - outcome.skipped - outcome.report.accepted
+      const notAccepted = outcome.read - outcome.skipped + (outcome.recovered ?? 0) - outcome.report.accepted
       return yield* new CliError({
         message: outcome.failure !== undefined
           ? `delivery stopped: ${outcome.failure}`
