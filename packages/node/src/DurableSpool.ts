@@ -12,17 +12,18 @@
  *
  * How it works. Events are appended to the active *segment* (a file of length-prefixed records: the
  * message's UTF-8 bytes as they are, no escaping), which is sealed when it reaches `segmentBytes` or is
- * `segmentMillis` old. A background
- * fiber ships the sealed segments one after the other through `CloudWatchLogs.sink` (with the same
- * options: validation, batching, retries, uploads in flight) and deletes each once its `ShipReport` is
- * in. A fatal error (`ShipError`) rewrites the segment with only the events not delivered, so that the
- * next run sends nothing twice; the shipment then fails as the sink's does.
+ * `segmentMillis` old. Two fibers ship the sealed segments, oldest first, each through
+ * `CloudWatchLogs.sink` (with the same options: validation, batching, retries, uploads in flight; one
+ * uploader shared by all, so puts to one destination stay within its parallel slots and in token order)
+ * and delete each once its `ShipReport` is in. A fatal error (`ShipError`) rewrites the segment with
+ * only the events not delivered, so that the next run sends nothing twice; the shipment then fails as
+ * the sink's does.
  *
- * Delivery: at least once. A segment being shipped when the process dies is shipped again in full by
- * the next run, so the events of that one segment (at most `segmentBytes`) may be stored twice; every
- * other event is stored once. Memory is bounded by one segment being shipped and the sink's buffers;
- * the disk by `maxSpoolBytes` (the producer waits when the spool is full, as the sink's producer waits
- * when its buffer is), plus whatever an earlier run left.
+ * Delivery: at least once. The segments being shipped when the process dies (two at most) are shipped
+ * again in full by the next run, so their events (at most `segmentBytes` each) may be stored twice;
+ * every other event is stored once. Memory is bounded by the two segments being shipped and the sinks'
+ * buffers; the disk by `maxSpoolBytes` (the producer waits when the spool is full, as the sink's
+ * producer waits when its buffer is), plus whatever an earlier run left.
  *
  * One process per directory: a lock file (`cwlogs-spool.lock`, with the process id) makes a second
  * spool on the same directory fail with `SpoolError { reason: "Locked" }`; a lock whose process is gone

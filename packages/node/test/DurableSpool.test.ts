@@ -282,10 +282,10 @@ describe("DurableSpool", () => {
         Stream.run(DurableSpool.sink(orders, { directory, segmentBytes, maxSpoolBytes: 5 * segmentBytes })),
         Effect.fork
       )
-      // one segment being shipped, four sealed and waiting, the fifth waits for room to be sealed
-      yield* eventually(Effect.sync(() => segmentFiles(directory).length), (n) => n === 6)
+      // two segments being shipped, two sealed and waiting, the fifth full and waiting for room to be sealed
+      yield* eventually(Effect.sync(() => segmentFiles(directory).length), (n) => n === 5)
       yield* TestServices.provideLive(Effect.sleep("100 millis"))
-      expect(segmentFiles(directory)).toHaveLength(6)
+      expect(segmentFiles(directory)).toHaveLength(5)
       expect(producer.unsafePoll()).toBeNull()
       const moved = Effect.zipRight(TestClock.adjust("10 seconds"), TestServices.provideLive(Effect.sleep("5 millis")))
       while (producer.unsafePoll() === null) yield* moved

@@ -1,6 +1,6 @@
 /**
  * The durable spool: events are written to segment files (and synced) before the producer is answered,
- * and a background fiber ships the sealed segments one after the other through `CloudWatchLogs.sink`,
+ * and background fibers ship the sealed segments, two at a time, oldest first, through `CloudWatchLogs.sink`,
  * deleting each once its report is in. A run finds what an earlier run left in the directory and ships
  * it first.
  *
@@ -39,6 +39,9 @@ export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024
 export const DEFAULT_MAX_SPOOL_BYTES = 256 * 1024 * 1024
 /** @internal */
 export const LOCK_FILE = "cwlogs-spool.lock"
+
+/** Segments shipped at once. @internal */
+export const SHIPPERS = 2
 
 /** @internal */
 export class SpoolError extends Data.TaggedError("SpoolError")<{
@@ -136,7 +139,11 @@ const makeWith = (
     const segmentMillis = options.segmentMillis ?? options.lingerMillis ?? 1000
     const fsync = options.fsync ?? true
     const drainMillis = options.drainTimeoutMillis ?? CloudWatchLogs.DEFAULT_DRAIN_TIMEOUT_MILLIS
-    const capacity = Math.max(1, Math.floor((options.maxSpoolBytes ?? DEFAULT_MAX_SPOOL_BYTES) / segmentBytes) - 1)
+    // segments on disk: SHIPPERS being shipped, `capacity` sealed and waiting, one being written
+    const capacity = Math.max(
+      1,
+      Math.floor((options.maxSpoolBytes ?? DEFAULT_MAX_SPOOL_BYTES) / segmentBytes) - SHIPPERS - 1
+    )
 
     yield* fs.makeDirectory(directory, { recursive: true }).pipe(Effect.mapError(fail("creating the directory")))
     yield* lock(fs, directory)
@@ -275,16 +282,32 @@ const makeWith = (
 
     const reportNow = (): SpoolReport => ({ ...report, recovered: recoveredEvents, unreadableBytes, tornBytes })
 
-    /** Ships the recovered segments, then the sealed ones as they come, until told to end. */
+    /** The next segment to ship: those an earlier run left, then the sealed ones as they come. */
+    const next: Effect.Effect<Sealed | undefined> = Effect.suspend(() => {
+      const left = recovered.shift()
+      if (left !== undefined) return Effect.succeed(left)
+      // the end, seen by one worker, is put back for the other
+      return Effect.tap(Queue.take(sealed), (s) => s === undefined ? Queue.offer(sealed, undefined) : Effect.void)
+    })
+
+    /**
+     * Ships segments, `SHIPPERS` at a time, oldest first, until told to end. Two, so that the next
+     * segment's batches go out while the last batch of the one before is still on its way (with one, a
+     * segment ending in a small batch cost a whole round trip of its own); the shared uploader keeps puts
+     * to one destination within its parallel slots (and in order, for a service that enforces tokens).
+     */
     const shipAll: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =
-      Effect.gen(function*() {
-        for (const segment of recovered.splice(0)) yield* ship(segment)
-        while (true) {
-          const next = yield* Queue.take(sealed)
-          if (next === undefined) return
-          yield* ship(next)
-        }
-      }).pipe(Effect.tapError((error) => Deferred.fail(failure, error)))
+      Effect.all(
+        Array.from({ length: SHIPPERS }, () =>
+          Effect.gen(function*() {
+            while (true) {
+              const segment = yield* next
+              if (segment === undefined) return
+              yield* ship(segment)
+            }
+          })),
+        { concurrency: "unbounded", discard: true }
+      ).pipe(Effect.tapError((error) => Deferred.fail(failure, error)))
 
     // One uploader for every segment: what it learns of each destination (its token mode, its token)
     // outlives a segment, so that a segment's first put is not a probe again.
