@@ -54,7 +54,7 @@ export const program = (
       Array.from({ length: producers }, (_, p) => producer(`p${p}`, perProducer, now)),
       { concurrency: "unbounded" }
     )
-    return reports.reduce((total, r) => ShipReport.add(total, destination, r), ShipReport.empty)
+    return reports.reduce(ShipReport.combine, ShipReport.empty)
   }).pipe(Effect.provide(SharedPipeline))
 
 if (Backend.isMain(import.meta.url)) {

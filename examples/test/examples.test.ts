@@ -1,7 +1,12 @@
 import { ShipReport } from "@cwlogs/core"
-import { Emulator } from "@cwlogs/testkit"
+import * as DurableSpool from "@cwlogs/node/DurableSpool"
+import { Emulator, TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as DurableSpoolExample from "../durable-spool.js"
 import * as Lambda from "../lambda.js"
 import * as Logger from "../logger.js"
 import * as PlainNode from "../plain-node.js"
@@ -133,5 +138,37 @@ describe("examples/support/backend.ts", () => {
       yield* Effect.provide(Logger.program, Backend.layer())
       const stored = yield* running.model.events(Logger.logGroupName, Logger.logStreamName)
       expect(stored).toHaveLength(7)
+    }))
+})
+
+describe("examples/durable-spool.ts", () => {
+  it.scopedLive("ships through a spool; a run after a crash ships what the crash left first", () =>
+    Effect.gen(function*() {
+      const e = yield* emulator()
+      const directory = yield* Effect.acquireRelease(
+        Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-example-spool-"))),
+        (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+      )
+      const first = yield* Effect.provide(DurableSpoolExample.program(directory, 5_000), e.api)
+      expect(first).toMatchObject({ accepted: 5_000, recovered: 0 })
+      // what a crash right after a write leaves: a segment nobody shipped
+      yield* Effect.scoped(Effect.gen(function*() {
+        const spool = yield* DurableSpool.make({ directory, segmentMillis: 60_000, drainTimeoutMillis: 0 })
+        yield* spool.write([{
+          destination: DurableSpoolExample.destination,
+          event: { timestamp: Date.now(), message: "left" }
+        }])
+        Fs.cpSync(directory, `${directory}-crashed`, { recursive: true })
+      })).pipe(Effect.provide(TestCloudWatchLogs.layer()))
+      const second = yield* Effect.provide(DurableSpoolExample.program(`${directory}-crashed`, 10), e.api)
+      Fs.rmSync(`${directory}-crashed`, { recursive: true, force: true })
+      expect(second).toMatchObject({ accepted: 11, recovered: 1 })
+      const stored = yield* messages(
+        e,
+        DurableSpoolExample.destination.logGroupName,
+        DurableSpoolExample.destination.logStreamName
+      )
+      expect(stored).toHaveLength(5_011)
+      expect(stored.filter((m) => m === "left")).toHaveLength(1)
     }))
 })
