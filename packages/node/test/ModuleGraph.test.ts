@@ -58,7 +58,9 @@ describe("@cwlogs/node's module graph", () => {
     expect(files).toContain("NodeCloudWatchLogs.ts")
     expect(packages).toContain("@aws-sdk/client-cloudwatch-logs")
     for (const file of files) {
-      expect(file).not.toMatch(/^(Cli|Demo|DurableSpool|FileSequenceTokenStore)\.ts$|^internal\/(cli|demo|fileSequence|spool)|^bin\//)
+      expect(file).not.toMatch(
+        /^(Cli|Demo|DurableSpool|FileSequenceTokenStore)\.ts$|^internal\/(cli|demo|fileSequence|spool)|^bin\//
+      )
     }
     for (const name of packages) expect(name).not.toMatch(/^@effect\/(cli|platform)|^@cwlogs\/testkit/)
   })
