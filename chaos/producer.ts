@@ -4,7 +4,8 @@
  *
  * - `sink`: for each destination, a paced source of identifiable events runs into `CloudWatchLogs.sink`;
  * - `logger`: the program logs each event with `Effect.logInfo`, and `CloudWatchLogs.layerLogger` (in
- *   place of the default logger) ships the lines to the first destination.
+ *   place of the default logger) ships the lines to the first destination;
+ * - `sink` with `spool`: the same source into `DurableSpool.sink`, printing `HANDED <n>` as it goes.
  *
  * Both go through the AWS SDK adapter to the emulator. Protocol on stdout: `READY` once shipping started,
  * then last `RESULT <json>` (also after SIGTERM: the runtime interrupts the program, the library drains,
@@ -16,6 +17,7 @@
  */
 import { CloudWatchLogs, type CloudWatchLogsApi, RetryPolicy, ShipReport } from "@cwlogs/core"
 import { NodeCloudWatchLogs } from "@cwlogs/node"
+import * as DurableSpool from "@cwlogs/node/DurableSpool"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -26,7 +28,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
+import * as Path from "node:path"
 import { destinationKey, parseProducerConfig, type ProducerConfig } from "./internal/config.js"
 import * as Messages from "./internal/messages.js"
 
@@ -50,6 +54,8 @@ const source = (
   let start = -1
   const pull = Effect.gen(function*() {
     yield* Ref.set(handed, emitted)
+    // through a spool, what was taken is on disk: said as it happens, since a SIGKILL prints no result
+    if (config.spool !== undefined && emitted > 0) yield* Console.log(`HANDED ${emitted}`)
     if (emitted >= limit) return yield* Effect.fail(Option.none())
     if (start < 0) start = yield* Clock.currentTimeMillis
     yield* pace(config, start, emitted)
@@ -65,19 +71,30 @@ const source = (
   return Stream.repeatEffectChunkOption(pull)
 }
 
-/** Ships with the sink; the report (or the failure) is kept for the result. */
+/**
+ * Ships with the sink (through a durable spool in a directory of its own with `config.spool`); the
+ * report (or the failure) is kept for the result.
+ */
 const viaSink = (
   config: ProducerConfig,
   destination: Target,
+  index: number,
   handed: Ref.Ref<number>,
   report: Ref.Ref<ShipReport.ShipReport>,
-  failure: Ref.Ref<string | undefined>
+  failure: Ref.Ref<string | undefined>,
+  recovered: Ref.Ref<number>
 ) =>
   source(config, handed).pipe(
-    Stream.run(CloudWatchLogs.sink(destination)),
-    Effect.tap((r) => Ref.update(report, (total) => ShipReport.add(total, destination, r))),
+    Stream.run(
+      config.spool === undefined
+        ? CloudWatchLogs.sink(destination)
+        : DurableSpool.sink(destination, { directory: Path.join(config.spool, String(index)) }).pipe(
+          Sink.mapEffect((r) => Effect.as(Ref.update(recovered, (n) => n + r.recovered), r))
+        )
+    ),
+    Effect.tap((r) => Ref.update(report, (total) => ShipReport.combine(total, r))),
     Effect.catchAll((e) =>
-      Ref.update(report, (total) => ShipReport.add(total, destination, e.report)).pipe(
+      (e._tag === "ShipError" ? Ref.update(report, (total) => ShipReport.combine(total, e.report)) : Effect.void).pipe(
         Effect.zipRight(Ref.set(failure, `${e._tag}: ${e.message}`))
       )
     )
@@ -119,6 +136,7 @@ const main = (config: ProducerConfig) =>
     const report = yield* Ref.make(ShipReport.empty)
     const failure = yield* Ref.make<string | undefined>(undefined)
     const dropped = yield* Ref.make(0)
+    const recovered = yield* Ref.make(0)
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         const handed: Record<string, number> = {}
@@ -126,6 +144,7 @@ const main = (config: ProducerConfig) =>
         const r = yield* Ref.get(report)
         const f = yield* Ref.get(failure)
         const d = yield* Ref.get(dropped)
+        const back = yield* Ref.get(recovered)
         const result = {
           id: config.id,
           handed,
@@ -134,6 +153,7 @@ const main = (config: ProducerConfig) =>
           retries: r.retries,
           possibleDuplicates: r.possibleDuplicates,
           ...(d > 0 ? { dropped: d } : {}),
+          ...(back > 0 ? { recovered: back } : {}),
           ...(f !== undefined ? { failure: f } : {})
         }
         yield* Console.log(`RESULT ${JSON.stringify(result)}`)
@@ -155,7 +175,7 @@ const main = (config: ProducerConfig) =>
     }
     yield* Effect.forEach(
       counters,
-      ({ destination, handed }) => viaSink(config, destination, handed, report, failure),
+      ({ destination, handed }, i) => viaSink(config, destination, i, handed, report, failure, recovered),
       { concurrency: "unbounded", discard: true }
     )
   }).pipe(Effect.scoped)

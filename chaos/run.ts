@@ -34,6 +34,7 @@ const scenarios = [
   { name: "shared-ignored", run: Scenarios.sharedStream(sizes, "ignored", seed + 1, faults) },
   { name: "many-streams", run: Scenarios.manyStreams(sizes, seed + 2, faults) },
   { name: "sigterm", run: Scenarios.sigterm(sizes, seed + 3) },
+  { name: "sigkill", run: Scenarios.sigkill(sizes, seed + 5) },
   { name: "outage", run: Scenarios.outage(sizes, seed + 4) }
 ].filter((s) => only === undefined || s.name.includes(only))
 

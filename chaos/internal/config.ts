@@ -16,6 +16,11 @@ export interface ProducerConfig {
   readonly chunk: number
   /** Ship with `CloudWatchLogs.sink` (default) or log with `CloudWatchLogs.layerLogger` in place. */
   readonly mode?: "sink" | "logger" | undefined
+  /**
+   * Sink mode: ship through a durable spool in this directory (a directory of its own per destination
+   * under it), printing `HANDED <n>` as events are taken (on disk): a SIGKILL leaves no result line.
+   */
+  readonly spool?: string | undefined
 }
 
 /** The sizes of a run. */
@@ -103,7 +108,8 @@ export const parseProducerConfig = (json: string): ProducerConfig | undefined =>
     destinations,
     eventsPerDestination: u.eventsPerDestination,
     ratePerSecond: u.ratePerSecond,
-    chunk: u.chunk
+    chunk: u.chunk,
+    ...("spool" in u && typeof u.spool === "string" ? { spool: u.spool } : {})
   }
 }
 

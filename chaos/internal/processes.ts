@@ -114,6 +114,8 @@ export interface ProducerResult {
   readonly dropped?: number | undefined
   /** A failure message, when the library failed. */
   readonly failure?: string | undefined
+  /** Through a durable spool: events an earlier run left, shipped by this one. */
+  readonly recovered?: number | undefined
 }
 
 /** A running producer. */
@@ -123,6 +125,8 @@ export interface RunningProducer {
   readonly kill: (signal?: CommandExecutor.Signal) => Effect.Effect<void>
   /** Resolves once the producer printed `READY`. */
   readonly ready: Effect.Effect<void>
+  /** The last `HANDED <n>` it printed (through a spool: events on disk), 0 before any. */
+  readonly handed: Effect.Effect<number>
   /** Waits for the exit, then reads the result line. */
   readonly result: Effect.Effect<{ readonly exitCode: number; readonly result: ProducerResult }, ProcessError>
 }
@@ -141,11 +145,14 @@ export const producer = (
     )
     const ready = yield* Deferred.make<void>()
     const resultLine = yield* Ref.make<string | undefined>(undefined)
+    const handed = yield* Ref.make(0)
     const stdout = yield* keepTail(proc.stdout, (line) =>
       line === "READY"
         ? Deferred.succeed(ready, undefined).pipe(Effect.asVoid)
         : line.startsWith("RESULT ")
         ? Ref.set(resultLine, line.slice("RESULT ".length))
+        : line.startsWith("HANDED ")
+        ? Ref.set(handed, Number(line.slice("HANDED ".length)))
         : Effect.void)
     const stderr = yield* keepTail(proc.stderr, () => Effect.void)
     const output = Effect.zipWith(stdout.text, stderr.text, (o, e) => `--- stdout\n${o}\n--- stderr\n${e}`)
@@ -171,6 +178,7 @@ export const producer = (
       id,
       kill: (signal) => proc.kill(signal).pipe(Effect.ignore),
       ready: Deferred.await(ready),
+      handed: Ref.get(handed),
       result
     }
   })
