@@ -328,15 +328,20 @@ const makeWith = (
 
     // At scope close without `finish` (an interruption, SIGTERM), what is written is on disk already: the
     // shipping goes on until the drain's deadline, then stops; the next run ships the rest. The drain runs
-    // interruptible (a finalizer is not), or neither its deadline nor the races inside it could end.
+    // in a fiber of its own, interruptible: not in the finalizer's region (uninterruptible: neither its
+    // deadline nor the races inside it could end) nor made interruptible there (the interruption that is
+    // closing the scope, SIGTERM's, would end the drain at once).
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         yield* Fiber.interrupt(timer)
-        const drained = yield* Effect.gen(function*() {
-          yield* writing.withPermits(1)(seal)
-          yield* Queue.offer(sealed, undefined)
-          yield* Fiber.await(shipper)
-        }).pipe(Effect.timeout(drainMillis), Effect.option, Effect.interruptible)
+        const drain = yield* Effect.forkDaemon(Effect.interruptible(
+          Effect.gen(function*() {
+            yield* writing.withPermits(1)(seal)
+            yield* Queue.offer(sealed, undefined)
+            yield* Fiber.await(shipper)
+          }).pipe(Effect.timeout(drainMillis), Effect.option)
+        ))
+        const drained = yield* Fiber.join(drain)
         if (Option.isNone(drained)) yield* Fiber.interrupt(shipper)
       }).pipe(Effect.ignore)
     )
