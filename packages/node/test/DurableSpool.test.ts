@@ -122,6 +122,17 @@ describe("DurableSpool", () => {
       expect(segmentFiles(left)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("fsync: false still writes before answering (a process crash loses nothing; a machine's may)", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const spool = yield* DurableSpool.make({ directory, fsync: false })
+      yield* spool.write(events(2).map((event) => ({ destination: orders, event })))
+      const left = yield* crashCopy(directory)
+      expect(readSegment(Path.join(left, segmentFiles(left)[0]!)).map((e) => e.event.message)).toEqual(["e-0", "e-1"])
+      expect((yield* spool.finish).accepted).toBe(2)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("what an earlier run left is shipped first, before the new events", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
