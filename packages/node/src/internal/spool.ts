@@ -159,7 +159,7 @@ const makeWith = (
     for (const name of names.filter(format.isTemporary)) yield* Effect.ignore(fs.remove(Path.join(directory, name)))
     const found = format.segments(names)
     const recovered: Array<Sealed> = found.map(({ name }) => ({ path: Path.join(directory, name), recovered: true }))
-    let nextSeq = found.length === 0 ? 1 : found[found.length - 1]!.seq + 1
+    let nextSeq = (found.at(-1)?.seq ?? 0) + 1
 
     let report: ShipReport.ShipReport = ShipReport.empty
     let recoveredEvents = 0
