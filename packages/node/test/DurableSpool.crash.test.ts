@@ -7,8 +7,6 @@
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -16,7 +14,7 @@ import * as Emulator from "../../testkit/src/Emulator.js"
 import * as DurableSpool from "../src/DurableSpool.js"
 import { SHIPPERS } from "../src/internal/spool.js"
 import * as format from "../src/internal/spoolFormat.js"
-import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
+import { emulatorApi } from "./support/apis.js"
 import { CWLOGS, cwlogs, eventually, ROOT, start } from "./support/processes.js"
 
 const FIXTURE = Path.join(ROOT, "packages/node/test/fixtures/spoolUntilKilled.ts")
@@ -25,19 +23,8 @@ const SEGMENT_BYTES = 64 * 1024
 // the shortest event records (13 bytes of header and `ev-0`), plus one write of 500 events
 const MAX_EVENTS_PER_SEGMENT = Math.ceil(SEGMENT_BYTES / (13 + "ev-0".length)) + 500
 
-const emulatorLayer = Layer.unwrapScoped(Effect.gen(function*() {
-  // a service slower than the writer, so that the kill finds events on disk and not yet shipped
-  const server = yield* Emulator.make({ sequenceTokens: "ignored", faults: { latencyMillis: 100 } })
-  return Layer.mergeAll(
-    NodeCloudWatchLogs.layer({
-      endpoint: server.url,
-      region: "us-east-1",
-      credentials: { accessKeyId: "AKIDTEST", secretAccessKey: Redacted.make("test-secret") }
-    }),
-    Layer.succeed(TestCloudWatchLogs.TestCloudWatchLogs, server.model),
-    Layer.succeed(Emulator.Emulator, server)
-  )
-}))
+// a service slower than the writer, so that the kill finds events on disk and not yet shipped
+const emulatorLayer = emulatorApi({ sequenceTokens: "ignored", faults: { latencyMillis: 100 } })
 
 const ackedOf = (stdout: string): number => {
   const lines = stdout.trim().split("\n").filter((l) => l.startsWith("acked "))

@@ -6,25 +6,16 @@
 import { CloudWatchLogsApi } from "@cwlogs/core"
 import { describe, expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as DurableSpool from "../src/DurableSpool.js"
-import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
+import { motoApi } from "./support/apis.js"
 import { unique } from "./support/portSuite.js"
-import { hasMoto, motoServer } from "./support/servers.js"
+import { hasMoto } from "./support/servers.js"
 
-const MotoApi = Layer.unwrapScoped(
-  Effect.map(motoServer, (endpoint) =>
-    NodeCloudWatchLogs.layer({
-      endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "AKIDMOTO", secretAccessKey: Redacted.make("moto-secret") }
-    }))
-)
+const MotoApi = motoApi
 
 const tempDir = Effect.acquireRelease(
   Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-moto-"))),

@@ -9,30 +9,16 @@ import { describe, expect, layer } from "@effect/vitest"
 // The emulator is not re-exported by @cwlogs/testkit yet.
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Mailbox from "effect/Mailbox"
 import * as Metric from "effect/Metric"
-import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Emulator from "../../testkit/src/Emulator.js"
-import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
+import { emulatorApi } from "./support/apis.js"
 import { portSuite, unique, withStream } from "./support/portSuite.js"
 import "./support/servers.js"
 
-const emulatorLayer = (sequenceTokens: "enforced" | "ignored") =>
-  Layer.unwrapScoped(Effect.gen(function*() {
-    const server = yield* Emulator.make({ sequenceTokens })
-    return Layer.mergeAll(
-      NodeCloudWatchLogs.layer({
-        endpoint: server.url,
-        region: "us-east-1",
-        credentials: { accessKeyId: "AKIDEMU", secretAccessKey: Redacted.make("emulator-secret") }
-      }),
-      Layer.succeed(TestCloudWatchLogs.TestCloudWatchLogs, server.model),
-      Layer.succeed(Emulator.Emulator, server)
-    )
-  }))
+const emulatorLayer = (sequenceTokens: "enforced" | "ignored") => emulatorApi({ sequenceTokens })
 
 const event = (message: string) => ({ timestamp: Date.now(), message })
 
