@@ -326,6 +326,20 @@ export const makeUploader = (
   Shipper.resolveUploader({ metricLabels: options.metricLabels ?? "stream" })
 
 /**
+ * A logger that turns each log line into the event the shipping logger ships (its time, and the line as
+ * structured JSON: level, message, fiber, annotations, spans, cause) and hands it to `offer`, at once and
+ * synchronously; lines below `minimumLevel`, and the library's own, are skipped. For loggers that ship
+ * another way (e.g. `@cwlogs/node`'s durable spool).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeEventLogger = (
+  offer: (event: LogEvent) => void,
+  options: { readonly minimumLevel?: LogLevel.LogLevel | undefined } = {}
+): Logger.Logger<unknown, void> => internalLogger.make(offer, { minimumLevel: options.minimumLevel })
+
+/**
  * A shipping logger and its handle, for the lifetime of the scope (which drains the buffer when it
  * closes, within `drainTimeoutMillis`).
  *
