@@ -14,13 +14,12 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as NodeFs from "node:fs"
 import * as Path from "node:path"
 import * as format from "./spoolFormat.js"
 
@@ -61,23 +60,58 @@ export interface SpoolReport extends ShipReport.ShipReport {
 /** @internal */
 export interface Spool {
   readonly write: (inputs: ReadonlyArray<format.Input>) => Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError>
+  /**
+   * Writes at once, without waiting (a logger): `false` when the inputs were dropped (the spool full, or
+   * a file system error), counted in `dropped`.
+   */
+  readonly unsafeWrite: (inputs: ReadonlyArray<format.Input>) => boolean
+  /** Seals what was written and waits until every segment sealed until then is shipped. */
+  readonly flush: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
   readonly finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
+  /** Inputs `unsafeWrite` dropped. */
+  readonly dropped: () => number
+  readonly report: () => SpoolReport
 }
 
 interface Active {
   readonly seq: number
   readonly path: string
-  readonly file: FileSystem.File
-  readonly scope: Scope.CloseableScope
+  readonly fd: number
   readonly openedAt: number
   readonly encoder: format.Encoder
   bytes: number
 }
 
 interface Sealed {
+  readonly seq: number
   readonly path: string
   readonly recovered: boolean
 }
+
+/** Writes all of `bytes` at `position`, synchronously. */
+const writeAllSync = (fd: number, bytes: Uint8Array, position: number): void => {
+  for (let done = 0; done < bytes.length;) {
+    done += NodeFs.writeSync(fd, bytes, done, bytes.length - done, position + done)
+  }
+}
+
+/** Writes all of `bytes` at `position` (positioned writes: a failed write cut off leaves no hole), then syncs. */
+const writeAll = (fd: number, bytes: Uint8Array, position: number, sync: boolean): Effect.Effect<void, Error> =>
+  Effect.async<void, Error>((resume) => {
+    const done = (error: Error | null) => resume(error === null ? Effect.void : Effect.fail(error))
+    const step = (written: number): void => {
+      if (written === bytes.length) {
+        if (sync) NodeFs.fdatasync(fd, done)
+        else done(null)
+        return
+      }
+      NodeFs.write(fd, bytes, written, bytes.length - written, position + written, (error, n) => {
+        if (error !== null) done(error)
+        else step(written + n)
+      })
+    }
+    step(0)
+  })
 
 const fileError = (directory: string, what: string) => (cause: unknown): SpoolError =>
   new SpoolError({
@@ -148,60 +182,93 @@ const makeWith = (
     yield* fs.makeDirectory(directory, { recursive: true }).pipe(Effect.mapError(fail("creating the directory")))
     yield* lock(fs, directory)
 
-    const syncDirectory = fsync
-      ? Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (dir) => dir.sync)).pipe(
-        Effect.mapError(fail("syncing the directory"))
-      )
-      : Effect.void
-
     const names = yield* fs.readDirectory(directory).pipe(Effect.mapError(fail("listing the directory")))
     // a rewrite the process did not finish: the segment it was replacing is still there
     for (const name of names.filter(format.isTemporary)) yield* Effect.ignore(fs.remove(Path.join(directory, name)))
     const found = format.segments(names)
-    const recovered: Array<Sealed> = found.map(({ name }) => ({ path: Path.join(directory, name), recovered: true }))
+    const recovered: Array<Sealed> = found.map(({ name, seq }) => ({
+      seq,
+      path: Path.join(directory, name),
+      recovered: true
+    }))
     let nextSeq = (found.at(-1)?.seq ?? 0) + 1
 
     let report: ShipReport.ShipReport = ShipReport.empty
     let recoveredEvents = 0
     let unreadableBytes = 0
     let tornBytes = 0
+    let dropped = 0
     let active: Active | undefined
+    /** Sealed by `unsafeWrite` when the queue had no room: offered by the timer fiber, which may wait. */
+    const waiting: Array<Sealed> = []
+    /** Segments known and not yet shipped (what `flush` waits for), and a signal at each one shipped. */
+    const pending = new Set<number>(recovered.map((segment) => segment.seq))
+    const shippedOne = yield* Queue.sliding<void>(1)
     const failure = yield* Deferred.make<never, SpoolError | CloudWatchLogs.ShipError>()
+    let failed = false
+    const failWith = (error: SpoolError | CloudWatchLogs.ShipError) =>
+      Effect.suspend(() => {
+        failed = true
+        return Effect.zipRight(Deferred.fail(failure, error), Queue.offer(shippedOne, undefined))
+      })
     const sealed = yield* Queue.bounded<Sealed | undefined>(capacity)
     const writing = yield* Effect.makeSemaphore(1)
+    const flushing = yield* Effect.makeSemaphore(1)
     const opened = yield* Queue.sliding<void>(1)
-    const spoolScope = yield* Effect.scope
+
+    /** Closes the active segment (synced first, with `fsync`), and answers it for shipping. */
+    const sealNow = (): Sealed | undefined => {
+      const segment = active
+      if (segment === undefined) return undefined
+      active = undefined
+      try {
+        if (fsync) NodeFs.fdatasyncSync(segment.fd)
+      } finally {
+        NodeFs.closeSync(segment.fd)
+      }
+      pending.add(segment.seq)
+      return { seq: segment.seq, path: segment.path, recovered: false }
+    }
 
     /** Closes the active segment and queues it for shipping (waiting for room: the disk bound). */
     const seal: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = Effect.suspend(() => {
-      const segment = active
+      const segment = sealNow()
       if (segment === undefined) return Effect.void
-      active = undefined
-      return Scope.close(segment.scope, Exit.void).pipe(
-        Effect.zipRight(
-          Effect.raceFirst(Queue.offer(sealed, { path: segment.path, recovered: false }), Deferred.await(failure))
-        )
-      )
-    })
+      return Effect.raceFirst(Queue.offer(sealed, segment), Deferred.await(failure))
+    }).pipe(Effect.catchAllDefect((defect) => Effect.fail(fail("sealing a segment")(defect))))
 
-    const open: Effect.Effect<Active, SpoolError> = Effect.gen(function*() {
+    /** A new active segment (its file created, and made to last in its directory with `fsync`). */
+    const openNow = (now: number): Active => {
       const seq = nextSeq++
       const path = Path.join(directory, format.segmentName(seq))
-      const scope = yield* Scope.fork(spoolScope, ExecutionStrategy.sequential)
-      const file = yield* fs.open(path, { flag: "wx" }).pipe(
-        Scope.extend(scope),
-        Effect.mapError(fail(`creating ${path}`))
-      )
-      yield* syncDirectory
-      const openedAt = yield* Clock.currentTimeMillis
-      const segment: Active = { seq, path, file, scope, openedAt, encoder: format.encoder(), bytes: 0 }
+      const fd = NodeFs.openSync(path, "wx")
+      if (fsync) {
+        const dir = NodeFs.openSync(directory, "r")
+        try {
+          NodeFs.fsyncSync(dir)
+        } finally {
+          NodeFs.closeSync(dir)
+        }
+      }
+      const segment: Active = { seq, path, fd, openedAt: now, encoder: format.encoder(), bytes: 0 }
       active = segment
-      yield* Queue.offer(opened, undefined)
+      Queue.unsafeOffer(opened, undefined)
       return segment
-    })
+    }
 
     const rejectAtWrite = (destination: Destinations.Destination, reason: ShipReport.RejectionReason): void => {
       report = ShipReport.add(report, destination, rejectedOne(reason))
+    }
+
+    /** A write that failed half-way (a full disk) is cut off; the next one says its destination again. */
+    const cutOff = (segment: Active): void => {
+      segment.encoder.last = undefined
+      if (segment.bytes === 0) segment.encoder.started = false
+      try {
+        NodeFs.ftruncateSync(segment.fd, segment.bytes)
+      } catch {
+        // the next write goes at segment.bytes all the same
+      }
     }
 
     const write = (inputs: ReadonlyArray<format.Input>): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> =>
@@ -209,27 +276,52 @@ const makeWith = (
         if (Option.isSome(failed)) return Effect.flatten(failed.value)
         if (inputs.length === 0) return Effect.void
         return writing.withPermits(1)(Effect.gen(function*() {
-          const segment = active ?? (yield* open)
+          const now = yield* Clock.currentTimeMillis
+          const segment = active ?? (yield* Effect.try({ try: () => openNow(now), catch: fail("creating a segment") }))
           const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
           if (bytes.length === 0) return
-          yield* segment.file.writeAll(bytes).pipe(
-            Effect.zipRight(fsync ? segment.file.sync : Effect.void),
+          yield* writeAll(segment.fd, bytes, segment.bytes, fsync).pipe(
             Effect.mapError(fail(`writing ${segment.path}`)),
-            // a write that failed half-way (a full disk) is cut off, so the next one starts on a line of its own
-            Effect.tapError(() => {
-              segment.encoder.last = undefined // and says its destination again
-              if (segment.bytes === 0) segment.encoder.started = false
-              return Effect.ignore(segment.file.truncate(segment.bytes))
-            })
+            Effect.tapError(() => Effect.sync(() => cutOff(segment)))
           )
           segment.bytes += bytes.length
           if (segment.bytes >= segmentBytes) yield* seal
         }))
       })
 
+    const unsafeWrite = (inputs: ReadonlyArray<format.Input>): boolean => {
+      // the spool is full (a sealed segment waits for room) or has failed: the logger cannot wait
+      if (waiting.length > 0 || failed) {
+        dropped += inputs.length
+        return false
+      }
+      let segment: Active | undefined
+      try {
+        segment = active ?? openNow(Date.now())
+        const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
+        writeAllSync(segment.fd, bytes, segment.bytes)
+        segment.bytes += bytes.length
+        if (segment.bytes >= segmentBytes) {
+          const full = sealNow()
+          if (full !== undefined && !Queue.unsafeOffer(sealed, full)) waiting.push(full)
+        }
+        return true
+      } catch {
+        if (segment !== undefined) cutOff(segment)
+        dropped += inputs.length
+        return false
+      }
+    }
+
     /** Seals the active segment once it is `segmentMillis` old, so that no event waits longer on disk. */
     const sealOnTime: Effect.Effect<never, SpoolError | CloudWatchLogs.ShipError> = Effect.forever(
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const full = waiting[0]
+        if (full !== undefined) {
+          return Effect.raceFirst(Queue.offer(sealed, full), Deferred.await(failure)).pipe(
+            Effect.tap(() => waiting.shift())
+          )
+        }
         const segment = active
         if (segment === undefined) return Queue.take(opened)
         const due = segment.openedAt + segmentMillis - now
@@ -268,6 +360,8 @@ const makeWith = (
           yield* (counts.unreadableBytes > 0
             ? fs.rename(segment.path, `${segment.path}.unreadable`)
             : fs.remove(segment.path)).pipe(Effect.mapError(fail(`removing ${segment.path}`)))
+          pending.delete(segment.seq)
+          yield* Queue.offer(shippedOne, undefined)
           return
         }
         // What was not delivered stays on disk, and only that: the next run ships it without duplicates.
@@ -318,13 +412,13 @@ const makeWith = (
             }
           })),
         { concurrency: "unbounded", discard: true }
-      ).pipe(Effect.tapError((error) => Deferred.fail(failure, error)))
+      ).pipe(Effect.tapError(failWith))
 
     // One uploader for every segment: what it learns of each destination (its token mode, its token)
     // outlives a segment, so that a segment's first put is not a probe again.
     const uploader = yield* CloudWatchLogs.makeUploader({ metricLabels: options.metricLabels })
     const shipper = yield* Effect.forkScoped(Effect.provideService(shipAll, Uploader.Uploader, uploader))
-    const timer = yield* Effect.forkScoped(Effect.tapError(sealOnTime, (error) => Deferred.fail(failure, error)))
+    const timer = yield* Effect.forkScoped(Effect.tapError(sealOnTime, failWith))
 
     // At scope close without `finish` (an interruption, SIGTERM), what is written is on disk already: the
     // shipping goes on until the drain's deadline, then stops; the next run ships the rest. The drain runs
@@ -337,24 +431,38 @@ const makeWith = (
         const drain = yield* Effect.forkDaemon(Effect.interruptible(
           Effect.gen(function*() {
             yield* writing.withPermits(1)(seal)
+            for (const full of waiting.splice(0)) yield* Queue.offer(sealed, full)
             yield* Queue.offer(sealed, undefined)
             yield* Fiber.await(shipper)
           }).pipe(Effect.timeout(drainMillis), Effect.option)
         ))
         const drained = yield* Fiber.join(drain)
         if (Option.isNone(drained)) yield* Fiber.interrupt(shipper)
+        if (active !== undefined) NodeFs.closeSync(active.fd)
       }).pipe(Effect.ignore)
     )
 
     const finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> = Effect.gen(function*() {
       yield* writing.withPermits(1)(seal)
+      for (const full of waiting.splice(0)) yield* Effect.raceFirst(Queue.offer(sealed, full), Deferred.await(failure))
       yield* Effect.raceFirst(Queue.offer(sealed, undefined), Deferred.await(failure))
       yield* Fiber.join(shipper)
       yield* Fiber.interrupt(timer)
       return reportNow()
     })
 
-    return { write, finish }
+    const waitShipped = (last: number): Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> =>
+      Effect.flatMap(Deferred.poll(failure), (failedWith) => {
+        if (Option.isSome(failedWith)) return Effect.flatten(failedWith.value)
+        if (![...pending].some((seq) => seq <= last)) return Effect.sync(reportNow)
+        return Effect.zipRight(Queue.take(shippedOne), waitShipped(last))
+      })
+
+    const flush: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> = flushing.withPermits(1)(
+      Effect.zipRight(writing.withPermits(1)(seal), Effect.suspend(() => waitShipped(nextSeq - 1)))
+    )
+
+    return { write, unsafeWrite, flush, finish, dropped: () => dropped, report: reportNow }
   })
 
 /** A reading of a segment and the shipment of what it yields. */
