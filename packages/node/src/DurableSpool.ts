@@ -36,6 +36,8 @@ import type { CloudWatchLogsApi, Destination, LogEvent, ShipReport } from "@cwlo
 import { CloudWatchLogs } from "@cwlogs/core"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import type * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as internal from "./internal/spool.js"
@@ -169,3 +171,94 @@ export const sink: {
         spool.write(Chunk.toReadonlyArray(chunk).map((input) => internal.inputOf(target, input)))
       ).pipe(Sink.mapEffect(() => spool.finish))
   ))
+
+/**
+ * Options of the durable logger: the shipping logger's (destination, level, `replace`, shipping) and the
+ * spool's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoggerOptions extends CloudWatchLogs.LoggerOptions {
+  /** The spool's directory (created if missing). One process at a time. */
+  readonly directory: string
+  /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB). */
+  readonly segmentBytes?: number | undefined
+  /** ... or once it is this old (default `lingerMillis`, else 1,000 ms). */
+  readonly segmentMillis?: number | undefined
+  /** Bytes not yet shipped before new lines are dropped (and counted): a logger cannot wait (default 256 MiB). */
+  readonly maxSpoolBytes?: number | undefined
+  /**
+   * Sync each segment to the disk when it is sealed and at `flush` (default `true`). A line is in the
+   * operating system's hands when its log call returns, so it survives the process at once; it survives
+   * a crash of the machine once its segment is synced.
+   */
+  readonly fsync?: boolean | undefined
+}
+
+/**
+ * A logger whose lines are written to the spool's current segment before the log call returns (one
+ * write to the file per line, no wait), and its handle (`flush`: seal and ship everything written, e.g.
+ * at the end of a Lambda call; `report`). The lines are the shipping logger's (structured JSON). A line
+ * logged when the spool is full (`maxSpoolBytes` not yet shipped), or that the file system refused, is
+ * dropped and counted in `dropped`. After a fatal error (a `ShipError`) nothing more is shipped: what is
+ * on disk waits for the next run, and new lines are dropped.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeLogger = (
+  options: LoggerOptions
+): Effect.Effect<
+  { readonly logger: Logger.Logger<unknown, void>; readonly handle: CloudWatchLogs.CloudWatchLogsShape },
+  SpoolError,
+  CloudWatchLogsApi.CloudWatchLogsApi | Scope.Scope
+> =>
+  Effect.map(internal.make(options), (spool) => {
+    const destination: Destination.Destination = {
+      logGroupName: options.logGroupName,
+      logStreamName: options.logStreamName,
+      createGroup: options.createGroup,
+      createStream: options.createStream,
+      retentionInDays: options.retentionInDays
+    }
+    const logger = CloudWatchLogs.makeEventLogger((event) => {
+      spool.unsafeWrite([{ destination, event }])
+    }, { minimumLevel: options.minimumLevel })
+    const current = (): CloudWatchLogs.LoggerReport => ({ ...spool.report(), dropped: spool.dropped() })
+    const handle: CloudWatchLogs.CloudWatchLogsShape = {
+      // a failed shipment is in the report (its events counted as not delivered) and on disk
+      flush: spool.flush.pipe(Effect.matchEffect({
+        onFailure: () => Effect.sync(current),
+        onSuccess: () => Effect.sync(current)
+      })),
+      report: Effect.sync(current)
+    }
+    return { logger, handle }
+  })
+
+/**
+ * The durable logger next to the default one (or in its place with `replace: true`), and its handle
+ * (`CloudWatchLogs.flush`, `CloudWatchLogs.report`). Closing the layer's scope ships what it can within
+ * `drainTimeoutMillis`; the rest waits on disk for the next run.
+ *
+ * @example
+ * ```ts
+ * const AppLogger = DurableSpool.layerLogger({
+ *   logGroupName: "orders",
+ *   logStreamName: "api-1",
+ *   directory: "/var/spool/cwlogs/orders-logs"
+ * }).pipe(Layer.provide(NodeCloudWatchLogs.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerLogger = (
+  options: LoggerOptions
+): Layer.Layer<CloudWatchLogs.CloudWatchLogs, SpoolError, CloudWatchLogsApi.CloudWatchLogsApi> =>
+  Layer.unwrapScoped(Effect.map(makeLogger(options), ({ handle, logger }) =>
+    Layer.merge(
+      options.replace === true ? Logger.replace(Logger.defaultLogger, logger) : Logger.add(logger),
+      Layer.succeed(CloudWatchLogs.CloudWatchLogs, handle)
+    )))

@@ -215,6 +215,8 @@ const makeWith = (
     const writing = yield* Effect.makeSemaphore(1)
     const flushing = yield* Effect.makeSemaphore(1)
     const opened = yield* Queue.sliding<void>(1)
+    // the clock of the spool's fibers, read synchronously by `unsafeWrite` (a TestClock in tests)
+    const clock = yield* Effect.clock
 
     /** Closes the active segment (synced first, with `fsync`), and answers it for shipping. */
     const sealNow = (): Sealed | undefined => {
@@ -297,7 +299,7 @@ const makeWith = (
       }
       let segment: Active | undefined
       try {
-        segment = active ?? openNow(Date.now())
+        segment = active ?? openNow(clock.unsafeCurrentTimeMillis())
         const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
         writeAllSync(segment.fd, bytes, segment.bytes)
         segment.bytes += bytes.length

@@ -1,0 +1,110 @@
+/**
+ * The durable logger against the in-memory CloudWatch Logs, over a real directory: a line is in the
+ * spool's file when its log call returns (a copy of the directory taken right then ships it), flush ships
+ * everything logged so far, a full spool drops and counts, and nothing of the library's own is logged.
+ */
+import { CloudWatchLogs } from "@cwlogs/core"
+import { TestCloudWatchLogs } from "@cwlogs/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as DurableSpool from "../src/DurableSpool.js"
+
+const NOW = 1_700_000_000_000
+const where = { logGroupName: "app", logStreamName: "api-1" }
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-logger-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+const stored = Effect.map(
+  TestCloudWatchLogs.events(where.logGroupName, where.logStreamName),
+  (events) => events.map((e) => JSON.parse(e.message).message)
+)
+
+/** Runs `program` with the durable logger in place of the default one, in its own scope. */
+const withLogger = <A, E, R>(
+  options: Omit<DurableSpool.LoggerOptions, "logGroupName" | "logStreamName">,
+  program: Effect.Effect<A, E, R>
+) => Effect.provide(program, DurableSpool.layerLogger({ ...where, replace: true, ...options }))
+
+describe("DurableSpool.layerLogger", () => {
+  it.scoped("ships every log line as the shipping logger's JSON; flush ships what was logged so far", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const report = yield* withLogger(
+        { directory, minimumLevel: LogLevel.Info },
+        Effect.gen(function*() {
+          for (let i = 0; i < 500; i++) yield* Effect.logInfo(`line ${i}`).pipe(Effect.annotateLogs("i", i))
+          yield* Effect.logDebug("below the minimum level")
+          return yield* CloudWatchLogs.flush
+        })
+      )
+      expect(report).toMatchObject({ accepted: 500, dropped: 0 })
+      expect(yield* stored).toEqual(Array.from({ length: 500 }, (_, i) => `line ${i}`))
+      const [first] = yield* TestCloudWatchLogs.events(where.logGroupName, where.logStreamName)
+      expect(JSON.parse(first!.message)).toMatchObject({ level: "INFO", message: "line 0", annotations: { i: 0 } })
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a line is on disk when its log call returns: a crash right then loses none", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const left = yield* tempDir
+      // a ten-minute segment: nothing is sealed or shipped before the copy
+      yield* withLogger(
+        { directory, segmentMillis: 600_000 },
+        Effect.gen(function*() {
+          for (let i = 0; i < 100; i++) yield* Effect.logInfo(`before the crash ${i}`)
+          Fs.cpSync(directory, left, { recursive: true })
+        })
+      ).pipe(Effect.provide(TestCloudWatchLogs.layer())) // the run's own drain goes to a model of its own
+      const report = yield* DurableSpool.recover({ directory: left })
+      expect(report).toMatchObject({ recovered: 100, accepted: 100 })
+      expect(yield* stored).toEqual(Array.from({ length: 100 }, (_, i) => `before the crash ${i}`))
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a full spool drops new lines and counts them; the lines kept are all shipped", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // every put waits 10 s on the TestClock: nothing is shipped while the lines come
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 10_000 })
+      const segmentBytes = 2_000
+      const report = yield* withLogger(
+        { directory, segmentBytes, maxSpoolBytes: 5 * segmentBytes },
+        Effect.gen(function*() {
+          for (let i = 0; i < 400; i++) yield* Effect.logInfo(`line ${i}`)
+          const during = yield* CloudWatchLogs.report
+          expect(during.dropped).toBeGreaterThan(0)
+          const flushing = yield* Effect.fork(CloudWatchLogs.flush)
+          while (flushing.unsafePoll() === null) {
+            yield* TestClock.adjust("10 seconds")
+            yield* TestServices.provideLive(Effect.sleep("5 millis"))
+          }
+          return yield* flushing
+        })
+      )
+      const kept = yield* stored
+      expect(kept.length + report.dropped).toBe(400)
+      expect(report.accepted).toBe(kept.length)
+      // what was kept is the oldest lines, in order, up to the bound
+      expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => `line ${i}`))
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a directory in use is a SpoolError when the layer is built", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDir
+      yield* DurableSpool.make({ directory })
+      const built = yield* Effect.either(Layer.build(DurableSpool.layerLogger({ ...where, directory })))
+      expect(built._tag === "Left" && built.left.reason).toBe("Locked")
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
