@@ -18,6 +18,7 @@ import { emulatorApi } from "./support/apis.js"
 import { CWLOGS, cwlogs, eventually, ROOT, start } from "./support/processes.js"
 
 const FIXTURE = Path.join(ROOT, "packages/node/test/fixtures/spoolUntilKilled.ts")
+const LOGGER_FIXTURE = Path.join(ROOT, "packages/node/test/fixtures/logUntilKilled.ts")
 const SEGMENT_BYTES = 64 * 1024
 // a segment is sealed at the write that takes it past SEGMENT_BYTES: it holds at most that many bytes of
 // the shortest event records (13 bytes of header and `ev-0`), plus one write of 500 events
@@ -72,6 +73,42 @@ describe("DurableSpool, killed with SIGKILL while shipping", { timeout: 120_000 
         expect(duplicates).toBeLessThanOrEqual(SHIPPERS * MAX_EVENTS_PER_SEGMENT)
         expect(report.recovered).toBe(stored.length - before)
         expect(Fs.readdirSync(directory)).toEqual([])
+      }))
+
+    it.scoped("the durable logger: every line whose log call returned is delivered after a SIGKILL", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const group = `spool-logger-kill-${process.pid}`
+        yield* emulator.model.api.createLogGroup({ logGroupName: group })
+        yield* emulator.model.api.createLogStream({ logGroupName: group, logStreamName: "s" })
+        const directory = yield* Effect.acquireRelease(
+          Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-logger-kill-"))),
+          (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+        )
+        const run = yield* start(LOGGER_FIXTURE, [emulator.url, directory, group, "s"])
+        const loggedOf = (stdout: string) => {
+          const lines = stdout.trim().split("\n").filter((l) => l.startsWith("logged "))
+          return lines.length === 0 ? 0 : Number(lines[lines.length - 1]!.slice("logged ".length))
+        }
+        yield* eventually(
+          Effect.map(
+            TestCloudWatchLogs.events(group, "s"),
+            (stored) => ({ stored: stored.length, logged: loggedOf(run.stdout()) })
+          ),
+          ({ logged, stored }) => logged >= 20_000 && stored >= 2_000
+        )
+        run.child.kill("SIGKILL")
+        const killed = yield* run.exited
+        expect(killed.signal).toBe("SIGKILL")
+        const logged = loggedOf(killed.stdout)
+        const report = yield* DurableSpool.recover({ directory })
+        const messages = (yield* TestCloudWatchLogs.events(group, "s")).map((e) => JSON.parse(e.message).message)
+        const seen = new Set(messages)
+        const missing = Array.from({ length: logged }, (_, i) => `line ${i}`).filter((m) => !seen.has(m))
+        expect(missing).toEqual([])
+        expect(report.recovered).toBeGreaterThan(0)
+        // only the segments being shipped at the kill go twice
+        expect(messages.length - seen.size).toBeLessThanOrEqual(report.recovered)
       }))
 
     it.scoped("cwlogs ship --spool: lines read from a pipe survive a SIGKILL; the next run delivers them", () =>
