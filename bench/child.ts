@@ -21,6 +21,7 @@ const contenders: Record<string, () => Promise<{ run: Run }>> = {
   "raw-sdk-native": () => import("./contenders/raw.js"),
   "cwlogs-sink": () => import("./contenders/cwlogs.js"),
   "cwlogs-spool": () => import("./contenders/cwlogs.js").then((m) => ({ run: m.runSpool })),
+  "cwlogs-spool-logger": () => import("./contenders/cwlogs.js").then((m) => ({ run: m.runSpoolLogger })),
   "cwlogs-logger": () => import("./contenders/cwlogs.js").then((m) => ({ run: m.runLogger })),
   "effect-default-logger": () => import("./contenders/cwlogs.js").then((m) => ({ run: m.runDefaultLogger })),
   "winston-cloudwatch": () => import("./contenders/winston.js"),

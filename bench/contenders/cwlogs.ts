@@ -260,7 +260,43 @@ const approxBytes = (job: Job): number =>
  * @since 0.1.0
  * @category contenders
  */
-export const runLogger = async (job: Job, hooks: Hooks): Promise<Outcome> => {
+export const runLogger = (job: Job, hooks: Hooks): Promise<Outcome> =>
+  runLoggerWith(
+    CloudWatchLogs.layerLogger({ logGroupName: job.logGroupName, logStreamName: job.logStreamName, replace: true }),
+    job,
+    hooks
+  )
+
+/**
+ * `DurableSpool.layerLogger` (`@cwlogs/node/DurableSpool`) in place of the default logger, defaults: each
+ * line written to the spool's segment before the log call returns, shipped from there.
+ *
+ * @since 0.1.0
+ * @category contenders
+ */
+export const runSpoolLogger = async (job: Job, hooks: Hooks): Promise<Outcome> => {
+  const directory = mkdtempSync(join(tmpdir(), "cwlogs-bench-spool-logger-"))
+  try {
+    return await runLoggerWith(
+      DurableSpool.layerLogger({
+        logGroupName: job.logGroupName,
+        logStreamName: job.logStreamName,
+        directory,
+        replace: true
+      }),
+      job,
+      hooks
+    )
+  } finally {
+    rmSync(directory, { recursive: true, force: true })
+  }
+}
+
+const runLoggerWith = async (
+  logger: Layer.Layer<CloudWatchLogs.CloudWatchLogs, unknown, CloudWatchLogsApi.CloudWatchLogsApi>,
+  job: Job,
+  hooks: Hooks
+): Promise<Outcome> => {
   const program = Effect.gen(function*() {
     hooks.start()
     const begin = performance.now()
@@ -269,11 +305,7 @@ export const runLogger = async (job: Job, hooks: Hooks): Promise<Outcome> => {
     const report = yield* CloudWatchLogs.flush
     return { report, nanosPerCall, elapsedSeconds: (performance.now() - begin) / 1000 }
   })
-  const layer = CloudWatchLogs.layerLogger({
-    logGroupName: job.logGroupName,
-    logStreamName: job.logStreamName,
-    replace: true
-  }).pipe(Layer.provide(api(job)))
+  const layer = logger.pipe(Layer.provide(api(job)))
   return Effect.runPromise(
     program.pipe(
       Effect.provide(layer),

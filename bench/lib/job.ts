@@ -57,6 +57,7 @@ export const CONTENDERS = [
   "cwlogs-sink",
   "cwlogs-spool",
   "cwlogs-logger",
+  "cwlogs-spool-logger",
   "effect-default-logger",
   "winston-cloudwatch",
   "pino-cloudwatch",

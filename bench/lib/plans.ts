@@ -108,7 +108,7 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => {
       putLatencyMillis: 0,
       deadlineMillis: quick ? 20_000 : 120_000,
       latencies: false,
-      contenders: ["effect-default-logger", "cwlogs-logger", ...PEERS]
+      contenders: ["effect-default-logger", "cwlogs-logger", "cwlogs-spool-logger", ...PEERS]
     },
     memory,
     {
