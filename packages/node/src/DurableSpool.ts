@@ -8,6 +8,9 @@
  * const report = yield* events.pipe(
  *   Stream.run(DurableSpool.sink({ logGroupName, logStreamName }, { directory: "/var/spool/cwlogs/api" }))
  * )
+ *
+ * // or the logs of an Effect app: each line on disk before its log call returns
+ * const AppLogger = DurableSpool.layerLogger({ logGroupName, logStreamName, directory: "/var/spool/cwlogs/logs" })
  * ```
  *
  * How it works. Events are appended to the active *segment* (a file of length-prefixed records: the
