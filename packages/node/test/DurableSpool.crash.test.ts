@@ -27,24 +27,34 @@ const MAX_EVENTS_PER_SEGMENT = Math.ceil(SEGMENT_BYTES / (13 + "ev-0".length)) +
 // a service slower than the writer, so that the kill finds events on disk and not yet shipped
 const emulatorLayer = emulatorApi({ sequenceTokens: "ignored", faults: { latencyMillis: 100 } })
 
-const ackedOf = (stdout: string): number => {
-  const lines = stdout.trim().split("\n").filter((l) => l.startsWith("acked "))
-  return lines.length === 0 ? 0 : Number(lines[lines.length - 1]!.slice("acked ".length))
+/** The last count a child printed after `prefix` (`acked 500`, `logged 1000`), 0 before any. */
+const lastCount = (stdout: string, prefix: string): number => {
+  const lines = stdout.trim().split("\n").filter((l) => l.startsWith(prefix))
+  return lines.length === 0 ? 0 : Number(lines[lines.length - 1]!.slice(prefix.length))
 }
+const ackedOf = (stdout: string) => lastCount(stdout, "acked ")
+const loggedOf = (stdout: string) => lastCount(stdout, "logged ")
+
+/** A stream of its own in the emulator, and a spool directory removed with the scope. */
+const killSetUp = (name: string) =>
+  Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
+    const group = `${name}-${process.pid}`
+    yield* emulator.model.api.createLogGroup({ logGroupName: group })
+    yield* emulator.model.api.createLogStream({ logGroupName: group, logStreamName: "s" })
+    const directory = yield* Effect.acquireRelease(
+      Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), `cwlogs-${name}-`))),
+      (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+    )
+    return { url: emulator.url, group, directory }
+  })
 
 describe("DurableSpool, killed with SIGKILL while shipping", { timeout: 120_000 }, () => {
   layer(emulatorLayer, { timeout: "30 seconds", excludeTestServices: true })((it) => {
     it.scoped("the next run stores every acknowledged event; only the segments being shipped twice", () =>
       Effect.gen(function*() {
-        const emulator = yield* Emulator.Emulator
-        const group = `spool-kill-${process.pid}`
-        yield* emulator.model.api.createLogGroup({ logGroupName: group })
-        yield* emulator.model.api.createLogStream({ logGroupName: group, logStreamName: "s" })
-        const directory = yield* Effect.acquireRelease(
-          Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-kill-"))),
-          (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-        )
-        const run = yield* start(FIXTURE, [emulator.url, directory, group, "s", String(SEGMENT_BYTES)])
+        const { directory, group, url } = yield* killSetUp("spool-kill")
+        const run = yield* start(FIXTURE, [url, directory, group, "s", String(SEGMENT_BYTES)])
         // killed once it has acknowledged a good many events and some of them are stored: mid-shipping
         yield* eventually(
           Effect.map(
@@ -77,19 +87,8 @@ describe("DurableSpool, killed with SIGKILL while shipping", { timeout: 120_000 
 
     it.scoped("the durable logger: every line whose log call returned is delivered after a SIGKILL", () =>
       Effect.gen(function*() {
-        const emulator = yield* Emulator.Emulator
-        const group = `spool-logger-kill-${process.pid}`
-        yield* emulator.model.api.createLogGroup({ logGroupName: group })
-        yield* emulator.model.api.createLogStream({ logGroupName: group, logStreamName: "s" })
-        const directory = yield* Effect.acquireRelease(
-          Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-logger-kill-"))),
-          (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-        )
-        const run = yield* start(LOGGER_FIXTURE, [emulator.url, directory, group, "s"])
-        const loggedOf = (stdout: string) => {
-          const lines = stdout.trim().split("\n").filter((l) => l.startsWith("logged "))
-          return lines.length === 0 ? 0 : Number(lines[lines.length - 1]!.slice("logged ".length))
-        }
+        const { directory, group, url } = yield* killSetUp("spool-logger-kill")
+        const run = yield* start(LOGGER_FIXTURE, [url, directory, group, "s"])
         yield* eventually(
           Effect.map(
             TestCloudWatchLogs.events(group, "s"),
