@@ -32,8 +32,32 @@ const lastCount = (stdout: string, prefix: string): number => {
   const lines = stdout.trim().split("\n").filter((l) => l.startsWith(prefix))
   return lines.length === 0 ? 0 : Number(lines[lines.length - 1]!.slice(prefix.length))
 }
-const ackedOf = (stdout: string) => lastCount(stdout, "acked ")
-const loggedOf = (stdout: string) => lastCount(stdout, "logged ")
+
+/**
+ * Starts a child and kills it (SIGKILL) once it has printed a count of at least `handed` after `prefix`
+ * and the stream holds at least `stored` events: in the middle of its shipping. Answers its last count.
+ */
+const killMidShipment = (
+  fixture: string,
+  args: ReadonlyArray<string>,
+  group: string,
+  prefix: string,
+  at: { readonly handed: number; readonly stored: number }
+) =>
+  Effect.gen(function*() {
+    const run = yield* start(fixture, args)
+    yield* eventually(
+      Effect.map(
+        TestCloudWatchLogs.events(group, "s"),
+        (stored) => ({ stored: stored.length, handed: lastCount(run.stdout(), prefix) })
+      ),
+      ({ handed, stored }) => handed >= at.handed && stored >= at.stored
+    )
+    run.child.kill("SIGKILL")
+    const killed = yield* run.exited
+    expect(killed.signal).toBe("SIGKILL")
+    return lastCount(killed.stdout, prefix)
+  })
 
 /** A stream of its own in the emulator, and a spool directory removed with the scope. */
 const killSetUp = (name: string) =>
@@ -54,19 +78,14 @@ describe("DurableSpool, killed with SIGKILL while shipping", { timeout: 120_000 
     it.scoped("the next run stores every acknowledged event; only the segments being shipped twice", () =>
       Effect.gen(function*() {
         const { directory, group, url } = yield* killSetUp("spool-kill")
-        const run = yield* start(FIXTURE, [url, directory, group, "s", String(SEGMENT_BYTES)])
         // killed once it has acknowledged a good many events and some of them are stored: mid-shipping
-        yield* eventually(
-          Effect.map(
-            TestCloudWatchLogs.events(group, "s"),
-            (stored) => ({ stored: stored.length, acked: ackedOf(run.stdout()) })
-          ),
-          ({ acked, stored }) => acked >= 60_000 && stored >= 10_000
+        const acked = yield* killMidShipment(
+          FIXTURE,
+          [url, directory, group, "s", String(SEGMENT_BYTES)],
+          group,
+          "acked ",
+          { handed: 60_000, stored: 10_000 }
         )
-        run.child.kill("SIGKILL")
-        const killed = yield* run.exited
-        expect(killed.signal).toBe("SIGKILL")
-        const acked = ackedOf(killed.stdout)
         const before = (yield* TestCloudWatchLogs.events(group, "s")).length
         expect(before).toBeLessThan(acked) // the kill left events on disk only
 
@@ -88,18 +107,10 @@ describe("DurableSpool, killed with SIGKILL while shipping", { timeout: 120_000 
     it.scoped("the durable logger: every line whose log call returned is delivered after a SIGKILL", () =>
       Effect.gen(function*() {
         const { directory, group, url } = yield* killSetUp("spool-logger-kill")
-        const run = yield* start(LOGGER_FIXTURE, [url, directory, group, "s"])
-        yield* eventually(
-          Effect.map(
-            TestCloudWatchLogs.events(group, "s"),
-            (stored) => ({ stored: stored.length, logged: loggedOf(run.stdout()) })
-          ),
-          ({ logged, stored }) => logged >= 20_000 && stored >= 2_000
-        )
-        run.child.kill("SIGKILL")
-        const killed = yield* run.exited
-        expect(killed.signal).toBe("SIGKILL")
-        const logged = loggedOf(killed.stdout)
+        const logged = yield* killMidShipment(LOGGER_FIXTURE, [url, directory, group, "s"], group, "logged ", {
+          handed: 20_000,
+          stored: 2_000
+        })
         const report = yield* DurableSpool.recover({ directory })
         const messages = (yield* TestCloudWatchLogs.events(group, "s")).map((e) => JSON.parse(e.message).message)
         const seen = new Set(messages)
