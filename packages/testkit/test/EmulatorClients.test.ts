@@ -11,7 +11,10 @@ import { fileURLToPath } from "node:url"
 import * as Emulator from "../src/Emulator.js"
 
 const AWS = process.env["CWLOGS_AWS_CLI"] ?? "/root/.pyenv/shims/aws"
-const PYTHON = process.env["CWLOGS_PYTHON"] ?? "python3"
+// pyenv's interpreter (the one with boto3) rather than whatever `python3` comes first on the PATH: under
+// `npx pnpm`, the directory of `node` (/usr/bin here, with a system python3 and no boto3) goes first
+const PYENV_PYTHON = `${process.env["PYENV_ROOT"] ?? "/root/.pyenv"}/shims/python3`
+const PYTHON = process.env["CWLOGS_PYTHON"] ?? (existsSync(PYENV_PYTHON) ? PYENV_PYTHON : "python3")
 const BOTO3_SCRIPT = fileURLToPath(new URL("./fixtures/boto3_roundtrip.py", import.meta.url))
 
 interface Run {
