@@ -2,7 +2,7 @@
  * A durable spool in front of `CloudWatchLogs.sink`: each event is written to a file in a directory of
  * your choosing (and synced to the disk) before the producer is answered, and shipped from there. A
  * process that crashes, is killed or loses its machine loses nothing it had handed over: the next run
- * with the same directory ships what the last one left, first.
+ * with the same directory starts with what the last one left.
  *
  * ```ts
  * const report = yield* events.pipe(

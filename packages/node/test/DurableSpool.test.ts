@@ -133,7 +133,7 @@ describe("DurableSpool", () => {
       expect((yield* spool.finish).accepted).toBe(2)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
-  it.scoped("what an earlier run left is shipped first, before the new events", () =>
+  it.scoped("what an earlier run left is shipped too, taken before the new events", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const directory = yield* tempDir
@@ -155,7 +155,8 @@ describe("DurableSpool", () => {
       const puts = (yield* TestCloudWatchLogs.calls).filter((c) =>
         c.operation === "PutLogEvents" && c.outcome === "Answered"
       )
-      expect(puts.map((c) => c.eventCount)).toEqual([5, 7])
+      // the leftover segment and the new one, a put each (two shippers: taken in that order, answered in either)
+      expect(puts.map((c) => c.eventCount).sort()).toEqual([5, 7])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("a segment is sealed and shipped once it is segmentMillis old (TestClock)", () =>
@@ -249,7 +250,8 @@ describe("DurableSpool", () => {
       Fs.writeFileSync(Path.join(directory, "000000000002.seg"), cut.subarray(0, cut.length - 2))
       Fs.writeFileSync(Path.join(directory, "000000000002.seg.tmp"), segmentBytes([at("half a rewrite")]))
       const report = yield* DurableSpool.recover({ directory })
-      expect(yield* stored(orders)).toEqual(["one", "two", "three"])
+      // two segments shipped at once, events of one timestamp: the service's order between them is either
+      expect((yield* stored(orders)).sort()).toEqual(["one", "three", "two"])
       expect({ ...report, perDestination: undefined }).toMatchObject({
         recovered: 3,
         accepted: 3,
