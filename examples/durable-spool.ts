@@ -4,7 +4,7 @@
  * Each chunk of events is written to a segment file in `directory` (and synced to the disk) before the
  * stream goes on, and shipped from there by the spool's own fibers. Kill the process at any moment (kill
  * -9, the OOM killer, a lost machine): what was handed over is on disk, and the next run with the same
- * directory ships it first. A run reports the events it recovered.
+ * directory starts with it. A run reports the events it recovered.
  *
  *   npx tsx examples/durable-spool.ts [directory]      (an embedded emulator; CWLOGS_ENDPOINT for another)
  */

@@ -142,7 +142,7 @@ describe("examples/support/backend.ts", () => {
 })
 
 describe("examples/durable-spool.ts", () => {
-  it.scopedLive("ships through a spool; a run after a crash ships what the crash left first", () =>
+  it.scopedLive("ships through a spool; a run after a crash ships what the crash left too", () =>
     Effect.gen(function*() {
       const e = yield* emulator()
       const directory = yield* Effect.acquireRelease(
