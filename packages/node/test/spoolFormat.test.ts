@@ -141,22 +141,6 @@ describe("the spool's segment format", () => {
     expect(readAll(orphan.subarray(0, format.MAGIC.length + 20))).toMatchObject({ events: 0, unreadableBytes: 20 })
   })
 
-  it("names a segment's destinations, each once, from the records' headers alone", () => {
-    const inputs = [orders, billing, orders, orders].map((destination, i) => ({
-      destination,
-      event: { timestamp: i, message: `m${i}` }
-    }))
-    const { bytes } = encodeAll(inputs)
-    expect(format.destinationsOf(bytes)).toEqual([orders, billing])
-    expect(format.destinationsOf(encodeAll(inputs.slice(2)).bytes)).toEqual([orders])
-    // what it can read of a damaged or cut segment; nothing of something else
-    expect(format.destinationsOf(bytes.subarray(0, bytes.length - 3))).toEqual([orders, billing])
-    expect(format.destinationsOf(Buffer.from("not a segment at all"))).toEqual([])
-    // events alone, made as asked
-    const { entries } = format.read(bytes, (_, event) => event.message)
-    expect([...entries]).toEqual(["m0", "m1", "m2", "m3"])
-  })
-
   it("reads events one by one as they are asked for", () => {
     const inputs = Array.from(
       { length: 5 },

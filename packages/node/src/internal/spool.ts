@@ -337,20 +337,12 @@ const makeWith = (
     ): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =>
       Effect.gen(function*() {
         const bytes = yield* fs.readFile(segment.path).pipe(Effect.mapError(fail(`reading ${segment.path}`)))
-        const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-        // a segment to one destination (the common case) goes to that destination's sink, event by event
-        // as they are read; one to several is routed by the destination recorded with each event
-        const [only, ...others] = format.destinationsOf(buffer)
-        const { counts, run } = only !== undefined && others.length === 0
-          ? withCounts(format.read(buffer, (_, event) => event), (events) =>
-            Stream.run(Stream.fromIterable(events), CloudWatchLogs.sink(only, options)))
-          : withCounts(format.read(buffer), (entries) =>
-            Stream.run(
-              Stream.fromIterable(entries),
-              CloudWatchLogs.sink((entry: format.Entry) =>
-                entry, options)
-            ))
-        const shipped = yield* Effect.either(run)
+        // events are read one by one as the sink takes them, each routed by the destination recorded with it
+        const { counts, entries } = format.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+        const shipped = yield* Stream.fromIterable(entries).pipe(
+          Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, options)),
+          Effect.either
+        )
         if (segment.recovered) {
           recoveredEvents += counts.events
         }
@@ -466,18 +458,6 @@ const makeWith = (
 
     return { write, unsafeWrite, flush, finish, dropped: () => dropped, report: reportNow }
   })
-
-/** A reading of a segment and the shipment of what it yields. */
-const withCounts = <A, R>(
-  reading: { readonly entries: Iterable<A>; readonly counts: format.ReadCounts },
-  ship: (entries: Iterable<A>) => Effect.Effect<ShipReport.ShipReport, CloudWatchLogs.ShipError, R>
-): {
-  readonly counts: format.ReadCounts
-  readonly run: Effect.Effect<ShipReport.ShipReport, CloudWatchLogs.ShipError, R>
-} => ({
-  counts: reading.counts,
-  run: ship(reading.entries)
-})
 
 const rejectedOne = (reason: ShipReport.RejectionReason): ShipReport.Counts => ({
   ...ShipReport.emptyCounts,

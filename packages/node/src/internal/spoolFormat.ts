@@ -177,22 +177,12 @@ export interface ReadCounts {
 
 /**
  * Reads a segment's bytes: the events, one by one as they are asked for (a segment is not turned into
- * objects all at once), each as `make` makes it of its destination and itself (by default an `Entry`),
- * and in `counts` what was found besides them.
+ * objects all at once), and in `counts` what was found besides them.
  * @internal
  */
-export const read: {
-  (bytes: Buffer): { readonly entries: Iterable<Entry>; readonly counts: ReadCounts }
-  <A>(
-    bytes: Buffer,
-    make: (destination: Destination.Destination, event: LogEvent.LogEvent) => A
-  ): { readonly entries: Iterable<A>; readonly counts: ReadCounts }
-} = <A>(
-  bytes: Buffer,
-  make?: (destination: Destination.Destination, event: LogEvent.LogEvent) => A
-): { readonly entries: Iterable<A | Entry>; readonly counts: ReadCounts } => {
+export const read = (bytes: Buffer): { readonly entries: Iterable<Entry>; readonly counts: ReadCounts } => {
   const counts: ReadCounts = { events: 0, unreadableBytes: 0, tornBytes: 0 }
-  const entries = function*(): Generator<A | Entry> {
+  const entries = function*(): Generator<Entry> {
     const end = bytes.length
     if (end < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
       // a segment whose magic itself was cut off by a crash, or not a segment
@@ -226,38 +216,12 @@ export const read: {
       } else if (destination !== undefined) {
         const event = { timestamp: bytes.readDoubleLE(at + 5), message: bytes.toString("utf8", body, body + length) }
         counts.events++
-        yield make === undefined ? { destination, event } : make(destination, event)
+        yield { destination, event }
       }
       at = body + length
     }
   }
   return { entries: { [Symbol.iterator]: entries }, counts }
-}
-
-/**
- * The destinations a segment names, each once, without reading its events (only the records' headers
- * are looked at): a segment to one destination can be shipped without routing each event.
- * @internal
- */
-export const destinationsOf = (bytes: Buffer): ReadonlyArray<Destination.Destination> => {
-  const found = new Map<string, Destination.Destination>()
-  if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return []
-  let at = MAGIC.length
-  while (at + DESTINATION_HEADER <= bytes.length) {
-    const type = bytes[at]
-    const header = type === EVENT ? EVENT_HEADER : type === DESTINATION ? DESTINATION_HEADER : 0
-    if (header === 0) break
-    const body = at + header
-    const length = bytes.readUInt32LE(at + 1)
-    if (body + length > bytes.length) break
-    if (type === DESTINATION) {
-      const destination = destinationOf(parse(bytes.toString("utf8", body, body + length)))
-      if (destination === undefined) break
-      found.set(Destinations.key(destination), destination)
-    }
-    at = body + length
-  }
-  return [...found.values()]
 }
 
 const zerosFrom = (bytes: Buffer, from: number): boolean => {
