@@ -128,6 +128,8 @@ export class UploadError extends Data.TaggedError("UploadError")<{
   readonly cause: CloudWatchLogsError
   readonly reason: "Fatal" | "RetriesExhausted" | "DestinationMissing"
   readonly message: string
+  /** Calls retried for this batch before it failed, all causes (absent: none counted). */
+  readonly retries?: number
 }> {}
 
 /**

@@ -385,6 +385,7 @@ export const make = (
             Effect.gen(function*() {
               // The uploader counted these in its metrics (reason Failed): settle without the metric.
               unsafeFail(lane, batch)
+              lane.stats.counts.retries += error.retries ?? 0
               lane.inFlight.delete(batch)
               if (slotsWanted > 0) unsafeRetire(lane)
               if (failure === undefined) failure = error

@@ -241,6 +241,7 @@ export const make = (
             events: this.batch,
             cause,
             reason,
+            retries: this.retries,
             message: `${what} for ${
               Destinations.show(this.destination)
             } failed (${reason}): ${cause._tag}: ${cause.message}`
@@ -314,6 +315,7 @@ export const make = (
             events: this.batch,
             cause: error,
             reason: "DestinationMissing",
+            retries: this.retries,
             message: what === "group"
               ? `The log group ${d.logGroupName} does not exist and createGroup is false`
               : `The log stream ${Destinations.show(d)} does not exist and createStream is false`

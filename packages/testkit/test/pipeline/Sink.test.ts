@@ -313,6 +313,10 @@ describe("CloudWatchLogs.sink", () => {
       expect(result.report.accepted).toBe(0)
       expect(result.report.rejected.Failed).toBe(5)
       expect(result.undelivered[0].events.length).toBe(5)
+      // the retries of a batch that failed in the end are counted too: 3 calls, 2 of them retries
+      expect(yield* TestCloudWatchLogs.callCount("PutLogEvents")).toBe(3)
+      expect(result.cause.retries).toBe(2)
+      expect(result.report.retries).toBe(2)
     }).pipe(
       Effect.provide(TestCloudWatchLogs.layer()),
       Effect.provide(RetryPolicy.layer({ transient: RetryPolicy.backoff({ base: 0, cap: 0, retries: 2 }) }))
