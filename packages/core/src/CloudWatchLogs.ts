@@ -108,6 +108,29 @@ export interface SinkOptions extends ShippingOptions {
    * destinations faster than the service takes them keeps memory bounded.
    */
   readonly maxDestinations?: number | undefined
+  /**
+   * Called after each put the service answered, with its batch: to acknowledge upstream as events are
+   * stored (commit an offset, delete a spooled record), not only at the end. It runs on the upload's
+   * fiber before the upload frees its slot, so a slow callback slows the sink down; a defect in it is
+   * logged and ignored. Not called for a batch that failed (those events are in the `ShipError`).
+   */
+  readonly onStored?: ((batch: StoredBatch) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * A batch the service answered (`SinkOptions.onStored`). Its events are the objects the sink was
+ * given, except the parts of a split event and a truncated event, which are new objects; events routed
+ * with `{ destination, event }` are the `event`s.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StoredBatch {
+  readonly destination: Destination
+  /** The events of the put, in the order they were put. */
+  readonly events: ReadonlyArray<LogEvent>
+  /** Those the service refused for good, by index into `events`; every other one is stored. */
+  readonly rejected: Uploader.UploadResult["rejected"]
 }
 
 /**
@@ -277,7 +300,8 @@ export const sink: {
       retireIdleMillis: typeof target === "function"
         ? options.destinationIdleMillis ?? DEFAULT_DESTINATION_IDLE_MILLIS
         : undefined,
-      maxLanes: typeof target === "function" ? options.maxDestinations ?? DEFAULT_MAX_DESTINATIONS : undefined
+      maxLanes: typeof target === "function" ? options.maxDestinations ?? DEFAULT_MAX_DESTINATIONS : undefined,
+      onStored: options.onStored
     }),
     (shipper) => {
       const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {

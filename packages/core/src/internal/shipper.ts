@@ -30,6 +30,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Batcher from "../Batcher.js"
 import * as BatchValidator from "../BatchValidator.js"
+import type { StoredBatch } from "../CloudWatchLogs.js"
 import type { CloudWatchLogsApi } from "../CloudWatchLogsApi.js"
 import type { Destination } from "../Destination.js"
 import * as Destinations from "../Destination.js"
@@ -80,6 +81,8 @@ export interface ShipperOptions {
    * the number of events.
    */
   readonly maxLanes?: number | undefined
+  /** Called on the upload's fiber after each put the service answered (the sink's `onStored`). */
+  readonly onStored?: ((batch: StoredBatch) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -293,6 +296,7 @@ export const make = (
       onSome: Effect.succeed
     })
     const linger = batcher.lingerMillis
+    const onStored = options.onStored
     // Upload slots, all lanes together, served in the order lanes asked (internal/permits.ts).
     const permits = new Permits(options.maxInFlight)
     const lanes = new Map<string, Lane>()
@@ -380,7 +384,12 @@ export const make = (
               c.possibleDuplicates += result.possibleDuplicates
               lane.inFlight.delete(batch)
               if (slotsWanted > 0) unsafeRetire(lane)
-            }),
+            }).pipe(Effect.zipRight(
+              onStored === undefined ? Effect.void : Effect.catchAllDefect(
+                onStored({ destination: lane.destination, events: batch.events, rejected: result.rejected }),
+                (defect) => Effect.logWarning("cwlogs: the sink's onStored callback failed", defect)
+              )
+            )),
           onFailure: (error) =>
             Effect.gen(function*() {
               // The uploader counted these in its metrics (reason Failed): settle without the metric.

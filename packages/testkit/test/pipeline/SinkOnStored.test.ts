@@ -1,0 +1,129 @@
+import type { LogEvent as LogEventType } from "@cwlogs/core"
+import { CloudWatchLogs, CloudWatchLogsApi, Destination, LogEvent, RetryPolicy } from "@cwlogs/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
+const DAY = 24 * 60 * 60 * 1000
+const G = "orders"
+
+/** Runs `effect` while the TestClock moves on 100 ms at a time (lingers, retries and callbacks wait on it). */
+const onClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (let i = 0; i < 10_000 && fiber.unsafePoll() === null; i++) {
+      for (let y = 0; y < 20; y++) yield* Effect.yieldNow()
+      yield* TestClock.adjust(100)
+    }
+    return yield* Fiber.join(fiber)
+  })
+
+describe("CloudWatchLogs.sink onStored", () => {
+  it.effect("tells every stored event once, as the object given, by destination, before the sink ends", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const input = Array.from({ length: 25_000 }, (_, i) => LogEvent.make(NOW + i, `e${i}`))
+      const streamOf = (e: LogEventType.LogEvent) => `s${Number(e.message.slice(1)) % 3}`
+      const seen = new Map<LogEventType.LogEvent, number>()
+      let calls = 0
+      const report = yield* onClock(
+        Stream.fromIterable(input).pipe(Stream.run(CloudWatchLogs.sink(
+          (e: LogEventType.LogEvent) => Destination.make(G, streamOf(e)),
+          {
+            maxBatchEvents: 1_000,
+            onStored: (batch) =>
+              // asynchronous on purpose: the sink must wait for it before it ends
+              Effect.zipRight(
+                Effect.sleep(50),
+                Effect.sync(() => {
+                  calls++
+                  expect(batch.rejected).toEqual([])
+                  for (const e of batch.events) {
+                    expect(streamOf(e)).toBe(batch.destination.logStreamName)
+                    seen.set(e, (seen.get(e) ?? 0) + 1)
+                  }
+                })
+              )
+          }
+        )))
+      )
+      expect(report.accepted).toBe(25_000)
+      expect(calls).toBe(report.batches)
+      expect(calls).toBeGreaterThanOrEqual(27)
+      expect(seen.size).toBe(25_000)
+      expect(input.every((e) => seen.get(e) === 1)).toBe(true)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("says which events of a batch the service refused", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+      yield* api.createLogGroup({ logGroupName: "short" })
+      yield* api.putRetentionPolicy({ logGroupName: "short", retentionInDays: 1 })
+      const inputs = [
+        // one batch (within 24 hours of each other), the first past the group's retention
+        LogEvent.make(NOW - DAY - 1_000, "expired"),
+        LogEvent.make(NOW - DAY + 10_000, "kept")
+      ]
+      const batches: Array<CloudWatchLogs.StoredBatch> = []
+      const report = yield* onClock(
+        Stream.fromIterable(inputs).pipe(Stream.run(CloudWatchLogs.sink(Destination.make("short", "s"), {
+          onStored: (batch) => Effect.sync(() => batches.push(batch))
+        })))
+      )
+      expect(report.accepted).toBe(1)
+      expect(batches.length).toBe(1)
+      expect(batches[0].events).toEqual(inputs)
+      expect(batches[0].events[0]).toBe(inputs[0])
+      expect(batches[0].rejected).toEqual([{ index: 0, reason: "Expired" }])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("is not called for a batch that failed: its events are in the ShipError", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      yield* TestCloudWatchLogs.setFaults({ unavailable: 1 })
+      let calls = 0
+      const error = yield* Effect.flip(onClock(
+        Stream.fromIterable([LogEvent.make(NOW, "a"), LogEvent.make(NOW, "b")]).pipe(
+          Stream.run(CloudWatchLogs.sink(Destination.make(G, "down"), {
+            onStored: () => Effect.sync(() => calls++)
+          }))
+        )
+      ))
+      expect(calls).toBe(0)
+      expect(error.undelivered[0].events.map((e) => e.message)).toEqual(["a", "b"])
+    }).pipe(
+      Effect.provide(TestCloudWatchLogs.layer()),
+      Effect.provide(RetryPolicy.layer({ transient: RetryPolicy.backoff({ base: 0, cap: 0, retries: 1 }) }))
+    ))
+
+  const logged: Array<string> = []
+  it.effect("a defect in the callback is logged; the events are stored and reported all the same", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const report = yield* onClock(
+        Stream.fromIterable(Array.from({ length: 30 }, (_, i) => LogEvent.make(NOW, `x${i}`))).pipe(
+          Stream.run(CloudWatchLogs.sink(Destination.make(G, "x"), {
+            maxBatchEvents: 10,
+            onStored: () => Effect.dieMessage("the acknowledgement store is down")
+          }))
+        )
+      )
+      expect(report.accepted).toBe(30)
+      expect((yield* TestCloudWatchLogs.events(G, "x")).length).toBe(30)
+      const warned = logged.filter((line) => line.includes("onStored callback failed"))
+      expect(warned.length).toBe(3)
+      expect(warned[0]).toContain("the acknowledgement store is down")
+    }).pipe(
+      Effect.provide(TestCloudWatchLogs.layer()),
+      Effect.provide(Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ cause, message }) => logged.push(`${String(message)} ${String(cause)}`))
+      ))
+    ))
+})
