@@ -367,8 +367,8 @@ export const sigterm = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
  * SIGKILL in the middle of a run through a durable spool: no finalizer runs, nothing drains. Each
  * producer ships through a spool of its own, faults on; after the kill, a second process per spool (no
  * new events) ships what the first one left. Every event the killed producers had handed over (on disk)
- * must be stored; duplicates only among what the second processes recovered (the segments being shipped
- * at the kill are shipped again).
+ * must be stored; duplicates only among what the second processes recovered (the puts in flight at the
+ * kill are sent again: their events were not acknowledged in their segment).
  */
 export const sigkill = (sizes: Sizes, seed: number): Effect.Effect<Row, never, CommandExecutor.CommandExecutor> =>
   guarded(`SIGKILL mid-run, ${sizes.sigtermProducers} procs (durable spool)`, (started) =>
@@ -430,7 +430,7 @@ export const sigkill = (sizes: Sizes, seed: number): Effect.Effect<Row, never, C
           `killed with ${handed.reduce((a, b) => a + b, 0)} events handed over; the next runs recovered ${recovered}`
         ],
         tokens: "ignored",
-        allowed: { duplicates: recovered, why: "the segments being shipped at the kill are shipped again" }
+        allowed: { duplicates: recovered, why: "the puts in flight at the kill are sent again" }
       })
     }))
 

@@ -22,9 +22,10 @@
  * only the events not delivered, so that the next run sends nothing twice; the shipment then fails as
  * the sink's does.
  *
- * Delivery: at least once. The segments being shipped when the process dies (two at most) are shipped
- * again in full by the next run, so their events (at most `segmentBytes` each) may be stored twice;
- * every other event is stored once. Memory is bounded by the two segments being shipped and the sinks'
+ * Delivery: at least once. As the service answers each put, its events are acknowledged in a file beside
+ * their segment (`*.seg.acks`); the next run skips them. So the puts in flight when the process dies
+ * (at most `maxInFlight` per segment being shipped, two segments) are sent again and may be stored
+ * twice; every other event is stored once. Memory is bounded by the two segments being shipped and the sinks'
  * buffers; the disk by `maxSpoolBytes` (the producer waits when the spool is full, as the sink's
  * producer waits when its buffer is), plus whatever an earlier run left.
  *
@@ -46,12 +47,13 @@ import * as Sink from "effect/Sink"
 import * as internal from "./internal/spool.js"
 
 /**
- * Options of the spool: where it keeps its files, and the options of the sink it ships through.
+ * Options of the spool: where it keeps its files, and the options of the sink it ships through (but
+ * `onStored`: the spool acknowledges its own records with it).
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options extends CloudWatchLogs.SinkOptions {
+export interface Options extends Omit<CloudWatchLogs.SinkOptions, "onStored"> {
   /** The spool's directory (created if missing). One process at a time. */
   readonly directory: string
   /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB). */

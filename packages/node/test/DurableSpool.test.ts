@@ -40,7 +40,11 @@ const files = (dir: string) => Fs.readdirSync(dir).sort()
 const segmentFiles = (dir: string) => files(dir).filter((f) => f.endsWith(".seg"))
 
 /** What a segment file holds. */
-const readSegment = (path: string) => [...format.read(Fs.readFileSync(path)).entries]
+const readSegment = (path: string) =>
+  [...format.read(Fs.readFileSync(path)).entries].map(({ destination, event }) => ({
+    destination,
+    event: { timestamp: event.timestamp, message: event.message }
+  }))
 
 /** A segment file's bytes for these events. */
 const segmentBytes = (inputs: ReadonlyArray<format.Input>): Buffer =>
@@ -219,6 +223,8 @@ describe("DurableSpool", () => {
       const [segment] = segmentFiles(directory)
       const kept = readSegment(Path.join(directory, segment!))
       expect(kept).toHaveLength(30)
+      // the acknowledgements of the 40 stored went with the old segment: they do not name the rewrite's events
+      expect(files(directory).filter((f) => f.endsWith(".acks"))).toEqual([])
       expect(kept.every((e) => e.destination.logGroupName === "missing" && e.destination.createGroup === false)).toBe(
         true
       )
@@ -333,5 +339,63 @@ describe("DurableSpool", () => {
       const report = yield* DurableSpool.recover({ directory })
       expect(report.recovered).toBe(10)
       expect(yield* stored(orders)).toHaveLength(20)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+  it.scoped("a shipment cut off mid-segment: the next run sends only what no put had stored, nothing twice", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const input = events(1_000)
+      const cutOff = yield* Effect.scoped(Effect.gen(function*() {
+        // one segment of 1,000 events (sealed at once), shipped 100 per put, one put at a time
+        const spool = yield* DurableSpool.make({
+          directory,
+          segmentBytes: 1,
+          maxBatchEvents: 100,
+          maxInFlight: 1,
+          drainTimeoutMillis: 2_000
+        })
+        yield* spool.write(input.map((event) => ({ destination: orders, event })))
+      })).pipe(Effect.fork)
+      // every answer 100 ms late on the TestClock: the clock goes on until 300 events are stored, then
+      // the service goes down and the scope's drain runs out of time
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 100 })
+      let down = false
+      while (cutOff.unsafePoll() === null) {
+        if (!down && (yield* stored(orders)).length >= 300) {
+          yield* TestCloudWatchLogs.setOutage(true)
+          down = true
+        }
+        yield* TestClock.adjust(down ? "1 second" : "50 millis")
+        yield* TestServices.provideLive(Effect.sleep("5 millis"))
+      }
+      yield* Fiber.join(cutOff)
+      const before = (yield* stored(orders)).length
+      expect(before).toBeGreaterThanOrEqual(300)
+      expect(before).toBeLessThan(1_000)
+      const [segment] = segmentFiles(directory)
+      expect(files(directory)).toEqual([segment, `${segment}.acks`])
+      yield* TestCloudWatchLogs.setOutage(false)
+      yield* TestCloudWatchLogs.setFaults({})
+      const report = yield* DurableSpool.recover({ directory })
+      expect(report.recovered).toBe(1_000 - before)
+      expect(report.accepted).toBe(1_000 - before)
+      expect(yield* stored(orders)).toEqual(input.map((e) => e.message))
+      expect(files(directory)).toEqual([])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("acknowledgements whose segment is gone are removed at start: a new segment of that number ships whole", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // what a run that ended between removing a shipped segment and its acknowledgements leaves
+      Fs.writeFileSync(
+        Path.join(directory, `${format.segmentName(1)}.acks`),
+        format.encodeAcks(Array.from({ length: 10 }, (_, i) => i))
+      )
+      const input = events(10)
+      const report = yield* Stream.fromIterable(input).pipe(Stream.run(DurableSpool.sink(orders, { directory })))
+      expect(report.accepted).toBe(10)
+      expect(yield* stored(orders)).toEqual(input.map((e) => e.message))
+      expect(files(directory)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 })

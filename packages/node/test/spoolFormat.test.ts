@@ -17,9 +17,13 @@ const encodeAll = (inputs: ReadonlyArray<format.Input>, encoder = format.encoder
   return { bytes, rejected }
 }
 
-const readAll = (bytes: Buffer) => {
-  const { counts, entries } = format.read(bytes)
-  const all = [...entries]
+/** The entries read (their events as plain objects: the reader numbers them), and the counts. */
+const readAll = (bytes: Buffer, acked?: format.Ranges) => {
+  const { counts, entries } = format.read(bytes, acked)
+  const all = [...entries].map(({ destination, event }) => ({
+    destination,
+    event: { timestamp: event.timestamp, message: event.message }
+  }))
   return { entries: all, ...counts }
 }
 
@@ -41,7 +45,13 @@ describe("the spool's segment format", () => {
     const { bytes, rejected } = encodeAll(inputs)
     expect(rejected).toEqual([])
     expect(bytes.subarray(0, format.MAGIC.length).toString()).toBe("cwlogs-spool/1\n")
-    expect(readAll(bytes)).toEqual({ entries: inputs, events: inputs.length, unreadableBytes: 0, tornBytes: 0 })
+    expect(readAll(bytes)).toEqual({
+      entries: inputs,
+      events: inputs.length,
+      skipped: 0,
+      unreadableBytes: 0,
+      tornBytes: 0
+    })
   })
 
   it("writes a lone surrogate as U+FFFD, as the service stores it", () => {
@@ -120,7 +130,13 @@ describe("the spool's segment format", () => {
     }
     // a crash that cut the magic itself, or left an empty file
     for (let cut = 0; cut < format.MAGIC.length; cut++) {
-      expect(readAll(whole.subarray(0, cut))).toEqual({ entries: [], events: 0, unreadableBytes: 0, tornBytes: cut })
+      expect(readAll(whole.subarray(0, cut))).toEqual({
+        entries: [],
+        events: 0,
+        skipped: 0,
+        unreadableBytes: 0,
+        tornBytes: cut
+      })
     }
     const zeros = readAll(Buffer.concat([whole, Buffer.alloc(4096)]))
     expect(zeros).toMatchObject({ events: 2, unreadableBytes: 0, tornBytes: 4096 })
@@ -158,7 +174,61 @@ describe("the spool's segment format", () => {
     expect(format.segmentSeq("000000000007.seg")).toBe(7)
     expect(format.segmentSeq("000000000007.seg.tmp")).toBeUndefined()
     expect(format.isTemporary("000000000007.seg.tmp")).toBe(true)
-    const names = ["000000000010.seg", "cwlogs-spool.lock", "000000000002.seg", "x.seg", "000000000003.seg.unreadable"]
+    const names = [
+      "000000000010.seg",
+      "cwlogs-spool.lock",
+      "000000000002.seg",
+      "x.seg",
+      "000000000003.seg.unreadable",
+      "000000000002.seg.acks"
+    ]
     expect(format.segments(names).map((s) => s.seq)).toEqual([2, 10])
+    expect(format.acksOf("/d/000000000002.seg")).toBe("/d/000000000002.seg.acks")
+    expect(names.map(format.acksSegment).filter((n) => n !== undefined)).toEqual(["000000000002.seg"])
+  })
+
+  describe("acknowledgements", () => {
+    const inputs = Array.from(
+      { length: 10 },
+      (_, i) => ({ destination: orders, event: { timestamp: i, message: `m${i}` } })
+    )
+    const messages = (read: ReturnType<typeof readAll>) => read.entries.map((e) => e.event.message)
+
+    it("name runs of events, in any order and with repeats; a reader skips exactly those", () => {
+      const acks = Buffer.concat([format.encodeAcks([7, 2, 3, 2, 4]), format.encodeAcks([9])])
+      // two entries for [2, 5) and [7, 8), one for [9, 10)
+      expect(acks.length).toBe(36)
+      const { acked, end } = format.readAcks(acks)
+      expect(acked).toEqual([[2, 5], [7, 8], [9, 10]])
+      expect(end).toBe(36)
+      const read = readAll(encodeAll(inputs).bytes, acked)
+      expect(messages(read)).toEqual(["m0", "m1", "m5", "m6", "m8"])
+      expect(read).toMatchObject({ events: 5, skipped: 5 })
+      // the events read carry their number among the segment's events
+      const numbers = [...format.read(encodeAll(inputs).bytes, acked).entries].map((e) =>
+        e.event instanceof format.SpoolEvent ? e.event.record : -1
+      )
+      expect(numbers).toEqual([0, 1, 5, 6, 8])
+    })
+
+    it("ranges that overlap or touch are merged; entries past the segment's events skip nothing", () => {
+      const acks = Buffer.concat([format.encodeAcks([0, 1, 2]), format.encodeAcks([2, 3]), format.encodeAcks([40])])
+      expect(format.readAcks(acks).acked).toEqual([[0, 4], [40, 41]])
+      expect(messages(readAll(encodeAll(inputs).bytes, format.readAcks(acks).acked))).toEqual(
+        inputs.slice(4).map((i) => i.event.message)
+      )
+    })
+
+    it("a torn last entry, zeros and a damaged entry name nothing; the next entry goes over the torn one", () => {
+      const whole = format.encodeAcks([0, 1])
+      const torn = Buffer.concat([whole, format.encodeAcks([5]).subarray(0, 7)])
+      expect(format.readAcks(torn)).toEqual({ acked: [[0, 2]], end: 12 })
+      // a machine crash after the file grew but before its blocks were written: zeros name nothing
+      expect(format.readAcks(Buffer.alloc(24)).acked).toEqual([])
+      const damaged = Buffer.from(format.encodeAcks([3]))
+      damaged[0] ^= 1 // first 3 becomes 2: the check no longer matches
+      expect(format.readAcks(Buffer.concat([whole, damaged])).acked).toEqual([[0, 2]])
+      expect(format.readAcks(new Uint8Array(0))).toEqual({ acked: [], end: 0 })
+    })
   })
 })

@@ -24,7 +24,7 @@ import * as Path from "node:path"
 import * as format from "./spoolFormat.js"
 
 /** Options of the spool. @internal */
-export interface SpoolOptions extends CloudWatchLogs.SinkOptions {
+export interface SpoolOptions extends Omit<CloudWatchLogs.SinkOptions, "onStored"> {
   readonly directory: string
   readonly segmentBytes?: number | undefined
   readonly segmentMillis?: number | undefined
@@ -186,6 +186,15 @@ const makeWith = (
     // a rewrite the process did not finish: the segment it was replacing is still there
     for (const name of names.filter(format.isTemporary)) yield* Effect.ignore(fs.remove(Path.join(directory, name)))
     const found = format.segments(names)
+    // acknowledgements whose segment is gone (shipped, and the run ended before it removed them): a new
+    // segment of the same number must not find them
+    const kept = new Set(found.map(({ name }) => name))
+    for (const name of names) {
+      const of = format.acksSegment(name)
+      if (of !== undefined && !kept.has(of)) {
+        yield* fs.remove(Path.join(directory, name)).pipe(Effect.mapError(fail(`removing ${name}`)))
+      }
+    }
     const recovered: Array<Sealed> = found.map(({ name, seq }) => ({
       seq,
       path: Path.join(directory, name),
@@ -337,11 +346,17 @@ const makeWith = (
     ): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =>
       Effect.gen(function*() {
         const bytes = yield* fs.readFile(segment.path).pipe(Effect.mapError(fail(`reading ${segment.path}`)))
+        // what an earlier shipment of this segment had stored when it was cut off is not sent again
+        const acks = acknowledgements(segment.path)
         // events are read one by one as the sink takes them, each routed by the destination recorded with it
-        const { counts, entries } = format.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+        const { counts, entries } = format.read(
+          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          acks.acked
+        )
         const shipped = yield* Stream.fromIterable(entries).pipe(
-          Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, options)),
-          Effect.either
+          Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, { ...options, onStored: acks.onStored })),
+          Effect.either,
+          Effect.ensuring(Effect.sync(acks.close))
         )
         if (segment.recovered) {
           recoveredEvents += counts.events
@@ -354,6 +369,8 @@ const makeWith = (
           yield* (counts.unreadableBytes > 0
             ? fs.rename(segment.path, `${segment.path}.unreadable`)
             : fs.remove(segment.path)).pipe(Effect.mapError(fail(`removing ${segment.path}`)))
+          // after its segment (left alone, the next run removes it: it names no segment)
+          yield* Effect.ignore(removeAcks(segment.path))
           pending.delete(segment.seq)
           yield* Queue.offer(shippedOne, undefined)
           return
@@ -365,6 +382,9 @@ const makeWith = (
           events.map((event: LogEvent.LogEvent) => ({ destination, event }))
         )
         const temporary = format.temporaryOf(segment.path)
+        // the acknowledgements go first: they name this segment's events, not the rewrite's (if they cannot
+        // be removed, the segment and they stay as they are, and the next run skips what they name)
+        yield* removeAcks(segment.path)
         yield* fs.writeFile(temporary, format.encode(format.encoder(), undelivered, rejectAtWrite)).pipe(
           Effect.zipRight(fs.rename(temporary, segment.path)),
           Effect.mapError(fail(`rewriting ${segment.path}`))
@@ -377,6 +397,51 @@ const makeWith = (
             message: `${error.message} (the events not delivered are kept in ${segment.path} for the next run)`
           })
         )
+      })
+
+    /**
+     * A segment's acknowledgements: those an earlier run wrote, and the sink's `onStored`, which appends
+     * the events of each batch the service answered (plain writes, not synced: one lost costs a duplicate,
+     * never an event). A write that fails stops the appending, for the same reason.
+     */
+    const acknowledgements = (segmentPath: string) => {
+      const path = format.acksOf(segmentPath)
+      let found: Uint8Array = new Uint8Array(0)
+      try {
+        found = NodeFs.readFileSync(path)
+      } catch {
+        // none yet
+      }
+      const { acked, end } = format.readAcks(found)
+      let at = end
+      let fd: number | undefined
+      let broken = false
+      const onStored = (batch: CloudWatchLogs.StoredBatch): Effect.Effect<void> =>
+        Effect.sync(() => {
+          if (broken) return
+          const records: Array<number> = []
+          for (const event of batch.events) if (event instanceof format.SpoolEvent) records.push(event.record)
+          if (records.length === 0) return
+          const bytes = format.encodeAcks(records)
+          try {
+            fd ??= NodeFs.openSync(path, NodeFs.constants.O_WRONLY | NodeFs.constants.O_CREAT)
+            writeAllSync(fd, bytes, at)
+            at += bytes.length
+          } catch {
+            broken = true
+          }
+        })
+      const close = (): void => {
+        if (fd !== undefined) NodeFs.closeSync(fd)
+        fd = undefined
+      }
+      return { acked, onStored, close }
+    }
+
+    const removeAcks = (segmentPath: string): Effect.Effect<void, SpoolError> =>
+      Effect.try({
+        try: () => NodeFs.rmSync(format.acksOf(segmentPath), { force: true }),
+        catch: fail(`removing ${format.acksOf(segmentPath)}`)
       })
 
     const reportNow = (): SpoolReport => ({ ...report, recovered: recoveredEvents, unreadableBytes, tornBytes })

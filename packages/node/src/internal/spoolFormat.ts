@@ -15,6 +15,12 @@
  * file but before writing its blocks). Anything else that does not read as a record makes the rest of
  * the file unreadable.
  *
+ * Beside a segment being shipped, its acknowledgements (`*.seg.acks`): the events the service has
+ * answered, by their number among the segment's events, appended after each put as ranges of 12 bytes
+ * (first, count, and a check of both, 32-bit little-endian). A run that finds them skips those events,
+ * so a crash in the middle of a shipment sends again only the batches that were in flight. A range that
+ * does not check (zeros, a torn tail) is ignored: the worst it costs is a duplicate.
+ *
  * @internal
  */
 import type { Destination, LogEvent, ShipReport } from "@cwlogs/core"
@@ -26,7 +32,17 @@ export interface Entry {
   readonly event: LogEvent.LogEvent
 }
 
+/**
+ * An event read back from a segment, with its number among the segment's events (what its
+ * acknowledgement names).
+ * @internal
+ */
+export class SpoolEvent implements LogEvent.LogEvent {
+  constructor(readonly timestamp: number, readonly message: string, readonly record: number) {}
+}
+
 const SEGMENT = /^(\d{12})\.seg$/
+const ACKS = /^(\d{12}\.seg)\.acks$/
 
 /** The first bytes of every segment: the format and its version. @internal */
 export const MAGIC: Uint8Array = Buffer.from("cwlogs-spool/1\n", "latin1")
@@ -47,6 +63,12 @@ export const segmentSeq = (name: string): number | undefined => {
 
 /** Where a segment is rewritten before it replaces the segment (by a rename). @internal */
 export const temporaryOf = (path: string): string => `${path}.tmp`
+
+/** Where the acknowledgements of the segment at `path` are kept. @internal */
+export const acksOf = (path: string): string => `${path}.acks`
+
+/** The segment file name whose acknowledgements the file `name` holds, or `undefined`. @internal */
+export const acksSegment = (name: string): string | undefined => ACKS.exec(name)?.[1]
 
 /** Whether a file name is a rewrite the process did not finish. @internal */
 export const isTemporary = (name: string): boolean => name.endsWith(".seg.tmp")
@@ -165,10 +187,71 @@ const destinationOf = (value: unknown): Destination.Destination | undefined => {
   }
 }
 
+const ACK_BYTES = 12
+const ACK_CHECK = 0x5a17c0de
+
+/** Ranges of event numbers, `[first, end)`, sorted and apart. @internal */
+export type Ranges = ReadonlyArray<readonly [number, number]>
+
+/**
+ * The acknowledgement of events numbered `records` (in any order, repeats allowed): one entry per run of
+ * consecutive numbers.
+ * @internal
+ */
+export const encodeAcks = (records: ReadonlyArray<number>): Uint8Array => {
+  const ranges = rangesOf(Float64Array.from(records).sort())
+  const out = Buffer.alloc(ranges.length * ACK_BYTES)
+  ranges.forEach(([first, end], i) => {
+    out.writeUInt32LE(first, i * ACK_BYTES)
+    out.writeUInt32LE(end - first, i * ACK_BYTES + 4)
+    out.writeUInt32LE((first ^ (end - first) ^ ACK_CHECK) >>> 0, i * ACK_BYTES + 8)
+  })
+  return out
+}
+
+const rangesOf = (sorted: ArrayLike<number>): Array<[number, number]> => {
+  const out: Array<[number, number]> = []
+  for (let i = 0; i < sorted.length; i++) {
+    const n = sorted[i]
+    const last = out.at(-1)
+    if (last !== undefined && n <= last[1]) last[1] = Math.max(last[1], n + 1)
+    else out.push([n, n + 1])
+  }
+  return out
+}
+
+/**
+ * The events an acknowledgements file names (sorted, merged), and where the next entry goes: after the
+ * last whole entry (a torn one is written over).
+ * @internal
+ */
+export const readAcks = (bytes: Uint8Array): { readonly acked: Ranges; readonly end: number } => {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const end = bytes.length - (bytes.length % ACK_BYTES)
+  const ranges: Array<[number, number]> = []
+  for (let at = 0; at < end; at += ACK_BYTES) {
+    const first = view.readUInt32LE(at)
+    const count = view.readUInt32LE(at + 4)
+    if (count > 0 && view.readUInt32LE(at + 8) === ((first ^ count ^ ACK_CHECK) >>> 0)) {
+      ranges.push([first, first + count])
+    }
+  }
+  ranges.sort((a, b) => a[0] - b[0])
+  const merged: Array<[number, number]> = []
+  for (const [first, last] of ranges) {
+    const prev = merged.at(-1)
+    if (prev !== undefined && first <= prev[1]) prev[1] = Math.max(prev[1], last)
+    else merged.push([first, last])
+  }
+  return { acked: merged, end }
+}
+
 /** What a reader found besides the events, once it has read the whole segment. @internal */
 export interface ReadCounts {
-  /** Events read. */
+  /** Events read (not counting those skipped). */
   events: number
+  /** Events skipped: acknowledged by an earlier run. */
+  skipped: number
   /** Bytes that could not be read as records (from the first bad record to the end). */
   unreadableBytes: number
   /** Bytes of a last record the process did not finish writing, or zeros after the last record. */
@@ -180,8 +263,11 @@ export interface ReadCounts {
  * objects all at once), and in `counts` what was found besides them.
  * @internal
  */
-export const read = (bytes: Buffer): { readonly entries: Iterable<Entry>; readonly counts: ReadCounts } => {
-  const counts: ReadCounts = { events: 0, unreadableBytes: 0, tornBytes: 0 }
+export const read = (
+  bytes: Buffer,
+  acked: Ranges = []
+): { readonly entries: Iterable<Entry>; readonly counts: ReadCounts } => {
+  const counts: ReadCounts = { events: 0, skipped: 0, unreadableBytes: 0, tornBytes: 0 }
   const entries = function*(): Generator<Entry> {
     const end = bytes.length
     if (end < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
@@ -192,6 +278,8 @@ export const read = (bytes: Buffer): { readonly entries: Iterable<Entry>; readon
     }
     let at = MAGIC.length
     let destination: Destination.Destination | undefined
+    let record = 0
+    let range = 0
     while (at < end) {
       const type = bytes[at]
       const header = type === EVENT ? EVENT_HEADER : type === DESTINATION ? DESTINATION_HEADER : 0
@@ -214,9 +302,15 @@ export const read = (bytes: Buffer): { readonly entries: Iterable<Entry>; readon
         }
         destination = read
       } else if (destination !== undefined) {
-        const event = { timestamp: bytes.readDoubleLE(at + 5), message: bytes.toString("utf8", body, body + length) }
-        counts.events++
-        yield { destination, event }
+        const n = record++
+        while (range < acked.length && acked[range][1] <= n) range++
+        if (range < acked.length && acked[range][0] <= n) {
+          counts.skipped++
+        } else {
+          const message = bytes.toString("utf8", body, body + length)
+          counts.events++
+          yield { destination, event: new SpoolEvent(bytes.readDoubleLE(at + 5), message, n) }
+        }
       }
       at = body + length
     }
