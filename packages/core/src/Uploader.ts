@@ -112,12 +112,26 @@ export interface UploadResult {
 }
 
 /**
+ * An upload that died instead of answering (a defect: a bug in an uploader or in the API it calls, such
+ * as one provided by the application). The engine does not let it take the batch with it: the batch
+ * fails with this as its cause, and its events are handed back as undelivered.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UploadDefect extends Data.TaggedError("UploadDefect")<{
+  readonly defect: unknown
+  readonly message: string
+}> {}
+
+/**
  * A batch could not be delivered. `events` are the events of the batch not delivered (all of them: a put
- * is all or nothing), `cause` the last error of the service.
+ * is all or nothing), `cause` the last error of the service (or the defect of an upload that died).
  *
  * - `Fatal`: an error that is never retried (bad credentials, a broken rule, access denied, ...)
  * - `RetriesExhausted`: the retry policy gave up
  * - `DestinationMissing`: the group or stream does not exist and may not be created
+ * - `Defect`: the upload died (`UploadDefect`)
  *
  * @since 0.1.0
  * @category errors
@@ -125,8 +139,8 @@ export interface UploadResult {
 export class UploadError extends Data.TaggedError("UploadError")<{
   readonly destination: Destination
   readonly events: ReadonlyArray<LogEvent>
-  readonly cause: CloudWatchLogsError
-  readonly reason: "Fatal" | "RetriesExhausted" | "DestinationMissing"
+  readonly cause: CloudWatchLogsError | UploadDefect
+  readonly reason: "Fatal" | "RetriesExhausted" | "DestinationMissing" | "Defect"
   readonly message: string
   /** Calls retried for this batch before it failed, all causes (absent: none counted). */
   readonly retries?: number

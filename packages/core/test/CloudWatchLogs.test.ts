@@ -139,6 +139,58 @@ describe("CloudWatchLogs engine, with an Uploader of our own", () => {
       )
       expect(error.message).toContain("6 events not delivered")
     }).pipe(Effect.provide(noApi)))
+
+  /** An uploader whose `n`th upload dies (a bug in it, or in an API of the application's). */
+  const dyingUploader = (n: number, batches: Array<ReadonlyArray<LogEvent.LogEvent>>) =>
+    Layer.succeed(Uploader.Uploader, {
+      upload: (_destination, batch) =>
+        Effect.suspend(() => {
+          if (batches.push(batch) === n) return Effect.die(new TypeError("cannot read properties of undefined"))
+          return Effect.succeed({ accepted: batch.length, rejected: [], retries: 0, possibleDuplicates: 0, bytes: 1 })
+        })
+    })
+
+  it.effect("an upload that dies does not take its batch with it: the sink fails with its events undelivered", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const batches: Array<ReadonlyArray<LogEvent.LogEvent>> = []
+      const input = Array.from({ length: 30 }, (_, i) => LogEvent.make(NOW + i, `e${i}`))
+      const error = yield* Stream.fromIterable(input).pipe(
+        Stream.run(CloudWatchLogs.sink(dest, { maxBatchEvents: 10, maxInFlight: 1 })),
+        Effect.provide(dyingUploader(2, batches)),
+        Effect.flip
+      )
+      expect(error.cause.reason).toBe("Defect")
+      if (error.cause.cause._tag !== "UploadDefect") return yield* Effect.dieMessage("expected an UploadDefect")
+      expect(error.cause.cause.defect).toBeInstanceOf(TypeError)
+      expect(error.message).toContain("the upload died: TypeError: cannot read properties of undefined")
+      // every event accounted for: the first batch stored, the one that died and the last one not delivered
+      expect(error.report.accepted).toBe(10)
+      expect(error.report.rejected.Failed).toBe(20)
+      expect(error.undelivered.flatMap((u) => u.events).map((e) => e.message).sort()).toEqual(
+        input.slice(10).map((e) => e.message).sort()
+      )
+    }).pipe(Effect.provide(noApi)))
+
+  it.effect("the logger goes on after an upload died, and counts its lines as failed", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const batches: Array<ReadonlyArray<LogEvent.LogEvent>> = []
+      const logged = Effect.gen(function*() {
+        for (let i = 0; i < 30; i++) yield* Effect.log(`line ${i}`)
+        return yield* CloudWatchLogs.flush
+      })
+      const report = yield* logged.pipe(
+        Effect.provide(
+          CloudWatchLogs.layerLogger({ ...dest, maxBatchEvents: 10, maxInFlight: 1 }).pipe(
+            Layer.provide(dyingUploader(2, batches))
+          )
+        )
+      )
+      expect(batches.length).toBe(3)
+      expect(report.accepted).toBe(20)
+      expect(report.rejected.Failed).toBe(10)
+    }).pipe(Effect.provide(noApi)))
 })
 
 describe("the bounded buffer", () => {

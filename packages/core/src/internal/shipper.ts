@@ -102,6 +102,23 @@ export class ShipError extends Data.TaggedError("ShipError")<{
   readonly message: string
 }> {}
 
+const defectError = (
+  destination: Destination,
+  events: ReadonlyArray<LogEvent>,
+  defect: unknown
+): Uploader.UploadError => {
+  const what = defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
+  return new Uploader.UploadError({
+    destination,
+    events,
+    cause: new Uploader.UploadDefect({ defect, message: `the upload died: ${what}` }),
+    reason: "Defect",
+    message: `PutLogEvents for ${
+      Destinations.show(destination)
+    } failed (Defect): UploadDefect: the upload died: ${what}`
+  })
+}
+
 /** @internal */
 export interface DrainResult {
   readonly report: ShipReport
@@ -368,6 +385,8 @@ export const make = (
 
     const upload = (lane: Lane, batch: Batch): Effect.Effect<void> =>
       uploader.upload(lane.destination, batch.events, { bytes: batch.bytes }).pipe(
+        // an upload that dies would otherwise take its batch with it (its fiber's defect goes nowhere)
+        Effect.catchAllDefect((defect) => Effect.fail(defectError(lane.destination, batch.events, defect))),
         Effect.matchEffect({
           onSuccess: (result) =>
             Effect.sync(() => {

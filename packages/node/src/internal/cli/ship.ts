@@ -233,9 +233,11 @@ export const ship = (
         Effect.succeed({
           report: error.report,
           recovered: undefined,
-          failure: `${describeServiceError(error.cause.cause, options).message} (${
-            error.undelivered.reduce((n, u) => n + u.events.length, 0)
-          } events not delivered)`
+          failure: `${
+            error.cause.cause._tag === "UploadDefect"
+              ? error.cause.cause.message
+              : describeServiceError(error.cause.cause, options).message
+          } (${error.undelivered.reduce((n, u) => n + u.events.length, 0)} events not delivered)`
         }))
     )
     const result = yield* Effect.scoped(Effect.zipRight(Effect.forkScoped(showProgress), run))
