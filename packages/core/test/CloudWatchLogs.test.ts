@@ -172,6 +172,69 @@ describe("CloudWatchLogs engine, with an Uploader of our own", () => {
       )
     }).pipe(Effect.provide(noApi)))
 
+  /** A validator with a bug: it throws on the event `m5` (an application's own, say). */
+  const buggyValidator = Layer.effect(
+    BatchValidator.BatchValidator,
+    Effect.map(BatchValidator.make({}), (real): BatchValidator.BatchValidatorShape => {
+      const isBad = (input: unknown) =>
+        typeof input === "object" && input !== null && "message" in input && input.message === "m5"
+      return {
+        ...real,
+        checkValid: (input, now, into) => !isBad(input) && real.checkValid(input, now, into),
+        check: (input, now) => {
+          if (isBad(input)) throw new RangeError("validator bug")
+          return real.check(input, now)
+        }
+      }
+    })
+  )
+
+  it.effect("a lane that dies makes the sink die with its defect, instead of waiting on its full buffer forever", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const batches: Array<ReadonlyArray<LogEvent.LogEvent>> = []
+      // far more than the buffer holds: the producer is waiting on the dead lane's buffer when it dies
+      const input = Array.from({ length: 50_000 }, (_, i) => LogEvent.make(NOW, `m${i}`))
+      const exit = yield* Stream.fromIterable(input).pipe(
+        Stream.run(CloudWatchLogs.sink(dest, { bufferCapacity: 100 })),
+        Effect.provide(fakeUploader(batches)),
+        Effect.provide(buggyValidator),
+        Effect.exit
+      )
+      if (exit._tag !== "Failure") return yield* Effect.dieMessage("expected the sink to die")
+      const defect = Cause.dieOption(exit.cause)
+      expect(defect._tag === "Some" && defect.value instanceof RangeError && defect.value.message).toBe("validator bug")
+      expect(batches.flat().length).toBeLessThan(input.length)
+    }).pipe(Effect.provide(noApi)))
+
+  it.effect("the logger's flush does not wait on a lane that died", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const batches: Array<ReadonlyArray<LogEvent.LogEvent>> = []
+      const report = yield* Effect.gen(function*() {
+        for (let i = 0; i < 10; i++) yield* Effect.log(`line ${i}`)
+        return yield* CloudWatchLogs.flush
+      }).pipe(
+        Effect.provide(
+          CloudWatchLogs.layerLogger({ ...dest, replace: true }).pipe(
+            Layer.provide(fakeUploader(batches)),
+            Layer.provide(Layer.effect(
+              BatchValidator.BatchValidator,
+              Effect.map(BatchValidator.make({}), (real): BatchValidator.BatchValidatorShape => ({
+                ...real,
+                checkValid: () => false,
+                check: () => {
+                  throw new RangeError("validator bug")
+                }
+              }))
+            ))
+          )
+        )
+      )
+      expect(batches).toEqual([])
+      expect(report.accepted).toBe(0)
+    }).pipe(Effect.provide(noApi)))
+
   it.effect("the logger goes on after an upload died, and counts its lines as failed", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

@@ -14,6 +14,7 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
@@ -333,6 +334,11 @@ export const make = (
     // first-out, and this scope is forked before the drain's finalizer is added).
     const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
     let failure: Uploader.UploadError | undefined
+    /**
+     * The first lane that died (a defect: a bug, in a validator or batcher the application provided, say).
+     * The sink dies with it rather than wait forever on that lane's full buffer.
+     */
+    let laneDefect: Cause.Cause<never> | undefined
     let ended = false
 
     // ---- accounting ------------------------------------------------------------------------------
@@ -606,11 +612,13 @@ export const make = (
           if (lane.flushWaiters.length > 0) {
             const waiters = lane.flushWaiters.splice(0)
             lane.wake.unsafeClose()
-            yield* pollInto(lane)
-            deadline = yield* ingestNow(lane, deadline)
-            yield* flushPending(lane)
-            yield* FiberSet.awaitEmpty(lane.uploads)
-            for (const w of waiters) yield* Deferred.succeed(w, undefined)
+            // answered however this ends: a lane that dies or is cut off at the drain's deadline too
+            yield* Effect.gen(function*() {
+              yield* pollInto(lane)
+              deadline = yield* ingestNow(lane, deadline)
+              yield* flushPending(lane)
+              yield* FiberSet.awaitEmpty(lane.uploads)
+            }).pipe(Effect.ensuring(Effect.forEach(waiters, (w) => Deferred.succeed(w, undefined), { discard: true })))
             continue
           }
           if (lane.taken.length > 0 || lane.takenDone) {
@@ -653,6 +661,21 @@ export const make = (
         Effect.ensuring(Effect.sync(() => {
           lane.finished = true
         })),
+        // A lane that dies ends its buffer and empties it into `taken`, where the drain accounts for it:
+        // an offer waiting for room is let through (a buffer ended but not emptied keeps its waiting
+        // offers forever), and the next one dies with the lane's defect. Interruption is not a death.
+        Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.gen(function*() {
+            laneDefect ??= cause
+            yield* lane.buffer.end
+            while (true) {
+              const held = yield* lane.buffer.poll
+              if (held.length === 0) break
+              lane.taken.push(held)
+            }
+            yield* Effect.logError(`cwlogs: shipping to ${Destinations.show(lane.destination)} died`, cause)
+          })
+        ),
         Effect.zipRight(Effect.suspend(() => {
           const waiters = lane.flushWaiters.splice(0)
           return Effect.forEach(waiters, (w) => Deferred.succeed(w, undefined), { discard: true })
@@ -782,6 +805,7 @@ export const make = (
 
     const offerAll = (l: Lane, inputs: ReadonlyArray<unknown>): Effect.Effect<void> =>
       Effect.suspend(() => {
+        if (laneDefect !== undefined) return Effect.failCause(laneDefect)
         flattenMessages(inputs)
         return offerTo(l, inputs)
       })
@@ -859,6 +883,7 @@ export const make = (
     const finish: Effect.Effect<ShipReport, ShipError> = Effect.gen(function*() {
       yield* endAll
       yield* Fiber.awaitAll(laneFibers())
+      if (laneDefect !== undefined) return yield* Effect.failCause(laneDefect)
       const report = reportNow()
       if (failure !== undefined) {
         const undelivered = undeliveredNow()
