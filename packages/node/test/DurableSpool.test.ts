@@ -4,12 +4,14 @@
  * kill is in DurableSpool.crash.test.ts.
  */
 import type { LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, Destination } from "@cwlogs/core"
+import { BatchValidator, CloudWatchLogs, Destination } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
@@ -311,6 +313,40 @@ describe("DurableSpool", () => {
       const report = yield* Fiber.join(producer)
       expect(report.accepted).toBe(2_000)
       expect(yield* stored(orders)).toEqual(events(2_000).map((e) => e.message))
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a shipment that dies (a validator of the application's throws) fails the producer; it does not wait forever", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const buggy = Layer.effect(
+        BatchValidator.BatchValidator,
+        Effect.map(BatchValidator.make({}), (real): BatchValidator.BatchValidatorShape => {
+          const isBad = (input: unknown) =>
+            typeof input === "object" && input !== null && "message" in input && input.message === "e-300"
+          return {
+            ...real,
+            checkValid: (input, now, into) => !isBad(input) && real.checkValid(input, now, into),
+            check: (input, now) => {
+              if (isBad(input)) throw new RangeError("validator bug")
+              return real.check(input, now)
+            }
+          }
+        })
+      )
+      // small segments and a small spool: once the shipping stops, the producer soon waits for room
+      const producer = yield* Stream.fromIterable(events(20_000)).pipe(
+        Stream.rechunk(100),
+        Stream.run(DurableSpool.sink(orders, { directory, segmentBytes: 1_000, maxSpoolBytes: 5_000 })),
+        Effect.provide(buggy),
+        Effect.fork
+      )
+      const exit = yield* eventually(Effect.sync(() => producer.unsafePoll()), (e) => e !== null)
+      if (exit === null || exit._tag !== "Failure") return yield* Effect.dieMessage("expected the producer to fail")
+      const defect = Cause.dieOption(exit.cause)
+      expect(defect._tag === "Some" && defect.value instanceof RangeError).toBe(true)
+      // what was written and not stored is still on disk for the next run
+      expect(segmentFiles(directory).length).toBeGreaterThan(0)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("closing the scope without finish ships what it can within the drain deadline; the rest stays", () =>

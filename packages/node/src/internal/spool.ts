@@ -10,6 +10,7 @@ import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
 import { CloudWatchLogs, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
@@ -215,10 +216,14 @@ const makeWith = (
     const shippedOne = yield* Queue.sliding<void>(1)
     const failure = yield* Deferred.make<never, SpoolError | CloudWatchLogs.ShipError>()
     let failed = false
-    const failWith = (error: SpoolError | CloudWatchLogs.ShipError) =>
-      Effect.suspend(() => {
+    /**
+     * The shippers or the timer stopped (an error, or a defect: a sink that died): writers and flushes
+     * waiting on them are answered with it instead of waiting forever.
+     */
+    const failWith = (cause: Cause.Cause<SpoolError | CloudWatchLogs.ShipError>) =>
+      Cause.isInterruptedOnly(cause) ? Effect.void : Effect.suspend(() => {
         failed = true
-        return Effect.zipRight(Deferred.fail(failure, error), Queue.offer(shippedOne, undefined))
+        return Effect.zipRight(Deferred.failCause(failure, cause), Queue.offer(shippedOne, undefined))
       })
     const sealed = yield* Queue.bounded<Sealed | undefined>(capacity)
     const writing = yield* Effect.makeSemaphore(1)
@@ -471,13 +476,13 @@ const makeWith = (
             }
           })),
         { concurrency: "unbounded", discard: true }
-      ).pipe(Effect.tapError(failWith))
+      ).pipe(Effect.tapErrorCause(failWith))
 
     // One uploader for every segment: what it learns of each destination (its token mode, its token)
     // outlives a segment, so that a segment's first put is not a probe again.
     const uploader = yield* CloudWatchLogs.makeUploader({ metricLabels: options.metricLabels })
     const shipper = yield* Effect.forkScoped(Effect.provideService(shipAll, Uploader.Uploader, uploader))
-    const timer = yield* Effect.forkScoped(Effect.tapError(sealOnTime, failWith))
+    const timer = yield* Effect.forkScoped(Effect.tapErrorCause(sealOnTime, failWith))
 
     // At scope close without `finish` (an interruption, SIGTERM), what is written is on disk already: the
     // shipping goes on until the drain's deadline, then stops; the next run ships the rest. The drain runs
