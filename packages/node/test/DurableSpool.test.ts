@@ -349,6 +349,19 @@ describe("DurableSpool", () => {
       expect(segmentFiles(directory).length).toBeGreaterThan(0)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.runIf(process.platform === "linux")(
+    "a directory that cannot be made fails with a SpoolError, at once",
+    () =>
+      Effect.gen(function*() {
+        // Node's recursive mkdir never returns for this path
+        const error = yield* Effect.flip(Effect.scoped(DurableSpool.make({ directory: "/proc/cwlogs-nope/spool" })))
+        expect(error._tag).toBe("SpoolError")
+        expect(error.reason).toBe("FileSystem")
+        expect(error.message).toContain("creating the directory failed")
+        expect(error.message).toContain("ENOENT")
+      }).pipe(Effect.provide(TestCloudWatchLogs.layer()), Effect.runPromise)
+  )
+
   it.scoped("closing the scope without finish ships what it can within the drain deadline; the rest stays", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

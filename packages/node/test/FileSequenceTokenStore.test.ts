@@ -117,4 +117,16 @@ describe("FileSequenceTokenStore", () => {
         FileSequenceTokenStore.layerKeyValueStore.pipe(Layer.provideMerge(KeyValueStore.layerMemory))
       )
     ))
+  it.runIf(process.platform === "linux")(
+    "a directory that cannot be made: the tokens are kept in memory",
+    () =>
+      Effect.runPromise(Effect.gen(function*() {
+        // Node's recursive mkdir never returns for this path: the layer must not wait on it
+        const token = yield* withStore(
+          "/proc/cwlogs-nope/tokens",
+          (store) => Effect.zipRight(store.set(orders, "7"), store.get(orders))
+        )
+        expect(token).toEqual(Option.some("7"))
+      }))
+  )
 })

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { createHash } from "node:crypto"
+import { ensureDirectory } from "./directory.js"
 
 /** File names are limited to 255 bytes on common file systems; leave room for the store's own encoding. */
 const MAX_ENCODED_KEY = 200
@@ -48,9 +49,17 @@ export const layerKeyValueStore: Layer.Layer<
   KeyValueStore.KeyValueStore
 > = Layer.effect(SequenceTokenStore.SequenceTokenStore, fromKeyValueStore)
 
-/** @internal */
+/**
+ * The store in `directory`, or in memory when the directory cannot be made (made here, level by level:
+ * the key-value store's own recursive `mkdir` never returns for some paths, see `directory.ts`).
+ * @internal
+ */
 export const layer = (directory: string): Layer.Layer<SequenceTokenStore.SequenceTokenStore> =>
-  layerKeyValueStore.pipe(
-    Layer.provide(NodeKeyValueStore.layerFileSystem(directory)),
-    Layer.catchAll(() => SequenceTokenStore.layerMemory)
-  )
+  Layer.unwrapEffect(Effect.match(ensureDirectory(directory), {
+    onFailure: () => SequenceTokenStore.layerMemory,
+    onSuccess: () =>
+      layerKeyValueStore.pipe(
+        Layer.provide(NodeKeyValueStore.layerFileSystem(directory)),
+        Layer.catchAll(() => SequenceTokenStore.layerMemory)
+      )
+  }))

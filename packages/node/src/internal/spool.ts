@@ -22,6 +22,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as NodeFs from "node:fs"
 import * as Path from "node:path"
+import { ensureDirectory } from "./directory.js"
 import * as format from "./spoolFormat.js"
 
 /** Options of the spool. @internal */
@@ -180,7 +181,7 @@ const makeWith = (
       Math.floor((options.maxSpoolBytes ?? DEFAULT_MAX_SPOOL_BYTES) / segmentBytes) - SHIPPERS - 1
     )
 
-    yield* fs.makeDirectory(directory, { recursive: true }).pipe(Effect.mapError(fail("creating the directory")))
+    yield* ensureDirectory(directory).pipe(Effect.mapError(fail("creating the directory")))
     yield* lock(fs, directory)
 
     const names = yield* fs.readDirectory(directory).pipe(Effect.mapError(fail("listing the directory")))
