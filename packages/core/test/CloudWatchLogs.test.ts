@@ -21,6 +21,7 @@ import * as Limits from "../src/Limits.js"
 import * as LogEvent from "../src/LogEvent.js"
 import * as ShipReport from "../src/ShipReport.js"
 import * as Uploader from "../src/Uploader.js"
+import { throwingValidator } from "./support/throwingValidator.js"
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
 const dest = Destination.make("g", "s")
@@ -172,23 +173,6 @@ describe("CloudWatchLogs engine, with an Uploader of our own", () => {
       )
     }).pipe(Effect.provide(noApi)))
 
-  /** A validator with a bug: it throws on the event `m5` (an application's own, say). */
-  const buggyValidator = Layer.effect(
-    BatchValidator.BatchValidator,
-    Effect.map(BatchValidator.make({}), (real): BatchValidator.BatchValidatorShape => {
-      const isBad = (input: unknown) =>
-        typeof input === "object" && input !== null && "message" in input && input.message === "m5"
-      return {
-        ...real,
-        checkValid: (input, now, into) => !isBad(input) && real.checkValid(input, now, into),
-        check: (input, now) => {
-          if (isBad(input)) throw new RangeError("validator bug")
-          return real.check(input, now)
-        }
-      }
-    })
-  )
-
   it.effect("a lane that dies makes the sink die with its defect, instead of waiting on its full buffer forever", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
@@ -198,7 +182,7 @@ describe("CloudWatchLogs engine, with an Uploader of our own", () => {
       const exit = yield* Stream.fromIterable(input).pipe(
         Stream.run(CloudWatchLogs.sink(dest, { bufferCapacity: 100 })),
         Effect.provide(fakeUploader(batches)),
-        Effect.provide(buggyValidator),
+        Effect.provide(throwingValidator((message) => message === "m5")),
         Effect.exit
       )
       if (exit._tag !== "Failure") return yield* Effect.dieMessage("expected the sink to die")
@@ -218,16 +202,7 @@ describe("CloudWatchLogs engine, with an Uploader of our own", () => {
         Effect.provide(
           CloudWatchLogs.layerLogger({ ...dest, replace: true }).pipe(
             Layer.provide(fakeUploader(batches)),
-            Layer.provide(Layer.effect(
-              BatchValidator.BatchValidator,
-              Effect.map(BatchValidator.make({}), (real): BatchValidator.BatchValidatorShape => ({
-                ...real,
-                checkValid: () => false,
-                check: () => {
-                  throw new RangeError("validator bug")
-                }
-              }))
-            ))
+            Layer.provide(throwingValidator(() => true))
           )
         )
       )

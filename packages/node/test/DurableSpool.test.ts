@@ -4,20 +4,20 @@
  * kill is in DurableSpool.crash.test.ts.
  */
 import type { LogEvent } from "@cwlogs/core"
-import { BatchValidator, CloudWatchLogs, Destination } from "@cwlogs/core"
+import { CloudWatchLogs, Destination } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { throwingValidator } from "../../core/test/support/throwingValidator.js"
 import * as DurableSpool from "../src/DurableSpool.js"
 import { LOCK_FILE } from "../src/internal/spool.js"
 import * as format from "../src/internal/spoolFormat.js"
@@ -319,26 +319,11 @@ describe("DurableSpool", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const directory = yield* tempDir
-      const buggy = Layer.effect(
-        BatchValidator.BatchValidator,
-        Effect.map(BatchValidator.make({}), (real): BatchValidator.BatchValidatorShape => {
-          const isBad = (input: unknown) =>
-            typeof input === "object" && input !== null && "message" in input && input.message === "e-300"
-          return {
-            ...real,
-            checkValid: (input, now, into) => !isBad(input) && real.checkValid(input, now, into),
-            check: (input, now) => {
-              if (isBad(input)) throw new RangeError("validator bug")
-              return real.check(input, now)
-            }
-          }
-        })
-      )
       // small segments and a small spool: once the shipping stops, the producer soon waits for room
       const producer = yield* Stream.fromIterable(events(20_000)).pipe(
         Stream.rechunk(100),
         Stream.run(DurableSpool.sink(orders, { directory, segmentBytes: 1_000, maxSpoolBytes: 5_000 })),
-        Effect.provide(buggy),
+        Effect.provide(throwingValidator((message) => message === "e-300")),
         Effect.fork
       )
       const exit = yield* eventually(Effect.sync(() => producer.unsafePoll()), (e) => e !== null)

@@ -475,9 +475,10 @@ const makeWith = (
               if (segment === undefined) return
               yield* ship(segment)
             }
-          })),
+            // said at once, not once the other shipper, interrupted, has drained its sink
+          }).pipe(Effect.tapErrorCause(failWith))),
         { concurrency: "unbounded", discard: true }
-      ).pipe(Effect.tapErrorCause(failWith))
+      )
 
     // One uploader for every segment: what it learns of each destination (its token mode, its token)
     // outlives a segment, so that a segment's first put is not a probe again.
@@ -499,7 +500,12 @@ const makeWith = (
             for (const full of waiting.splice(0)) yield* Queue.offer(sealed, full)
             yield* Queue.offer(sealed, undefined)
             yield* Fiber.await(shipper)
-          }).pipe(Effect.timeout(drainMillis), Effect.option)
+          }).pipe(
+            // shipping has stopped (an error, a defect): nothing will take from the queue, do not wait on it
+            Effect.raceFirst(Deferred.await(failure)),
+            Effect.timeout(drainMillis),
+            Effect.option
+          )
         ))
         const drained = yield* Fiber.join(drain)
         if (Option.isNone(drained)) yield* Fiber.interrupt(shipper)
