@@ -3,9 +3,11 @@ import * as DurableSpool from "@cwlogs/node/DurableSpool"
 import { Emulator, TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as AcknowledgeUpstream from "../acknowledge-upstream.js"
 import * as DurableSpoolExample from "../durable-spool.js"
 import * as Lambda from "../lambda.js"
 import * as Logger from "../logger.js"
@@ -170,5 +172,48 @@ describe("examples/durable-spool.ts", () => {
       )
       expect(stored).toHaveLength(5_011)
       expect(stored.filter((m) => m === "left")).toHaveLength(1)
+    }))
+})
+
+describe("examples/acknowledge-upstream.ts", () => {
+  const stored = (e: { readonly model: Emulator.EmulatorShape["model"] }) =>
+    messages(e, AcknowledgeUpstream.destination.logGroupName, AcknowledgeUpstream.destination.logStreamName)
+
+  it.scopedLive("commits the offset as batches are stored, up to the end of the partition", () =>
+    Effect.gen(function*() {
+      const e = yield* emulator()
+      const { committed, report } = yield* Effect.provide(AcknowledgeUpstream.program(5_000), e.api)
+      expect(report.accepted).toBe(5_000)
+      expect(committed).toBe(5_000)
+      // puts go out in parallel: the stream holds every record once, not necessarily in offset order
+      expect([...yield* stored(e)].sort()).toEqual([...AcknowledgeUpstream.partitionOf(5_000).records].sort())
+    }))
+
+  it.scopedLive("a consumer stopped mid-way starts again from its commit: nothing skipped, only uncommitted twice", () =>
+    Effect.gen(function*() {
+      // every answer 50 ms late, so that the stop finds puts in flight
+      const e = yield* emulator({ faults: { latencyMillis: 50 } })
+      const partition = AcknowledgeUpstream.partitionOf(20_000)
+      // stopped as by a crash: no drain, the puts in flight cut off
+      const first = yield* Effect.fork(
+        Effect.provide(AcknowledgeUpstream.consume(partition, { drainTimeoutMillis: 0 }), e.api)
+      )
+      while (partition.committed < 2_000) yield* Effect.sleep("10 millis")
+      yield* Fiber.interrupt(first)
+      const committedAtStop = partition.committed
+      // the emulator finishes the puts that were cut off on the client's side
+      yield* Effect.sleep("300 millis")
+      const storedAtStop = (yield* stored(e)).length
+      expect(committedAtStop).toBeLessThan(20_000)
+      // the commit never runs ahead of what is stored
+      expect(storedAtStop).toBeGreaterThanOrEqual(committedAtStop)
+
+      yield* Effect.provide(AcknowledgeUpstream.consume(partition), e.api)
+      expect(partition.committed).toBe(20_000)
+      const all = yield* stored(e)
+      const seen = new Set(all)
+      expect(partition.records.every((r) => seen.has(r))).toBe(true)
+      // sent twice: at most what was stored past the commit (in flight, or stored before a put still in flight)
+      expect(all.length - seen.size).toBeLessThanOrEqual(storedAtStop - committedAtStop)
     }))
 })
