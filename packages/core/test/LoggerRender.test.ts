@@ -1,7 +1,8 @@
 /**
- * The logger's JSON lines take `JSON.stringify` when the data is plain (`isPlainData`), and Effect's
- * `Inspectable.stringifyCircular` otherwise: the two must write the same line whenever the fast one is
- * taken, and the careful one must be taken for everything its replacer changes.
+ * The logger's JSON lines take `JSON.stringify` when the data is plain (`isPlainData`), and a careful
+ * path otherwise (`stringifyCareful`: Effect's `Inspectable.stringifyCircular`, plus `bigint`s): the two
+ * must write the same line whenever the fast one is taken, and the careful one must be taken for
+ * everything its replacer changes. And a log call never throws, whatever it is given.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -14,7 +15,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as fc from "fast-check"
-import { isPlainData, render } from "../src/internal/logger.js"
+import { isPlainData, render, stringifyCareful } from "../src/internal/logger.js"
 
 const NOW = 1_700_000_000_000
 
@@ -96,5 +97,47 @@ describe("the logger's fast path", () => {
     expect(JSON.parse(line(cycle)).message).toEqual({ name: "c" })
     expect(line({ password: Redacted.make("hunter2") })).not.toContain("hunter2")
     expect(JSON.parse(line("plain", HashMap.make(["user", { id: 1 }]))).annotations).toEqual({ user: { id: 1 } })
+  })
+
+  it("the careful path writes what stringifyCircular writes, for anything it can write", () => {
+    fc.assert(
+      fc.property(data, (value) => {
+        expect(stringifyCareful(value)).toBe(Inspectable.stringifyCircular(value))
+      }),
+      { numRuns: 1000 }
+    )
+  })
+})
+
+describe("a log line is written whatever the log call is given", () => {
+  it("never throws, and always writes one JSON document (bigints included)", () => {
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true, withDate: true }), (value) => {
+        expect(() => JSON.parse(line(value, HashMap.make(["value", value])))).not.toThrow()
+      }),
+      { numRuns: 1000 }
+    )
+  })
+
+  it("writes a bigint as its digits, where JSON.stringify throws", () => {
+    expect(() => JSON.stringify({ n: 10n })).toThrow()
+    const doc = JSON.parse(line({ n: 10n, list: [1n, 2] }, HashMap.make(["big", 12345678901234567890n])))
+    expect(doc.message).toEqual({ n: "10", list: ["1", 2] })
+    expect(doc.annotations).toEqual({ big: "12345678901234567890" })
+    expect(isPlainData({ n: 10n })).toBe(false)
+  })
+
+  it("a value that cannot be read (a getter that throws) gives a line that says so, at the call's level and time", () => {
+    const order = {
+      get total(): number {
+        throw new Error("not today")
+      }
+    }
+    const doc = JSON.parse(line({ order }))
+    expect(doc).toEqual({
+      timestamp: new Date(NOW).toISOString(),
+      level: "INFO",
+      message: "[cwlogs: this log line could not be written as JSON: Error: not today]"
+    })
   })
 })

@@ -38,6 +38,7 @@ export const isPlainData = (root: unknown): boolean => {
   const pending: Array<unknown> = [root]
   while (pending.length > 0) {
     const value = pending.pop()
+    if (typeof value === "bigint") return false
     if (typeof value !== "object" || value === null) continue
     if (seen.length === MAX_PLAIN_OBJECTS || seen.includes(value)) return false
     seen.push(value)
@@ -54,8 +55,48 @@ export const isPlainData = (root: unknown): boolean => {
   return true
 }
 
-/** The JSON document of one log line. @internal */
+/**
+ * `Inspectable.stringifyCircular` (an object reached again is left out, a `Redactable` is redacted),
+ * and a `bigint` is written as its digits in a string, where `JSON.stringify` throws.
+ * @internal
+ */
+export const stringifyCareful = (doc: unknown): string => {
+  const seen: Array<unknown> = []
+  return JSON.stringify(doc, (_key, value: unknown) => {
+    if (typeof value === "bigint") return value.toString()
+    if (typeof value !== "object" || value === null) return value
+    if (seen.includes(value)) return undefined
+    seen.push(value)
+    return Inspectable.redact(value)
+  })
+}
+
+const describeError = (error: unknown): string => {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  } catch {
+    return "unknown error"
+  }
+}
+
+/**
+ * The JSON document of one log line. Never throws: a log call must not fail the program that makes it.
+ * A value JSON cannot write (a `toJSON` or a getter that throws) gives a line that says so.
+ * @internal
+ */
 export const render = (options: Logger.Logger.Options<unknown>): string => {
+  try {
+    return renderDocument(options)
+  } catch (error) {
+    return JSON.stringify({
+      timestamp: options.date.toISOString(),
+      level: options.logLevel.label,
+      message: `[cwlogs: this log line could not be written as JSON: ${describeError(error)}]`
+    })
+  }
+}
+
+const renderDocument = (options: Logger.Logger.Options<unknown>): string => {
   const s = Logger.structuredLogger.log(options)
   const doc: Record<string, unknown> = {
     timestamp: s.timestamp,
@@ -66,7 +107,7 @@ export const render = (options: Logger.Logger.Options<unknown>): string => {
   if (HashMap.size(options.annotations) > 0) doc.annotations = s.annotations
   if (Object.keys(s.spans).length > 0) doc.spans = s.spans
   if (!Cause.isEmpty(options.cause)) doc.cause = s.cause
-  return isPlainData(doc) ? JSON.stringify(doc) : Inspectable.stringifyCircular(doc)
+  return isPlainData(doc) ? JSON.stringify(doc) : stringifyCareful(doc)
 }
 
 /**

@@ -75,6 +75,31 @@ describe("CloudWatchLogs.logger", () => {
       expect(got.map((g) => g.doc)).toContainEqual(expect.objectContaining({ level: "WARN", message: "with cause" }))
     }))
 
+  it.effect("a log call never fails the program: a bigint, a getter that throws", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* model()
+      const unreadable = {
+        get total(): number {
+          throw new Error("not today")
+        }
+      }
+      yield* Effect.gen(function*() {
+        yield* Effect.log({ orderId: 12345678901234567890n })
+        yield* Effect.log("order", { unreadable })
+        yield* Effect.log("after")
+      }).pipe(
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "odd", replace: true })),
+        Effect.provide(api)
+      )
+      const got = (yield* docs(m, "odd")).map((g) => g.doc)
+      expect(got).toEqual([
+        expect.objectContaining({ message: { orderId: "12345678901234567890" } }),
+        expect.objectContaining({ message: expect.stringContaining("could not be written as JSON: Error: not today") }),
+        expect.objectContaining({ message: "after" })
+      ])
+    }))
+
   it.effect("replaces the default logger with replace: true", () =>
     Effect.gen(function*() {
       const { api } = yield* model()
