@@ -309,16 +309,25 @@ export const sink: {
           return Effect.flatMap(shipper.lane(target), (lane) => shipper.offerAll(lane, Chunk.toReadonlyArray(chunk)))
         }
         return Effect.suspend(() => {
-          // Group by destination, keeping the order within each.
+          // Group by destination, keeping the order within each. Runs of elements routed to the same
+          // destination object (built once, as routers do) look its group up once.
           const groups = new Map<string, { destination: Destination; inputs: Array<unknown> }>()
+          let last: Destination | undefined
+          let group: { destination: Destination; inputs: Array<unknown> } | undefined
           for (const input of chunk) {
             const routed = target(input)
             const destination = isDestination(routed) ? routed : routed.destination
             const event: unknown = isDestination(routed) ? input : routed.event
-            const k = Destinations.key(destination)
-            const group = groups.get(k)
-            if (group === undefined) groups.set(k, { destination, inputs: [event] })
-            else group.inputs.push(event)
+            if (destination !== last || group === undefined) {
+              const k = Destinations.key(destination)
+              group = groups.get(k)
+              if (group === undefined) {
+                group = { destination, inputs: [] }
+                groups.set(k, group)
+              }
+              last = destination
+            }
+            group.inputs.push(event)
           }
           return Effect.forEach(
             groups.values(),

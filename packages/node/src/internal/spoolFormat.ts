@@ -199,7 +199,10 @@ export type Ranges = ReadonlyArray<readonly [number, number]>
  * @internal
  */
 export const encodeAcks = (records: ReadonlyArray<number>): Uint8Array => {
-  const ranges = rangesOf(Float64Array.from(records).sort())
+  // a batch's events are mostly in the order they were read: sorted only when they are not
+  let ascending = true
+  for (let i = 1; i < records.length && ascending; i++) ascending = records[i - 1] <= records[i]
+  const ranges = rangesOf(ascending ? records : Float64Array.from(records).sort())
   const out = Buffer.alloc(ranges.length * ACK_BYTES)
   ranges.forEach(([first, end], i) => {
     out.writeUInt32LE(first, i * ACK_BYTES)
