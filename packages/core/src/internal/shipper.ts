@@ -108,7 +108,12 @@ const defectError = (
   events: ReadonlyArray<LogEvent>,
   defect: unknown
 ): Uploader.UploadError => {
-  const what = defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
+  let what: string
+  try {
+    what = defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
+  } catch {
+    what = "a defect that cannot be shown"
+  }
   return new Uploader.UploadError({
     destination,
     events,
