@@ -1,6 +1,5 @@
 import {
   CloudWatchLogs,
-  CloudWatchLogsApi,
   Destination,
   Limits,
   LogEvent,
@@ -19,6 +18,7 @@ import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+import { onClock, settle, shortRetention } from "./support.js"
 
 const G = "orders"
 const S = "api-1"
@@ -35,24 +35,11 @@ const puts = Effect.map(
   (calls) => calls.filter((c) => c.operation === "PutLogEvents" && c.outcome === "Answered").length
 )
 
-/** Lets forked fibers run until they wait on the clock or on each other. */
-const settle = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
-})
-
 /** Runs a stream into a sink, advancing the TestClock 100 ms at a time (retries and rate limits wait on it). */
 const runOnClock = <A, E, R, B, E2, R2>(
   stream: Stream.Stream<A, E, R>,
   sink: Sink.Sink<B, A, unknown, E2, R2>
-) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(Stream.run(stream, sink))
-    for (let i = 0; i < 10_000 && fiber.unsafePoll() === null; i++) {
-      yield* settle
-      yield* TestClock.adjust(100)
-    }
-    return yield* Fiber.join(fiber)
-  })
+) => onClock(Stream.run(stream, sink))
 
 const events = (n: number, from = NOW, prefix = "e") =>
   Array.from({ length: n }, (_, i) => LogEvent.make(from + i, `${prefix}${i}`))
@@ -170,15 +157,13 @@ describe("CloudWatchLogs.sink", () => {
   it.effect("events that age past 14 days while lingering, or are older than the retention, are not stored", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
-      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
-      yield* api.createLogGroup({ logGroupName: "short" })
-      yield* api.putRetentionPolicy({ logGroupName: "short", retentionInDays: 1 })
+      const short = yield* shortRetention
       const inputs = [
         // Valid when validated; 14 days + 1 s old when the batch goes, a second later.
         { destination: dest, event: LogEvent.make(NOW - 14 * DAY + 500, "ages") },
         { destination: dest, event: LogEvent.make(NOW, "fresh") },
-        { destination: Destination.make("short", "s"), event: LogEvent.make(NOW - 2 * DAY, "expired") },
-        { destination: Destination.make("short", "s"), event: LogEvent.make(NOW, "kept") }
+        { destination: short, event: LogEvent.make(NOW - 2 * DAY, "expired") },
+        { destination: short, event: LogEvent.make(NOW, "kept") }
       ]
       const fiber = yield* Stream.fromIterable(inputs).pipe(
         Stream.concat(Stream.never),
@@ -196,10 +181,7 @@ describe("CloudWatchLogs.sink", () => {
   it.effect("service-side rejections end up in the report by reason", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
-      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
-      yield* api.createLogGroup({ logGroupName: "short" })
-      yield* api.putRetentionPolicy({ logGroupName: "short", retentionInDays: 1 })
-      const short = Destination.make("short", "s")
+      const short = yield* shortRetention
       const inputs = [
         LogEvent.make(NOW - 2 * DAY, "expired"),
         LogEvent.make(NOW - 14 * DAY + 10, "ages"),

@@ -1,27 +1,16 @@
 import type { LogEvent as LogEventType } from "@cwlogs/core"
-import { CloudWatchLogs, CloudWatchLogsApi, Destination, LogEvent, RetryPolicy } from "@cwlogs/core"
+import { CloudWatchLogs, Destination, LogEvent, RetryPolicy } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+import { onClock, shortRetention } from "./support.js"
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
 const DAY = 24 * 60 * 60 * 1000
 const G = "orders"
-
-/** Runs `effect` while the TestClock moves on 100 ms at a time (lingers, retries and callbacks wait on it). */
-const onClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 10_000 && fiber.unsafePoll() === null; i++) {
-      for (let y = 0; y < 20; y++) yield* Effect.yieldNow()
-      yield* TestClock.adjust(100)
-    }
-    return yield* Fiber.join(fiber)
-  })
 
 describe("CloudWatchLogs.sink onStored", () => {
   it.effect("tells every stored event once, as the object given, by destination, before the sink ends", () =>
@@ -62,9 +51,7 @@ describe("CloudWatchLogs.sink onStored", () => {
   it.effect("says which events of a batch the service refused", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
-      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
-      yield* api.createLogGroup({ logGroupName: "short" })
-      yield* api.putRetentionPolicy({ logGroupName: "short", retentionInDays: 1 })
+      const short = yield* shortRetention
       const inputs = [
         // one batch (within 24 hours of each other), the first past the group's retention
         LogEvent.make(NOW - DAY - 1_000, "expired"),
@@ -72,7 +59,7 @@ describe("CloudWatchLogs.sink onStored", () => {
       ]
       const batches: Array<CloudWatchLogs.StoredBatch> = []
       const report = yield* onClock(
-        Stream.fromIterable(inputs).pipe(Stream.run(CloudWatchLogs.sink(Destination.make("short", "s"), {
+        Stream.fromIterable(inputs).pipe(Stream.run(CloudWatchLogs.sink(short, {
           onStored: (batch) => Effect.sync(() => batches.push(batch))
         })))
       )
