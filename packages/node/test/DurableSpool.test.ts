@@ -347,6 +347,22 @@ describe("DurableSpool", () => {
       }).pipe(Effect.provide(TestCloudWatchLogs.layer()), Effect.runPromise)
   )
 
+  it.live("a spool with room for one sealed segment ends as soon as it has shipped (its close waited out the drain)", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDir
+      const now = Date.now()
+      const input = Array.from({ length: 500 }, (_, i) => ({ timestamp: now, message: `m-${i}` }))
+      // 4 segments of room: 2 being shipped, 1 being written, 1 sealed and waiting
+      const report = yield* Stream.fromIterable(input).pipe(
+        Stream.rechunk(50),
+        Stream.run(DurableSpool.sink(orders, { directory, segmentBytes: 1_000, maxSpoolBytes: 4_000 })),
+        // well under the drain's deadline (10 s), which the close used to wait out
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "the sink did not end" })
+      )
+      expect(report.accepted).toBe(500)
+      expect(files(directory)).toEqual([])
+    }).pipe(Effect.scoped, Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("closing the scope without finish ships what it can within the drain deadline; the rest stays", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

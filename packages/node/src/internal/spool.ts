@@ -496,6 +496,8 @@ const makeWith = (
         yield* Fiber.interrupt(timer)
         const drain = yield* Effect.forkDaemon(Effect.interruptible(
           Effect.gen(function*() {
+            // after `finish` (or a failure) the shippers are gone: the queue may hold the end, and be full
+            if (Option.isSome(yield* Fiber.poll(shipper))) return
             yield* writing.withPermits(1)(seal)
             for (const full of waiting.splice(0)) yield* Queue.offer(sealed, full)
             yield* Queue.offer(sealed, undefined)
