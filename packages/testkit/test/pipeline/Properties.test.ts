@@ -4,17 +4,20 @@ import {
   Destination,
   Limits,
   LogEvent,
+  RetryPolicy,
   ShipReport,
   UploadRateLimiter
 } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import * as fc from "fast-check"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+import { onClock } from "./support.js"
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
 const HOUR = 60 * 60 * 1000
@@ -129,5 +132,79 @@ describe("batcher + validator + sink against the model (properties)", () => {
 
   it("legacy limits, with events around 256 KB", async () => {
     await fc.assert(property(Limits.legacy, 8), { numRuns: 12 })
+  })
+})
+
+/**
+ * Under faults (5xx, throttling, connection resets, answers lost after the batch was stored), with puts
+ * in parallel: every input is accounted for once, whether the sink ends or fails, and `onStored` names
+ * each event the report counts as accepted exactly once, and never one it hands back as undelivered.
+ */
+const outcomes = { ended: 0, failed: 0 }
+const underFaults = fc.asyncProperty(
+  fc.array(fc.string({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 120 }),
+  fc.record({
+    unavailable: fc.constantFrom(0, 0.1, 0.3),
+    throttle: fc.constantFrom(0, 0.1),
+    reset: fc.constantFrom(0, 0.1),
+    lostResponse: fc.constantFrom(0, 0.1, 0.3)
+  }),
+  // few retries make some runs fail, with batches stored before and after the failing one
+  fc.constantFrom(0, 2, 8),
+  fc.integer({ min: 1, max: 1_000 }),
+  async (messages, faults, retries, seed) => {
+    const inputs = messages.map((m, i) => LogEvent.make(NOW + i, m))
+    const named = new Map<LogEvent.LogEvent, number>()
+    const result = await Effect.runPromise(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        return yield* onClock(Effect.either(
+          Stream.fromIterable(inputs).pipe(
+            Stream.rechunk(7),
+            Stream.run(CloudWatchLogs.sink(dest, {
+              maxBatchEvents: 10,
+              onStored: (batch) =>
+                Effect.sync(() => {
+                  const refused = new Set(batch.rejected.map((r) => r.index))
+                  batch.events.forEach((e, i) => {
+                    if (!refused.has(i)) named.set(e, (named.get(e) ?? 0) + 1)
+                  })
+                })
+            }))
+          )
+        ))
+      }).pipe(
+        Effect.provide(Layer.mergeAll(
+          TestCloudWatchLogs.layer({ faults, seed, sequenceTokens: "ignored" }),
+          UploadRateLimiter.layerUnlimited,
+          RetryPolicy.layer({
+            transient: RetryPolicy.backoff({ base: 10, cap: 100, retries }),
+            throttled: RetryPolicy.backoff({ base: 10, cap: 100, retries })
+          })
+        )),
+        Effect.provide(TestContext.TestContext)
+      )
+    )
+    outcomes[Either.isRight(result) ? "ended" : "failed"]++
+    const report = Either.isRight(result) ? result.right : result.left.report
+    const undelivered = Either.isRight(result) ? [] : result.left.undelivered.flatMap((u) => u.events)
+    expect(ShipReport.total(report)).toBe(inputs.length)
+    expect(report.accepted + report.rejected.Failed).toBe(inputs.length)
+    expect(undelivered.length).toBe(report.rejected.Failed)
+    expect(named.size).toBe(report.accepted)
+    for (const [event, times] of named) {
+      expect(times).toBe(1)
+      expect(inputs.includes(event)).toBe(true)
+    }
+    for (const event of undelivered) expect(named.has(event)).toBe(false)
+  }
+)
+
+describe("the sink under faults (properties)", () => {
+  it("every input accounted for once; onStored names each accepted event once, no undelivered one", async () => {
+    await fc.assert(underFaults, { numRuns: 60 })
+    // both ways of ending were taken
+    expect(outcomes.ended).toBeGreaterThan(0)
+    expect(outcomes.failed).toBeGreaterThan(0)
   })
 })
