@@ -249,10 +249,17 @@ const makeWith = (
 
     /** Closes the active segment and queues it for shipping (waiting for room: the disk bound). */
     const seal: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = Effect.suspend(() => {
-      const segment = sealNow()
+      let segment: Sealed | undefined
+      try {
+        segment = sealNow()
+      } catch (error) {
+        // the sync or the close failed (a full disk, an I/O error)
+        return Effect.fail(fail("sealing a segment")(error))
+      }
       if (segment === undefined) return Effect.void
+      // a failure of the shipping is answered as it is (a defect stays a defect)
       return Effect.raceFirst(Queue.offer(sealed, segment), Deferred.await(failure))
-    }).pipe(Effect.catchAllDefect((defect) => Effect.fail(fail("sealing a segment")(defect))))
+    })
 
     /** A new active segment (its file created, and made to last in its directory with `fsync`). */
     const openNow = (now: number): Active => {
