@@ -3,6 +3,7 @@ import * as KeyValueStore from "@effect/platform/KeyValueStore"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -117,16 +118,27 @@ describe("FileSequenceTokenStore", () => {
         FileSequenceTokenStore.layerKeyValueStore.pipe(Layer.provideMerge(KeyValueStore.layerMemory))
       )
     ))
-  it.runIf(process.platform === "linux")(
-    "a directory that cannot be made: the tokens are kept in memory",
-    () =>
-      Effect.runPromise(Effect.gen(function*() {
+  it.runIf(process.platform === "linux")("a directory that cannot be made: tokens in memory, and one warning", () => {
+    const logged: Array<string> = []
+    return Effect.runPromise(
+      Effect.gen(function*() {
         // Node's recursive mkdir never returns for this path: the layer must not wait on it
         const token = yield* withStore(
           "/proc/cwlogs-nope/tokens",
           (store) => Effect.zipRight(store.set(orders, "7"), store.get(orders))
         )
         expect(token).toEqual(Option.some("7"))
-      }))
-  )
+        expect(logged).toHaveLength(1)
+        expect(logged[0]).toMatch(
+          /^WARN cwlogs: the token directory \/proc\/cwlogs-nope\/tokens cannot be made \(ENOENT/
+        )
+        expect(logged[0]).toContain("tokens are kept in memory")
+      }).pipe(
+        Effect.provide(Logger.replace(
+          Logger.defaultLogger,
+          Logger.make(({ logLevel, message }) => logged.push(`${logLevel.label} ${String(message)}`))
+        ))
+      )
+    )
+  })
 })

@@ -51,15 +51,24 @@ export const layerKeyValueStore: Layer.Layer<
 
 /**
  * The store in `directory`, or in memory when the directory cannot be made (made here, level by level:
- * the key-value store's own recursive `mkdir` never returns for some paths, see `directory.ts`).
+ * the key-value store's own recursive `mkdir` never returns for some paths, see `directory.ts`), which
+ * is said once in a warning: a setting to fix, where a failed read or write is only a cache miss.
  * @internal
  */
 export const layer = (directory: string): Layer.Layer<SequenceTokenStore.SequenceTokenStore> =>
-  Layer.unwrapEffect(Effect.match(ensureDirectory(directory), {
-    onFailure: () => SequenceTokenStore.layerMemory,
+  Layer.unwrapEffect(Effect.matchEffect(ensureDirectory(directory), {
+    onFailure: (error) =>
+      Effect.as(
+        Effect.logWarning(
+          `cwlogs: the token directory ${directory} cannot be made (${error.message}); tokens are kept in memory`
+        ),
+        SequenceTokenStore.layerMemory
+      ),
     onSuccess: () =>
-      layerKeyValueStore.pipe(
-        Layer.provide(NodeKeyValueStore.layerFileSystem(directory)),
-        Layer.catchAll(() => SequenceTokenStore.layerMemory)
+      Effect.succeed(
+        layerKeyValueStore.pipe(
+          Layer.provide(NodeKeyValueStore.layerFileSystem(directory)),
+          Layer.catchAll(() => SequenceTokenStore.layerMemory)
+        )
       )
   }))
