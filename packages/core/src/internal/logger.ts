@@ -10,6 +10,7 @@ import * as HashMap from "effect/HashMap"
 import * as Inspectable from "effect/Inspectable"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import { describeThrown } from "./describe.js"
 import { INTERNAL_ANNOTATION } from "./shipper.js"
 
 /** @internal */
@@ -71,14 +72,6 @@ export const stringifyCareful = (doc: unknown): string => {
   })
 }
 
-const describeError = (error: unknown): string => {
-  try {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-  } catch {
-    return "unknown error"
-  }
-}
-
 /**
  * The JSON document of one log line. Never throws: a log call must not fail the program that makes it.
  * A value JSON cannot write (a `toJSON` or a getter that throws) gives a line that says so.
@@ -91,7 +84,7 @@ export const render = (options: Logger.Logger.Options<unknown>): string => {
     return JSON.stringify({
       timestamp: options.date.toISOString(),
       level: options.logLevel.label,
-      message: `[cwlogs: this log line could not be written as JSON: ${describeError(error)}]`
+      message: `[cwlogs: this log line could not be written as JSON: ${describeThrown(error)}]`
     })
   }
 }

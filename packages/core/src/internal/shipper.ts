@@ -44,6 +44,7 @@ import type { Counts, RejectionReason, ShipReport } from "../ShipReport.js"
 import * as ShipReports from "../ShipReport.js"
 import * as Uploader from "../Uploader.js"
 import * as UploadRateLimiter from "../UploadRateLimiter.js"
+import { describeThrown } from "./describe.js"
 import * as Buffer from "./mailbox.js"
 import { Permits } from "./permits.js"
 import * as RateLimiters from "./rateLimiter.js"
@@ -108,12 +109,7 @@ const defectError = (
   events: ReadonlyArray<LogEvent>,
   defect: unknown
 ): Uploader.UploadError => {
-  let what: string
-  try {
-    what = defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
-  } catch {
-    what = "a defect that cannot be shown"
-  }
+  const what = describeThrown(defect)
   return new Uploader.UploadError({
     destination,
     events,
