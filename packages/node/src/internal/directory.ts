@@ -10,7 +10,8 @@ import * as Effect from "effect/Effect"
 import * as NodeFs from "node:fs"
 import * as Path from "node:path"
 
-const codeOf = (error: unknown): unknown =>
+/** The `code` of a Node system error (`ENOENT`, ...), if it has one. @internal */
+export const codeOf = (error: unknown): unknown =>
   typeof error === "object" && error !== null && "code" in error ? error.code : undefined
 
 const ensureSync = (directory: string): void => {

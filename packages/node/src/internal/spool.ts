@@ -22,7 +22,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as NodeFs from "node:fs"
 import * as Path from "node:path"
-import { ensureDirectory } from "./directory.js"
+import { codeOf, ensureDirectory } from "./directory.js"
 import * as format from "./spoolFormat.js"
 
 /** Options of the spool. @internal */
@@ -129,7 +129,7 @@ const isAlive = (pid: number): boolean => {
     return true
   } catch (error) {
     // EPERM: the process exists but belongs to someone else
-    return error instanceof Error && "code" in error && error.code === "EPERM"
+    return codeOf(error) === "EPERM"
   }
 }
 
