@@ -53,7 +53,7 @@ import * as internalLogger from "./internal/logger.js"
 import * as Shipper from "./internal/shipper.js"
 import type { LogEvent } from "./LogEvent.js"
 import type * as Metrics from "./Metrics.js"
-import type { ShipReport } from "./ShipReport.js"
+import type { RejectionReason, ShipReport } from "./ShipReport.js"
 import type * as Uploader from "./Uploader.js"
 
 /**
@@ -109,28 +109,35 @@ export interface SinkOptions extends ShippingOptions {
    */
   readonly maxDestinations?: number | undefined
   /**
-   * Called after each put the service answered, with its batch: to acknowledge upstream as events are
-   * stored (commit an offset, delete a spooled record), not only at the end. It runs on the upload's
-   * fiber before the upload frees its slot, so a slow callback slows the sink down; a defect in it is
-   * logged and ignored. Not called for a batch that failed (those events are in the `ShipError`).
+   * Called as the sink is done with events, to acknowledge upstream as they are stored (commit an
+   * offset, delete a spooled record), not only at the end: after each put the service answered, with
+   * the inputs it stored or refused, and at once with the inputs the sink refuses itself (empty, too old,
+   * too new, over the size limit with `oversize: "drop"`: never sent). Every input the sink was given is
+   * named once, except those it fails to deliver (they are in the `ShipError`) and those without a log
+   * event's shape (possible only from untyped code; counted in the report). It runs on the upload's (or
+   * the destination's) fiber before the sink goes on, so a slow callback slows the sink down; a defect
+   * in it is logged and ignored.
    */
   readonly onStored?: ((batch: StoredBatch) => Effect.Effect<void>) | undefined
 }
 
 /**
- * A batch the service answered (`SinkOptions.onStored`). Its events are the objects the sink was
- * given, except the parts of a split event and a truncated event, which are new objects; events routed
- * with `{ destination, event }` are the `event`s.
+ * Inputs the sink is done with (`SinkOptions.onStored`): the very objects it was given (events routed
+ * with `{ destination, event }` are the `event`s). A split event is named once, with the put that stored
+ * its last part; a truncated event as the input, not the truncated copy that was stored.
  *
  * @since 0.1.0
  * @category models
  */
 export interface StoredBatch {
   readonly destination: Destination
-  /** The events of the put, in the order they were put. */
+  /** The inputs, in the order they were put (or refused). */
   readonly events: ReadonlyArray<LogEvent>
-  /** Those the service refused for good, by index into `events`; every other one is stored. */
-  readonly rejected: Uploader.UploadResult["rejected"]
+  /**
+   * Those refused for good, by the service or by the sink's own checks, by index into `events`; every
+   * other one is stored.
+   */
+  readonly rejected: ReadonlyArray<{ readonly index: number; readonly reason: Exclude<RejectionReason, "Failed"> }>
 }
 
 /**

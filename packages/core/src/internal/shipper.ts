@@ -49,6 +49,7 @@ import * as Buffer from "./mailbox.js"
 import { Permits } from "./permits.js"
 import * as RateLimiters from "./rateLimiter.js"
 import { flattenMessages } from "./utf8.js"
+import { isShaped } from "./validator.js"
 
 /** @internal */
 export const INTERNAL_ANNOTATION = "cwlogs.internal"
@@ -129,12 +130,20 @@ export interface DrainResult {
   readonly timedOut: boolean
 }
 
+/**
+ * An input that goes out as other objects: the parts of a split event, a truncated event, a copy. It is
+ * settled (counted, and named to `onStored`) once every part is answered.
+ */
 interface Entry {
+  /** The input the sink was given, when it has a log event's shape (what `onStored` names). */
+  readonly input: LogEvent | undefined
+  /** Split in parts, which must be stored in order. */
+  readonly split: boolean
   remaining: number
   reason: RejectionReason | undefined
 }
 
-/** A batch: events in columns, tagged with their `Entry` when they are parts of a split event. */
+/** A batch: events in columns, tagged with their `Entry` when they stand for another input. */
 type Batch = Batcher.EventBatch<Entry>
 
 /** Events (and their tags) that will not be sent. */
@@ -388,6 +397,13 @@ export const make = (
         return rejectedMetric(lane, "Failed", pieces.events.length)
       })
 
+    /** Names to `onStored` the inputs the sink is done with (stored or refused for good); a defect is logged. */
+    const acknowledge = (lane: Lane, events: ReadonlyArray<LogEvent>, rejected: StoredBatch["rejected"]) =>
+      onStored === undefined || events.length === 0 ? Effect.void : Effect.catchAllDefect(
+        onStored({ destination: lane.destination, events, rejected }),
+        (defect) => Effect.logWarning("cwlogs: the sink's onStored callback failed", defect)
+      )
+
     // ---- uploads ---------------------------------------------------------------------------------
 
     const upload = (lane: Lane, batch: Batch): Effect.Effect<void> =>
@@ -396,12 +412,25 @@ export const make = (
         Effect.catchAllDefect((defect) => Effect.fail(defectError(lane.destination, batch.events, defect))),
         Effect.matchEffect({
           onSuccess: (result) =>
-            Effect.sync(() => {
+            Effect.suspend(() => {
               const reasons = new Map<number, RejectionReason>()
               for (const r of result.rejected) reasons.set(r.index, r.reason)
               const tags = batch.tags
+              // What `onStored` names: the inputs this put settled (a split event's with its last part).
+              const done: Array<LogEvent> | undefined = onStored === undefined || tags === undefined ? undefined : []
+              const refused: Array<StoredBatch["rejected"][number]> = []
               for (let i = 0; i < batch.events.length; i++) {
-                settle(lane, tags === undefined ? undefined : tags[i], reasons.size === 0 ? undefined : reasons.get(i))
+                const entry = tags === undefined ? undefined : tags[i]
+                const reason = reasons.size === 0 ? undefined : reasons.get(i)
+                settle(lane, entry, reason)
+                if (done === undefined) continue
+                if (entry === undefined) {
+                  if (reason !== undefined && reason !== "Failed") refused.push({ index: done.length, reason })
+                  done.push(batch.events[i])
+                } else if (entry.remaining === 0 && entry.input !== undefined && entry.reason !== "Failed") {
+                  if (entry.reason !== undefined) refused.push({ index: done.length, reason: entry.reason })
+                  done.push(entry.input)
+                }
               }
               const c = lane.stats.counts
               if (result.accepted > 0) c.batches++
@@ -410,12 +439,10 @@ export const make = (
               c.possibleDuplicates += result.possibleDuplicates
               lane.inFlight.delete(batch)
               if (slotsWanted > 0) unsafeRetire(lane)
-            }).pipe(Effect.zipRight(
-              onStored === undefined ? Effect.void : Effect.catchAllDefect(
-                onStored({ destination: lane.destination, events: batch.events, rejected: result.rejected }),
-                (defect) => Effect.logWarning("cwlogs: the sink's onStored callback failed", defect)
-              )
-            )),
+              return done === undefined
+                ? acknowledge(lane, batch.events, result.rejected)
+                : acknowledge(lane, done, refused)
+            }),
           onFailure: (error) =>
             Effect.gen(function*() {
               // The uploader counted these in its metrics (reason Failed): settle without the metric.
@@ -452,17 +479,22 @@ export const make = (
               if (options.stopOnFatal && failure !== undefined) {
                 return Effect.zipRight(permits.release, failTracked(lane, batch))
               }
-              let run = Effect.ensuring(upload(lane, batch), permits.release)
+              const send = upload(lane, batch)
+              let run = send
               // Batches may go in parallel, but the parts of a split event must be stored in order: a
-              // batch holding parts waits for the previous one that did.
-              if (batch.tags !== undefined && batch.tags.some((t) => t !== undefined)) {
+              // batch holding parts waits for the previous one that did (and is not sent if that one
+              // failed the sink: the rest of an event whose first part failed is handed back with it).
+              if (batch.tags !== undefined && batch.tags.some((t) => t !== undefined && t.split)) {
                 const previous = lane.splitChain
                 const done = Deferred.unsafeMake<void>(FiberId.none)
                 lane.splitChain = done
-                const waited = previous === undefined ? run : Effect.zipRight(Deferred.await(previous), run)
+                const waited = previous === undefined ? run : Effect.zipRight(
+                  Deferred.await(previous),
+                  Effect.suspend(() => options.stopOnFatal && failure !== undefined ? failTracked(lane, batch) : send)
+                )
                 run = Effect.ensuring(waited, Deferred.succeed(done, undefined))
               }
-              return FiberSet.run(lane.uploads, Effect.interruptible(run))
+              return FiberSet.run(lane.uploads, Effect.interruptible(Effect.ensuring(run, permits.release)))
             })
           )
         ).pipe(Effect.asVoid)
@@ -483,6 +515,13 @@ export const make = (
 
     // ---- the lane loop ---------------------------------------------------------------------------
 
+    const standIn = (input: unknown, split: boolean, parts: number): Entry => ({
+      input: isShaped(input) ? input : undefined,
+      split,
+      remaining: parts,
+      reason: undefined
+    })
+
     /** One per shipper: the validator's fast path writes into it (lanes validate synchronously). */
     const scratch = BatchValidator.makeScratch()
 
@@ -500,6 +539,9 @@ export const make = (
         const acc = lane.acc
         const { check, checkValid } = validator
         let rejections: Map<RejectionReason, number> | undefined
+        // Inputs refused here, never sent: `onStored` names them too (the sink is done with them).
+        let refused: Array<LogEvent> | undefined
+        let refusedReasons: Array<StoredBatch["rejected"][number]> | undefined
         const push = (out: ReadonlyArray<Batch>) => {
           if (out.length > 0) {
             if (full === undefined) full = []
@@ -521,15 +563,16 @@ export const make = (
             const o = check(input, now)
             switch (o._tag) {
               case "Valid":
-                push(acc.add(o.event, o.bytes))
+                // a copy (read through getters, or made by an application's validator) stands for the input
+                push(acc.add(o.event, o.bytes, o.event === input ? undefined : standIn(input, false, 1)))
                 break
               case "Truncated":
                 lane.stats.counts.truncated++
-                push(acc.add(o.event, o.bytes))
+                push(acc.add(o.event, o.bytes, standIn(input, false, 1)))
                 break
               case "Split": {
                 lane.stats.counts.split++
-                const entry: Entry = { remaining: o.parts.length, reason: undefined }
+                const entry = standIn(input, true, o.parts.length)
                 for (let p = 0; p < o.parts.length; p++) push(acc.add(o.parts[p], o.bytes[p], entry))
                 break
               }
@@ -537,6 +580,12 @@ export const make = (
                 lane.stats.counts.rejected[o.reason]++
                 if (rejections === undefined) rejections = new Map()
                 rejections.set(o.reason, (rejections.get(o.reason) ?? 0) + 1)
+                if (onStored !== undefined && isShaped(input) && o.reason !== "Failed") {
+                  if (refused === undefined) refused = []
+                  if (refusedReasons === undefined) refusedReasons = []
+                  refusedReasons.push({ index: refused.length, reason: o.reason })
+                  refused.push(input)
+                }
                 break
             }
           }
@@ -545,7 +594,10 @@ export const make = (
         const metrics = rejections === undefined
           ? Effect.void
           : Effect.forEach(rejections, ([reason, n]) => rejectedMetric(lane, reason, n), { discard: true })
-        return Effect.as(Effect.zipRight(metrics, dispatchAll(lane, batches)), deadline)
+        const acknowledged = refused === undefined || refusedReasons === undefined
+          ? metrics
+          : Effect.zipRight(metrics, acknowledge(lane, refused, refusedReasons))
+        return Effect.as(Effect.zipRight(acknowledged, dispatchAll(lane, batches)), deadline)
       })
 
     const ingestNow = (lane: Lane, deadline: number): Effect.Effect<number> =>
@@ -833,7 +885,7 @@ export const make = (
                 l.stats.counts.rejected[o.reason]++
                 break
               case "Split": {
-                const entry: Entry = { remaining: o.parts.length, reason: undefined }
+                const entry = standIn(input, true, o.parts.length)
                 for (const part of o.parts) {
                   events.push(part)
                   tags.push(entry)

@@ -115,6 +115,14 @@ export const truncateMessage = (
 const isRecord = (u: unknown): u is { readonly timestamp?: unknown; readonly message?: unknown } =>
   typeof u === "object" && u !== null
 
+/**
+ * Whether an input has a log event's shape (a number timestamp, a string message), valid or not: what
+ * the sink can name back to its caller (`onStored`).
+ * @internal
+ */
+export const isShaped = (input: unknown): input is LogEvent =>
+  isRecord(input) && typeof input.timestamp === "number" && typeof input.message === "string"
+
 /** The input holds exactly the fields that were checked (a getter could answer differently twice). */
 const isChecked = (
   input: { readonly timestamp?: unknown; readonly message?: unknown },

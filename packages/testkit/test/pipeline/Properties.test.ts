@@ -137,12 +137,14 @@ describe("batcher + validator + sink against the model (properties)", () => {
 
 /**
  * Under faults (5xx, throttling, connection resets, answers lost after the batch was stored), with puts
- * in parallel: every input is accounted for once, whether the sink ends or fails, and `onStored` names
- * each event the report counts as accepted exactly once, and never one it hands back as undelivered.
+ * in parallel and inputs that cross every rule (split, truncated by none, refused by the sink or by the
+ * service): every input is accounted for once, whether the sink ends or fails, and `onStored` names each
+ * input the sink is done with exactly once, as the object given, with the reason the report counts it
+ * under, and never one it failed to deliver.
  */
-const outcomes = { ended: 0, failed: 0 }
+const outcomes = { ended: 0, failed: 0, split: 0, refused: 0 }
 const underFaults = fc.asyncProperty(
-  fc.array(fc.string({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 120 }),
+  fc.array(event(Limits.maxMessageBytes(small)), { minLength: 1, maxLength: 120 }),
   fc.record({
     unavailable: fc.constantFrom(0, 0.1, 0.3),
     throttle: fc.constantFrom(0, 0.1),
@@ -152,9 +154,8 @@ const underFaults = fc.asyncProperty(
   // few retries make some runs fail, with batches stored before and after the failing one
   fc.constantFrom(0, 2, 8),
   fc.integer({ min: 1, max: 1_000 }),
-  async (messages, faults, retries, seed) => {
-    const inputs = messages.map((m, i) => LogEvent.make(NOW + i, m))
-    const named = new Map<LogEvent.LogEvent, number>()
+  async (inputs, faults, retries, seed) => {
+    const named = new Map<LogEvent.LogEvent, Array<string>>()
     const result = await Effect.runPromise(
       Effect.gen(function*() {
         yield* TestClock.setTime(NOW)
@@ -162,20 +163,18 @@ const underFaults = fc.asyncProperty(
           Stream.fromIterable(inputs).pipe(
             Stream.rechunk(7),
             Stream.run(CloudWatchLogs.sink(dest, {
-              maxBatchEvents: 10,
               onStored: (batch) =>
                 Effect.sync(() => {
-                  const refused = new Set(batch.rejected.map((r) => r.index))
-                  batch.events.forEach((e, i) => {
-                    if (!refused.has(i)) named.set(e, (named.get(e) ?? 0) + 1)
-                  })
+                  const reasons = new Map(batch.rejected.map((r) => [r.index, r.reason]))
+                  batch.events.forEach((e, i) => named.set(e, [...(named.get(e) ?? []), reasons.get(i) ?? "stored"]))
                 })
             }))
           )
         ))
       }).pipe(
         Effect.provide(Layer.mergeAll(
-          TestCloudWatchLogs.layer({ faults, seed, sequenceTokens: "ignored" }),
+          TestCloudWatchLogs.layer({ faults, seed, sequenceTokens: "ignored", limits: small }),
+          Limits.layer(small),
           UploadRateLimiter.layerUnlimited,
           RetryPolicy.layer({
             transient: RetryPolicy.backoff({ base: 10, cap: 100, retries }),
@@ -188,23 +187,34 @@ const underFaults = fc.asyncProperty(
     outcomes[Either.isRight(result) ? "ended" : "failed"]++
     const report = Either.isRight(result) ? result.right : result.left.report
     const undelivered = Either.isRight(result) ? [] : result.left.undelivered.flatMap((u) => u.events)
+    if (report.split > 0) outcomes.split++
+    if (ShipReport.rejectedTotal(report) > report.rejected.Failed) outcomes.refused++
     expect(ShipReport.total(report)).toBe(inputs.length)
-    expect(report.accepted + report.rejected.Failed).toBe(inputs.length)
-    expect(undelivered.length).toBe(report.rejected.Failed)
-    expect(named.size).toBe(report.accepted)
-    for (const [event, times] of named) {
-      expect(times).toBe(1)
-      expect(inputs.includes(event)).toBe(true)
+    // the parts of a split event that were not delivered are handed back, not the event
+    expect(undelivered.length).toBeGreaterThanOrEqual(report.rejected.Failed)
+    const given = new Set(inputs)
+    const byReason: Record<string, number> = {}
+    for (const [event, reasons] of named) {
+      expect(given.has(event)).toBe(true)
+      expect(reasons.length).toBe(1)
+      byReason[reasons[0]] = (byReason[reasons[0]] ?? 0) + 1
     }
+    expect(byReason.stored ?? 0).toBe(report.accepted)
+    for (const reason of ShipReport.REASONS) {
+      if (reason !== "Failed") expect(byReason[reason] ?? 0).toBe(report.rejected[reason])
+    }
+    expect(named.size + report.rejected.Failed).toBe(inputs.length)
     for (const event of undelivered) expect(named.has(event)).toBe(false)
   }
 )
 
 describe("the sink under faults (properties)", () => {
-  it("every input accounted for once; onStored names each accepted event once, no undelivered one", async () => {
+  it("every input accounted for once; onStored names each input it is done with once, no undelivered one", async () => {
     await fc.assert(underFaults, { numRuns: 60 })
-    // both ways of ending were taken
+    // both ways of ending were taken, with events split and refused
     expect(outcomes.ended).toBeGreaterThan(0)
     expect(outcomes.failed).toBeGreaterThan(0)
+    expect(outcomes.split).toBeGreaterThan(0)
+    expect(outcomes.refused).toBeGreaterThan(0)
   })
 })

@@ -1,7 +1,8 @@
 import type { LogEvent as LogEventType } from "@cwlogs/core"
-import { CloudWatchLogs, Destination, LogEvent, RetryPolicy } from "@cwlogs/core"
+import { CloudWatchLogs, Destination, Limits, LogEvent, RetryPolicy } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -11,6 +12,10 @@ import { onClock, shortRetention } from "./support.js"
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
 const DAY = 24 * 60 * 60 * 1000
 const G = "orders"
+
+/** Messages over 64 bytes are split (or truncated, or dropped): parts of one event span batches. */
+const small: Limits.LimitsShape = { ...Limits.current, maxEventBytes: 26 + 64 }
+const smallService = Layer.merge(TestCloudWatchLogs.layer({ limits: small }), Limits.layer(small))
 
 describe("CloudWatchLogs.sink onStored", () => {
   it.effect("tells every stored event once, as the object given, by destination, before the sink ends", () =>
@@ -112,5 +117,97 @@ describe("CloudWatchLogs.sink onStored", () => {
         Logger.defaultLogger,
         Logger.make(({ cause, message }) => logged.push(`${String(message)} ${String(cause)}`))
       ))
+    ))
+
+  it.effect("names a split event once, as the object given, with the put that stored its last part", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const before = LogEvent.make(NOW, "before")
+      const long = LogEvent.make(NOW, "x".repeat(200)) // 64 + 64 + 64 + 8 bytes: batches of 2 hold 2 parts
+      const after = LogEvent.make(NOW, "after")
+      const calls: Array<ReadonlyArray<LogEventType.LogEvent>> = []
+      const report = yield* onClock(
+        Stream.make(before, long, after).pipe(Stream.run(CloudWatchLogs.sink(Destination.make(G, "split"), {
+          maxBatchEvents: 2,
+          onStored: (batch) => Effect.sync(() => calls.push(batch.events))
+        })))
+      )
+      expect(report.split).toBe(1)
+      expect(report.accepted).toBe(3)
+      expect((yield* TestCloudWatchLogs.events(G, "split")).length).toBe(6)
+      // [before, part 1], [part 2, part 3], [part 4, after]: the event goes with its last part
+      expect(calls).toEqual([[before], [], [long, after]].filter((c) => c.length > 0))
+      expect(calls[1][0]).toBe(long)
+    }).pipe(Effect.provide(smallService)))
+
+  it.effect("names a truncated event as the object given, not the copy that was stored", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const long = LogEvent.make(NOW, "y".repeat(100))
+      const named: Array<LogEventType.LogEvent> = []
+      const report = yield* onClock(
+        Stream.make(long).pipe(Stream.run(CloudWatchLogs.sink(Destination.make(G, "truncated"), {
+          oversize: "truncate",
+          onStored: (batch) => Effect.sync(() => named.push(...batch.events))
+        })))
+      )
+      expect(report.truncated).toBe(1)
+      const stored = yield* TestCloudWatchLogs.events(G, "truncated")
+      expect(stored[0].message).toContain("[truncated")
+      expect(named.length).toBe(1)
+      expect(named[0]).toBe(long)
+    }).pipe(Effect.provide(smallService)))
+
+  it.effect("names at once, with their reasons, the inputs it refuses itself and never sends", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const inputs = [
+        LogEvent.make(NOW, ""),
+        LogEvent.make(NOW - 14 * DAY - 1, "too old"),
+        LogEvent.make(NOW + 2 * 60 * 60 * 1000 + 1, "too new"),
+        LogEvent.make(NOW, "z".repeat(65)),
+        LogEvent.make(NOW + 0.5, "not an integer")
+      ]
+      const batches: Array<CloudWatchLogs.StoredBatch> = []
+      const report = yield* onClock(
+        Stream.fromIterable(inputs).pipe(Stream.run(CloudWatchLogs.sink(Destination.make(G, "refused"), {
+          oversize: "drop",
+          onStored: (batch) => Effect.sync(() => batches.push(batch))
+        })))
+      )
+      expect(report.accepted).toBe(0)
+      const named = batches.flatMap((b) => b.events)
+      expect(named.length).toBe(5)
+      inputs.forEach((e, i) => expect(named[i]).toBe(e))
+      expect(batches.flatMap((b) => b.rejected.map((r) => r.reason))).toEqual([
+        "Empty",
+        "TooOld",
+        "TooNew",
+        "Oversize",
+        "InvalidTimestamp"
+      ])
+      expect((yield* TestCloudWatchLogs.calls).filter((c) => c.operation === "PutLogEvents")).toEqual([])
+    }).pipe(Effect.provide(smallService)))
+
+  it.effect("a split event whose first part failed is not named, and the rest of it is not sent", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      yield* TestCloudWatchLogs.failNext(1, "unavailable", "PutLogEvents")
+      const long = LogEvent.make(NOW, "x".repeat(200))
+      const named: Array<LogEventType.LogEvent> = []
+      const error = yield* Effect.flip(onClock(
+        Stream.make(long).pipe(Stream.run(CloudWatchLogs.sink(Destination.make(G, "failed"), {
+          maxBatchEvents: 2,
+          onStored: (batch) => Effect.sync(() => named.push(...batch.events))
+        })))
+      ))
+      expect(named).toEqual([])
+      expect(error.report.rejected.Failed).toBe(1)
+      // all four parts handed back, none stored
+      expect(error.undelivered.flatMap((u) => u.events).map((e) => e.message).join("")).toBe(long.message)
+      expect(yield* TestCloudWatchLogs.events(G, "failed")).toEqual([])
+    }).pipe(
+      Effect.provide(smallService),
+      Effect.provide(RetryPolicy.layer({ transient: RetryPolicy.backoff({ base: 0, cap: 0, retries: 0 }) }))
     ))
 })
