@@ -3,16 +3,16 @@
  * acknowledgements): commit an offset only once every record before it is stored in CloudWatch, as the
  * puts come back, not at the end of the run.
  *
- * `CloudWatchLogs.sink`'s `onStored` is called after each put the service answered, with the events of
- * that batch: the very objects the sink was given, so a record can carry its offset through. Puts go out
- * in parallel and come back in any order, so the committed offset is the lowest one not yet stored. A
- * consumer that dies starts again from its committed offset: what it sends twice is at most what was in
- * flight, and nothing is skipped.
+ * `CloudWatchLogs.sink`'s `onStored` names the events the sink is done with: after each put the
+ * service answered, and at once for those it refuses itself. They are the very objects the sink was
+ * given, so a record can carry its offset through. Puts go out in parallel and come back in any order,
+ * so the committed offset is the lowest one not yet done. A consumer that dies starts again from its
+ * committed offset: what it sends twice is at most what was in flight, and nothing is skipped.
  *
- * Events the service refused (too old, too new, expired) are done with too: they are counted in the
- * report and committed past. An event the sink splits or truncates (a message over the service's limit)
- * is shipped as new objects, without the offset: keep messages within the limit, or set `oversize:
- * "drop"` and count them from the report, for the commit to move past them.
+ * Records that cannot be stored as they are are done with too, and committed past: those refused (an
+ * empty message; too old, too new or past the group's retention), counted in the report by reason, and
+ * those over the service's size limit, which the sink splits (the record is named once, when its last
+ * part is stored) or truncates (`oversize`).
  *
  *   npx tsx examples/acknowledge-upstream.ts
  */
@@ -38,7 +38,7 @@ export interface Partition {
 }
 
 /**
- * The committed offset as batches are stored out of order: the lowest offset not stored yet. Only
+ * The committed offset as batches are stored out of order: the lowest offset not done yet. Only
  * offsets at or above it are kept, so this holds about what is in flight.
  */
 export const committer = (partition: Partition) => {

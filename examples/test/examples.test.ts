@@ -189,6 +189,22 @@ describe("examples/acknowledge-upstream.ts", () => {
       expect([...yield* stored(e)].sort()).toEqual([...AcknowledgeUpstream.partitionOf(5_000).records].sort())
     }))
 
+  it.scopedLive("commits past the records it cannot store as they are: refused, split", () =>
+    Effect.gen(function*() {
+      const e = yield* emulator()
+      const good = AcknowledgeUpstream.partitionOf(3_000).records
+      // an empty record (refused), one over the 1 MB event limit (split in two), in the middle
+      const partition = {
+        records: [...good.slice(0, 1_500), "", "r".repeat(1_100_000), ...good.slice(1_500)],
+        committed: 0
+      }
+      const report = yield* Effect.provide(AcknowledgeUpstream.consume(partition), e.api)
+      expect(report.rejected.Empty).toBe(1)
+      expect(report.split).toBe(1)
+      expect(report.accepted).toBe(3_001)
+      expect(partition.committed).toBe(3_002)
+    }))
+
   it.scopedLive("a consumer stopped mid-way starts again from its commit: nothing skipped, only uncommitted twice", () =>
     Effect.gen(function*() {
       // every answer 50 ms late, so that the stop finds puts in flight
