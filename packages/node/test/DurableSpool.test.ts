@@ -4,7 +4,7 @@
  * kill is in DurableSpool.crash.test.ts.
  */
 import type { LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, Destination } from "@cwlogs/core"
+import { CloudWatchLogs, Destination, Limits } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -390,13 +390,16 @@ describe("DurableSpool", () => {
       expect(report.recovered).toBe(10)
       expect(yield* stored(orders)).toHaveLength(20)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
-  it.scoped("a shipment cut off mid-segment: the next run sends only what no put had stored, nothing twice", () =>
+  /**
+   * Ships `input` as one segment of 1,000 events, 100 per put, one put at a time, each answered 100 ms
+   * late (TestClock); once 300 events are stored the service goes down and the scope's drain runs out of
+   * time. Then the service comes back and the segment is recovered.
+   */
+  const cutOffThenRecover = (input: ReadonlyArray<LogEvent.LogEvent>) =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const directory = yield* tempDir
-      const input = events(1_000)
       const cutOff = yield* Effect.scoped(Effect.gen(function*() {
-        // one segment of 1,000 events (sealed at once), shipped 100 per put, one put at a time
         const spool = yield* DurableSpool.make({
           directory,
           segmentBytes: 1,
@@ -406,8 +409,6 @@ describe("DurableSpool", () => {
         })
         yield* spool.write(input.map((event) => ({ destination: orders, event })))
       })).pipe(Effect.fork)
-      // every answer 100 ms late on the TestClock: the clock goes on until 300 events are stored, then
-      // the service goes down and the scope's drain runs out of time
       yield* TestCloudWatchLogs.setFaults({ latencyMillis: 100 })
       let down = false
       while (cutOff.unsafePoll() === null) {
@@ -427,10 +428,35 @@ describe("DurableSpool", () => {
       yield* TestCloudWatchLogs.setOutage(false)
       yield* TestCloudWatchLogs.setFaults({})
       const report = yield* DurableSpool.recover({ directory })
+      expect(files(directory)).toEqual([])
+      return { before, report }
+    })
+
+  it.scoped("a shipment cut off mid-segment: the next run sends only what no put had stored, nothing twice", () =>
+    Effect.gen(function*() {
+      const input = events(1_000)
+      const { before, report } = yield* cutOffThenRecover(input)
       expect(report.recovered).toBe(1_000 - before)
       expect(report.accepted).toBe(1_000 - before)
       expect(yield* stored(orders)).toEqual(input.map((e) => e.message))
-      expect(files(directory)).toEqual([])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("cut off mid-segment: events refused or split before the cut are acknowledged too, not sent again", () =>
+    Effect.gen(function*() {
+      const input = events(1_000)
+      // early in the segment: an empty message (refused, never sent) and one split in two parts
+      input[10] = { timestamp: NOW + 10, message: "" }
+      input[20] = { timestamp: NOW + 20, message: "s".repeat(Limits.maxMessageBytes(Limits.current) + 1) }
+      const { before, report } = yield* cutOffThenRecover(input)
+      // `before` counts the two parts: 1 + 1 inputs more than the events stored were done with
+      expect(report.recovered).toBe(1_000 - (before - 1) - 1)
+      expect(report.split).toBe(0)
+      expect(report.rejected.Empty).toBe(0)
+      const all = yield* stored(orders)
+      expect(all.length).toBe(1_000)
+      // the empty one is not stored: the parts are the 20th and 21st
+      expect(all.slice(19, 21).join("")).toBe(input[20].message)
+      expect(all.filter((m) => m.startsWith("s")).length).toBe(2)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("acknowledgements whose segment is gone are removed at start: a new segment of that number ships whole", () =>
