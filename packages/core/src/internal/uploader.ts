@@ -307,6 +307,26 @@ export const make = (
         })
       }
 
+      /**
+       * One page of a read the uploader can do without (the describe after a token error, the replay
+       * check): tried once, under the limiter. `undefined` on any error (a throttle is counted), so that the
+       * next put tells again rather than the read failing the upload.
+       */
+      private read<A>(
+        operation: "describeLogStreams" | "getLogEvents",
+        effect: Effect.Effect<A, CloudWatchLogsError>
+      ): Effect.Effect<A | undefined> {
+        return Effect.gen(this, function*() {
+          const result = yield* Effect.either(limiter.withPermit(this.destination, operation)(effect))
+          if (Either.isLeft(result)) {
+            if (Errors.classify(result.left) === "throttled") yield* limiter.throttled(this.destination, operation)
+            return undefined
+          }
+          yield* limiter.succeeded(this.destination, operation)
+          return result.right
+        })
+      }
+
       private missing(error: ResourceNotFoundException, what: "group" | "stream"): Effect.Effect<never, UploadError> {
         const d = this.destination
         return Effect.fail(
@@ -371,29 +391,24 @@ export const make = (
           const d = this.destination
           let nextToken: string | undefined = undefined
           for (let page = 0; page < MAX_DESCRIBE_PAGES; page++) {
-            const result: Either.Either<DescribeLogStreamsResponse, CloudWatchLogsError> = yield* Effect.either(
-              limiter.withPermit(d, "describeLogStreams")(
-                api.describeLogStreams({
-                  logGroupName: d.logGroupName,
-                  logStreamNamePrefix: d.logStreamName,
-                  ...(nextToken !== undefined ? { nextToken } : {})
-                })
-              )
+            const result: DescribeLogStreamsResponse | undefined = yield* this.read(
+              "describeLogStreams",
+              api.describeLogStreams({
+                logGroupName: d.logGroupName,
+                logStreamNamePrefix: d.logStreamName,
+                ...(nextToken !== undefined ? { nextToken } : {})
+              })
             )
-            if (Either.isLeft(result)) {
-              // the next put will tell again; a failing describe must not fail the upload
-              if (Errors.classify(result.left) === "throttled") yield* limiter.throttled(d, "describeLogStreams")
-              return false
-            }
-            yield* limiter.succeeded(d, "describeLogStreams")
-            const stream = Protocol.exactStream(result.right.logStreams, d.logStreamName)
+            // the next put will tell again; a failing describe must not fail the upload
+            if (result === undefined) return false
+            const stream = Protocol.exactStream(result.logStreams, d.logStreamName)
             if (stream !== undefined) {
               if (stream.uploadSequenceToken !== undefined) yield* store.set(d, stream.uploadSequenceToken)
               else yield* store.invalidate(d)
               return true
             }
-            if (result.right.nextToken === undefined || result.right.nextToken === nextToken) break
-            nextToken = result.right.nextToken
+            if (result.nextToken === undefined || result.nextToken === nextToken) break
+            nextToken = result.nextToken
           }
           yield* store.invalidate(d)
           return false
@@ -475,30 +490,25 @@ export const make = (
           const events: Array<OutputLogEvent> = []
           let nextToken: string | undefined = undefined
           for (let page = 0; page < MAX_READ_PAGES; page++) {
-            const result: Either.Either<GetLogEventsResponse, CloudWatchLogsError> = yield* Effect.either(
-              limiter.withPermit(d, "getLogEvents")(
-                api.getLogEvents({
-                  logGroupName: d.logGroupName,
-                  logStreamName: d.logStreamName,
-                  startTime: range.startTime,
-                  endTime: range.endTime,
-                  startFromHead: true,
-                  ...(nextToken !== undefined ? { nextToken } : {})
-                })
-              )
+            const result: GetLogEventsResponse | undefined = yield* this.read(
+              "getLogEvents",
+              api.getLogEvents({
+                logGroupName: d.logGroupName,
+                logStreamName: d.logStreamName,
+                startTime: range.startTime,
+                endTime: range.endTime,
+                startFromHead: true,
+                ...(nextToken !== undefined ? { nextToken } : {})
+              })
             )
-            if (Either.isLeft(result)) {
-              if (Errors.classify(result.left) === "throttled") yield* limiter.throttled(d, "getLogEvents")
-              return Option.none()
-            }
-            yield* limiter.succeeded(d, "getLogEvents")
-            for (const event of result.right.events) events.push(event)
+            if (result === undefined) return Option.none()
+            for (const event of result.events) events.push(event)
             const verdict = ReplayCheck.match(expectation, events)
             const capped: ReplayCheck.Verdict = verdict._tag === "Stored"
               ? { ...verdict, copies: Math.min(verdict.copies, maxCopies) }
               : verdict
             if (capped._tag === "Stored" && capped.copies >= maxCopies) return Option.some(capped)
-            const next: string | undefined = result.right.nextForwardToken
+            const next: string | undefined = result.nextForwardToken
             if (next === undefined || next === nextToken) return Option.some(capped)
             nextToken = next
             // past the bound: a copy found stands, the others it may not have seen are counted
