@@ -77,6 +77,25 @@ export type FaultOptions = faults.FaultOptions
 export type StreamStats = model.StreamStats
 
 /**
+ * DescribeLogGroups as the model takes it: the port's request plus `logGroupClass` (only groups of that
+ * class) and `logGroupIdentifiers` (1 to 50 log group names, matched exactly; no other filter with them).
+ * The HTTP emulator and `invoke` pass them on; the port (`api`) passes them on when the request carries them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DescribeLogGroupsRequest = model.DescribeLogGroupsRequest
+
+/**
+ * FilterLogEvents as the model takes it: the port's request plus `startFromHead` (`false`: latest events
+ * first, only with a `startTime` on or after Jan 1, 2024 UTC; a `nextToken` keeps its direction).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FilterLogEventsRequest = model.FilterLogEventsRequest
+
+/**
  * How to build the model.
  *
  * @since 0.1.0
@@ -154,7 +173,7 @@ export interface Operations {
     readonly error: Api.DeleteError
   }
   readonly DescribeLogGroups: {
-    readonly request: Api.DescribeLogGroupsRequest
+    readonly request: DescribeLogGroupsRequest
     readonly response: Api.DescribeLogGroupsResponse
     readonly error: CloudWatchLogsError.CommonError
   }
@@ -179,7 +198,7 @@ export interface Operations {
     readonly error: Api.ReadError
   }
   readonly FilterLogEvents: {
-    readonly request: Api.FilterLogEventsRequest
+    readonly request: FilterLogEventsRequest
     readonly response: Api.FilterLogEventsResponse
     readonly error: Api.ReadError
   }

@@ -10,6 +10,7 @@ import {
   DeleteLogStreamCommand,
   DeleteRetentionPolicyCommand,
   DescribeLogGroupsCommand,
+  type DescribeLogGroupsCommandInput,
   DescribeLogStreamsCommand,
   FilterLogEventsCommand,
   GetLogEventsCommand,
@@ -308,11 +309,20 @@ describe("Emulator with the AWS SDK", () => {
               new PutLogEventsCommand({ logGroupName: "g", logStreamName: "s", logEvents: [ev("x")], sequenceToken })
             )
           )
+        const uploadSequenceToken = () =>
+          Effect.map(
+            succeed(() => c.send(new DescribeLogStreamsCommand({ logGroupName: "g" }))),
+            (described) => described.logStreams?.[0]?.uploadSequenceToken
+          )
+        expect(yield* uploadSequenceToken()).toBeUndefined()
         const first = yield* put()
         expect(typeof first.nextSequenceToken).toBe("string")
+        expect(yield* uploadSequenceToken()).toBe(first.nextSequenceToken)
         yield* put("whatever")
-        yield* put()
+        const third = yield* put()
         expect((yield* emulator.model.events("g", "s")).length).toBe(3)
+        // DescribeLogStreams shows the token the last put returned, though nothing checks it
+        expect(yield* uploadSequenceToken()).toBe(third.nextSequenceToken)
       }))
 
     it.scopedLive("enforced (legacy): InvalidSequenceToken with the expected token, DataAlreadyAccepted on replay", () =>
@@ -374,6 +384,223 @@ describe("Emulator with the AWS SDK", () => {
         expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["one", "two", "three"])
         const described = yield* succeed(() => c.send(new DescribeLogStreamsCommand({ logGroupName: "g" })))
         expect(described.logStreams?.[0]?.uploadSequenceToken).toBe(third.nextSequenceToken)
+      }))
+  })
+
+  describe("rules of the AWS API model", () => {
+    it.scopedLive("DescribeLogStreams reports storedBytes 0 for every stream; DescribeLogGroups the group's bytes", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = yield* setup(emulator.url)
+        yield* succeed(() => c.send(new CreateLogStreamCommand({ logGroupName: "g", logStreamName: "t" })))
+        const storedBytes = () =>
+          Effect.map(
+            succeed(() => c.send(new DescribeLogStreamsCommand({ logGroupName: "g" }))),
+            (described) => described.logStreams?.map((s) => [s.logStreamName, s.storedBytes])
+          )
+        expect(yield* storedBytes()).toEqual([["s", 0], ["t", 0]])
+        yield* succeed(() =>
+          c.send(new PutLogEventsCommand({ logGroupName: "g", logStreamName: "s", logEvents: [ev("héllo"), ev("x")] }))
+        )
+        expect(yield* storedBytes()).toEqual([["s", 0], ["t", 0]])
+        const groups = yield* succeed(() => c.send(new DescribeLogGroupsCommand({})))
+        expect(groups.logGroups?.[0]?.storedBytes).toBe(7)
+      }))
+
+    it.scopedLive("CreateLogGroup refuses a name starting with aws/; 'aws', 'awsx/' and '/aws/' ones are created", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = client(emulator.url)
+        const create = (logGroupName: string) => attempt(() => c.send(new CreateLogGroupCommand({ logGroupName })))
+        for (const ok of ["aws", "awsx/y", "/aws/lambda/f"]) expect("ok" in (yield* create(ok))).toBe(true)
+        for (const bad of ["aws/", "aws/spans"]) {
+          expect(errorOf(yield* create(bad))).toMatchObject({
+            name: "InvalidParameterException",
+            message: `Invalid logGroupName '${bad}': log group names can't start with the string aws/`,
+            $metadata: { httpStatusCode: 400 }
+          })
+        }
+        // only creation: elsewhere such a name is just a group that does not exist here
+        expect(
+          errorOf(yield* attempt(() => c.send(new DescribeLogStreamsCommand({ logGroupName: "aws/spans" }))))
+        ).toMatchObject({ name: "ResourceNotFoundException" })
+        const groups = yield* succeed(() => c.send(new DescribeLogGroupsCommand({})))
+        expect(groups.logGroups?.map((g) => g.logGroupName)).toEqual(["/aws/lambda/f", "aws", "awsx/y"])
+      }))
+
+    it.scopedLive("PutLogEvents: timestamps at and above 2^53 are longs, rejected as too new; the rest is stored", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = yield* setup(emulator.url)
+        const out = yield* succeed(() =>
+          c.send(
+            new PutLogEventsCommand({
+              logGroupName: "g",
+              logStreamName: "s",
+              logEvents: [
+                ev("now"),
+                ev("2^53 - 1", Number.MAX_SAFE_INTEGER),
+                ev("2^53", 2 ** 53),
+                ev("2^53 + 2", 9_007_199_254_740_994)
+              ]
+            })
+          )
+        )
+        expect(out.rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 1 })
+        const alone = yield* succeed(() =>
+          c.send(
+            new PutLogEventsCommand({
+              logGroupName: "g",
+              logStreamName: "s",
+              logEvents: [ev("2^53 + 2", 9_007_199_254_740_994)]
+            })
+          )
+        )
+        expect(alone.rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 0 })
+        expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["now"])
+        // negative timestamps are still refused
+        expect(
+          errorOf(
+            yield* attempt(() =>
+              c.send(new PutLogEventsCommand({ logGroupName: "g", logStreamName: "s", logEvents: [ev("x", -1)] }))
+            )
+          )
+        ).toMatchObject({ name: "InvalidParameterException" })
+      }))
+
+    it.scopedLive("DescribeLogGroups logGroupNamePattern: case-sensitive, only arn, creationTime and logGroupName", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = client(emulator.url)
+        for (const logGroupName of ["DataLogs", "/aws/DataLogs", "GroupDataLogs", "datalogs", "Groupdata"]) {
+          yield* succeed(() => c.send(new CreateLogGroupCommand({ logGroupName })))
+        }
+        yield* succeed(() => c.send(new PutRetentionPolicyCommand({ logGroupName: "DataLogs", retentionInDays: 7 })))
+        const byPattern = (logGroupNamePattern: string) =>
+          succeed(() => c.send(new DescribeLogGroupsCommand({ logGroupNamePattern })))
+        const found = yield* byPattern("DataLogs")
+        expect(found.logGroups?.map((g) => g.logGroupName)).toEqual(["/aws/DataLogs", "DataLogs", "GroupDataLogs"])
+        expect((yield* byPattern("datalogs")).logGroups?.map((g) => g.logGroupName)).toEqual(["datalogs"])
+        expect((yield* byPattern("Datalogs")).logGroups).toEqual([])
+        const dataLogs = found.logGroups?.[1]
+        expect(dataLogs).toEqual({
+          logGroupName: "DataLogs",
+          creationTime: dataLogs?.creationTime,
+          arn: "arn:aws:logs:us-east-1:000000000000:log-group:DataLogs:*"
+        })
+        expect(typeof dataLogs?.creationTime).toBe("number")
+        const byPrefix = yield* succeed(() => c.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: "DataLogs" })))
+        expect(byPrefix.logGroups?.[0]).toMatchObject({ retentionInDays: 7, storedBytes: 0, logGroupClass: "STANDARD" })
+      }))
+
+    it.scopedLive("DescribeLogGroups logGroupClass and logGroupIdentifiers (1 to 50, no other filter)", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = client(emulator.url)
+        yield* succeed(() => c.send(new CreateLogGroupCommand({ logGroupName: "a/std" })))
+        yield* succeed(() =>
+          c.send(new CreateLogGroupCommand({ logGroupName: "a/ia", logGroupClass: "INFREQUENT_ACCESS" }))
+        )
+        yield* succeed(() =>
+          c.send(new CreateLogGroupCommand({ logGroupName: "b/ia", logGroupClass: "INFREQUENT_ACCESS" }))
+        )
+        const names = (input: DescribeLogGroupsCommandInput) =>
+          Effect.map(
+            succeed(() => c.send(new DescribeLogGroupsCommand(input))),
+            (out) => out.logGroups?.map((g) => g.logGroupName)
+          )
+        expect(yield* names({ logGroupClass: "INFREQUENT_ACCESS" })).toEqual(["a/ia", "b/ia"])
+        expect(yield* names({ logGroupClass: "STANDARD" })).toEqual(["a/std"])
+        expect(yield* names({ logGroupClass: "DELIVERY" })).toEqual([])
+        expect(yield* names({ logGroupClass: "INFREQUENT_ACCESS", logGroupNamePrefix: "b/" })).toEqual(["b/ia"])
+        expect(yield* names({ logGroupIdentifiers: ["b/ia", "a/std", "nope", "a/"] })).toEqual(["a/std", "b/ia"])
+        const page = yield* succeed(() =>
+          c.send(new DescribeLogGroupsCommand({ logGroupIdentifiers: ["b/ia", "a/std", "a/ia"], limit: 2 }))
+        )
+        expect(page.logGroups?.map((g) => g.logGroupName)).toEqual(["a/ia", "a/std"])
+        expect(
+          yield* names({ logGroupIdentifiers: ["b/ia", "a/std", "a/ia"], limit: 2, nextToken: page.nextToken })
+        ).toEqual(["b/ia"])
+        const many = (n: number) => Array.from({ length: n }, (_, i) => (i === 0 ? "a/ia" : `x/${i}`))
+        expect(yield* names({ logGroupIdentifiers: many(50) })).toEqual(["a/ia"])
+        expect(
+          errorOf(yield* attempt(() => c.send(new DescribeLogGroupsCommand({ logGroupIdentifiers: many(51) }))))
+        ).toMatchObject({
+          name: "InvalidParameterException",
+          message: expect.stringContaining(
+            "at 'logGroupIdentifiers' failed to satisfy constraint: Member must have length less than or equal to 50"
+          )
+        })
+        for (
+          const other of [
+            { logGroupNamePrefix: "a/" },
+            { logGroupNamePattern: "ia" },
+            { logGroupClass: "STANDARD" as const }
+          ]
+        ) {
+          expect(
+            errorOf(
+              yield* attempt(() => c.send(new DescribeLogGroupsCommand({ logGroupIdentifiers: ["a/ia"], ...other })))
+            )
+          ).toMatchObject({
+            name: "InvalidParameterException",
+            message:
+              "logGroupIdentifiers can't be combined with logGroupNamePrefix, logGroupNamePattern or logGroupClass."
+          })
+        }
+      }))
+
+    it.scopedLive("FilterLogEvents startFromHead false: latest first and paging on; startTime from Jan 1, 2024 only", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = yield* setup(emulator.url)
+        const t0 = now() - 10_000
+        yield* succeed(() =>
+          c.send(
+            new PutLogEventsCommand({
+              logGroupName: "g",
+              logStreamName: "s",
+              logEvents: Array.from({ length: 7 }, (_, i) => ev(`m${i}`, t0 + i))
+            })
+          )
+        )
+        const y2024 = Date.UTC(2024, 0, 1)
+        const read: Array<string> = []
+        let token: string | undefined = undefined
+        let pages = 0
+        do {
+          const page = yield* succeed(() =>
+            c.send(
+              new FilterLogEventsCommand({
+                logGroupName: "g",
+                startTime: y2024,
+                startFromHead: false,
+                limit: 3,
+                nextToken: token
+              })
+            )
+          )
+          read.push(...(page.events ?? []).map((e) => e.message ?? ""))
+          token = page.nextToken
+          pages++
+        } while (token !== undefined)
+        expect(read).toEqual(["m6", "m5", "m4", "m3", "m2", "m1", "m0"])
+        expect(pages).toBe(3)
+        const head = yield* succeed(() =>
+          c.send(new FilterLogEventsCommand({ logGroupName: "g", startTime: y2024 - 1, limit: 3 }))
+        )
+        expect(head.events?.map((e) => e.message)).toEqual(["m0", "m1", "m2"])
+        expect(
+          errorOf(
+            yield* attempt(() =>
+              c.send(new FilterLogEventsCommand({ logGroupName: "g", startTime: y2024 - 1, startFromHead: false }))
+            )
+          )
+        ).toMatchObject({
+          name: "InvalidParameterException",
+          message:
+            "startFromHead false is supported only when startTime is on or after Jan 1, 2024 00:00:00 UTC (1704067200000)."
+        })
       }))
   })
 

@@ -263,6 +263,20 @@ describe("Emulator wire protocol", () => {
       says: "'limit' failed to satisfy constraint: Member must have value less than or equal to 50"
     },
     {
+      name: "DescribeLogGroups logGroupIdentifiers 50 / 51",
+      op: "DescribeLogGroups",
+      at: { logGroupIdentifiers: Array.from({ length: 50 }, (_, i) => `g${i}`) },
+      past: { logGroupIdentifiers: Array.from({ length: 51 }, (_, i) => `g${i}`) },
+      says: "'logGroupIdentifiers' failed to satisfy constraint: Member must have length less than or equal to 50"
+    },
+    {
+      name: "DescribeLogGroups logGroupIdentifiers 1 / 0",
+      op: "DescribeLogGroups",
+      at: { logGroupIdentifiers: ["g"] },
+      past: { logGroupIdentifiers: [] },
+      says: "'logGroupIdentifiers' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    },
+    {
       name: "DescribeLogStreams limit 1 / 0",
       op: "DescribeLogStreams",
       at: { logGroupName: "g", limit: 1 },

@@ -2,7 +2,7 @@ import type { CloudWatchLogsApi as Api } from "@cwlogs/core"
 import { CloudWatchLogsError, Limits } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Either from "effect/Either"
-import { Model, type ModelOptions, parseFilterPattern } from "../src/internal/model.js"
+import { type DescribeLogGroupsRequest, Model, type ModelOptions, parseFilterPattern } from "../src/internal/model.js"
 
 const G = "orders"
 const S = "api-1"
@@ -238,6 +238,21 @@ describe.each(generations)("PutLogEvents rules (tokens %s)", (sequenceTokens) =>
     expectInvalid(left(put(m, [ev(1.5, "a")])), "InvalidTimestamp", /logEvents\.1\.member\.timestamp/)
   })
 
+  it("takes timestamps at and above 2^53 as legal longs, rejected as too new while the rest is stored", () => {
+    const m = fresh()
+    const batch = [
+      ev(NOW, "now"),
+      ev(Number.MAX_SAFE_INTEGER, "2^53 - 1"),
+      ev(2 ** 53, "2^53"),
+      ev(9_007_199_254_740_994, "2^53 + 2")
+    ]
+    expect(right(put(m, batch)).rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 1 })
+    expect(right(put(m, [ev(9_007_199_254_740_994, "alone")])).rejectedLogEventsInfo).toEqual({
+      tooNewLogEventStartIndex: 0
+    })
+    expect(stored(m).map((e) => e.message)).toEqual(["now"])
+  })
+
   it("answers ResourceNotFound for a missing group or stream, with AWS's messages", () => {
     const m = fresh()
     const noGroup = left(
@@ -375,7 +390,19 @@ describe("the current token protocol (ignored)", () => {
     )
     right(m.putLogEvents({ logGroupName: G, logStreamName: S, logEvents: [ev(NOW, "a")] }, NOW))
     expect(stored(m).map((e) => e.message)).toEqual(["a", "a", "a"])
-    expect(right(m.describeLogStreams({ logGroupName: G }, NOW)).logStreams[0].uploadSequenceToken).toBeUndefined()
+  })
+
+  it("DescribeLogStreams shows uploadSequenceToken: none before the first put, then the last token returned", () => {
+    const m = withStream({ sequenceTokens: "ignored" })
+    const describe = () => right(m.describeLogStreams({ logGroupName: G }, NOW)).logStreams[0].uploadSequenceToken
+    expect(describe()).toBeUndefined()
+    const r1 = right(m.putLogEvents({ logGroupName: G, logStreamName: S, logEvents: [ev(NOW, "a")] }, NOW))
+    expect(describe()).toBe(r1.nextSequenceToken)
+    const r2 = right(
+      m.putLogEvents({ logGroupName: G, logStreamName: S, logEvents: [ev(NOW, "b")], sequenceToken: "garbage" }, NOW)
+    )
+    expect(r2.nextSequenceToken).not.toBe(r1.nextSequenceToken)
+    expect(describe()).toBe(r2.nextSequenceToken)
   })
 })
 
@@ -390,6 +417,34 @@ describe("names", () => {
     for (const bad of ["", "a b", "a:b", "a*b", "é"]) {
       expectInvalid(left(m.createLogGroup({ logGroupName: bad }, NOW)), "InvalidLogGroupName", /logGroupName/)
     }
+  })
+
+  it("CreateLogGroup refuses names starting with aws/ ('aws', '/aws/...', 'awsx/' are fine)", () => {
+    const m = make()
+    for (const ok of ["aws", "awsx/y", "/aws/lambda/f", "my/aws/x", "aws-x"]) {
+      right(m.createLogGroup({ logGroupName: ok }, NOW))
+    }
+    for (const bad of ["aws/", "aws/x", "aws/spans"]) {
+      const error = left(m.createLogGroup({ logGroupName: bad }, NOW))
+      expectInvalid(
+        error,
+        "InvalidLogGroupName",
+        `Invalid logGroupName '${bad}': log group names can't start with the string aws/`
+      )
+      expect(CloudWatchLogsError.ruleOfMessage(error.message)).toBe("InvalidLogGroupName")
+    }
+    expect(right(m.describeLogGroups({}, NOW)).logGroups.map((g) => g.logGroupName)).toEqual(
+      ["/aws/lambda/f", "aws", "aws-x", "awsx/y", "my/aws/x"]
+    )
+    // Only creation: other operations take such a name (AWS creates groups like aws/spans itself).
+    const spans = "aws/spans"
+    expect(left(m.createLogStream({ logGroupName: spans, logStreamName: S }, NOW))._tag).toBe(
+      "ResourceNotFoundException"
+    )
+    expect(left(m.putLogEvents({ logGroupName: spans, logStreamName: S, logEvents: [ev(NOW, "x")] }, NOW))._tag)
+      .toBe("ResourceNotFoundException")
+    expect(left(m.describeLogStreams({ logGroupName: spans }, NOW))._tag).toBe("ResourceNotFoundException")
+    expect(left(m.filterLogEvents({ logGroupName: spans }, NOW))._tag).toBe("ResourceNotFoundException")
   })
 
   it("stream names: 512 chars accepted, 513 refused, ':' and '*' refused", () => {
@@ -522,7 +577,7 @@ describe("DescribeLogGroups and DescribeLogStreams", () => {
       firstEventTimestamp: NOW - 1,
       lastEventTimestamp: NOW - 1,
       lastIngestionTime: NOW,
-      storedBytes: 1,
+      storedBytes: 0,
       arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${G}:log-stream:${S}`
     })
     expectInvalid(
@@ -530,6 +585,16 @@ describe("DescribeLogGroups and DescribeLogStreams", () => {
       "InvalidParameter",
       /LastEventTime/
     )
+  })
+
+  it("reports a stream's storedBytes as 0 (no longer supported), the group's as its message bytes", () => {
+    const m = streams(["empty"])
+    const before = right(m.describeLogStreams({ logGroupName: G }, NOW)).logStreams
+    expect(before.map((s) => s.storedBytes)).toEqual([0, 0])
+    right(put(m, [ev(NOW, "héllo"), ev(NOW, "x")]))
+    const after = right(m.describeLogStreams({ logGroupName: G }, NOW)).logStreams
+    expect(after.map((s) => [s.logStreamName, s.storedBytes])).toEqual([[S, 0], ["empty", 0]])
+    expect(right(m.describeLogGroups({}, NOW)).logGroups[0].storedBytes).toBe(7)
   })
 
   it("limit: 1 and 50 accepted, 0 and 51 refused; a bad nextToken refused; a missing group is not found", () => {
@@ -560,8 +625,6 @@ describe("DescribeLogGroups and DescribeLogStreams", () => {
     const page2 = right(m.describeLogGroups({ logGroupNamePrefix: "app/", limit: 2, nextToken: page1.nextToken }, NOW))
     expect(page2.logGroups.map((g) => g.logGroupName)).toEqual(["app/c"])
     expect(page2.nextToken).toBeUndefined()
-    const pattern = right(m.describeLogGroups({ logGroupNamePattern: "app" }, NOW))
-    expect(pattern.logGroups.map((g) => g.logGroupName)).toEqual(["app/a", "app/b", "app/c", "other/App"])
     expect(page1.logGroups[0]).toMatchObject({
       creationTime: NOW,
       logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:app/a",
@@ -571,6 +634,109 @@ describe("DescribeLogGroups and DescribeLogStreams", () => {
     expect(left(m.describeLogGroups({ logGroupNamePrefix: "a", logGroupNamePattern: "b" }, NOW))._tag).toBe(
       "InvalidParameterException"
     )
+  })
+
+  it("logGroupNamePattern: a case-sensitive substring search answering only arn, creationTime and logGroupName", () => {
+    const m = make()
+    // the model's example, with /aws/DataLogs for aws/DataLogs (CreateLogGroup refuses aws/)
+    for (const name of ["DataLogs", "/aws/DataLogs", "GroupDataLogs", "datalogs", "Data/log/s", "Groupdata"]) {
+      right(m.createLogGroup({ logGroupName: name }, NOW))
+    }
+    right(m.putRetentionPolicy({ logGroupName: "DataLogs", retentionInDays: 7 }, NOW))
+    const names = (pattern: string) =>
+      right(m.describeLogGroups({ logGroupNamePattern: pattern }, NOW)).logGroups.map((g) => g.logGroupName)
+    expect(names("DataLogs")).toEqual(["/aws/DataLogs", "DataLogs", "GroupDataLogs"])
+    expect(names("datalogs")).toEqual(["datalogs"])
+    expect(names("Datalogs")).toEqual([])
+    const found = right(m.describeLogGroups({ logGroupNamePattern: "DataLogs", limit: 2 }, NOW))
+    expect(found.logGroups[1]).toEqual({
+      logGroupName: "DataLogs",
+      creationTime: NOW,
+      arn: "arn:aws:logs:eu-west-1:123456789012:log-group:DataLogs:*"
+    })
+    const rest = right(
+      m.describeLogGroups({ logGroupNamePattern: "DataLogs", limit: 2, nextToken: found.nextToken }, NOW)
+    )
+    expect(rest.logGroups.map((g) => g.logGroupName)).toEqual(["GroupDataLogs"])
+    // without a pattern every member is there
+    expect(right(m.describeLogGroups({ logGroupNamePrefix: "DataLogs" }, NOW)).logGroups[0]).toEqual({
+      logGroupName: "DataLogs",
+      creationTime: NOW,
+      retentionInDays: 7,
+      storedBytes: 0,
+      arn: "arn:aws:logs:eu-west-1:123456789012:log-group:DataLogs:*",
+      logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:DataLogs",
+      logGroupClass: "STANDARD"
+    })
+  })
+
+  it("logGroupClass keeps the groups of that class, alone or with a prefix or a pattern", () => {
+    const m = make()
+    right(m.createLogGroup({ logGroupName: "a/std" }, NOW))
+    right(m.createLogGroup({ logGroupName: "a/ia", logGroupClass: "INFREQUENT_ACCESS" }, NOW))
+    right(m.createLogGroup({ logGroupName: "b/ia", logGroupClass: "INFREQUENT_ACCESS" }, NOW))
+    right(m.createLogGroup({ logGroupName: "a/dl", logGroupClass: "DELIVERY" }, NOW))
+    const names = (request: DescribeLogGroupsRequest) =>
+      right(m.describeLogGroups(request, NOW)).logGroups.map((g) => g.logGroupName)
+    expect(names({})).toEqual(["a/dl", "a/ia", "a/std", "b/ia"])
+    expect(names({ logGroupClass: "STANDARD" })).toEqual(["a/std"])
+    expect(names({ logGroupClass: "INFREQUENT_ACCESS" })).toEqual(["a/ia", "b/ia"])
+    expect(names({ logGroupClass: "DELIVERY" })).toEqual(["a/dl"])
+    expect(names({ logGroupClass: "INFREQUENT_ACCESS", logGroupNamePrefix: "a/" })).toEqual(["a/ia"])
+    expect(names({ logGroupClass: "INFREQUENT_ACCESS", logGroupNamePattern: "/i" })).toEqual(["a/ia", "b/ia"])
+    expect(names({ logGroupClass: "DELIVERY", logGroupNamePattern: "/i" })).toEqual([])
+    const page = right(m.describeLogGroups({ logGroupClass: "INFREQUENT_ACCESS", limit: 1 }, NOW))
+    expect(page.logGroups.map((g) => [g.logGroupName, g.logGroupClass])).toEqual([["a/ia", "INFREQUENT_ACCESS"]])
+    const next = right(
+      m.describeLogGroups({ logGroupClass: "INFREQUENT_ACCESS", limit: 1, nextToken: page.nextToken }, NOW)
+    )
+    expect(next.logGroups.map((g) => g.logGroupName)).toEqual(["b/ia"])
+    expect(next.nextToken).toBeUndefined()
+  })
+
+  it("logGroupIdentifiers: 1 to 50 names matched exactly, paged, with no other filter", () => {
+    const m = make()
+    const all = Array.from({ length: 60 }, (_, i) => `g-${String(i).padStart(2, "0")}`)
+    for (const name of all) right(m.createLogGroup({ logGroupName: name }, NOW))
+    const names = (request: DescribeLogGroupsRequest) =>
+      right(m.describeLogGroups(request, NOW)).logGroups.map((g) => g.logGroupName)
+    // exact names only: not a prefix; unknown names and duplicates are harmless; results by name
+    expect(names({ logGroupIdentifiers: ["g-07", "g-0", "nope", "g-03", "g-07"] })).toEqual(["g-03", "g-07"])
+    expect(names({ logGroupIdentifiers: ["g-1"] })).toEqual([])
+    // outside a monitoring account only names are taken: an ARN names no group (our reading)
+    expect(names({ logGroupIdentifiers: ["arn:aws:logs:eu-west-1:123456789012:log-group:g-01"] })).toEqual([])
+    const fifty = all.slice(0, 50)
+    expect(names({ logGroupIdentifiers: fifty })).toEqual(fifty)
+    expectInvalid(
+      left(m.describeLogGroups({ logGroupIdentifiers: all.slice(0, 51) }, NOW)),
+      "InvalidParameter",
+      /^1 validation error detected: Value '.*' at 'logGroupIdentifiers' failed to satisfy constraint: Member must have length less than or equal to 50$/
+    )
+    expectInvalid(
+      left(m.describeLogGroups({ logGroupIdentifiers: [] }, NOW)),
+      "InvalidParameter",
+      "1 validation error detected: Value '[]' at 'logGroupIdentifiers' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    )
+    // paging (limit and nextToken are not filters)
+    const page = right(m.describeLogGroups({ logGroupIdentifiers: ["g-05", "g-01", "g-09"], limit: 2 }, NOW))
+    expect(page.logGroups.map((g) => g.logGroupName)).toEqual(["g-01", "g-05"])
+    const next = right(
+      m.describeLogGroups({ logGroupIdentifiers: ["g-05", "g-01", "g-09"], limit: 2, nextToken: page.nextToken }, NOW)
+    )
+    expect(next.logGroups.map((g) => g.logGroupName)).toEqual(["g-09"])
+    expect(page.logGroups[0]).toMatchObject({ logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:g-01" })
+    // the only other filter allowed is includeLinkedAccounts
+    for (
+      const other of [{ logGroupNamePrefix: "g-" }, { logGroupNamePattern: "g" }, {
+        logGroupClass: "STANDARD" as const
+      }]
+    ) {
+      expectInvalid(
+        left(m.describeLogGroups({ logGroupIdentifiers: ["g-01"], ...other }, NOW)),
+        "InvalidParameter",
+        "logGroupIdentifiers can't be combined with logGroupNamePrefix, logGroupNamePattern or logGroupClass."
+      )
+    }
   })
 })
 
@@ -752,6 +918,78 @@ describe("FilterLogEvents", () => {
       /less than or equal to 10000/
     )
     expect(left(m.filterLogEvents({ logGroupName: "nope" }, NOW))._tag).toBe("ResourceNotFoundException")
+  })
+
+  const Y2024 = Date.UTC(2024, 0, 1)
+
+  it("startFromHead false: the latest first, its nextToken paging on in that direction", () => {
+    const m = setup()
+    const latest = { logGroupName: G, startTime: Y2024, startFromHead: false } as const
+    const all = right(m.filterLogEvents(latest, NOW))
+    expect(all.events.map((e) => e.timestamp)).toEqual([1, 2, 3, 4, 5, 6].map((d) => NOW - d))
+    expect(all.nextToken).toBeUndefined()
+    const first = right(m.filterLogEvents({ ...latest, limit: 4 }, NOW))
+    expect(first.events.map((e) => e.timestamp)).toEqual([1, 2, 3, 4].map((d) => NOW - d))
+    expect(first.nextToken).toBeDefined()
+    // the token keeps its direction, whatever startFromHead says
+    for (const startFromHead of [undefined, true, false]) {
+      const next = right(
+        m.filterLogEvents(
+          { logGroupName: G, startTime: Y2024, startFromHead, limit: 4, nextToken: first.nextToken },
+          NOW
+        )
+      )
+      expect(next.events.map((e) => e.timestamp)).toEqual([NOW - 5, NOW - 6])
+      expect(next.nextToken).toBeUndefined()
+    }
+    // a filter pattern and stream names apply the same way
+    const errors = right(m.filterLogEvents({ ...latest, filterPattern: "ERROR disk", limit: 2 }, NOW))
+    expect(messages(errors)).toEqual(["ERROR full disk", "ERROR disk full again"])
+    const rest = right(
+      m.filterLogEvents({ ...latest, filterPattern: "ERROR disk", limit: 2, nextToken: errors.nextToken }, NOW)
+    )
+    expect(messages(rest)).toEqual(["ERROR disk full on /var"])
+    expect(messages(right(m.filterLogEvents({ ...latest, logStreamNames: ["worker"] }, NOW)))).toEqual([
+      "ERROR full disk",
+      "WARN disk slow"
+    ])
+    // an earliest-first token stays earliest first
+    const head = right(m.filterLogEvents({ logGroupName: G, limit: 4 }, NOW))
+    const onward = right(m.filterLogEvents({ ...latest, limit: 4, nextToken: head.nextToken }, NOW))
+    expect(onward.events.map((e) => e.timestamp)).toEqual([NOW - 2, NOW - 1])
+    // a FilterLogEvents token is no GetLogEvents token
+    expectInvalid(
+      left(m.getLogEvents({ logGroupName: G, logStreamName: S, nextToken: first.nextToken }, NOW)),
+      "InvalidParameter",
+      "The specified nextToken is invalid."
+    )
+  })
+
+  it("startFromHead false needs a startTime on or after Jan 1, 2024 UTC: at it or none accepted, 1 ms before refused", () => {
+    const m = setup()
+    const says =
+      "startFromHead false is supported only when startTime is on or after Jan 1, 2024 00:00:00 UTC (1704067200000)."
+    expect(Y2024).toBe(1_704_067_200_000)
+    expect(right(m.filterLogEvents({ logGroupName: G, startTime: Y2024, startFromHead: false }, NOW)).events.length)
+      .toBe(6)
+    expectInvalid(
+      left(m.filterLogEvents({ logGroupName: G, startTime: Y2024 - 1, startFromHead: false }, NOW)),
+      "InvalidParameter",
+      says
+    )
+    // the model bounds only a startTime given
+    expect(right(m.filterLogEvents({ logGroupName: G, startFromHead: false }, NOW)).events.length).toBe(6)
+    // earliest first has no such bound
+    expect(right(m.filterLogEvents({ logGroupName: G, startTime: 0, startFromHead: true }, NOW)).events.length).toBe(6)
+    // a latest-first token with an earlier startTime is refused too; an earliest-first one is not
+    const latest = right(m.filterLogEvents({ logGroupName: G, startTime: Y2024, startFromHead: false, limit: 1 }, NOW))
+    expectInvalid(
+      left(m.filterLogEvents({ logGroupName: G, startTime: Y2024 - 1, nextToken: latest.nextToken }, NOW)),
+      "InvalidParameter",
+      says
+    )
+    const earliest = right(m.filterLogEvents({ logGroupName: G, limit: 1 }, NOW))
+    right(m.filterLogEvents({ logGroupName: G, startFromHead: false, nextToken: earliest.nextToken }, NOW))
   })
 })
 

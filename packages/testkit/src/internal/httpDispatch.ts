@@ -8,6 +8,7 @@ import type { CloudWatchLogsApi as Api } from "@cwlogs/core"
 import type { CloudWatchLogsError as Errors } from "@cwlogs/core"
 import * as Effect from "effect/Effect"
 import type * as TestCloudWatchLogs from "../TestCloudWatchLogs.js"
+import type { LogGroupClass } from "./model.js"
 import { statusOf, type WireError, wireError } from "./wire.js"
 import type { OperationName } from "./wireModel.js"
 
@@ -41,6 +42,11 @@ const strings = (body: Body, key: string): ReadonlyArray<string> | undefined => 
   const out: Array<string> = []
   for (const item of value) if (typeof item === "string") out.push(item)
   return out
+}
+
+const logGroupClassOf = (body: Body): LogGroupClass | undefined => {
+  const value = str(body, "logGroupClass")
+  return value === "STANDARD" || value === "INFREQUENT_ACCESS" || value === "DELIVERY" ? value : undefined
 }
 
 const isEvent = (value: unknown): value is Api.InputLogEvent => {
@@ -212,21 +218,16 @@ export const dispatch = (
         same
       )
     }
-    case "CreateLogGroup": {
-      const logGroupClass = str(body, "logGroupClass")
+    case "CreateLogGroup":
       return run(
         invoke("CreateLogGroup", {
           logGroupName: reqStr(body, "logGroupName"),
           kmsKeyId: str(body, "kmsKeyId"),
           tags: record(body, "tags"),
-          logGroupClass: logGroupClass === "STANDARD" || logGroupClass === "INFREQUENT_ACCESS" ||
-              logGroupClass === "DELIVERY"
-            ? logGroupClass
-            : undefined
+          logGroupClass: logGroupClassOf(body)
         }),
         none
       )
-    }
     case "CreateLogStream":
       return run(
         invoke("CreateLogStream", {
@@ -261,7 +262,9 @@ export const dispatch = (
           logGroupNamePrefix: str(body, "logGroupNamePrefix"),
           logGroupNamePattern: str(body, "logGroupNamePattern"),
           nextToken: str(body, "nextToken"),
-          limit: num(body, "limit")
+          limit: num(body, "limit"),
+          logGroupClass: logGroupClassOf(body),
+          logGroupIdentifiers: strings(body, "logGroupIdentifiers")
         }),
         same
       )
@@ -327,7 +330,8 @@ export const dispatch = (
           endTime: num(body, "endTime"),
           filterPattern: str(body, "filterPattern"),
           nextToken: str(body, "nextToken"),
-          limit: num(body, "limit")
+          limit: num(body, "limit"),
+          startFromHead: bool(body, "startFromHead")
         }),
         same
       )

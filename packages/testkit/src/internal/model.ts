@@ -16,6 +16,32 @@ import { utf8Bytes } from "./utf8.js"
 
 const DAY = 86_400_000
 const BAD_TOKEN = "The specified nextToken is invalid."
+/** FilterLogEvents returns the latest events first only for a `startTime` on or after this (Jan 1, 2024 UTC). */
+const LATEST_FIRST_SINCE = Date.UTC(2024, 0, 1)
+
+/** @internal */
+export type LogGroupClass = NonNullable<Api.CreateLogGroupRequest["logGroupClass"]>
+
+/**
+ * DescribeLogGroups as the service takes it: the port's request plus `logGroupClass` and
+ * `logGroupIdentifiers`, which the port leaves out.
+ *
+ * @internal
+ */
+export type DescribeLogGroupsRequest = Api.DescribeLogGroupsRequest & {
+  readonly logGroupClass?: LogGroupClass | undefined
+  readonly logGroupIdentifiers?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * FilterLogEvents as the service takes it: the port's request plus `startFromHead`, which the port
+ * leaves out.
+ *
+ * @internal
+ */
+export type FilterLogEventsRequest = Api.FilterLogEventsRequest & {
+  readonly startFromHead?: boolean | undefined
+}
 
 /** @internal */
 export interface ModelOptions {
@@ -182,7 +208,8 @@ const fitBackward = (events: ReadonlyArray<StoredEvent>, to: number, limit: numb
   return from
 }
 
-const CURSOR = /^([fbe])\/(-?\d+)\/(-?\d+)$/
+/** Read cursors: `f`/`b` GetLogEvents forward/backward, `e`/`r` FilterLogEvents earliest/latest first. */
+const CURSOR = /^([fber])\/(-?\d+)\/(-?\d+)$/
 
 const parseCursor = (token: string): { dir: string; ts: number; seq: number } | undefined => {
   const m = CURSOR.exec(token)
@@ -386,7 +413,8 @@ export class Model {
           )
         )
       }
-      if (!Number.isSafeInteger(ts) || ts < 0) {
+      // A long, min 0: any non-negative integer (above 2^53 too) is legal here, and is then too new.
+      if (!Number.isInteger(ts) || ts < 0) {
         return Either.left(
           invalid(
             validation(
@@ -549,6 +577,17 @@ export class Model {
     if (throttled !== undefined) return Either.left(throttled)
     const valid = Names.validateLogGroupName(request.logGroupName)
     if (Either.isLeft(valid)) return Either.left(valid.left)
+    if (request.logGroupName.startsWith(RESERVED_GROUP_PREFIX)) {
+      // The rule is AWS's (CreateLogGroup: "Log group names can't start with the string aws/"); the
+      // message is ours, AWS's exact text is not known. Only creation refuses such names: AWS creates
+      // groups like aws/spans itself, and users may put to them.
+      return Either.left(
+        invalid(
+          `Invalid logGroupName '${request.logGroupName}': log group names can't start with the string ${RESERVED_GROUP_PREFIX}`,
+          "InvalidLogGroupName"
+        )
+      )
+    }
     if (this.groups.has(request.logGroupName)) {
       return Either.left(
         new Errors.ResourceAlreadyExistsException({
@@ -645,7 +684,7 @@ export class Model {
   // describe
 
   describeLogGroups(
-    request: Api.DescribeLogGroupsRequest,
+    request: DescribeLogGroupsRequest,
     now: number
   ): Either.Either<Api.DescribeLogGroupsResponse, Errors.CommonError> {
     const throttled = this.throttle("DescribeLogGroups", now)
@@ -654,27 +693,59 @@ export class Model {
     if (limitError !== undefined) return Either.left(limitError)
     const prefix = request.logGroupNamePrefix
     const pattern = request.logGroupNamePattern
+    const logGroupClass = request.logGroupClass
+    const identifiers = request.logGroupIdentifiers
+    if (identifiers !== undefined && (identifiers.length < 1 || identifiers.length > MAX_GROUP_IDENTIFIERS)) {
+      return Either.left(
+        invalid(
+          validation(
+            `[${identifiers.join(", ")}]`,
+            "logGroupIdentifiers",
+            identifiers.length < 1
+              ? "Member must have length greater than or equal to 1"
+              : `Member must have length less than or equal to ${MAX_GROUP_IDENTIFIERS}`
+          ),
+          "InvalidParameter"
+        )
+      )
+    }
     if (prefix !== undefined && pattern !== undefined) {
       return Either.left(
         invalid("LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters.", "InvalidParameter")
       )
     }
+    // The model: with logGroupIdentifiers "the only other filter that you can choose to specify is
+    // includeLinkedAccounts". The message is ours (AWS's exact text is not known).
+    if (identifiers !== undefined && (prefix !== undefined || pattern !== undefined || logGroupClass !== undefined)) {
+      return Either.left(
+        invalid(
+          "logGroupIdentifiers can't be combined with logGroupNamePrefix, logGroupNamePattern or logGroupClass.",
+          "InvalidParameter"
+        )
+      )
+    }
     const offset = parseOffset(request.nextToken)
     if (offset === undefined) return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
-    const needle = pattern?.toLowerCase()
+    // Outside a monitoring account the identifiers are log group names, matched exactly.
+    const wanted = identifiers === undefined ? undefined : new Set(identifiers)
     const groups = [...this.groups.values()]
       .filter((g) =>
         (prefix === undefined || g.name.startsWith(prefix)) &&
-        (needle === undefined || g.name.toLowerCase().includes(needle))
+        // case-sensitive substring search
+        (pattern === undefined || g.name.includes(pattern)) &&
+        (logGroupClass === undefined || g.logGroupClass === logGroupClass) &&
+        (wanted === undefined || wanted.has(g.name))
       )
       .sort((a, b) => compareStrings(a.name, b.name))
     const limit = request.limit ?? 50
     const page = groups.slice(offset, offset + limit)
     const logGroups = page.map((g): Api.LogGroup => {
       const name = g.name
+      const arn = this.arnOf(name)
+      // With a pattern, "only arn, creationTime, and logGroupName are included in the response".
+      if (pattern !== undefined) return { logGroupName: name, creationTime: g.creationTime, arn: `${arn}:*` }
       let storedBytes = 0
       for (const s of g.streams.values()) storedBytes += s.messageBytes
-      const arn = this.arnOf(name)
       return {
         logGroupName: name,
         creationTime: g.creationTime,
@@ -718,16 +789,18 @@ export class Model {
     if (request.descending === true) streams.reverse()
     const limit = request.limit ?? 50
     const page = streams.slice(offset, offset + limit)
-    const enforced = this.options.sequenceTokens === "enforced"
     const logStreams = page.map((s): Api.LogStream => ({
       logStreamName: s.name,
       creationTime: s.creationTime,
       ...(s.firstEventTimestamp !== undefined ? { firstEventTimestamp: s.firstEventTimestamp } : {}),
       ...(s.lastEventTimestamp !== undefined ? { lastEventTimestamp: s.lastEventTimestamp } : {}),
       ...(s.lastIngestionTime !== undefined ? { lastIngestionTime: s.lastIngestionTime } : {}),
-      ...(enforced && s.expectedToken !== undefined ? { uploadSequenceToken: s.expectedToken } : {}),
+      // In both generations: the token the last put returned (now documented as ignored).
+      ...(s.expectedToken !== undefined ? { uploadSequenceToken: s.expectedToken } : {}),
       arn: `${this.arnOf(group.name)}:log-stream:${s.name}`,
-      storedBytes: s.messageBytes
+      // "As of June 17, 2019, this parameter is no longer supported for log streams, and is always
+      // reported as zero." (the group's storedBytes still counts)
+      storedBytes: 0
     }))
     const next = offset + limit
     return Either.right(next < streams.length ? { logStreams, nextToken: `o/${next}` } : { logStreams })
@@ -786,7 +859,9 @@ export class Model {
     let cursor: { dir: string; ts: number; seq: number } | undefined
     if (request.nextToken !== undefined) {
       cursor = parseCursor(request.nextToken)
-      if (cursor === undefined || cursor.dir === "e") return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+      if (cursor === undefined || (cursor.dir !== "f" && cursor.dir !== "b")) {
+        return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+      }
     }
     const resolved = this.resolveStream(request.logGroupName, request.logStreamName)
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
@@ -833,7 +908,7 @@ export class Model {
   }
 
   filterLogEvents(
-    request: Api.FilterLogEventsRequest,
+    request: FilterLogEventsRequest,
     now: number
   ): Either.Either<Api.FilterLogEventsResponse, Api.ReadError> {
     const throttled = this.throttle("FilterLogEvents", now)
@@ -862,7 +937,21 @@ export class Model {
     let cursor: { dir: string; ts: number; seq: number } | undefined
     if (request.nextToken !== undefined) {
       cursor = parseCursor(request.nextToken)
-      if (cursor === undefined || cursor.dir !== "e") return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+      if (cursor === undefined || (cursor.dir !== "e" && cursor.dir !== "r")) {
+        return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+      }
+    }
+    // startFromHead sets the direction of the first page; a nextToken keeps its own.
+    const latestFirst = cursor !== undefined ? cursor.dir === "r" : request.startFromHead === false
+    // Without a startTime it is taken (the model bounds only a startTime given).
+    if (latestFirst && request.startTime !== undefined && request.startTime < LATEST_FIRST_SINCE) {
+      // The rule is AWS's; the message is ours (AWS's exact text is not known).
+      return Either.left(
+        invalid(
+          "startFromHead false is supported only when startTime is on or after Jan 1, 2024 00:00:00 UTC (1704067200000).",
+          "InvalidParameter"
+        )
+      )
     }
     const resolved = this.resolveGroup(request.logGroupName)
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
@@ -878,7 +967,10 @@ export class Model {
       if (prefix !== undefined && !stream.name.startsWith(prefix)) continue
       for (const e of this.visible(group, stream, now)) {
         if (e.timestamp < startTime || e.timestamp > endTime) continue
-        if (cursor !== undefined && compareKey(e.timestamp, e.seq, cursor.ts, cursor.seq) <= 0) continue
+        if (cursor !== undefined) {
+          const c = compareKey(e.timestamp, e.seq, cursor.ts, cursor.seq)
+          if (latestFirst ? c >= 0 : c <= 0) continue
+        }
         let ok = true
         for (const term of terms) {
           if (!e.message.includes(term)) {
@@ -889,7 +981,7 @@ export class Model {
         if (ok) matches.push({ stream: stream.name, event: e })
       }
     }
-    matches.sort((a, b) => byKey(a.event, b.event))
+    matches.sort(latestFirst ? (a, b) => byKey(b.event, a.event) : (a, b) => byKey(a.event, b.event))
     const limit = request.limit ?? 10_000
     const page = matches.slice(
       0,
@@ -904,7 +996,7 @@ export class Model {
     }))
     if (matches.length > page.length) {
       const last = page[page.length - 1].event
-      return Either.right({ events, nextToken: `e/${last.timestamp}/${last.seq}` })
+      return Either.right({ events, nextToken: `${latestFirst ? "r" : "e"}/${last.timestamp}/${last.seq}` })
     }
     return Either.right({ events })
   }
@@ -924,6 +1016,12 @@ export class Model {
 }
 
 const RETENTION: ReadonlySet<number> = new Set(Limits.RETENTION_DAYS)
+
+/** CreateLogGroup: "Log group names can't start with the string aws/". */
+const RESERVED_GROUP_PREFIX = "aws/"
+
+/** DescribeLogGroups: at most 50 `logGroupIdentifiers`. */
+const MAX_GROUP_IDENTIFIERS = 50
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
