@@ -6,7 +6,10 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { followBytes, lines, parseTimestampPrefix, toEvent } from "../src/internal/cli/input.js"
 import { tempFile } from "./support/files.js"
 
@@ -81,6 +84,39 @@ describe("cwlogs input: reading lines", () => {
       const file = yield* tempFile(line + "\nnext\n")
       const got = yield* Stream.runCollect(lines(file, neverStop))
       expect(Chunk.toReadonlyArray(got)).toEqual([line, "next"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("stop ends the reading of a file at the next chunk, however fast the file can be read", () =>
+    Effect.gen(function*() {
+      // 40,000 lines (~1.3 MB, ~20 chunks); stop completes once the first line reaches a slow consumer
+      const file = yield* tempFile(Array.from({ length: 40_000 }, (_, i) => `line-${i}`).join("\n"))
+      let stopped = false
+      let seen = 0
+      yield* lines(file, { follow: false, stop: Effect.never, stopped: Effect.sync(() => stopped) }).pipe(
+        Stream.runForEach(() =>
+          Effect.sync(() => {
+            seen++
+            stopped = true
+          })
+        )
+      )
+      // the chunk being read when it stopped is delivered whole, and nothing after it
+      expect(seen).toBeGreaterThan(0)
+      expect(seen).toBeLessThan(2 * 65_536 / "line-00000".length)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("a named pipe is read as a stream to its end (it cannot be read by position), follow or not", () =>
+    Effect.gen(function*() {
+      for (const follow of [false, true]) {
+        const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-fifo-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+        const fifo = Path.join(dir, "in")
+        ChildProcess.execFileSync("mkfifo", [fifo])
+        // the writer's open waits for the reader's
+        Fs.createWriteStream(fifo).end("one\ntwo\r\nthree")
+        const got = yield* Stream.runCollect(lines(fifo, { ...neverStop, follow }))
+        expect(Chunk.toReadonlyArray(got)).toEqual(["one", "two", "three"])
+      }
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scopedLive("a missing file fails with InputError naming it", () =>

@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
+import * as NodeFs from "node:fs"
 
 /**
  * The input could not be read.
@@ -138,10 +139,16 @@ export const followBytes = (
     return Stream.repeatEffectOption(pull)
   }))
 
+/** Reads a stream Node opens (stdin, a pipe, a device): in order, no positioned reads. */
+const readable = (source: string, open: () => NodeJS.ReadableStream) =>
+  NodeStream.fromReadable<InputError>(open, platformError(source))
+
 /**
  * The lines of the input (`-` for stdin), decoded as UTF-8 (`\n` or `\r\n` end a line; a last line
- * without an end counts). With `follow`, a file is read like `tail -f` until `stop` completes. Without
- * it, `stop` ends the reading early.
+ * without an end counts). With `follow`, a regular file is read like `tail -f` until `stop` completes.
+ * Without it, `stop` ends the reading early: no chunk is read once it completed. A FILE that is not a
+ * regular file (a named pipe, `/dev/stdin`, a process substitution) is read as a stream to its end,
+ * `follow` or not: it cannot be read by position.
  *
  * @internal
  */
@@ -149,18 +156,22 @@ export const lines = (
   source: string,
   options: { readonly follow: boolean; readonly stop: Effect.Effect<void>; readonly stopped: Effect.Effect<boolean> }
 ): Stream.Stream<string, InputError, FileSystem.FileSystem> => {
-  const bytes: Stream.Stream<Uint8Array, InputError, FileSystem.FileSystem> = source === "-"
-    ? NodeStream.fromReadable<InputError>(() => process.stdin, platformError("stdin")).pipe(
+  const untilStopped = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>) =>
+    bytes.pipe(
+      // a source that is always ready (a file) never lets the interruption in: each chunk checks too
+      Stream.takeUntilEffect(() => options.stopped),
       Stream.interruptWhen(options.stop)
     )
-    : options.follow
-    ? followBytes(source, options.stopped)
-    : Stream.unwrap(
-      Effect.map(FileSystem.FileSystem, (fs) =>
-        fs.stream(source, { chunkSize: CHUNK }).pipe(
-          Stream.mapError(platformError(source)),
-          Stream.interruptWhen(options.stop)
-        ))
-    )
+  const bytes: Stream.Stream<Uint8Array, InputError, FileSystem.FileSystem> = source === "-"
+    ? untilStopped(readable("stdin", () => process.stdin))
+    : Stream.unwrap(Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const info = yield* Effect.mapError(fs.stat(source), platformError(source))
+      if (info.type !== "File") {
+        return untilStopped(readable(source, () => NodeFs.createReadStream(source, { highWaterMark: CHUNK })))
+      }
+      if (options.follow) return followBytes(source, options.stopped)
+      return untilStopped(Stream.mapError(fs.stream(source, { chunkSize: CHUNK }), platformError(source)))
+    }))
   return bytes.pipe(Stream.decodeText("utf-8"), Stream.splitLines)
 }
