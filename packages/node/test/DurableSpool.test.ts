@@ -291,6 +291,18 @@ describe("DurableSpool", () => {
       expect(Either.isLeft(held) && held.left._tag === "SpoolError" && held.left.reason === "Locked").toBe(true)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  // sysfs refuses new files even to root: a directory that exists and may not be written in
+  it.scoped.skipIf(!Fs.existsSync("/sys/kernel"))(
+    "a lock that cannot be created is said as it is (permission denied), not as a takeover that failed",
+    () =>
+      Effect.gen(function*() {
+        const refused = yield* Effect.flip(DurableSpool.make({ directory: "/sys/kernel" }))
+        expect(refused.reason).not.toBe("Locked")
+        expect(refused.message).toContain(`creating /sys/kernel/${LOCK_FILE} failed`)
+        expect(refused.message).not.toContain("taking over")
+      }).pipe(Effect.provide(TestCloudWatchLogs.layer()))
+  )
+
   it.scoped("the disk is bounded: with the service stalled, the producer waits at maxSpoolBytes", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

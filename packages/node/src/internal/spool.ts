@@ -158,7 +158,15 @@ const lock = (fs: FileSystem.FileSystem, directory: string): Effect.Effect<void,
   return Effect.acquireRelease(
     Effect.suspend(() => {
       if (heldHere.has(directory)) return Effect.fail(held(`${process.pid} (this one)`))
-      return Effect.catchAll(take, () => takeOver).pipe(Effect.tap(() => heldHere.add(directory)))
+      // only a lock file that is there already may be taken over: any other failure (a directory it may
+      // not write in) is said as it is
+      return Effect.catchAll(
+        take,
+        (error) =>
+          error._tag === "SystemError" && error.reason === "AlreadyExists"
+            ? takeOver
+            : Effect.fail(fileError(directory, `creating ${path}`)(error))
+      ).pipe(Effect.tap(() => heldHere.add(directory)))
     }),
     () => Effect.ignore(fs.remove(path)).pipe(Effect.ensuring(Effect.sync(() => heldHere.delete(directory))))
   )
