@@ -127,7 +127,8 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
           const group = unique("cli/stdin")
           const t1 = Date.now() - 60_000
           const t2 = new Date(Date.now() - 30_000).toISOString()
-          const input = `${t1} first\n${t2} second\nno stamp\n2020-01-01T00:00:00Z far too old\n`
+          // a line that is only a timestamp is skipped, as an empty one is
+          const input = `${t1} first\n${t2} second\nno stamp\n2020-01-01T00:00:00Z far too old\n${t2}\n`
           const shipped = yield* cwlogs(
             ["ship", "-g", group, "-s", "in", "--create", "--timestamp-prefix", "--endpoint", url],
             { stdin: input }
@@ -135,6 +136,7 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
           expect(shipped.code).toBe(1)
           expect(shipped.stderr).toContain("accepted  3")
           expect(shipped.stderr).toContain("TooOld 1")
+          expect(shipped.stderr).toContain("skipped   1")
           expect(shipped.stderr.trim().split("\n").at(-1)).toBe("cwlogs: 1 line(s) not accepted")
           const events = yield* TestCloudWatchLogs.events(group, "in")
           expect(events.map((e) => e.message)).toEqual(["first", "second", "no stamp"])
@@ -257,6 +259,59 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
           const noFile = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url, "/nonexistent/app.log"])
           expect(noFile.code).toBe(2)
           expect(oneLine(noFile.stderr)).toBe("cwlogs: cannot read /nonexistent/app.log: no such file")
+          // an endpoint without a scheme, or with a port out of range, is no URL
+          for (const bad of ["127.0.0.1:4566", "http://127.0.0.1:99999"]) {
+            const badEndpoint = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", bad], { stdin: "x\n" })
+            expect(badEndpoint.code).toBe(2)
+            expect(oneLine(badEndpoint.stderr)).toBe(
+              `cwlogs: invalid --endpoint ${bad}: an http or https URL, such as http://127.0.0.1:4566`
+            )
+          }
+        }))
+
+      it.scoped("an empty AWS_REGION counts as none: the endpoint's default, or one line naming what to set", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const group = unique("cli/region")
+          const withEndpoint = yield* cwlogs(["ship", "-g", group, "-s", "s", "--create", "--endpoint", url], {
+            env: childEnv({ AWS_REGION: "" }),
+            stdin: "x\n"
+          })
+          expect(withEndpoint.code).toBe(0)
+          expect(yield* stored(group, "s")).toEqual(["x"])
+          const without = yield* cwlogs(["ship", "-g", group, "-s", "s"], {
+            env: childEnv({ AWS_REGION: "" }),
+            stdin: "x\n"
+          })
+          expect(without.code).toBe(1)
+          expect(oneLine(without.stderr)).toBe("cwlogs: no AWS region: AWS_REGION is empty; set it or pass --region")
+        }))
+
+      it.scoped("--spool where no directory can be made: one line saying why, exit 1, nothing read", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const dir = yield* tempDir
+          const file = Path.join(dir, "a-file")
+          Fs.writeFileSync(file, "")
+          const result = yield* cwlogs(
+            [
+              "ship",
+              "-g",
+              unique("cli/spool"),
+              "-s",
+              "s",
+              "--create",
+              "--endpoint",
+              url,
+              "--spool",
+              Path.join(file, "sub")
+            ],
+            { stdin: "x\n" }
+          )
+          expect(result.code).toBe(1)
+          expect(oneLine(result.stderr)).toMatch(
+            /^cwlogs: durable spool in .*a-file\/sub: creating the directory failed .*ENOTDIR/
+          )
         }))
 
       it.scoped("--help exits 0 and shows examples", () =>

@@ -53,19 +53,49 @@ const region = Options.text("region").pipe(
 )
 const follow = Options.boolean("follow").pipe(Options.withAlias("f"))
 
-const connection = (endpointOpt: Option.Option<string>, regionOpt: Option.Option<string>) => {
-  const endpointValue = Option.getOrUndefined(endpointOpt)
-  const regionValue = Option.getOrUndefined(regionOpt) ??
-    (endpointValue !== undefined ? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1" : undefined)
-  return {
-    layer: NodeCloudWatchLogs.layer({
-      ...(endpointValue !== undefined ? { endpoint: endpointValue } : {}),
-      ...(regionValue !== undefined ? { region: regionValue } : {})
-    }),
-    describe: endpointValue ?? process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS ?? process.env.AWS_ENDPOINT_URL ??
-      `CloudWatch Logs${regionValue !== undefined ? ` in ${regionValue}` : ""}`
+/** A value given empty (`--region ""`, `AWS_REGION=`) counts as not given. */
+const given = (value: string | undefined): string | undefined => value === "" ? undefined : value
+
+/** An endpoint is an http(s) URL: `http://127.0.0.1:4566`, `https://logs.eu-west-1.amazonaws.com`. */
+const isEndpointUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value)
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== ""
+  } catch {
+    return false
   }
 }
+
+/** The client for `--endpoint` and `--region` (or the environment), and how to name it in messages. */
+const connection = (endpointOpt: Option.Option<string>, regionOpt: Option.Option<string>) =>
+  Effect.gen(function*() {
+    const endpointValue = given(Option.getOrUndefined(endpointOpt))
+    if (endpointValue !== undefined && !isEndpointUrl(endpointValue)) {
+      return yield* new CliError({
+        message: `invalid --endpoint ${endpointValue}: an http or https URL, such as http://127.0.0.1:4566`,
+        exitCode: EXIT_USAGE
+      })
+    }
+    const fromEnvironment = given(process.env.AWS_REGION) ?? given(process.env.AWS_DEFAULT_REGION)
+    const regionValue = given(Option.getOrUndefined(regionOpt)) ??
+      (endpointValue !== undefined ? fromEnvironment ?? "us-east-1" : fromEnvironment)
+    // The SDK would take an empty AWS_REGION as the region itself (and fail on it as a host name).
+    if (regionValue === undefined && process.env.AWS_REGION === "") {
+      return yield* new CliError({
+        message: "no AWS region: AWS_REGION is empty; set it or pass --region",
+        exitCode: EXIT_FAILED
+      })
+    }
+    return {
+      layer: NodeCloudWatchLogs.layer({
+        ...(endpointValue !== undefined ? { endpoint: endpointValue } : {}),
+        ...(regionValue !== undefined ? { region: regionValue } : {})
+      }),
+      describe: endpointValue ?? given(process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS) ??
+        given(process.env.AWS_ENDPOINT_URL) ??
+        `CloudWatch Logs${regionValue !== undefined ? ` in ${regionValue}` : ""}`
+    }
+  })
 
 const examples = (intro: string, lines: ReadonlyArray<readonly [string, string]>): HelpDoc.HelpDoc =>
   HelpDoc.blocks([
@@ -102,7 +132,9 @@ const shipCommand = Command.make(
     follow: follow.pipe(
       Options.withDescription("Keep reading a growing file, like tail -f, until SIGINT or SIGTERM; then drain.")
     ),
-    spool: Options.directory("spool").pipe(
+    // text, not `Options.directory`: @effect/cli's existence check dies on a path it cannot look at
+    // (under a file, in a directory it may not enter); the spool makes the directory and says what failed
+    spool: Options.text("spool").pipe(
       Options.optional,
       Options.withDescription(
         "Write lines to a durable spool in this directory before reading on, and ship them from there: a crash or kill loses nothing read; the next run with the directory ships what this one left."
@@ -122,6 +154,9 @@ const shipCommand = Command.make(
           exitCode: EXIT_USAGE
         })
       }
+      if (Option.isSome(args.spool) && args.spool.value === "") {
+        return yield* new CliError({ message: "--spool needs a directory", exitCode: EXIT_USAGE })
+      }
       if (args.follow && args.file === "-") {
         return yield* new CliError({
           message: "--follow needs a FILE (stdin is read to its end anyway)",
@@ -129,7 +164,7 @@ const shipCommand = Command.make(
         })
       }
       const signal = yield* StopSignal
-      const target = connection(args.endpoint, args.region)
+      const target = yield* connection(args.endpoint, args.region)
       yield* ship({
         logGroupName: args.group,
         logStreamName: args.stream,
@@ -193,7 +228,7 @@ const tailCommand = Command.make(
   (args) =>
     Effect.gen(function*() {
       const signal = yield* StopSignal
-      const target = connection(args.endpoint, args.region)
+      const target = yield* connection(args.endpoint, args.region)
       const logStreamName = Option.getOrUndefined(args.stream)
       yield* Tail.events({
         logGroupName: args.group,

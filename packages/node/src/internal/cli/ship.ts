@@ -198,10 +198,14 @@ export const ship = (
       Stream.mapChunksEffect((chunk) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
-          const kept = Chunk.filter(chunk, (line) => line.length > 0)
+          // empty lines are skipped, and so are lines that are only a timestamp (`--timestamp-prefix`)
+          const kept = Chunk.filter(
+            Chunk.map(chunk, (line) => toEvent(line, now, options.timestampPrefix)),
+            (event) => event.message.length > 0
+          )
           yield* Ref.update(read, (n) => n + chunk.length)
           yield* Ref.update(skipped, (n) => n + chunk.length - kept.length)
-          return Chunk.map(kept, (line) => toEvent(line, now, options.timestampPrefix))
+          return kept
         })
       ),
       // an unreadable input ends the stream: what was read is still delivered and reported
