@@ -400,8 +400,9 @@ export const make = (
     /** Names to `onStored` the inputs the sink is done with (stored or refused for good); a defect is logged. */
     const acknowledge = (lane: Lane, events: ReadonlyArray<LogEvent>, rejected: StoredBatch["rejected"]) =>
       onStored === undefined || events.length === 0 ? Effect.void : Effect.catchAllDefect(
-        onStored({ destination: lane.destination, events, rejected }),
-        (defect) => Effect.logWarning("cwlogs: the sink's onStored callback failed", defect)
+        // suspended: a callback that throws rather than returning an Effect is a defect like any other
+        Effect.suspend(() => onStored({ destination: lane.destination, events, rejected })),
+        (defect) => Effect.logWarning("cwlogs: the sink's onStored callback failed", Cause.die(defect))
       )
 
     // ---- uploads ---------------------------------------------------------------------------------

@@ -95,29 +95,38 @@ describe("CloudWatchLogs.sink onStored", () => {
     ))
 
   const logged: Array<string> = []
-  it.effect("a defect in the callback is logged; the events are stored and reported all the same", () =>
-    Effect.gen(function*() {
-      yield* TestClock.setTime(NOW)
-      const report = yield* onClock(
-        Stream.fromIterable(Array.from({ length: 30 }, (_, i) => LogEvent.make(NOW, `x${i}`))).pipe(
-          Stream.run(CloudWatchLogs.sink(Destination.make(G, "x"), {
-            maxBatchEvents: 10,
-            onStored: () => Effect.dieMessage("the acknowledgement store is down")
-          }))
+  const failing: ReadonlyArray<readonly [string, () => Effect.Effect<void>]> = [
+    ["dies", () => Effect.dieMessage("the acknowledgement store is down")],
+    ["throws", () => {
+      throw new Error("the acknowledgement store is down")
+    }]
+  ]
+  for (const [how, onStored] of failing) {
+    it.effect(`a callback that ${how} is logged with its error; the events are stored and reported all the same`, () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        logged.length = 0
+        // 30 stored in 3 puts, and an empty one refused at once (named from the destination's own fiber)
+        const inputs = [...Array.from({ length: 30 }, (_, i) => LogEvent.make(NOW, `x${i}`)), LogEvent.make(NOW, "")]
+        const report = yield* onClock(
+          Stream.fromIterable(inputs).pipe(
+            Stream.run(CloudWatchLogs.sink(Destination.make(G, `x-${how}`), { maxBatchEvents: 10, onStored }))
+          )
         )
-      )
-      expect(report.accepted).toBe(30)
-      expect((yield* TestCloudWatchLogs.events(G, "x")).length).toBe(30)
-      const warned = logged.filter((line) => line.includes("onStored callback failed"))
-      expect(warned.length).toBe(3)
-      expect(warned[0]).toContain("the acknowledgement store is down")
-    }).pipe(
-      Effect.provide(TestCloudWatchLogs.layer()),
-      Effect.provide(Logger.replace(
-        Logger.defaultLogger,
-        Logger.make(({ cause, message }) => logged.push(`${String(message)} ${String(cause)}`))
+        expect(report.accepted).toBe(30)
+        expect(report.rejected.Empty).toBe(1)
+        expect((yield* TestCloudWatchLogs.events(G, `x-${how}`)).length).toBe(30)
+        const warned = logged.filter((line) => line.includes("onStored callback failed"))
+        expect(warned.length).toBe(4)
+        for (const line of warned) expect(line).toContain("the acknowledgement store is down")
+      }).pipe(
+        Effect.provide(TestCloudWatchLogs.layer()),
+        Effect.provide(Logger.replace(
+          Logger.defaultLogger,
+          Logger.make(({ cause, message }) => logged.push(`${String(message)} ${String(cause)}`))
+        ))
       ))
-    ))
+  }
 
   it.effect("names a split event once, as the object given, with the put that stored its last part", () =>
     Effect.gen(function*() {
