@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import * as BatchValidator from "../src/BatchValidator.js"
+import { flattenMessages } from "../src/internal/utf8.js"
 import * as Limits from "../src/Limits.js"
 import * as LogEvent from "../src/LogEvent.js"
 
@@ -271,6 +272,34 @@ describe("BatchValidator", () => {
       const o = check(input)
       expect(o._tag).toBe("Valid")
       expect(o._tag === "Valid" && o.event !== input && typeof o.event.message === "string").toBe(true)
+    })
+
+    it("fields that cannot be read (a getter or a Proxy that throws) are refused as InvalidMessage, not thrown", () => {
+      const boom = () => {
+        throw new Error("unreadable")
+      }
+      const inputs: ReadonlyArray<unknown> = [
+        {
+          timestamp: NOW,
+          get message() {
+            return boom()
+          }
+        },
+        {
+          get timestamp() {
+            return boom()
+          },
+          message: "m"
+        },
+        new Proxy({ timestamp: NOW, message: "m" }, { get: boom }),
+        new Proxy({ timestamp: NOW, message: "m" }, { has: boom, get: boom })
+      ]
+      for (const input of inputs) {
+        expect(fast(input)).toBe(false)
+        expect(check(input)).toEqual({ _tag: "Rejected", reason: "InvalidMessage" })
+        // the messages around it are read all the same (and its own, when that one can be)
+        expect(flattenMessages([LogEvent.make(NOW, "a"), input, LogEvent.make(NOW, "b")])).toBeGreaterThanOrEqual(2)
+      }
     })
 
     it("agrees with check on any input (property)", () => {

@@ -100,10 +100,18 @@ export const utf8Length = (s: string): number => {
  */
 export const flattenMessages = (inputs: ReadonlyArray<unknown>): number => {
   let read = 0
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i]
-    if (typeof input === "object" && input !== null && "message" in input && typeof input.message === "string") {
-      if (input.message.charCodeAt(0) >= 0) read++
+  let i = 0
+  while (i < inputs.length) {
+    try {
+      for (; i < inputs.length; i++) {
+        const input = inputs[i]
+        if (typeof input === "object" && input !== null && "message" in input && typeof input.message === "string") {
+          if (input.message.charCodeAt(0) >= 0) read++
+        }
+      }
+    } catch {
+      // an input whose fields cannot be read (a getter or a Proxy that throws): the validator refuses it
+      i++
     }
   }
   return read

@@ -120,8 +120,13 @@ const isRecord = (u: unknown): u is { readonly timestamp?: unknown; readonly mes
  * the sink can name back to its caller (`onStored`).
  * @internal
  */
-export const isShaped = (input: unknown): input is LogEvent =>
-  isRecord(input) && typeof input.timestamp === "number" && typeof input.message === "string"
+export const isShaped = (input: unknown): input is LogEvent => {
+  try {
+    return isRecord(input) && typeof input.timestamp === "number" && typeof input.message === "string"
+  } catch {
+    return false // a getter (or a Proxy) that throws
+  }
+}
 
 /** The input holds exactly the fields that were checked (a getter could answer differently twice). */
 const isChecked = (
@@ -161,6 +166,15 @@ const scratch = makeScratch()
  * @internal
  */
 export const checkValid = (input: unknown, now: number, rules: Rules, into: Scratch): boolean => {
+  try {
+    return checkValidFields(input, now, rules, into)
+  } catch {
+    // a getter (or a Proxy) that throws: `check` refuses the input
+    return false
+  }
+}
+
+const checkValidFields = (input: unknown, now: number, rules: Rules, into: Scratch): boolean => {
   if (!isRecord(input)) return false
   const timestamp = input.timestamp
   const message = input.message
@@ -180,8 +194,15 @@ export const checkValid = (input: unknown, now: number, rules: Rules, into: Scra
 /** Every other outcome, each rule in its order: the input was not valid as it is. */
 const checkRest = (input: unknown, now: number, rules: Rules): Outcome => {
   if (!isRecord(input)) return REJECTED.InvalidMessage
-  const timestamp = input.timestamp
-  const message = input.message
+  let timestamp: unknown
+  let message: unknown
+  try {
+    timestamp = input.timestamp
+    message = input.message
+  } catch {
+    // fields that cannot be read (a getter or a Proxy that throws) hold no message to send
+    return REJECTED.InvalidMessage
+  }
   if (typeof timestamp !== "number" || !Number.isInteger(timestamp) || timestamp < 0) {
     return REJECTED.InvalidTimestamp
   }

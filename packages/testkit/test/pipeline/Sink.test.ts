@@ -129,6 +129,12 @@ describe("CloudWatchLogs.sink", () => {
         LogEvent.make(NOW + 2 * HOUR + 1, "too new"),
         LogEvent.make(1.5, "bad time"),
         { timestamp: NOW, message: JSON.parse("42") },
+        // fields that cannot be read: refused, not a crash of the sink
+        new Proxy(LogEvent.make(NOW, "unreadable"), {
+          get: () => {
+            throw new Error("unreadable")
+          }
+        }),
         LogEvent.make(NOW - 14 * DAY, "oldest ok"),
         LogEvent.make(NOW + 2 * HOUR, "newest ok")
       ]
@@ -145,7 +151,7 @@ describe("CloudWatchLogs.sink", () => {
         Expired: 0,
         TooNew: 1,
         InvalidTimestamp: 1,
-        InvalidMessage: 1,
+        InvalidMessage: 2,
         Failed: 0
       })
       expect(ShipReport.total(report)).toBe(inputs.length)
