@@ -689,11 +689,12 @@ export const make = (
           const wake: Effect.Effect<Wait> = Effect.as(lane.wake.await, "Wake")
           let wait: Wait
           if (lane.acc.size === 0) {
-            if (retireAfter === undefined) {
-              wait = yield* Effect.raceFirst(take, wake)
-            } else if (slotsWanted > 0 && unsafeRetire(lane)) {
-              // A new destination waits for this lane's slot: the take in progress answers "done" next.
+            if (slotsWanted > 0 && unsafeRetire(lane)) {
+              // A new destination waits for this lane's slot (whether or not idle lanes retire on their
+              // own): the take in progress answers "done" next.
               continue
+            } else if (retireAfter === undefined) {
+              wait = yield* Effect.raceFirst(take, wake)
             } else {
               const idle: Effect.Effect<Wait> = Effect.as(Effect.sleep(retireAfter), "Idle")
               wait = yield* Effect.raceAll([take, wake, idle])

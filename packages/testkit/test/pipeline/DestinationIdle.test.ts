@@ -331,4 +331,34 @@ describe("maxDestinations: back-pressure on the number of destinations", () => {
       expect(report.perDestination.get(Destination.key(a))?.accepted).toBe(2)
       expect(yield* stored(a)).toEqual(["a1", "a2"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  for (const idle of [Infinity, 0]) {
+    it.effect(`at the cap with destinationIdleMillis ${idle} (never idle): a lane left with nothing to do gives its place`, () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const base = yield* held
+        const { fiber, input } = yield* routedSink({
+          lingerMillis: 100,
+          maxDestinations: 1,
+          destinationIdleMillis: idle
+        })
+        yield* input.offer(routed(a, "a1"))
+        yield* settle
+        yield* TestClock.adjust(100)
+        yield* settle
+        // a's last input is refused at once (no upload to end with), and b waits for a's place
+        yield* input.offerAll([routed(a, ""), routed(b, "b1")])
+        yield* input.end
+        for (let step = 0; step < 50 && fiber.unsafePoll() === null; step++) {
+          yield* settle
+          yield* TestClock.adjust(100)
+        }
+        expect(fiber.unsafePoll()).not.toBeNull()
+        const report = yield* Fiber.join(fiber)
+        expect(report.accepted).toBe(2)
+        expect(report.rejected.Empty).toBe(1)
+        expect(yield* stored(b)).toEqual(["b1"])
+        expect(yield* held).toBe(base)
+      }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+  }
 })
