@@ -127,6 +127,26 @@ describe("a log line is written whatever the log call is given", () => {
     expect(isPlainData({ n: 10n })).toBe(false)
   })
 
+  it("writes an Error as its name, message, own fields and cause, wherever it is (JSON.stringify writes {})", () => {
+    expect(JSON.stringify(new Error("x"))).toBe("{}")
+    const declined = Object.assign(new Error("card declined", { cause: new TypeError("bad cvc") }), { code: "E42" })
+    const doc = JSON.parse(line(["payment failed", declined], HashMap.make(["error", new RangeError("too big")])))
+    expect(doc.message).toEqual([
+      "payment failed",
+      { code: "E42", name: "Error", message: "card declined", cause: { name: "TypeError", message: "bad cvc" } }
+    ])
+    expect(doc.annotations).toEqual({ error: { name: "RangeError", message: "too big" } })
+    // alone, and nested in data
+    expect(JSON.parse(line(new Error("alone"))).message).toEqual({ name: "Error", message: "alone" })
+    expect(JSON.parse(line({ attempt: 2, error: new Error("nested") })).message).toEqual({
+      attempt: 2,
+      error: { name: "Error", message: "nested" }
+    })
+    // an error with a toJSON of its own writes that
+    const own = Object.assign(new Error("own"), { toJSON: () => "custom" })
+    expect(JSON.parse(line(own)).message).toBe("custom")
+  })
+
   it("a value that cannot be read (a getter that throws) gives a line that says so, at the call's level and time", () => {
     const order = {
       get total(): number {

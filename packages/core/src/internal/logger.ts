@@ -58,7 +58,8 @@ export const isPlainData = (root: unknown): boolean => {
 
 /**
  * `Inspectable.stringifyCircular` (an object reached again is left out, a `Redactable` is redacted),
- * and a `bigint` is written as its digits in a string, where `JSON.stringify` throws.
+ * a `bigint` is written as its digits in a string, where `JSON.stringify` throws, and an `Error` as its
+ * name, message, fields and cause.
  * @internal
  */
 export const stringifyCareful = (doc: unknown): string => {
@@ -68,8 +69,19 @@ export const stringifyCareful = (doc: unknown): string => {
     if (typeof value !== "object" || value === null) return value
     if (seen.includes(value)) return undefined
     seen.push(value)
-    return Inspectable.redact(value)
+    return errorFields(Inspectable.redact(value))
   })
+}
+
+/**
+ * An `Error` (without a `toJSON` of its own) as its name, message, own fields and cause: `JSON.stringify`
+ * would write `{}` (its `name`, `message` and `cause` are not enumerable fields of its own). As Effect's
+ * `Logger.json` does for the message, here wherever the error is (a message part, an annotation, a field).
+ */
+const errorFields = (value: unknown): unknown => {
+  if (!(value instanceof Error) || "toJSON" in value) return value
+  const cause: unknown = value.cause
+  return { ...value, name: value.name, message: value.message, ...(cause !== undefined ? { cause } : {}) }
 }
 
 /**
