@@ -752,7 +752,11 @@ export const make = (
           : yield* Scope.fork(scope, ExecutionStrategy.sequential)
         const lane: Lane = {
           destination,
-          buffer: yield* Buffer.make<unknown>(Math.max(1, Math.floor(options.capacity)), options.overflow),
+          // at least 1; NaN (a configuration read wrong) is 1 too, not a buffer without bound
+          buffer: yield* Buffer.make<unknown>(
+            Number.isNaN(options.capacity) ? 1 : Math.max(1, Math.floor(options.capacity)),
+            options.overflow
+          ),
           acc: batcher.eventAccumulator<Entry>(),
           taken: [],
           takenDone: false,

@@ -194,6 +194,21 @@ describe("CloudWatchLogs.logger", () => {
       }))
   })
 
+  it.effect("a bufferCapacity of NaN (a setting read wrong) is a buffer of one, not one without bound", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api } = yield* model()
+      const report = yield* Effect.gen(function*() {
+        yield* Effect.forEach([0, 1, 2, 3, 4, 5, 6, 7], (i) => Effect.log(`line ${i}`), { discard: true })
+        return yield* CloudWatchLogs.flush
+      }).pipe(
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "nan", bufferCapacity: NaN })),
+        Effect.provide(api)
+      )
+      expect(report.accepted).toBe(1)
+      expect(report.dropped).toBe(7)
+    }))
+
   it.effect("logging never waits, even while the service is down", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
