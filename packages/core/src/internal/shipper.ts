@@ -703,7 +703,8 @@ export const make = (
             }
           } else {
             const now = yield* Clock.currentTimeMillis
-            if (deadline <= now) {
+            // a new destination waiting for a lane's place does not wait out this lane's linger
+            if (deadline <= now || slotsWanted > 0) {
               yield* flushPending(lane)
               continue
             }
@@ -711,6 +712,8 @@ export const make = (
             wait = yield* Effect.raceAll([take, wake, sleep])
           }
           if (wait === "Taken") pending = undefined
+          // woken for a place wanted (not for a flush): the next wait waits again
+          else if (wait === "Wake" && lane.flushWaiters.length === 0) lane.wake.unsafeClose()
         }
       }).pipe(
         Effect.ensuring(Effect.sync(() => {
@@ -790,7 +793,10 @@ export const make = (
       Effect.suspend(() => {
         if (slots.available() > 0) return slots.take
         slotsWanted++
-        for (const l of [...lanes.values()]) unsafeRetire(l)
+        for (const l of [...lanes.values()]) {
+          // idle lanes give their place now; lanes lingering over a batch send it now, and give it after
+          if (!unsafeRetire(l) && l.acc.size > 0) l.wake.unsafeOpen()
+        }
         return Effect.ensuring(
           slots.take,
           Effect.sync(() => {

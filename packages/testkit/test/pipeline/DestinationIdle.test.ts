@@ -5,6 +5,7 @@ import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as Mailbox from "effect/Mailbox"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 // The engine itself, for the one case the public API cannot stage: an offer holding a released lane.
@@ -330,6 +331,31 @@ describe("maxDestinations: back-pressure on the number of destinations", () => {
       expect(report.accepted).toBe(4)
       expect(report.perDestination.get(Destination.key(a))?.accepted).toBe(2)
       expect(yield* stored(a)).toEqual(["a1", "a2"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("at the cap, a lane lingering over a batch sends it at once for a destination waiting: no linger waited out", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { fiber, input } = yield* routedSink({ lingerMillis: 1_000, maxDestinations: 1 })
+      // a and b in turn, one event at a time (each taken by the sink before the next is offered): each
+      // waits for the other's place
+      let elapsed = 0
+      const step = Effect.gen(function*() {
+        yield* settle
+        yield* TestClock.adjust(10)
+        elapsed += 10
+      })
+      for (let i = 0; i < 10; i++) {
+        yield* input.offer(routed(i % 2 === 0 ? a : b, `m${i}`))
+        while (Option.getOrElse(yield* input.size, () => 0) > 0 && elapsed < 20_000) yield* step
+      }
+      yield* input.end
+      while (fiber.unsafePoll() === null && elapsed < 20_000) yield* step
+      const report = yield* Fiber.join(fiber)
+      expect(report.accepted).toBe(10)
+      // before: each of the 9 hand-overs waited out the linger (9 s)
+      expect(elapsed).toBeLessThan(1_000)
+      expect(yield* stored(a)).toEqual(["m0", "m2", "m4", "m6", "m8"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   for (const idle of [Infinity, 0]) {
