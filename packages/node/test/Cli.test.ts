@@ -259,6 +259,11 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
           const noFile = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url, "/nonexistent/app.log"])
           expect(noFile.code).toBe(2)
           expect(oneLine(noFile.stderr)).toBe("cwlogs: cannot read /nonexistent/app.log: no such file")
+          const typo = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url, "--folow"])
+          expect(typo.code).toBe(2)
+          expect(oneLine(typo.stderr)).toBe(
+            "cwlogs: cannot read --folow: no such file, and no such option of cwlogs ship"
+          )
           // an endpoint without a scheme, or with a port out of range, is no URL
           for (const bad of ["127.0.0.1:4566", "http://127.0.0.1:99999"]) {
             const badEndpoint = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", bad], { stdin: "x\n" })
