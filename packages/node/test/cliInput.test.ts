@@ -192,4 +192,32 @@ describe("cwlogs input: reading lines", () => {
       yield* Fiber.join(fiber)
       expect(text()).toBe("old line 1\nold line 2\nnew\n")
     }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("follow: a file truncated and written again past its old size between two polls is read again from its start", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("old1\nold2\n")
+      const stop = yield* Deferred.make<void>()
+      const chunks: Array<string> = []
+      const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
+        Stream.decodeText(),
+        Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
+        Effect.fork
+      )
+      const text = () => chunks.join("")
+      const until = (done: (t: string) => boolean) =>
+        Effect.sync(text).pipe(
+          Effect.repeat({ until: done, schedule: Schedule.spaced("20 millis") }),
+          Effect.timeout("10 seconds")
+        )
+      yield* until((t) => t.includes("old2"))
+      // one write: truncated to nothing and written longer than before, in between two polls
+      Fs.writeFileSync(file, "new-line-AAAA\nnew-line-BBBB\n")
+      yield* until((t) => t.endsWith("BBBB\n"))
+      // and appends after it still read on
+      Fs.appendFileSync(file, "after\n")
+      yield* until((t) => t.endsWith("after\n"))
+      yield* Deferred.succeed(stop, undefined)
+      yield* Fiber.join(fiber)
+      expect(text()).toBe("old1\nold2\nnew-line-AAAA\nnew-line-BBBB\nafter\n")
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -11,7 +11,6 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as NodeFs from "node:fs"
 
@@ -101,9 +100,20 @@ const platformError = (source: string) => (error: unknown) =>
 
 const CHUNK = 64 * 1024
 
+/** How many bytes of a followed file's start are kept to tell it was rewritten. */
+const HEAD_BYTES = 64
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /**
  * The bytes of a file, then of whatever is appended to it, until `stop` completes (the rest of the file
- * is still read). A file truncated in place is read again from its start.
+ * is still read). A file truncated in place is read again from its start: found shorter than what was
+ * read, or, while waiting for more, with a start that is no longer the one read (truncated and written
+ * again past the old size between two polls, as by logrotate's `copytruncate` and a busy writer).
  *
  * @internal
  */
@@ -115,24 +125,49 @@ export const followBytes = (
   Stream.unwrapScoped(Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const file = yield* Effect.mapError(fs.open(path, { flag: "r" }), platformError(path))
-    const position = yield* Ref.make(0)
+    const failed = (e: unknown) => Option.some(platformError(path)(e))
+    let position = 0
+    /** The first bytes read from the start of the file (up to HEAD_BYTES). */
+    let head: Uint8Array | undefined
+    /** The last read found the end of the file: what comes next may be a rewrite. */
+    let waiting = false
+    const fromStart = Effect.gen(function*() {
+      yield* file.seek(0, "start")
+      position = 0
+      head = undefined
+      waiting = false
+    })
+    /** Whether the start of the file is still the one read (checked while waiting for more). */
+    const sameStart = Effect.gen(function*() {
+      if (head === undefined) return true
+      yield* file.seek(0, "start")
+      const now = yield* Effect.mapError(file.readAlloc(head.length), failed)
+      yield* file.seek(position, "start")
+      return Option.isSome(now) && sameBytes(now.value, head)
+    })
     const pull: Effect.Effect<Uint8Array, Option.Option<InputError>> = Effect.gen(function*() {
       while (true) {
         // Look at `stop` before reading: when it had completed, this read sees everything appended
         // before it, so ending at this read's end of file loses nothing.
         const stopped = yield* stop
-        const bytes = yield* Effect.mapError(file.readAlloc(CHUNK), (e) => Option.some(platformError(path)(e)))
+        if (waiting && !(yield* sameStart)) {
+          yield* fromStart
+          continue
+        }
+        const bytes = yield* Effect.mapError(file.readAlloc(CHUNK), failed)
         if (Option.isSome(bytes) && bytes.value.length > 0) {
-          yield* Ref.update(position, (p) => p + bytes.value.length)
+          if (position === 0) head = bytes.value.slice(0, HEAD_BYTES)
+          position += bytes.value.length
+          waiting = false
           return bytes.value
         }
         if (stopped) return yield* Effect.fail(Option.none())
-        const info = yield* Effect.mapError(file.stat, (e) => Option.some(platformError(path)(e)))
-        if (Number(info.size) < (yield* Ref.get(position))) {
-          yield* file.seek(0, "start")
-          yield* Ref.set(position, 0)
+        const info = yield* Effect.mapError(file.stat, failed)
+        if (Number(info.size) < position) {
+          yield* fromStart
           continue
         }
+        waiting = true
         yield* Effect.sleep(pollEvery)
       }
     })
