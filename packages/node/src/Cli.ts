@@ -5,8 +5,9 @@
  *
  * Exit status: 0 when everything asked was done (for `ship`: every line accepted), 1 when lines were
  * not delivered or a request was refused, 2 for bad arguments, 3 when the endpoint could not be reached
- * or the credentials were refused. The first SIGINT or SIGTERM ends the input and drains what is
- * buffered; a second one stops at once.
+ * or the credentials were refused or the service was unavailable, 130 when stopped by a second signal.
+ * The first SIGINT or SIGTERM ends the input and drains what is buffered; a second one stops at once,
+ * without the drain (lines still buffered are not delivered; with `--spool` they are on disk).
  *
  * @since 0.1.0
  */
@@ -78,8 +79,14 @@ export const runMain = (argv: ReadonlyArray<string> = process.argv): void => {
     let signals = 0
     const onSignal = () => {
       signals++
-      if (signals === 1) Deferred.unsafeDone(stop, Exit.void)
-      else fiber.unsafeInterruptAsFork(fiber.id())
+      if (signals === 1) {
+        Deferred.unsafeDone(stop, Exit.void)
+        return
+      }
+      // Asked twice: stop now, not after the drain's deadline (an interruption would still run it).
+      // What is buffered is not delivered: said on stderr, and in the exit status.
+      process.stderr.write("\ncwlogs: stopped at once; lines still buffered were not delivered\n")
+      exitAfterFlush(130)
     }
     process.on("SIGINT", onSignal)
     process.on("SIGTERM", onSignal)

@@ -185,6 +185,34 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
           expect(messages.at(-1)).toBe("after 499")
         }))
 
+      it.scoped("a second SIGTERM stops at once, without the drain: exit 130, saying what was not delivered", () =>
+        Effect.gen(function*() {
+          const url = yield* endpoint
+          const dir = yield* tempDir
+          const group = unique("cli/twice")
+          const file = Path.join(dir, "slow.log")
+          Fs.writeFileSync(file, "one\ntwo\n")
+          // the destination exists; then every answer is a minute late: the drain would wait its 10 s
+          const created = yield* cwlogs(["ship", "-g", group, "-s", "s", "--create", "--endpoint", url], {
+            stdin: "x\n"
+          })
+          expect(created.code).toBe(0)
+          yield* Effect.acquireRelease(
+            TestCloudWatchLogs.setFaults({ latencyMillis: 60_000 }),
+            () => TestCloudWatchLogs.setFaults({})
+          )
+          const run = yield* start(CWLOGS, ["ship", "-g", group, "-s", "s", "--follow", "--endpoint", url, file])
+          // started, read, its put on its way
+          yield* Effect.sleep("1500 millis")
+          run.child.kill("SIGTERM")
+          yield* Effect.sleep("300 millis")
+          run.child.kill("SIGTERM")
+          const done = yield* run.exited
+          expect(done.code).toBe(130)
+          expect(done.stderr).toContain("cwlogs: stopped at once; lines still buffered were not delivered")
+          expect(done.stderr).not.toContain("accepted")
+        }))
+
       it.scoped("tail --follow prints what arrives, until SIGTERM; exit 0", () =>
         Effect.gen(function*() {
           const url = yield* endpoint
