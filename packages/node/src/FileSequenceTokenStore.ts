@@ -4,7 +4,7 @@
  * round trip or a DescribeLogStreams call. Only the legacy token protocol consults it.
  *
  * The store is a cache: a failure to read answers "no token", a failure to write is ignored, and a
- * directory that cannot be created makes the layer fall back to the in-memory store. Nothing is logged.
+ * directory that cannot be created makes the layer fall back to the in-memory store, with one warning.
  *
  * @since 0.1.0
  */

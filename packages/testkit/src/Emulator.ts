@@ -58,8 +58,8 @@ export interface ServeOptions {
   /** Default `0`: a free port. */
   readonly port?: number | undefined
   /**
-   * Largest request body accepted, in bytes (default 4 MiB: a full PutLogEvents batch with JSON framing and
-   * escapes). A larger body is refused with 413 before it is read.
+   * Largest request body accepted, in bytes (default 8 MiB: a full PutLogEvents batch with JSON framing and
+   * escapes, control characters included). A larger body is refused with 413 before it is read.
    */
   readonly maxRequestBytes?: number | undefined
   /** When set, requests must be SigV4-signed with this key pair; otherwise any credentials are accepted. */
