@@ -178,13 +178,13 @@ export const sink: {
   ))
 
 /**
- * Options of the durable logger: the shipping logger's (destination, level, `replace`, shipping) and the
- * spool's.
+ * Options of the durable logger: the shipping logger's (destination, level, `replace`, shipping) but
+ * `overflow` (a full spool drops the newest line), and the spool's.
  *
  * @since 0.1.0
  * @category models
  */
-export interface LoggerOptions extends CloudWatchLogs.LoggerOptions {
+export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overflow"> {
   /** The spool's directory (created if missing). One process at a time. */
   readonly directory: string
   /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB). */
