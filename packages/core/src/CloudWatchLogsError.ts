@@ -254,20 +254,31 @@ export const classify = (error: CloudWatchLogsError): ErrorClass => {
     case "NetworkError":
       return "transient"
     case "MalformedResponseError":
-      return error.httpStatus !== undefined && error.httpStatus >= 500 ? "transient" : "fatal"
+      return error.httpStatus === 429
+        ? "throttled"
+        : error.httpStatus !== undefined && error.httpStatus >= 500
+        ? "transient"
+        : "fatal"
     case "UnknownServiceError":
-      return error.fault === "server" ? "transient" : "fatal"
+      return error.httpStatus === 429 ? "throttled" : error.fault === "server" ? "transient" : "fatal"
+    case "InvalidSignatureException":
+      // a clock off by more than the service's 5 minutes: the SDK corrects its offset from the answer's
+      // Date, and the next attempt is signed right
+      return CLOCK_SKEW.test(error.message) ? "transient" : "fatal"
     case "ResourceNotFoundException":
       return "notFound"
     case "InvalidParameterException":
     case "UnrecognizedClientException":
-    case "InvalidSignatureException":
     case "AccessDeniedException":
     case "LimitExceededException":
     case "ResourceAlreadyExistsException":
       return "fatal"
   }
 }
+
+/** What AWS says when a request's signing time is too far from its own clock. */
+const CLOCK_SKEW =
+  /Signature expired|Signature not yet current|request time and the current time is too large|Request has expired/i
 
 const EXPECTED_TOKEN = /sequenceToken(?: is)?:\s*(\S+)\s*$/
 
@@ -344,6 +355,9 @@ export const fromWire = (wire: {
       return new UnrecognizedClientException(base)
     case "InvalidSignatureException":
     case "SignatureDoesNotMatch":
+    case "RequestExpired":
+    case "RequestTimeTooSkewed":
+    case "RequestInTheFuture":
       return new InvalidSignatureException(base)
     case "AccessDeniedException":
       return new AccessDeniedException(base)
@@ -354,6 +368,8 @@ export const fromWire = (wire: {
     case "OperationAbortedException":
       return new OperationAbortedException(base)
     default:
+      // an error name nobody knows, with 429 Too Many Requests: throttling all the same
+      if (wire.httpStatus === 429) return new ThrottlingException(base)
       return new UnknownServiceError({
         ...base,
         errorName: name,

@@ -12,6 +12,36 @@ describe("CloudWatchLogsError", () => {
     expect(CloudWatchLogsError.classify(e)).toBe("throttled")
   })
 
+  it("a signature refused for the clock is transient (the SDK corrects its offset); any other is fatal", () => {
+    const cls = (name: string, message: string) =>
+      CloudWatchLogsError.classify(CloudWatchLogsError.fromWire({ name, message, httpStatus: 400 }))
+    expect(cls("InvalidSignatureException", "Signature expired: 20261207T050000Z is now earlier than ...")).toBe(
+      "transient"
+    )
+    expect(cls("InvalidSignatureException", "Signature not yet current: 20261207T070000Z is still later than ..."))
+      .toBe("transient")
+    expect(cls("RequestTimeTooSkewed", "The difference between the request time and the current time is too large."))
+      .toBe("transient")
+    expect(cls("RequestExpired", "Request has expired.")).toBe("transient")
+    expect(cls("InvalidSignatureException", "The request signature we calculated does not match the signature")).toBe(
+      "fatal"
+    )
+  })
+
+  it("429 Too Many Requests is throttling, whatever the error is called", () => {
+    const e = CloudWatchLogsError.fromWire({ name: "SlowDownPlease", message: "", httpStatus: 429 })
+    expect(e._tag).toBe("ThrottlingException")
+    expect(
+      CloudWatchLogsError.classify(new CloudWatchLogsError.MalformedResponseError({ message: "html", httpStatus: 429 }))
+    )
+      .toBe("throttled")
+    expect(
+      CloudWatchLogsError.classify(
+        new CloudWatchLogsError.UnknownServiceError({ errorName: "X", message: "", fault: "client", httpStatus: 429 })
+      )
+    ).toBe("throttled")
+  })
+
   it("reads the expected token from the field, else from the message", () => {
     const fromField = new CloudWatchLogsError.InvalidSequenceTokenException({
       message: "The given sequenceToken is invalid. The next expected sequenceToken is: 111",

@@ -3,6 +3,7 @@ import { CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -93,6 +94,89 @@ describe("NodeCloudWatchLogs: failures are typed", () => {
       const error = yield* Effect.flip(put(cw))
       expect(error._tag === "NetworkError" && error.reason).toBe("timeout")
       expect(CloudWatchLogsError.classify(error)).toBe("transient")
+    }))
+
+  it.scopedLive("an answer cut in its body is NetworkError reset (lost, not malformed): retried, not fatal", () =>
+    Effect.gen(function*() {
+      const server = yield* answering("cut")
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+      expect(error._tag === "NetworkError" && error.reason).toBe("reset")
+      expect(CloudWatchLogsError.classify(error)).toBe("transient")
+    }))
+
+  it.scopedLive("an answer that stalls after its headers fails as a timeout at the call's deadline, its request aborted", () =>
+    Effect.gen(function*() {
+      const server = yield* answering("stall")
+      const cw = yield* api(server.endpoint, { connectionTimeout: "300 millis", requestTimeout: "300 millis" })
+      const error = yield* Effect.flip(put(cw)).pipe(Effect.timeout("20 seconds"))
+      expect(error._tag === "NetworkError" && error.reason).toBe("timeout")
+      expect(CloudWatchLogsError.classify(error)).toBe("transient")
+      yield* Effect.sync(() => server.aborted.length).pipe(
+        Effect.repeat({ until: (n) => n > 0, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeout("5 seconds")
+      )
+    }))
+
+  it.scopedLive("429 without an AWS error body (a proxy, a gateway) is throttling", () =>
+    Effect.gen(function*() {
+      for (const body of ["", "<html>Too Many Requests</html>"]) {
+        const server = yield* answering({ status: 429, headers: { "retry-after": "1" }, body })
+        const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+        expect(error._tag).toBe("ThrottlingException")
+        expect(CloudWatchLogsError.classify(error)).toBe("throttled")
+      }
+    }))
+
+  it.scopedLive("a signature refused for the clock is retried; a wrong signature is not", () =>
+    Effect.gen(function*() {
+      const skewed = yield* answering(
+        awsError(
+          400,
+          "InvalidSignatureException",
+          "Signature expired: 20261207T050000Z is now earlier than 20261207T060000Z"
+        )
+      )
+      const expired = yield* Effect.flip(Effect.flatMap(api(skewed.endpoint), put))
+      expect(expired._tag).toBe("InvalidSignatureException")
+      expect(CloudWatchLogsError.classify(expired)).toBe("transient")
+      const wrong = yield* answering(
+        awsError(
+          400,
+          "InvalidSignatureException",
+          "The request signature we calculated does not match the signature you provided."
+        )
+      )
+      const refused = yield* Effect.flip(Effect.flatMap(api(wrong.endpoint), put))
+      expect(CloudWatchLogsError.classify(refused)).toBe("fatal")
+    }))
+
+  it.scopedLive("an infinite requestTimeout, or one longer than a timer can wait, is none (it timed out at once)", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({ nextSequenceToken: "1" }))
+      for (const requestTimeout of [Duration.infinity, Duration.days(30)]) {
+        const cw = yield* api(server.endpoint, { requestTimeout })
+        yield* put(cw)
+      }
+    }))
+
+  it.scopedLive("an empty region is none: with an endpoint and no region anywhere, MissingRegion, typed", () =>
+    Effect.gen(function*() {
+      // no region anywhere: not in the environment, nor in a config file
+      const keys = ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_PROFILE"] as const
+      const saved = keys.map((k) => [k, process.env[k]] as const)
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          for (const [k, v] of saved) {
+            if (v === undefined) delete process.env[k]
+            else process.env[k] = v
+          }
+        })
+      )
+      for (const k of keys) delete process.env[k]
+      process.env.AWS_CONFIG_FILE = "/nonexistent/aws-config"
+      const server = yield* answering(awsOk({}))
+      const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint, { region: "" }), put))
+      expect(error._tag === "UnknownServiceError" && error.errorName).toBe("MissingRegion")
     }))
 
   it.scopedLive("a dropped connection is NetworkError reset", () =>

@@ -111,7 +111,23 @@ export const fromSdkError = (
     })
   }
 
-  // The body could not be parsed: HTML from a proxy, garbage, a truncated answer.
+  // The connection failed, the answer's body cut included (the SDK then also says it could not parse
+  // it, but the socket's code says what happened: the answer was lost, not malformed).
+  const reason = networkReason(error)
+  if (reason !== undefined) {
+    return new CloudWatchLogsError.NetworkError({ reason, message: `${REASON_TEXT[reason]}: ${message}` })
+  }
+
+  // Too many requests, with a body that is not an AWS error (a proxy, a gateway): throttling.
+  if (httpStatus === 429) {
+    return new CloudWatchLogsError.ThrottlingException({
+      message: `HTTP 429 Too Many Requests: ${message}`,
+      httpStatus,
+      ...(requestId !== undefined ? { requestId } : {})
+    })
+  }
+
+  // The body could not be parsed: HTML from a proxy, garbage.
   if (name === "SyntaxError" || /Deserialization error|is not valid JSON|Unexpected (token|end)/.test(rawMessage)) {
     return new CloudWatchLogsError.MalformedResponseError({
       message: `The endpoint answered with a response that is not valid JSON${
@@ -122,18 +138,13 @@ export const fromSdkError = (
     })
   }
 
-  const reason = networkReason(error)
-  if (reason !== undefined) {
-    return new CloudWatchLogsError.NetworkError({ reason, message: `${REASON_TEXT[reason]}: ${message}` })
-  }
-
   if (name === "CredentialsProviderError" || name === "CredentialsError" || /credentials/i.test(rawMessage)) {
     return new CloudWatchLogsError.UnrecognizedClientException({
       message: `No usable AWS credentials: ${message}`
     })
   }
 
-  if (/Region is missing/i.test(rawMessage)) {
+  if (/Region is missing|Region not accepted: region="" /i.test(rawMessage)) {
     return new CloudWatchLogsError.UnknownServiceError({
       errorName: "MissingRegion",
       message: "No AWS region configured: set AWS_REGION or pass a region",

@@ -43,25 +43,55 @@ const silentLogger = {
   error: () => {}
 }
 
+/** The longest delay Node's timers take (2^31 − 1 ms): a longer one fires at once. */
+const MAX_TIMER_MILLIS = 2_147_483_647
+
+/**
+ * A timeout in milliseconds for the SDK's handler: 0 (none) for an infinite one or one longer than a
+ * timer can wait (Node fires those after 1 ms).
+ *
+ * @internal
+ */
+export const timeoutMillis = (duration: Duration.DurationInput): number => {
+  const millis = Duration.toMillis(duration)
+  return Number.isFinite(millis) && millis <= MAX_TIMER_MILLIS ? Math.max(0, millis) : 0
+}
+
+/**
+ * The deadline of one call, answer included: the connection's timeout plus the request's (the SDK's
+ * request timeout stops once the headers have come, and a body can then stall for ever). `undefined`
+ * when either is none.
+ *
+ * @internal
+ */
+export const callDeadline = (options: Options): Duration.Duration | undefined => {
+  const connection = timeoutMillis(options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT)
+  const request = timeoutMillis(options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT)
+  return connection === 0 || request === 0 ? undefined : Duration.millis(connection + request)
+}
+
 /**
  * The SDK client configuration for the options: SDK retries off unless asked, timeouts on, the SDK's
- * logging silenced (its traffic must never feed a shipping logger).
+ * logging silenced (its traffic must never feed a shipping logger). An empty region is none.
  *
  * @internal
  */
 export const clientConfig = (options: Options): CloudWatchLogsClientConfig => {
   const credentials = options.credentials
+  const requestTimeout = timeoutMillis(options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT)
   return {
     maxAttempts: options.maxAttempts ?? 1,
     logger: silentLogger,
     ...(options.serializer === "sdk" ? {} : { protocol: NativeJsonProtocol }),
     requestHandler: {
-      connectionTimeout: Duration.toMillis(options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT),
-      requestTimeout: Duration.toMillis(options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT),
+      connectionTimeout: timeoutMillis(options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT),
+      requestTimeout,
+      // a socket silent that long (an answer stalled after its headers) is closed too
+      socketTimeout: requestTimeout,
       throwOnRequestTimeout: true,
       logger: silentLogger
     },
-    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.region !== undefined && options.region !== "" ? { region: options.region } : {}),
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(credentials !== undefined
@@ -225,15 +255,26 @@ const record = (value: Readonly<Record<string, string>> | undefined): Record<str
  */
 export const fromClient = (
   client: CloudWatchLogsClient,
-  secrets: ReadonlyArray<string> = []
+  secrets: ReadonlyArray<string> = [],
+  deadline: Duration.Duration | undefined = undefined
 ): CloudWatchLogsApi.CloudWatchLogsApiShape => {
+  const call = <A>(
+    run: (abortSignal: AbortSignal) => Promise<A>
+  ): Effect.Effect<A, CloudWatchLogsError.CloudWatchLogsError> =>
+    Effect.tryPromise({ try: run, catch: (error) => fromSdkError(error, secrets) })
+  // Past the deadline the call is interrupted, which aborts its request (and closes its socket).
   const send = <A>(
     name: string,
     run: (abortSignal: AbortSignal) => Promise<A>
   ): Effect.Effect<A, CloudWatchLogsError.CloudWatchLogsError> =>
-    Effect.tryPromise({ try: run, catch: (error) => fromSdkError(error, secrets) }).pipe(
-      Effect.withSpan(`CloudWatchLogs.${name}`, { kind: "client" })
-    )
+    (deadline === undefined ? call(run) : Effect.timeoutFail(call(run), {
+      duration: deadline,
+      onTimeout: () =>
+        new CloudWatchLogsError.NetworkError({
+          reason: "timeout",
+          message: `timed out: ${name} not answered within ${Duration.format(deadline)}`
+        })
+    })).pipe(Effect.withSpan(`CloudWatchLogs.${name}`, { kind: "client" }))
 
   const putErrors = narrow("InvalidSequenceTokenException", "DataAlreadyAcceptedException", "ResourceNotFoundException")
   const createGroupErrors = narrow(
@@ -466,4 +507,4 @@ export const fromClient = (
 export const make = (
   options: Options = {}
 ): Effect.Effect<CloudWatchLogsApi.CloudWatchLogsApiShape, never, Scope.Scope> =>
-  Effect.map(acquireClient(options), (client) => fromClient(client, secretsOf(options)))
+  Effect.map(acquireClient(options), (client) => fromClient(client, secretsOf(options), callDeadline(options)))

@@ -93,11 +93,17 @@ export interface SeenRequest {
   readonly body: string
 }
 
-/** How a fake server answers: status, headers, body; or "hang" to never answer; or "reset" to drop the socket. */
+/**
+ * How a fake server answers: status, headers, body; or "hang" to never answer; or "reset" to drop the
+ * socket; or a 200 whose body is cut ("cut": part of it, then the socket dropped) or stalls ("stall":
+ * part of it, then nothing, the socket left open).
+ */
 export type Answer =
   | { readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body: string }
   | "hang"
   | "reset"
+  | "cut"
+  | "stall"
 
 /** A JSON 1.1 error answer as AWS sends it. */
 export const awsError = (status: number, type: string, message: string, extra: object = {}): Answer => ({
@@ -146,6 +152,18 @@ export const fakeServer = (answer: (request: SeenRequest) => Answer) =>
         }
         if (a === "reset") {
           req.socket.destroy()
+          return
+        }
+        if (a === "cut" || a === "stall") {
+          const body = JSON.stringify({ nextSequenceToken: "49590302" })
+          res.writeHead(200, { "content-type": "application/x-amz-json-1.1", "content-length": String(body.length) })
+          res.write(body.slice(0, 10))
+          if (a === "cut") setTimeout(() => req.socket.destroy(), 20)
+          else {
+            res.once("close", () => {
+              if (!res.writableEnded) aborted.push(request)
+            })
+          }
           return
         }
         res.writeHead(a.status, a.headers ?? {})
