@@ -157,6 +157,29 @@ describe("the spool's segment format", () => {
     expect(readAll(orphan.subarray(0, format.MAGIC.length + 20))).toMatchObject({ events: 0, unreadableBytes: 20 })
   })
 
+  it("a record whose length was damaged in the middle is unreadable (the segment kept), not a torn tail", () => {
+    const inputs = Array.from({ length: 1_000 }, (_, i) => ({
+      destination: orders,
+      event: { timestamp: i, message: `{"seq":${i},"text":"an ordinary line"}` }
+    }))
+    const { bytes } = encodeAll(inputs)
+    const whole = readAll(bytes)
+    expect(whole.events).toBe(1_000)
+    // the 11th event's length: its high byte set, as a bad sector or a stray write would
+    const damaged = Buffer.from(bytes)
+    const eleventh = encodeAll(inputs.slice(0, 10)).bytes.length
+    expect(damaged[eleventh]).toBe(0x45) // "E"
+    damaged[eleventh + 4] = 0x7f
+    const read = readAll(damaged)
+    expect(read.events).toBe(10)
+    expect(read.tornBytes).toBe(0)
+    expect(read.unreadableBytes).toBe(bytes.length - eleventh)
+    // a last write cut off in its last record stays torn
+    const cut = readAll(bytes.subarray(0, bytes.length - 5))
+    expect(cut).toMatchObject({ events: 999, unreadableBytes: 0 })
+    expect(cut.tornBytes).toBeGreaterThan(0)
+  })
+
   it("reads events one by one as they are asked for", () => {
     const inputs = Array.from(
       { length: 5 },

@@ -292,7 +292,10 @@ export const read = (
         return
       }
       if (at + header > end || at + header + bytes.readUInt32LE(at + 1) > end) {
-        counts.tornBytes += end - at
+        // A record that runs past the end is a write the process did not finish, unless whole records
+        // follow it: then its length was damaged, and what follows is kept (unreadable), not dropped.
+        if (recordsFollow(bytes, at + 1)) counts.unreadableBytes += end - at
+        else counts.tornBytes += end - at
         return
       }
       const length = bytes.readUInt32LE(at + 1)
@@ -319,6 +322,38 @@ export const read = (
     }
   }
   return { entries: { [Symbol.iterator]: entries }, counts }
+}
+
+/**
+ * Whether, somewhere from `from` on, two or more whole records run on to the end of the segment (or to a
+ * torn or zeroed tail): the sign of a damaged record in the middle rather than a torn last write.
+ */
+const recordsFollow = (bytes: Buffer, from: number): boolean => {
+  const end = bytes.length
+  for (let p = from; p < end; p++) {
+    if (bytes[p] !== EVENT && bytes[p] !== DESTINATION) continue
+    let at = p
+    let whole = 0
+    while (at < end) {
+      const type = bytes[at]
+      const header = type === EVENT ? EVENT_HEADER : type === DESTINATION ? DESTINATION_HEADER : 0
+      if (header === 0) {
+        if (zerosFrom(bytes, at) && whole >= 2) return true
+        break
+      }
+      if (at + header > end || at + header + bytes.readUInt32LE(at + 1) > end) {
+        if (whole >= 2) return true
+        break
+      }
+      const body = at + header
+      const length = bytes.readUInt32LE(at + 1)
+      if (type === DESTINATION && destinationOf(parse(bytes.toString("utf8", body, body + length))) === undefined) break
+      at = body + length
+      whole++
+    }
+    if (at === end && whole >= 2) return true
+  }
+  return false
 }
 
 const zerosFrom = (bytes: Buffer, from: number): boolean => {
