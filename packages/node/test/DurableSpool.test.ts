@@ -201,6 +201,33 @@ describe("DurableSpool", () => {
       expect(yield* stored(orders)).toEqual(["ok"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("a fatal error early in a large segment keeps on disk every event it had not stored, not only those it had taken", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const missing = Destination.make("missing", "s", { createGroup: false })
+      // one segment of 50,000 events to a group that may not be created: the first put fails for good,
+      // long before the sink has taken the whole segment
+      const input = events(50_000, "m")
+      const result = yield* Stream.fromIterable(input).pipe(
+        Stream.run(DurableSpool.sink(missing, {
+          directory,
+          maxInFlight: 1,
+          segmentBytes: 64 * 1024 * 1024,
+          segmentMillis: 3_600_000
+        })),
+        Effect.either
+      )
+      if (Either.isRight(result) || result.left._tag !== "ShipError") {
+        return yield* Effect.dieMessage("expected a ShipError")
+      }
+      const taken = result.left.undelivered.flatMap((u) => u.events).length
+      expect(taken).toBeLessThan(50_000)
+      const [segment] = segmentFiles(directory)
+      const kept = readSegment(Path.join(directory, segment!))
+      expect(kept.map((e) => e.event.message)).toEqual(input.map((e) => e.message))
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("a fatal error keeps exactly the events not delivered on disk; the next run sends nothing twice", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
+import type { CloudWatchLogsApi } from "@cwlogs/core"
 import { CloudWatchLogs, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -366,14 +366,12 @@ const makeWith = (
       segment: Sealed
     ): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =>
       Effect.gen(function*() {
-        const bytes = yield* fs.readFile(segment.path).pipe(Effect.mapError(fail(`reading ${segment.path}`)))
+        const read = yield* fs.readFile(segment.path).pipe(Effect.mapError(fail(`reading ${segment.path}`)))
+        const bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength)
         // what an earlier shipment of this segment had stored when it was cut off is not sent again
         const acks = acknowledgements(segment.path)
         // events are read one by one as the sink takes them, each routed by the destination recorded with it
-        const { counts, entries } = format.read(
-          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-          acks.acked
-        )
+        const { counts, entries } = format.read(bytes, acks.acked)
         const shipped = yield* Stream.fromIterable(entries).pipe(
           Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, { ...options, onStored: acks.onStored })),
           Effect.either,
@@ -397,11 +395,11 @@ const makeWith = (
           return
         }
         // What was not delivered stays on disk, and only that: the next run ships it without duplicates.
+        // That is the segment's events but those the sink said it was done with (stored or refused):
+        // the ones it failed to deliver, and the ones it had not taken yet when it stopped.
         const error = shipped.left
         report = ShipReport.combine(report, error.report)
-        const undelivered = error.undelivered.flatMap(({ destination, events }) =>
-          events.map((event: LogEvent.LogEvent) => ({ destination, event }))
-        )
+        const undelivered = [...format.read(bytes, acks.done()).entries]
         const temporary = format.temporaryOf(segment.path)
         // the acknowledgements go first: they name this segment's events, not the rewrite's (if they cannot
         // be removed, the segment and they stay as they are, and the next run skips what they name)
@@ -437,13 +435,16 @@ const makeWith = (
       let at = end
       let fd: number | undefined
       let broken = false
+      /** Every entry, the earlier run's and this one's, also when the file could not be written. */
+      const entries: Array<Uint8Array> = [found.subarray(0, end)]
       const onStored = (batch: CloudWatchLogs.StoredBatch): Effect.Effect<void> =>
         Effect.sync(() => {
-          if (broken) return
           const records: Array<number> = []
           for (const event of batch.events) if (event instanceof format.SpoolEvent) records.push(event.record)
           if (records.length === 0) return
           const bytes = format.encodeAcks(records)
+          entries.push(bytes)
+          if (broken) return
           try {
             fd ??= NodeFs.openSync(path, NodeFs.constants.O_WRONLY | NodeFs.constants.O_CREAT)
             writeAllSync(fd, bytes, at)
@@ -456,7 +457,9 @@ const makeWith = (
         if (fd !== undefined) NodeFs.closeSync(fd)
         fd = undefined
       }
-      return { acked, onStored, close }
+      /** The events done with: acknowledged by an earlier run or by this one. */
+      const done = (): format.Ranges => format.readAcks(Buffer.concat(entries)).acked
+      return { acked, onStored, close, done }
     }
 
     const removeAcks = (segmentPath: string): Effect.Effect<void, SpoolError> =>
