@@ -128,6 +128,68 @@ describe("DurableSpool", () => {
       expect(segmentFiles(left)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("a write given up half-way (its caller interrupted) leaves the segment whole: the next write keeps its destination", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const spool = yield* DurableSpool.make({ directory })
+      yield* spool.write([{ destination: orders, event: { timestamp: NOW, message: "o-1" } }])
+      const givenUp = yield* Effect.fork(
+        spool.write(events(2_000, "b").map((event) => ({ destination: billing, event })))
+      )
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(givenUp)
+      yield* spool.write([{ destination: billing, event: { timestamp: NOW, message: "b-last" } }])
+      const report = yield* spool.finish
+      // the given-up write went whole or not at all; "b-last" went to billing, not to orders
+      expect(yield* stored(orders)).toEqual(["o-1"])
+      const toBilling = yield* stored(billing)
+      expect(toBilling).toContain("b-last")
+      expect([1, 2_001]).toContain(toBilling.length)
+      expect(report.unreadableBytes).toBe(0)
+      expect(segmentFiles(directory)).toEqual([])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a write given up while it waits for room leaves the segment it sealed queued: finish ships it", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // a segment per 4 writes; room for one sealed segment besides the two being shipped
+      const spool = yield* DurableSpool.make({ directory, segmentBytes: 10_000, maxSpoolBytes: 40_000 })
+      yield* TestCloudWatchLogs.setOutage(true)
+      let n = 0
+      const batch = () =>
+        Array.from({ length: 30 }, () => ({
+          destination: orders,
+          event: { timestamp: NOW, message: `e-${n++}-${"x".repeat(80)}` }
+        }))
+      let answered = 0
+      // write until a write waits for room, then give it up
+      while (true) {
+        const write = yield* Effect.fork(spool.write(batch()))
+        yield* TestServices.provideLive(Effect.sleep("20 millis"))
+        if (write.unsafePoll() === null) {
+          yield* Fiber.interrupt(write)
+          break
+        }
+        answered += 30
+      }
+      expect(answered).toBeGreaterThan(0)
+      yield* TestCloudWatchLogs.setOutage(false)
+      const finishing = yield* Effect.fork(spool.finish)
+      for (let i = 0; i < 1_000 && finishing.unsafePoll() === null; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* TestServices.provideLive(Effect.sleep("2 millis"))
+      }
+      const report = yield* Fiber.join(finishing)
+      const all = yield* stored(orders)
+      // every answered write is stored (the given-up one too: its events were on disk), and nothing is left
+      expect(all.length).toBeGreaterThanOrEqual(answered)
+      expect(report.accepted).toBe(all.length)
+      expect(new Set(all).size).toBe(all.length)
+      expect(segmentFiles(directory)).toEqual([])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("fsync: false still writes before answering (a process crash loses nothing; a machine's may)", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

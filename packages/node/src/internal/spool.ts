@@ -255,6 +255,26 @@ const makeWith = (
       return { seq: segment.seq, path: segment.path, recovered: false }
     }
 
+    /**
+     * Queues the sealed segments waiting for room, oldest first, one offerer at a time. A segment leaves
+     * `waiting` only once it is in the queue: an offerer interrupted while it waits for room (a write
+     * given up by its caller) leaves it there for the next one (the timer, a write, the drain).
+     */
+    const queueing = yield* Effect.makeSemaphore(1)
+    const queueWaiting: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = queueing.withPermits(1)(
+      Effect.suspend(function next(): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> {
+        const full = waiting[0]
+        if (full === undefined) return Effect.void
+        // a failure of the shipping is answered as it is (a defect stays a defect)
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(
+            restore(Effect.raceFirst(Queue.offer(sealed, full), Deferred.await(failure))),
+            Effect.sync(() => waiting.shift())
+          )
+        ).pipe(Effect.zipRight(Effect.suspend(next)))
+      })
+    )
+
     /** Closes the active segment and queues it for shipping (waiting for room: the disk bound). */
     const seal: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = Effect.suspend(() => {
       let segment: Sealed | undefined
@@ -265,8 +285,8 @@ const makeWith = (
         return Effect.fail(fail("sealing a segment")(error))
       }
       if (segment === undefined) return Effect.void
-      // a failure of the shipping is answered as it is (a defect stays a defect)
-      return Effect.raceFirst(Queue.offer(sealed, segment), Deferred.await(failure))
+      waiting.push(segment)
+      return queueWaiting
     })
 
     /** A new active segment (its file created, and made to last in its directory with `fsync`). */
@@ -310,14 +330,22 @@ const makeWith = (
         return writing.withPermits(1)(Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
           const segment = active ?? (yield* Effect.try({ try: () => openNow(now), catch: fail("creating a segment") }))
-          const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
-          if (bytes.length === 0) return
-          yield* writeAll(segment.fd, bytes, segment.bytes, fsync).pipe(
-            Effect.mapError(fail(`writing ${segment.path}`)),
-            Effect.tapError(() => Effect.sync(() => cutOff(segment)))
-          )
-          segment.bytes += bytes.length
-          if (segment.bytes >= segmentBytes) yield* seal
+          // The encoding (it records the destination written last), the write and its count are one step:
+          // a write given up half-way by its caller would leave bytes the segment does not count, and the
+          // next write would go over them without saying its destination.
+          const written = yield* Effect.uninterruptible(Effect.suspend(() => {
+            const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
+            if (bytes.length === 0) return Effect.succeed(false)
+            return writeAll(segment.fd, bytes, segment.bytes, fsync).pipe(
+              Effect.mapError(fail(`writing ${segment.path}`)),
+              Effect.tapError(() => Effect.sync(() => cutOff(segment))),
+              Effect.zipRight(Effect.sync(() => {
+                segment.bytes += bytes.length
+                return true
+              }))
+            )
+          }))
+          if (written && segment.bytes >= segmentBytes) yield* seal
         }))
       })
 
@@ -348,12 +376,7 @@ const makeWith = (
     /** Seals the active segment once it is `segmentMillis` old, so that no event waits longer on disk. */
     const sealOnTime: Effect.Effect<never, SpoolError | CloudWatchLogs.ShipError> = Effect.forever(
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const full = waiting[0]
-        if (full !== undefined) {
-          return Effect.raceFirst(Queue.offer(sealed, full), Deferred.await(failure)).pipe(
-            Effect.tap(() => waiting.shift())
-          )
-        }
+        if (waiting.length > 0) return queueWaiting
         const segment = active
         if (segment === undefined) return Queue.take(opened)
         const due = segment.openedAt + segmentMillis - now
@@ -517,7 +540,7 @@ const makeWith = (
             // after `finish` (or a failure) the shippers are gone: the queue may hold the end, and be full
             if (Option.isSome(yield* Fiber.poll(shipper))) return
             yield* writing.withPermits(1)(seal)
-            for (const full of waiting.splice(0)) yield* Queue.offer(sealed, full)
+            yield* queueWaiting
             yield* Queue.offer(sealed, undefined)
             yield* Fiber.await(shipper)
           }).pipe(
@@ -535,7 +558,7 @@ const makeWith = (
 
     const finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> = Effect.gen(function*() {
       yield* writing.withPermits(1)(seal)
-      for (const full of waiting.splice(0)) yield* Effect.raceFirst(Queue.offer(sealed, full), Deferred.await(failure))
+      yield* queueWaiting
       yield* Effect.raceFirst(Queue.offer(sealed, undefined), Deferred.await(failure))
       yield* Fiber.join(shipper)
       yield* Fiber.interrupt(timer)
