@@ -369,6 +369,12 @@ describe("DurableSpool", () => {
         if (Either.isRight(second)) return yield* Effect.dieMessage("expected SpoolError")
         expect(second.left.reason).toBe("Locked")
         expect(second.left.message).toContain("in use by process")
+        // the same directory through a symbolic link is the same directory
+        const linked = `${directory}-link`
+        Fs.symlinkSync(directory, linked)
+        yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(linked, { force: true })))
+        const throughLink = yield* Effect.either(DurableSpool.make({ directory: linked }))
+        expect(Either.isLeft(throughLink) && throughLink.left.reason).toBe("Locked")
       }))
       expect(files(directory)).toEqual([])
       // a process that has exited (its pid is free) left its lock behind; and one of another live process

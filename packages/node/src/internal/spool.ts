@@ -137,10 +137,35 @@ const isAlive = (pid: number): boolean => {
 const heldHere = new Set<string>()
 
 /**
+ * Creates the lock file whole: its pid is written to a file of this process's own, which is then linked
+ * to the lock's name (a link fails if the name is taken), so another process never reads a lock file
+ * still empty (and takes it for one left by a process that is gone). Where hard links are not supported,
+ * an exclusive create and a write.
+ */
+const createLock = (path: string): void => {
+  const content = `${process.pid}\n`
+  const own = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`
+  try {
+    NodeFs.writeFileSync(own, content, { flag: "wx" })
+    try {
+      NodeFs.linkSync(own, path)
+      return
+    } finally {
+      NodeFs.rmSync(own, { force: true })
+    }
+  } catch (error) {
+    const code = codeOf(error)
+    if (code === "EEXIST" || (code !== "EPERM" && code !== "ENOTSUP" && code !== "EXDEV")) throw error
+  }
+  NodeFs.writeFileSync(path, content, { flag: "wx" })
+}
+
+/**
  * Takes the directory's lock file for the scope. A lock file naming a process that is gone (or this
  * process, when this process does not hold it: a restarted container has the same pid) is taken over.
+ * The directory is known by its real path: through a symbolic link it is the same directory.
  */
-const lock = (fs: FileSystem.FileSystem, directory: string): Effect.Effect<void, SpoolError, Scope.Scope> => {
+const lock = (directory: string): Effect.Effect<void, SpoolError, Scope.Scope> => {
   const path = Path.join(directory, LOCK_FILE)
   const held = (holder: string) =>
     new SpoolError({
@@ -148,27 +173,63 @@ const lock = (fs: FileSystem.FileSystem, directory: string): Effect.Effect<void,
       directory,
       message: `durable spool in ${directory} is in use by process ${holder} (lock file ${path})`
     })
-  const take = fs.writeFileString(path, `${process.pid}\n`, { flag: "wx" })
-  const takeOver = Effect.flatMap(Effect.orElseSucceed(fs.readFileString(path), () => ""), (text) => {
-    const pid = Number(text.trim())
-    const alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)
-    if (alive) return Effect.fail(held(String(pid)))
-    return fs.remove(path).pipe(Effect.zipRight(take), Effect.mapError(fileError(directory, `taking over ${path}`)))
-  })
+  const take = Effect.try({ try: () => createLock(path), catch: (error) => error })
+  const takeOver = Effect.flatMap(
+    Effect.sync(() => {
+      try {
+        return NodeFs.readFileSync(path, "utf8")
+      } catch (error) {
+        // released meanwhile: taken again, not removed (it may be another process's new lock by then)
+        return codeOf(error) === "ENOENT" ? undefined : ""
+      }
+    }),
+    (text) => {
+      if (text === undefined) {
+        return Effect.try({
+          try: () => createLock(path),
+          catch: (error) =>
+            codeOf(error) === "EEXIST"
+              ? held("another (it took the lock first)")
+              : fileError(directory, `creating ${path}`)(error)
+        })
+      }
+      const pid = Number(text.trim())
+      const alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)
+      if (alive) return Effect.fail(held(String(pid)))
+      return Effect.try({
+        try: () => {
+          NodeFs.rmSync(path, { force: true })
+          createLock(path)
+        },
+        catch: fileError(directory, `taking over ${path}`)
+      })
+    }
+  )
+  let key = directory
   return Effect.acquireRelease(
     Effect.suspend(() => {
-      if (heldHere.has(directory)) return Effect.fail(held(`${process.pid} (this one)`))
+      try {
+        key = NodeFs.realpathSync(directory)
+      } catch {
+        // the directory was made just before: its path is its real path
+      }
+      if (heldHere.has(key)) return Effect.fail(held(`${process.pid} (this one)`))
       // only a lock file that is there already may be taken over: any other failure (a directory it may
       // not write in) is said as it is
       return Effect.catchAll(
         take,
-        (error) =>
-          error._tag === "SystemError" && error.reason === "AlreadyExists"
-            ? takeOver
-            : Effect.fail(fileError(directory, `creating ${path}`)(error))
-      ).pipe(Effect.tap(() => heldHere.add(directory)))
+        (error) => codeOf(error) === "EEXIST" ? takeOver : Effect.fail(fileError(directory, `creating ${path}`)(error))
+      ).pipe(Effect.tap(() => heldHere.add(key)))
     }),
-    () => Effect.ignore(fs.remove(path)).pipe(Effect.ensuring(Effect.sync(() => heldHere.delete(directory))))
+    () =>
+      Effect.sync(() => {
+        // only this process's own lock: one taken over meanwhile (this one thought gone) is left alone
+        try {
+          if (NodeFs.readFileSync(path, "utf8").trim() === String(process.pid)) NodeFs.rmSync(path, { force: true })
+        } catch {
+          // gone already
+        }
+      }).pipe(Effect.ensuring(Effect.sync(() => heldHere.delete(key))))
   )
 }
 
@@ -190,7 +251,7 @@ const makeWith = (
     )
 
     yield* ensureDirectory(directory).pipe(Effect.mapError(fail("creating the directory")))
-    yield* lock(fs, directory)
+    yield* lock(directory)
 
     const names = yield* fs.readDirectory(directory).pipe(Effect.mapError(fail("listing the directory")))
     // a rewrite the process did not finish: the segment it was replacing is still there
