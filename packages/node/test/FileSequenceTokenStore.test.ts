@@ -70,6 +70,35 @@ describe("FileSequenceTokenStore", () => {
     expect(fileKey("k".repeat(200))).toBe("k".repeat(200))
   })
 
+  it.scoped("two stores writing one stream's token at once: a read finds one token written, never a mix of two", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const long = "L".repeat(120)
+      const written = new Set<string>()
+      const mixed: Array<string> = []
+      const writer = (token: (i: number) => string) =>
+        withStore(dir, (store) =>
+          Effect.forEach(Array.from({ length: 400 }, (_, i) => i), (i) => {
+            const t = token(i)
+            written.add(t)
+            return store.set(orders, t)
+          }, { discard: true }))
+      const reader = withStore(
+        dir,
+        (store) =>
+          Effect.forEach(Array.from({ length: 800 }, (_, i) => i), () =>
+            Effect.map(store.get(orders), (found) => {
+              if (Option.isSome(found) && !found.value.startsWith("short-") && found.value !== long) {
+                mixed.push(found.value)
+              }
+            }), { discard: true })
+      )
+      yield* Effect.all([writer((i) => `short-${i}`), writer(() => long), reader], { concurrency: "unbounded" })
+      expect(mixed).toEqual([])
+      // and nothing is left beside the token files
+      expect(Fs.readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([])
+    }))
+
   it.scoped("an empty or blank file (a write caught half-way) reads as no token", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
