@@ -398,6 +398,43 @@ describe("DurableSpool", () => {
       }).pipe(Effect.provide(TestCloudWatchLogs.layer()))
   )
 
+  it.scoped("maxSpoolBytes bounds bytes, whatever the segments' size: large writes into tiny segments wait too", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // every PutLogEvents waits 10 s on the TestClock: nothing completes until the clock moves
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 10_000 })
+      // each write of ~100 KB seals a segment of its own (segmentBytes 1): the count of segments said
+      // nothing of their bytes, and the producer never waited (200 MB in the review's run)
+      const spool = yield* DurableSpool.make({ directory, segmentBytes: 1, maxSpoolBytes: 1_000_000 })
+      const write = (i: number) =>
+        spool.write(Array.from({ length: 100 }, (_, j) => ({
+          destination: orders,
+          event: { timestamp: NOW, message: `${i}-${j}-${"x".repeat(1_000)}` }
+        })))
+      let done = 0
+      const writer = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 30 }, (_, i) => i), (i) =>
+          Effect.tap(write(i), () =>
+            Effect.sync(() => {
+              done++
+            })), { discard: true })
+      )
+      yield* eventually(Effect.sync(() => done), (n) => n >= 5)
+      yield* TestServices.provideLive(Effect.sleep("300 millis"))
+      expect(writer.unsafePoll()).toBeNull()
+      const onDisk = segmentFiles(directory).reduce((sum, f) => sum + Fs.statSync(Path.join(directory, f)).size, 0)
+      // the bound, the write that waits for room and the one before it (sealed, not yet queued)
+      expect(onDisk).toBeLessThanOrEqual(1_000_000 + 2 * 110_000)
+      expect(done).toBeLessThan(15)
+      const moved = Effect.zipRight(TestClock.adjust("10 seconds"), TestServices.provideLive(Effect.sleep("5 millis")))
+      while (writer.unsafePoll() === null) yield* moved
+      const finishing = yield* Effect.fork(spool.finish)
+      while (finishing.unsafePoll() === null) yield* moved
+      const report = yield* Fiber.join(finishing)
+      expect(report.accepted).toBe(3_000)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("the disk is bounded: with the service stalled, the producer waits at maxSpoolBytes", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

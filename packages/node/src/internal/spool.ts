@@ -15,7 +15,9 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
@@ -88,6 +90,9 @@ interface Sealed {
   readonly seq: number
   readonly path: string
   readonly recovered: boolean
+  /** Its size, counted against `maxSpoolBytes` from its queueing to its removal (`counted`). */
+  readonly bytes: number
+  counted: boolean
 }
 
 /** Writes all of `bytes` at `position`, synchronously. */
@@ -269,7 +274,10 @@ const makeWith = (
     const recovered: Array<Sealed> = found.map(({ name, seq }) => ({
       seq,
       path: Path.join(directory, name),
-      recovered: true
+      recovered: true,
+      // what an earlier run left is shipped first; the bound counts what this run seals
+      bytes: 0,
+      counted: false
     }))
     let nextSeq = (found.at(-1)?.seq ?? 0) + 1
 
@@ -296,6 +304,36 @@ const makeWith = (
         return Effect.zipRight(Deferred.failCause(failure, cause), Queue.offer(shippedOne, undefined))
       })
     const sealed = yield* Queue.bounded<Sealed | undefined>(capacity)
+    /**
+     * Bytes of the sealed segments queued or being shipped: a segment is queued only while they and it
+     * stay within `maxSpoolBytes` (or when none is, whatever its size: one write may be larger), and
+     * frees its share once shipped. Segments are sealed after the write that fills them, so their count
+     * alone (the queue's) is no bound on bytes.
+     */
+    const maxSpoolBytes = options.maxSpoolBytes ?? DEFAULT_MAX_SPOOL_BYTES
+    let spooled = 0
+    const roomWaiters: Array<Deferred.Deferred<void>> = []
+    const unsafeCount = (segment: Sealed): boolean => {
+      if (segment.counted) return true
+      if (spooled > 0 && spooled + segment.bytes > maxSpoolBytes) return false
+      spooled += segment.bytes
+      segment.counted = true
+      return true
+    }
+    const unsafeFree = (segment: Sealed): void => {
+      if (!segment.counted) return
+      segment.counted = false
+      spooled -= segment.bytes
+      for (const waiter of roomWaiters.splice(0)) Deferred.unsafeDone(waiter, Exit.void)
+    }
+    /** Waits until the segment fits, and counts it (in the same step as the check). */
+    const countIn = (segment: Sealed): Effect.Effect<void> =>
+      Effect.suspend(function fits(): Effect.Effect<void> {
+        if (unsafeCount(segment)) return Effect.void
+        const waiter = Deferred.unsafeMake<void>(FiberId.none)
+        roomWaiters.push(waiter)
+        return Effect.zipRight(Deferred.await(waiter), Effect.suspend(fits))
+      })
     const writing = yield* Effect.makeSemaphore(1)
     const flushing = yield* Effect.makeSemaphore(1)
     const opened = yield* Queue.sliding<void>(1)
@@ -313,7 +351,7 @@ const makeWith = (
         NodeFs.closeSync(segment.fd)
       }
       pending.add(segment.seq)
-      return { seq: segment.seq, path: segment.path, recovered: false }
+      return { seq: segment.seq, path: segment.path, recovered: false, bytes: segment.bytes, counted: false }
     }
 
     /**
@@ -329,7 +367,10 @@ const makeWith = (
         // a failure of the shipping is answered as it is (a defect stays a defect)
         return Effect.uninterruptibleMask((restore) =>
           Effect.zipRight(
-            restore(Effect.raceFirst(Queue.offer(sealed, full), Deferred.await(failure))),
+            restore(Effect.raceFirst(
+              Effect.zipRight(countIn(full), Queue.offer(sealed, full)),
+              Deferred.await(failure)
+            )),
             Effect.sync(() => waiting.shift())
           )
         ).pipe(Effect.zipRight(Effect.suspend(next)))
@@ -424,7 +465,11 @@ const makeWith = (
         segment.bytes += bytes.length
         if (segment.bytes >= segmentBytes) {
           const full = sealNow()
-          if (full !== undefined && !Queue.unsafeOffer(sealed, full)) waiting.push(full)
+          if (full !== undefined) {
+            if (unsafeCount(full) && Queue.unsafeOffer(sealed, full)) return true
+            unsafeFree(full)
+            waiting.push(full)
+          }
         }
         return true
       } catch {
@@ -475,6 +520,7 @@ const makeWith = (
           // after its segment (left alone, the next run removes it: it names no segment)
           yield* Effect.ignore(removeAcks(segment.path))
           pending.delete(segment.seq)
+          unsafeFree(segment)
           yield* Queue.offer(shippedOne, undefined)
           return
         }
