@@ -8,6 +8,7 @@ import { CloudWatchLogs, Destination, Limits } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
@@ -433,6 +434,30 @@ describe("DurableSpool", () => {
       while (finishing.unsafePoll() === null) yield* moved
       const report = yield* Fiber.join(finishing)
       expect(report.accepted).toBe(3_000)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scopedLive("a wall clock set back (NTP) does not hold a segment unsealed: its age is on the monotonic clock", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDir
+      const live = yield* Effect.clock
+      // the wall clock, which will be set back; the monotonic clock (nanoseconds) and the sleeps as they are
+      let offset = 0
+      const wall: Clock.Clock = {
+        [Clock.ClockTypeId]: Clock.ClockTypeId,
+        unsafeCurrentTimeMillis: () => live.unsafeCurrentTimeMillis() + offset,
+        currentTimeMillis: Effect.sync(() => live.unsafeCurrentTimeMillis() + offset),
+        unsafeCurrentTimeNanos: () => live.unsafeCurrentTimeNanos(),
+        currentTimeNanos: live.currentTimeNanos,
+        sleep: (duration) => live.sleep(duration)
+      }
+      const spool = yield* Effect.withClock(DurableSpool.make({ directory, segmentMillis: 100 }), wall)
+      // written, then the wall clock set back 10 minutes before the segment's 100 ms are up
+      yield* Effect.withClock(
+        spool.write([{ destination: orders, event: { timestamp: Date.now(), message: "on time" } }]),
+        wall
+      )
+      offset = -600_000
+      yield* eventually(stored(orders), (messages) => messages.length === 1)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("the disk is bounded: with the service stalled, the producer waits at maxSpoolBytes", () =>

@@ -81,6 +81,7 @@ interface Active {
   readonly seq: number
   readonly path: string
   readonly fd: number
+  /** When it was opened, on the monotonic clock (`ageClock`): a wall clock set back must not hold it. */
   readonly openedAt: number
   readonly encoder: format.Encoder
   bytes: number
@@ -96,6 +97,12 @@ interface Sealed {
 }
 
 /** Writes all of `bytes` at `position`, synchronously. */
+/**
+ * Milliseconds on the monotonic clock (Effect's nanoseconds: `process.hrtime` in Node, the TestClock's
+ * time in tests), for the age of segments: a wall clock set back (NTP) would hold a segment unsealed.
+ */
+const ageClock: Effect.Effect<number> = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos / 1_000_000n))
+
 const writeAllSync = (fd: number, bytes: Uint8Array, position: number): void => {
   for (let done = 0; done < bytes.length;) {
     done += NodeFs.writeSync(fd, bytes, done, bytes.length - done, position + done)
@@ -430,7 +437,7 @@ const makeWith = (
         if (Option.isSome(failed)) return Effect.flatten(failed.value)
         if (inputs.length === 0) return Effect.void
         return writing.withPermits(1)(Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
+          const now = yield* ageClock
           const segment = active ?? (yield* Effect.try({ try: () => openNow(now), catch: fail("creating a segment") }))
           // The encoding (it records the destination written last), the write and its count are one step:
           // a write given up half-way by its caller would leave bytes the segment does not count, and the
@@ -459,7 +466,7 @@ const makeWith = (
       }
       let segment: Active | undefined
       try {
-        segment = active ?? openNow(clock.unsafeCurrentTimeMillis())
+        segment = active ?? openNow(Number(clock.unsafeCurrentTimeNanos() / 1_000_000n))
         const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
         writeAllSync(segment.fd, bytes, segment.bytes)
         segment.bytes += bytes.length
@@ -481,7 +488,7 @@ const makeWith = (
 
     /** Seals the active segment once it is `segmentMillis` old, so that no event waits longer on disk. */
     const sealOnTime: Effect.Effect<never, SpoolError | CloudWatchLogs.ShipError> = Effect.forever(
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      Effect.flatMap(ageClock, (now) => {
         if (waiting.length > 0) return queueWaiting
         const segment = active
         if (segment === undefined) return Queue.take(opened)
