@@ -23,7 +23,9 @@
  * the field, else from the message), and DescribeLogStreams only when a token error carried no token
  * (matching the stream name exactly, as the call filters by prefix). A put whose answer was lost is
  * replayed with the same token: the service answers DataAlreadyAccepted if it had stored it, which is a
- * success and no duplicate. DataAlreadyAccepted is taken as a success only then (a put of ours under that
+ * success and no duplicate (but for copies that earlier lost puts under other tokens may have stored,
+ * counted in `possibleDuplicates`; and the events the lost put had refused, near the time limits, are
+ * learnt by reading the stream back, else by the limits at the time of the put). DataAlreadyAccepted is taken as a success only then (a put of ours under that
  * token may have been stored); otherwise it means an identical batch was stored before (the same events
  * uploaded twice, or a probe repeating the first batch): the token is adopted and the events are sent.
  *
@@ -41,8 +43,10 @@
  * `possibleDuplicates`). Not stored: resent, no copy (a put under a token the stream has passed can no longer
  * be stored). The read failed, was denied, or did not end within its pages: resent, and the batch is
  * counted in `possibleDuplicates` (so the read needs `logs:GetLogEvents`; without it, this fallback). A
- * false match needs another writer putting the same events (same timestamps and messages) after ours was
- * sent. Against a service that ignores tokens there is no token error, hence no read.
+ * false match needs the same events (same timestamps and messages) stored in one put by another writer
+ * after ours was sent, or by this writer less than 5 minutes (the clock-skew allowance) before it: an
+ * identical batch uploaded again that soon, whose put is lost then passed by another writer, is taken
+ * for the lost put and not resent. Against a service that ignores tokens there is no token error, hence no read.
  *
  * ## Several writers on one enforced stream (token contention)
  *
@@ -58,8 +62,8 @@
  * gives that token (or DescribeLogStreams does), the batch is resent at once, and that is no step of the
  * schedule; only a put under a fresh token that still loses is a lost round, and backs off. The classes keep separate budgets: token
  * losses use none of the transient or throttling retries, and those count failures in a row, starting
- * again whenever the service answers a put with a token error (so a put that needs many rounds is not
- * failed by the occasional server fault or throttle on the way).
+ * again whenever the service answers a put with a token error, or fails it in the other class (so a
+ * put that needs many rounds is not failed by the occasional server fault or throttle on the way).
  *
  * Ignored: puts go in parallel (up to `maxParallelPerDestination`), with no token and no token call; a
  * put replayed after an answer that may have been lost (a 5xx, a reset, a timeout) may have been stored

@@ -260,9 +260,14 @@ export const make = (
         this.drivers.delete("throttled")
       }
 
-      /** Waits as the class's schedule says, or fails when it is exhausted. */
+      /**
+       * Waits as the class's schedule says, or fails when it is exhausted. A failure of one of the
+       * transient and throttling classes ends the other's failures in a row (its schedule starts again).
+       */
       private retry(cls: RetryClass, error: CloudWatchLogsError, what: string): Effect.Effect<void, UploadError> {
         return Effect.gen(this, function*() {
+          if (cls === "transient") this.drivers.delete("throttled")
+          else if (cls === "throttled") this.drivers.delete("transient")
           let driver = this.drivers.get(cls)
           if (driver === undefined) {
             driver = yield* Schedule.driver(policy[cls satisfies keyof RetryPolicyShape])
@@ -439,21 +444,65 @@ export const make = (
           // them all, and each copy beyond the first is a duplicate (after an earlier read that failed)
           const { copies, end, start } = verdict.value
           yield* limiter.succeeded(this.destination, "putLogEvents")
-          if (end > start) this.state.used = true
-          const tooOldBefore = this.lostTo - limits.maxEventAgeMillis
-          const rejected: Array<UploadResult["rejected"][number]> = []
-          for (let index = 0; index < this.batch.length; index++) {
-            if (index < start) {
-              rejected.push({ index, reason: this.batch[index].timestamp < tooOldBefore ? "TooOld" : "Expired" })
-            } else if (index >= end) rejected.push({ index, reason: "TooNew" })
+          return Option.some(this.storedSlice(start, end, copies - 1))
+        })
+      }
+
+      /**
+       * The result of a put whose answer was lost and that stored the slice `[start, end)` of the batch:
+       * the events before it refused as too old (or expired), those after it as too new.
+       */
+      private storedSlice(start: number, end: number, duplicates: number): UploadResult {
+        if (end > start) this.state.used = true
+        const tooOldBefore = this.lostTo - limits.maxEventAgeMillis
+        const rejected: Array<UploadResult["rejected"][number]> = []
+        for (let index = 0; index < this.batch.length; index++) {
+          if (index < start) {
+            rejected.push({ index, reason: this.batch[index].timestamp < tooOldBefore ? "TooOld" : "Expired" })
+          } else if (index >= end) rejected.push({ index, reason: "TooNew" })
+        }
+        return {
+          accepted: end - start,
+          rejected,
+          retries: this.retries,
+          possibleDuplicates: (end - start) * duplicates,
+          bytes: this.bytes
+        }
+      }
+
+      /**
+       * DataAlreadyAccepted for a put whose answer was lost under `token`: that put stored the batch. Which
+       * of its events the service refused is unknown near its time bounds: there the stream is read back;
+       * if the read fails, the events past a bound at every moment the put may have been taken are
+       * refused. Each other token a put was lost under may have stored a copy.
+       */
+      private alreadyAccepted(token: string | undefined): Effect.Effect<UploadResult> {
+        return Effect.gen(this, function*() {
+          const others = new Set(this.lostUnder.filter((t) => t !== token)).size
+          const count = this.batch.length
+          const near = ReplayCheck.rejectable(
+            this.batch,
+            limits,
+            this.destination.retentionInDays,
+            this.lostFrom,
+            this.lostTo,
+            CLOCK_SKEW_MILLIS
+          )
+          if (near.leading === 0 && near.trailing === 0) return this.storedSlice(0, count, others)
+          const verdict = yield* this.check(others + 1)
+          if (Option.isSome(verdict) && verdict.value._tag === "Stored") {
+            return this.storedSlice(verdict.value.start, verdict.value.end, others)
           }
-          return Option.some({
-            accepted: end - start,
-            rejected,
-            retries: this.retries,
-            possibleDuplicates: (end - start) * (copies - 1),
-            bytes: this.bytes
-          })
+          const maxAge = this.destination.retentionInDays === undefined
+            ? limits.maxEventAgeMillis
+            : Math.min(limits.maxEventAgeMillis, this.destination.retentionInDays * 24 * 60 * 60 * 1000)
+          const oldBefore = this.lostFrom - CLOCK_SKEW_MILLIS - maxAge
+          const newAfter = this.lostTo + CLOCK_SKEW_MILLIS + limits.maxEventFutureMillis
+          let start = 0
+          while (start < count && this.batch[start].timestamp < oldBefore) start++
+          let end = count
+          while (end > start && this.batch[end - 1].timestamp > newAfter) end--
+          return this.storedSlice(start, end, others)
         })
       }
 
@@ -615,18 +664,12 @@ export const make = (
                   yield* this.retry("token", error, "PutLogEvents")
                   continue
                 }
-                // the batch was stored by the attempt whose answer was lost: a success, no copy
+                // the batch was stored by the attempt whose answer was lost: a success
                 if (hint._tag === "Token") yield* store.set(d, hint.token)
                 else yield* store.invalidate(d)
                 yield* limiter.succeeded(d, "putLogEvents")
                 state.used = true
-                return {
-                  accepted: this.batch.length,
-                  rejected: [],
-                  retries: this.retries,
-                  possibleDuplicates: 0,
-                  bytes: this.bytes
-                }
+                return yield* this.alreadyAccepted(token)
               }
               case "InvalidSequenceTokenException": {
                 if (this.forced === "auto") state.detected = "enforced"

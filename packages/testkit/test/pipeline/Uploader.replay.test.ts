@@ -249,4 +249,34 @@ describe("Uploader: a lost answer, then another writer, on an enforced stream", 
       expect(result.possibleDuplicates).toBe(3)
       expect(yield* model.callCount("GetLogEvents")).toBe(0)
     }))
+
+  const DAY = 24 * 60 * 60 * 1000
+
+  it.effect("DataAlreadyAccepted after a lost answer: the events the service refused are not counted accepted", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* enforced()
+      yield* model.failNext(1, "lostResponse")
+      // the first event too old when it was put: refused, the second stored; the replay is DataAlreadyAccepted
+      const sent = [{ timestamp: NOW - 14 * DAY - 1_000, message: "old" }, { timestamp: NOW + 1, message: "fresh" }]
+      const result = yield* settle(uploader.upload(dest(), sent))
+      expect((yield* model.events(G, S)).map((e) => e.message)).toEqual(["a-0", "fresh"])
+      expect(result.accepted).toBe(1)
+      expect(result.rejected).toEqual([{ index: 0, reason: "TooOld" }])
+    }))
+
+  it.effect("DataAlreadyAccepted after an earlier lost answer under another token: that copy is counted possible", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* enforced()
+      // stored, answer lost; another writer moves the stream; the read-back fails: resent, stored again,
+      // answer lost; the replay of that one is DataAlreadyAccepted
+      yield* model.failNext(1, "lostResponse")
+      yield* model.failNext(1, "competingWriter")
+      yield* model.failNext(1, "unavailable", "GetLogEvents")
+      yield* model.failNext(1, "lostResponse")
+      const result = yield* settle(uploader.upload(dest(), batch("b", 3, NOW + 5)))
+      const copies = (yield* model.events(G, S)).filter((e) => e.message.startsWith("b-")).length / 3
+      expect(copies).toBe(2)
+      expect(result.accepted).toBe(3)
+      expect(result.possibleDuplicates).toBeGreaterThanOrEqual(3 * (copies - 1))
+    }))
 })

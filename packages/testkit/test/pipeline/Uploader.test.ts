@@ -704,3 +704,21 @@ describe("Uploader: DataAlreadyAccepted is a success only for a replay of ours",
       expect((yield* model.events(G, S)).length).toBe(4)
     }))
 })
+
+describe("Uploader: retry budgets count failures of a class in a row", () => {
+  it.effect("a throttle between server faults starts the server faults' count again (and the reverse)", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup()
+      // 5 + 4 server faults with a throttle between: never more than 5 in a row (8 allowed)
+      yield* model.failNext(5, "unavailable")
+      yield* model.failNext(1, "throttle")
+      yield* model.failNext(4, "unavailable")
+      const result = yield* settle(Effect.either(uploader.upload(dest(), batch("a", 1))))
+      expect(Either.isRight(result) && result.right.accepted).toBe(1)
+      expect(yield* model.callCount("PutLogEvents")).toBe(11)
+      // 9 in a row are one too many
+      yield* model.failNext(9, "unavailable")
+      const exhausted = yield* settle(Effect.either(uploader.upload(dest(), batch("b", 1, NOW + 1))))
+      expect(Either.isLeft(exhausted) && exhausted.left.reason).toBe("RetriesExhausted")
+    }))
+})
