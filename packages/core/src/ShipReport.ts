@@ -71,7 +71,11 @@ export interface Counts {
   readonly bytes: number
   /** Retried calls, all causes. */
   readonly retries: number
-  /** Events sent again after an answer was lost, to a service that ignores tokens: possible duplicates. */
+  /**
+   * Events that may be stored more than once: sent again after an answer was lost (to a service that
+   * ignores tokens, or when the stream could not be read back), and events counted `Failed` that such a
+   * lost put may have stored already (resending them may store them twice).
+   */
   readonly possibleDuplicates: number
 }
 

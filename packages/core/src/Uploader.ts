@@ -148,6 +148,11 @@ export class UploadError extends Data.TaggedError("UploadError")<{
   readonly message: string
   /** Calls retried for this batch before it failed, all causes (absent: none counted). */
   readonly retries?: number
+  /**
+   * Copies of the batch that puts whose answer was lost may have stored before it failed (absent: none):
+   * its events are handed back as not delivered, and may be stored already, that many times.
+   */
+  readonly possiblyStored?: number
 }> {}
 
 /**

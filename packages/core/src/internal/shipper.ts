@@ -449,6 +449,8 @@ export const make = (
               // The uploader counted these in its metrics (reason Failed): settle without the metric.
               unsafeFail(lane, batch)
               lane.stats.counts.retries += error.retries ?? 0
+              // handed back as not delivered, and maybe stored already by puts whose answer was lost
+              lane.stats.counts.possibleDuplicates += batch.events.length * (error.possiblyStored ?? 0)
               lane.inFlight.delete(batch)
               if (slotsWanted > 0) unsafeRetire(lane)
               if (failure === undefined) failure = error

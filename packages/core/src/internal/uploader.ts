@@ -235,6 +235,8 @@ export const make = (
         cause: CloudWatchLogsError,
         what: string
       ): Effect.Effect<never, UploadError> {
+        // each put whose answer was lost may have stored the batch (an enforcing service once per token)
+        const copies = this.effective() === "enforced" ? new Set(this.lostUnder).size : this.lostUnder.length
         return Effect.fail(
           new UploadError({
             destination: this.destination,
@@ -242,6 +244,7 @@ export const make = (
             cause,
             reason,
             retries: this.retries,
+            ...(copies > 0 ? { possiblyStored: copies } : {}),
             message: `${what} for ${
               Destinations.show(this.destination)
             } failed (${reason}): ${cause._tag}: ${cause.message}`

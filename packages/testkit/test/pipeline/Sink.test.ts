@@ -310,6 +310,22 @@ describe("CloudWatchLogs.sink", () => {
       Effect.provide(RetryPolicy.layer({ transient: RetryPolicy.backoff({ base: 0, cap: 0, retries: 2 }) }))
     ))
 
+  it.effect("Failed events that lost answers may have stored already are counted as possible duplicates", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      // every answer lost: each attempt stores the batch, and the sink gives up on it
+      yield* TestCloudWatchLogs.setFaults({ lostResponse: 1 })
+      const result = yield* Effect.flip(runOnClock(Stream.fromIterable(events(5)), CloudWatchLogs.sink(dest)))
+      expect(result.report.rejected.Failed).toBe(5)
+      const copies = (yield* stored(G, S)).length
+      expect(copies).toBe(5 * 3)
+      // resending the 5 handed back would make every stored copy a duplicate
+      expect(result.report.possibleDuplicates).toBeGreaterThanOrEqual(copies)
+    }).pipe(
+      Effect.provide(TestCloudWatchLogs.layer()),
+      Effect.provide(RetryPolicy.layer({ transient: RetryPolicy.backoff({ base: 0, cap: 0, retries: 2 }) }))
+    ))
+
   it.effect("routes events to several destinations, with counts per destination", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

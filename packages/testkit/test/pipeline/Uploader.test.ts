@@ -705,6 +705,19 @@ describe("Uploader: DataAlreadyAccepted is a success only for a replay of ours",
     }))
 })
 
+describe("Uploader: a batch that fails after lost answers", () => {
+  it.effect("says how many copies those puts may have stored: its events may be stored though handed back", () =>
+    Effect.gen(function*() {
+      // tokens ignored, every answer lost: each attempt stores the batch, none is known to
+      const { model, uploader } = yield* setup({ model: { faults: { lostResponse: 1 } } })
+      const result = yield* settle(Effect.either(uploader.upload(dest(), batch("a", 2))))
+      if (Either.isRight(result)) return yield* Effect.dieMessage("expected the upload to fail")
+      const stored = (yield* model.events(G, S)).length / 2
+      expect(stored).toBeGreaterThan(1)
+      expect(result.left.possiblyStored).toBe(stored)
+    }))
+})
+
 describe("Uploader: retry budgets count failures of a class in a row", () => {
   it.effect("a throttle between server faults starts the server faults' count again (and the reverse)", () =>
     Effect.gen(function*() {
