@@ -220,6 +220,12 @@ export const make = (
        * (only a put under a fresh token that still loses the race is a lost round, and backs off).
        */
       private tokenStale = false
+      /**
+       * The token of the last attempt whose answer was lost, when tokens are sent: the next attempt is its
+       * replay, under that very token (DataAlreadyAccepted if it was stored), not under the store's, which
+       * another uploader sharing the store may have moved on meanwhile.
+       */
+      private replayUnder: { readonly token: string } | undefined = undefined
 
       constructor(
         readonly destination: Destination,
@@ -623,8 +629,12 @@ export const make = (
               this.probe = true
               state.probed = true
             }
+            const replay = this.replayUnder
+            this.replayUnder = undefined
             const token = (mode === "ignored" && !this.tokenDemanded) || this.probe
               ? undefined
+              : replay !== undefined
+              ? replay.token
               : Option.getOrUndefined(yield* store.get(d))
             const result = yield* Effect.either(
               limiter.withPermit(d, "putLogEvents")(
@@ -705,7 +715,10 @@ export const make = (
               yield* limiter.throttled(d, "putLogEvents")
               yield* this.retry("throttled", error, "PutLogEvents")
             } else if (cls === "transient") {
-              if (Protocol.possiblyApplied(error)) this.lostUnder.push(token)
+              if (Protocol.possiblyApplied(error)) {
+                this.lostUnder.push(token)
+                if (token !== undefined) this.replayUnder = { token }
+              }
               yield* this.retry("transient", error, "PutLogEvents")
             } else {
               return yield* this.fail("Fatal", error, "PutLogEvents")

@@ -1,6 +1,7 @@
 import { type CloudWatchLogsApi, CloudWatchLogsError, Limits, UploadRateLimiter } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import type * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
 import { batch, dest, G, NOW, S, settle, setup } from "./UploaderHelpers.js"
@@ -278,5 +279,23 @@ describe("Uploader: a lost answer, then another writer, on an enforced stream", 
       expect(copies).toBe(2)
       expect(result.accepted).toBe(3)
       expect(result.possibleDuplicates).toBeGreaterThanOrEqual(3 * (copies - 1))
+    }))
+
+  it.effect("two uploaders sharing a token store: a lost put is replayed under its own token, not the other's", () =>
+    Effect.gen(function*() {
+      const a = yield* setup({ model: { sequenceTokens: "enforced" }, uploader: { tokens: "enforced" } })
+      const b = yield* setup({ uploader: { tokens: "enforced" }, sharing: a })
+      yield* a.uploader.upload(dest(), batch("a", 1))
+      yield* b.uploader.upload(dest(), batch("b", 1, NOW + 1))
+      yield* a.uploader.upload(dest(), batch("a2", 1, NOW + 2))
+      // A's put is stored and its answer lost; while A waits to retry, B puts and stores a newer token
+      yield* a.model.failNext(1, "lostResponse")
+      const lost = yield* Effect.fork(a.uploader.upload(dest(), batch("A", 3, NOW + 10)))
+      for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+      yield* settle(b.uploader.upload(dest(), batch("B", 1, NOW + 20)))
+      const result = yield* settle(Fiber.join(lost))
+      expect(result.accepted).toBe(3)
+      expect((yield* a.model.events(G, S)).filter((e) => e.message.startsWith("A-"))).toHaveLength(3)
+      expect(result.possibleDuplicates).toBe(0)
     }))
 })

@@ -29,6 +29,8 @@ export interface Setup {
     | undefined
   /** Create the group and stream first (default true). */
   readonly create?: boolean | undefined
+  /** Another uploader's service and token store, to share (a second writer in the same process). */
+  readonly sharing?: Pick<Env, "model" | "store"> | undefined
 }
 
 export interface Env {
@@ -41,12 +43,12 @@ export interface Env {
 export const setup = (options: Setup = {}): Effect.Effect<Env> =>
   Effect.gen(function*() {
     yield* TestClock.setTime(NOW)
-    const model = yield* TestCloudWatchLogs.make(options.model)
-    if (options.create !== false) {
+    const model = options.sharing?.model ?? (yield* TestCloudWatchLogs.make(options.model))
+    if (options.create !== false && options.sharing === undefined) {
       yield* Effect.orDie(model.api.createLogGroup({ logGroupName: G }))
       yield* Effect.orDie(model.api.createLogStream({ logGroupName: G, logStreamName: S }))
     }
-    const store = yield* SequenceTokenStore.makeMemory
+    const store = options.sharing?.store ?? (yield* SequenceTokenStore.makeMemory)
     const api = options.wrap === undefined ? model.api : options.wrap(model.api)
     const uploader = yield* Uploader.make(options.uploader).pipe(
       Effect.provide(
