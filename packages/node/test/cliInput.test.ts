@@ -168,34 +168,9 @@ describe("cwlogs input: reading lines", () => {
       expect(Chunk.toReadonlyArray(got)).toEqual(["one", "late", "last"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  it.scopedLive("follow: a file truncated in place is read again from its start", () =>
+  /** `followBytes` on a file, polling every 20 ms: the text read so far, a wait for it, and the end. */
+  const following = (file: string) =>
     Effect.gen(function*() {
-      const file = yield* tempFile("old line 1\nold line 2\n")
-      const stop = yield* Deferred.make<void>()
-      const chunks: Array<string> = []
-      const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
-        Stream.decodeText(),
-        Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
-        Effect.fork
-      )
-      const text = () => chunks.join("")
-      yield* Effect.sync(text).pipe(
-        Effect.repeat({ until: (t) => t.includes("old line 2"), schedule: Schedule.spaced("20 millis") }),
-        Effect.timeout("10 seconds")
-      )
-      Fs.writeFileSync(file, "new\n")
-      yield* Effect.sync(text).pipe(
-        Effect.repeat({ until: (t) => t.endsWith("new\n"), schedule: Schedule.spaced("20 millis") }),
-        Effect.timeout("10 seconds")
-      )
-      yield* Deferred.succeed(stop, undefined)
-      yield* Fiber.join(fiber)
-      expect(text()).toBe("old line 1\nold line 2\nnew\n")
-    }).pipe(Effect.provide(NodeContext.layer)))
-
-  it.scopedLive("follow: a file truncated and written again past its old size between two polls is read again from its start", () =>
-    Effect.gen(function*() {
-      const file = yield* tempFile("old1\nold2\n")
       const stop = yield* Deferred.make<void>()
       const chunks: Array<string> = []
       const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
@@ -209,6 +184,25 @@ describe("cwlogs input: reading lines", () => {
           Effect.repeat({ until: done, schedule: Schedule.spaced("20 millis") }),
           Effect.timeout("10 seconds")
         )
+      const end = Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.join(fiber))
+      return { text, until, end }
+    })
+
+  it.scopedLive("follow: a file truncated in place is read again from its start", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("old line 1\nold line 2\n")
+      const { end, text, until } = yield* following(file)
+      yield* until((t) => t.includes("old line 2"))
+      Fs.writeFileSync(file, "new\n")
+      yield* until((t) => t.endsWith("new\n"))
+      yield* end
+      expect(text()).toBe("old line 1\nold line 2\nnew\n")
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("follow: a file truncated and written again past its old size between two polls is read again from its start", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("old1\nold2\n")
+      const { end, text, until } = yield* following(file)
       yield* until((t) => t.includes("old2"))
       // one write: truncated to nothing and written longer than before, in between two polls
       Fs.writeFileSync(file, "new-line-AAAA\nnew-line-BBBB\n")
@@ -216,8 +210,7 @@ describe("cwlogs input: reading lines", () => {
       // and appends after it still read on
       Fs.appendFileSync(file, "after\n")
       yield* until((t) => t.endsWith("after\n"))
-      yield* Deferred.succeed(stop, undefined)
-      yield* Fiber.join(fiber)
+      yield* end
       expect(text()).toBe("old1\nold2\nnew-line-AAAA\nnew-line-BBBB\nafter\n")
     }).pipe(Effect.provide(NodeContext.layer)))
 })
