@@ -23,6 +23,15 @@ const enforced = (wrap?: (api: CloudWatchLogsApi.CloudWatchLogsApiShape) => Clou
     return env
   })
 
+/** The next calls fail in this order: `[kind]` a put, `[kind, operation]` a call of that operation. */
+const inTurn = (
+  model: TestCloudWatchLogs.TestCloudWatchLogsShape,
+  ...faults: ReadonlyArray<readonly [TestCloudWatchLogs.FaultKind, TestCloudWatchLogs.OperationName?]>
+) => Effect.forEach(faults, ([kind, operation]) => model.failNext(1, kind, operation), { discard: true })
+
+/** A put stored with its answer lost, another writer passing it, and the read-back of the stream failing. */
+const lostPassedUnread = [["lostResponse"], ["competingWriter"], ["unavailable", "GetLogEvents"]] as const
+
 describe("Uploader: a lost answer, then another writer, on an enforced stream", () => {
   it.effect("the lost put was stored: found by GetLogEvents, a success with no resend and no copy", () =>
     Effect.gen(function*() {
@@ -137,9 +146,7 @@ describe("Uploader: a lost answer, then another writer, on an enforced stream", 
   it.effect("the check fails (GetLogEvents 5xx): resent, and the copy is counted", () =>
     Effect.gen(function*() {
       const { model, uploader } = yield* enforced()
-      yield* model.failNext(1, "lostResponse")
-      yield* model.failNext(1, "competingWriter")
-      yield* model.failNext(1, "unavailable", "GetLogEvents")
+      yield* inTurn(model, ...lostPassedUnread)
       const result = yield* settle(uploader.upload(dest(), batch("b", 3, NOW + 5)))
       expect(result.accepted).toBe(3)
       expect(result.possibleDuplicates).toBe(3)
@@ -150,11 +157,7 @@ describe("Uploader: a lost answer, then another writer, on an enforced stream", 
   it.effect("a failed check, a resend whose answer is lost too, then a check that works: the copy is counted", () =>
     Effect.gen(function*() {
       const { model, uploader } = yield* enforced()
-      yield* model.failNext(1, "lostResponse")
-      yield* model.failNext(1, "competingWriter")
-      yield* model.failNext(1, "unavailable", "GetLogEvents")
-      yield* model.failNext(1, "lostResponse")
-      yield* model.failNext(1, "competingWriter")
+      yield* inTurn(model, ...lostPassedUnread, ["lostResponse"], ["competingWriter"])
       const result = yield* settle(uploader.upload(dest(), batch("b", 3, NOW + 5)))
       expect(puts(yield* model.calls)).toEqual([
         "Answered",
@@ -270,10 +273,7 @@ describe("Uploader: a lost answer, then another writer, on an enforced stream", 
       const { model, uploader } = yield* enforced()
       // stored, answer lost; another writer moves the stream; the read-back fails: resent, stored again,
       // answer lost; the replay of that one is DataAlreadyAccepted
-      yield* model.failNext(1, "lostResponse")
-      yield* model.failNext(1, "competingWriter")
-      yield* model.failNext(1, "unavailable", "GetLogEvents")
-      yield* model.failNext(1, "lostResponse")
+      yield* inTurn(model, ...lostPassedUnread, ["lostResponse"])
       const result = yield* settle(uploader.upload(dest(), batch("b", 3, NOW + 5)))
       const copies = (yield* model.events(G, S)).filter((e) => e.message.startsWith("b-")).length / 3
       expect(copies).toBe(2)
