@@ -145,6 +145,9 @@ const isAlive = (pid: number): boolean => {
   }
 }
 
+/** A takeover marker older than this was left by a process that died taking a lock over. */
+const STALE_TAKEOVER_MILLIS = 10_000
+
 /** Directories whose lock this process holds (a pid alone cannot tell: a container's process is often pid 1 every run). */
 const heldHere = new Set<string>()
 
@@ -208,13 +211,46 @@ const lock = (directory: string): Effect.Effect<void, SpoolError, Scope.Scope> =
       const pid = Number(text.trim())
       const alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)
       if (alive) return Effect.fail(held(String(pid)))
+      // One process at a time takes a stale lock over (a marker beside it, made as the lock is): two that
+      // found it stale together would each remove it and make their own, the second over the first's.
+      const marker = `${path}.takeover`
       return Effect.try({
-        try: () => {
-          NodeFs.rmSync(path, { force: true })
-          createLock(path)
+        try: (): "taken" | "raced" => {
+          try {
+            createLock(marker)
+          } catch (error) {
+            if (codeOf(error) !== "EEXIST") throw error
+            // a marker older than a takeover takes is one a crash left: removed, and the other goes on
+            if (Date.now() - NodeFs.statSync(marker).mtimeMs > STALE_TAKEOVER_MILLIS) {
+              NodeFs.rmSync(marker, { force: true })
+            }
+            return "raced"
+          }
+          try {
+            // still the stale lock read above, or another process's by now
+            let now: string | undefined
+            try {
+              now = NodeFs.readFileSync(path, "utf8")
+            } catch (error) {
+              if (codeOf(error) !== "ENOENT") throw error
+            }
+            if (now !== undefined && now !== text) return "raced"
+            NodeFs.rmSync(path, { force: true })
+            createLock(path)
+            return "taken"
+          } finally {
+            NodeFs.rmSync(marker, { force: true })
+          }
         },
-        catch: fileError(directory, `taking over ${path}`)
-      })
+        catch: (error) =>
+          codeOf(error) === "EEXIST"
+            ? held("another (it took the lock first)")
+            : fileError(directory, `taking over ${path}`)(error)
+      }).pipe(
+        Effect.flatMap((outcome) =>
+          outcome === "taken" ? Effect.void : Effect.fail(held("another (it is taking the lock over)"))
+        )
+      )
     }
   )
   let key = directory
