@@ -46,6 +46,13 @@ const errorOf = <A>(sent: Sent<A>): unknown => ("error" in sent ? sent.error : {
 const now = () => Date.now()
 const ev = (message: string, timestamp = now()) => ({ timestamp, message })
 
+/** A PutLogEvents of these events, without a token. */
+const putEvents = (
+  logGroupName: string,
+  logStreamName: string,
+  logEvents: Array<{ timestamp: number; message: string }>
+) => new PutLogEventsCommand({ logGroupName, logStreamName, logEvents })
+
 const setup = (url: string, group = "g", stream = "s") =>
   Effect.gen(function*() {
     const c = client(url)
@@ -62,13 +69,7 @@ describe("Emulator with the AWS SDK", () => {
       yield* succeed(() => c.send(new CreateLogStreamCommand({ logGroupName: "app", logStreamName: "api-2" })))
       const t0 = now() - 1000
       const put = yield* succeed(() =>
-        c.send(
-          new PutLogEventsCommand({
-            logGroupName: "app",
-            logStreamName: "api-1",
-            logEvents: [ev("hello", t0), ev("wörld ✓", t0 + 1), ev("error: boom", t0 + 2)]
-          })
-        )
+        c.send(putEvents("app", "api-1", [ev("hello", t0), ev("wörld ✓", t0 + 1), ev("error: boom", t0 + 2)]))
       )
       expect(put.$metadata.httpStatusCode).toBe(200)
       expect(put.rejectedLogEventsInfo).toBeUndefined()
@@ -149,13 +150,7 @@ describe("Emulator with the AWS SDK", () => {
 
       const t0 = now() - 10_000
       yield* succeed(() =>
-        c.send(
-          new PutLogEventsCommand({
-            logGroupName: "group-0",
-            logStreamName: "s-0",
-            logEvents: Array.from({ length: 25 }, (_, i) => ev(`m${i}`, t0 + i))
-          })
-        )
+        c.send(putEvents("group-0", "s-0", Array.from({ length: 25 }, (_, i) => ev(`m${i}`, t0 + i))))
       )
       const read: Array<string> = []
       let forward: string | undefined = undefined
@@ -257,15 +252,7 @@ describe("Emulator with the AWS SDK", () => {
       // The span of the batch is over 24 h only through rejected events: the valid ones are stored.
       expect(out.rejectedLogEventsInfo).toEqual({ tooOldLogEventEndIndex: 1, tooNewLogEventStartIndex: 3 })
       expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["ok-1", "ok-2"])
-      const single = yield* succeed(() =>
-        c.send(
-          new PutLogEventsCommand({
-            logGroupName: "g",
-            logStreamName: "s",
-            logEvents: [ev("ok-3", t), ev("new", t + 3 * 3600_000)]
-          })
-        )
-      )
+      const single = yield* succeed(() => c.send(putEvents("g", "s", [ev("ok-3", t), ev("new", t + 3 * 3600_000)])))
       expect(single.rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 1 })
     }))
 
@@ -273,25 +260,9 @@ describe("Emulator with the AWS SDK", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.make({ maxEventBytes: 262_144 })
       const c = yield* setup(emulator.url)
-      const at = yield* attempt(() =>
-        c.send(
-          new PutLogEventsCommand({
-            logGroupName: "g",
-            logStreamName: "s",
-            logEvents: [ev("x".repeat(262_144 - 26))]
-          })
-        )
-      )
+      const at = yield* attempt(() => c.send(putEvents("g", "s", [ev("x".repeat(262_144 - 26))])))
       expect("ok" in at).toBe(true)
-      const past = yield* attempt(() =>
-        c.send(
-          new PutLogEventsCommand({
-            logGroupName: "g",
-            logStreamName: "s",
-            logEvents: [ev("x".repeat(262_144 - 25))]
-          })
-        )
-      )
+      const past = yield* attempt(() => c.send(putEvents("g", "s", [ev("x".repeat(262_144 - 25))])))
       expect(errorOf(past)).toMatchObject({
         name: "InvalidParameterException",
         message: "Log event too large: 262145 bytes exceeds limit of 262144"
@@ -447,15 +418,7 @@ describe("Emulator with the AWS SDK", () => {
           )
         )
         expect(out.rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 1 })
-        const alone = yield* succeed(() =>
-          c.send(
-            new PutLogEventsCommand({
-              logGroupName: "g",
-              logStreamName: "s",
-              logEvents: [ev("2^53 + 2", 9_007_199_254_740_994)]
-            })
-          )
-        )
+        const alone = yield* succeed(() => c.send(putEvents("g", "s", [ev("2^53 + 2", 9_007_199_254_740_994)])))
         expect(alone.rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 0 })
         expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["now"])
         // negative timestamps are still refused
@@ -555,15 +518,7 @@ describe("Emulator with the AWS SDK", () => {
         const emulator = yield* Emulator.make()
         const c = yield* setup(emulator.url)
         const t0 = now() - 10_000
-        yield* succeed(() =>
-          c.send(
-            new PutLogEventsCommand({
-              logGroupName: "g",
-              logStreamName: "s",
-              logEvents: Array.from({ length: 7 }, (_, i) => ev(`m${i}`, t0 + i))
-            })
-          )
-        )
+        yield* succeed(() => c.send(putEvents("g", "s", Array.from({ length: 7 }, (_, i) => ev(`m${i}`, t0 + i)))))
         const y2024 = Date.UTC(2024, 0, 1)
         const read: Array<string> = []
         let token: string | undefined = undefined
