@@ -236,18 +236,12 @@ describe("Emulator with the AWS SDK", () => {
       const c = yield* setup(emulator.url)
       const t = now()
       const out = yield* succeed(() =>
-        c.send(
-          new PutLogEventsCommand({
-            logGroupName: "g",
-            logStreamName: "s",
-            logEvents: [
-              ev("old", t - 15 * 86_400_000),
-              ev("ok-1", t - 1000),
-              ev("ok-2", t),
-              ev("new", t + 3 * 3600_000)
-            ]
-          })
-        )
+        c.send(putEvents("g", "s", [
+          ev("old", t - 15 * 86_400_000),
+          ev("ok-1", t - 1000),
+          ev("ok-2", t),
+          ev("new", t + 3 * 3600_000)
+        ]))
       )
       // The span of the batch is over 24 h only through rejected events: the valid ones are stored.
       expect(out.rejectedLogEventsInfo).toEqual({ tooOldLogEventEndIndex: 1, tooNewLogEventStartIndex: 3 })
@@ -404,18 +398,12 @@ describe("Emulator with the AWS SDK", () => {
         const emulator = yield* Emulator.make()
         const c = yield* setup(emulator.url)
         const out = yield* succeed(() =>
-          c.send(
-            new PutLogEventsCommand({
-              logGroupName: "g",
-              logStreamName: "s",
-              logEvents: [
-                ev("now"),
-                ev("2^53 - 1", Number.MAX_SAFE_INTEGER),
-                ev("2^53", 2 ** 53),
-                ev("2^53 + 2", 9_007_199_254_740_994)
-              ]
-            })
-          )
+          c.send(putEvents("g", "s", [
+            ev("now"),
+            ev("2^53 - 1", Number.MAX_SAFE_INTEGER),
+            ev("2^53", 2 ** 53),
+            ev("2^53 + 2", 9_007_199_254_740_994)
+          ]))
         )
         expect(out.rejectedLogEventsInfo).toEqual({ tooNewLogEventStartIndex: 1 })
         const alone = yield* succeed(() => c.send(putEvents("g", "s", [ev("2^53 + 2", 9_007_199_254_740_994)])))
