@@ -121,15 +121,14 @@ const serveInvoke = (
       faults: { ...internal.noHttpFaults, ...options.httpFaults },
       seed: options.seed ?? 1
     })
-    const port = yield* Effect.acquireRelease(
-      internal.listen(built.server, host, options.port ?? 0),
-      () => internal.close(built.server)
-    )
+    // stopped: no new connection, the open ones dropped, and the requests they had in progress ended
+    const stop = Effect.zipRight(internal.close(built.server), built.interruptInFlight)
+    const port = yield* Effect.acquireRelease(internal.listen(built.server, host, options.port ?? 0), () => stop)
     return {
       url: urlOf(host, port),
       host,
       port,
-      stop: internal.close(built.server),
+      stop,
       listen: Effect.suspend(() =>
         built.server.listening ? Effect.void : Effect.asVoid(internal.listen(built.server, host, port))
       ),
@@ -229,7 +228,9 @@ export const make = (options: Options = {}): Effect.Effect<EmulatorShape, Listen
   })
 
 /**
- * The emulator as a layer: the `Emulator` service, and the model's port and inspection handle.
+ * The emulator as a layer: the `Emulator` service, and the model's inspection handle
+ * (`TestCloudWatchLogs`). The port (`CloudWatchLogsApi`) is the one a client makes over HTTP to its URL
+ * (`NodeCloudWatchLogs.layer({ endpoint: emulator.url })`), not part of this layer.
  *
  * @since 0.1.0
  * @category layers

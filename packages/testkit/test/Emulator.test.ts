@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import { request } from "node:http"
 import * as Emulator from "../src/Emulator.js"
@@ -603,6 +604,21 @@ describe("Emulator with the AWS SDK", () => {
         yield* emulator.listen
         expect("ok" in (yield* put(c, "after"))).toBe(true)
         expect((yield* emulator.model.events("g", "s")).map((e) => e.message)).toEqual(["before", "after"])
+      }))
+
+    it.scopedLive("stop ends the requests in progress: a put waiting out a latency fault is not applied later", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = yield* setup(emulator.url)
+        yield* emulator.setHttpFaults({ latencyMillis: 1_000 })
+        const slow = yield* Effect.fork(put(c, "in flight"))
+        yield* Effect.sleep("200 millis")
+        yield* emulator.stop
+        expect("error" in (yield* Fiber.join(slow))).toBe(true)
+        // past the latency: still not applied
+        yield* Effect.sleep("1200 millis")
+        expect(yield* emulator.model.events("g", "s")).toEqual([])
+        expect((yield* emulator.model.calls).filter((call) => call.operation === "PutLogEvents")).toEqual([])
       }))
   })
 

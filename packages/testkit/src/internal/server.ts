@@ -6,6 +6,7 @@
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Runtime from "effect/Runtime"
 import { randomUUID } from "node:crypto"
 import * as http from "node:http"
@@ -108,6 +109,11 @@ export interface Server {
   readonly faults: () => HttpFaults
   /** Requests the HTTP layer dropped on purpose (reset and lost-response faults). */
   readonly dropped: () => { readonly reset: number; readonly lostResponse: number }
+  /**
+   * Ends the requests still being served (waiting out a latency fault, say): with the server stopped,
+   * none of them is applied later behind the test's back.
+   */
+  readonly interruptInFlight: Effect.Effect<void>
 }
 
 /**
@@ -124,6 +130,7 @@ export const makeServer = (
   let faults = options.faults
   const dropped = { reset: 0, lostResponse: 0 }
   const runFork = Runtime.runFork(runtime)
+  const inFlight = new Set<Fiber.RuntimeFiber<void>>()
 
   const handleBody = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string, raw: Buffer) => {
     if (options.requireAuth !== undefined) {
@@ -184,7 +191,9 @@ export const makeServer = (
         )
       )
     )
-    runFork(program)
+    const fiber = runFork(program)
+    inFlight.add(fiber)
+    fiber.addObserver(() => inFlight.delete(fiber))
   }
 
   const server = http.createServer((req, res) => {
@@ -237,7 +246,8 @@ export const makeServer = (
       faults = { ...faults, ...next }
     },
     faults: () => faults,
-    dropped: () => ({ ...dropped })
+    dropped: () => ({ ...dropped }),
+    interruptInFlight: Effect.suspend(() => Fiber.interruptAll([...inFlight]))
   }
 }
 
