@@ -141,6 +141,44 @@ describe("faults", () => {
       }
     }))
 
+  it.effect("an outage does not shift the seeded sequence: the calls after it meet the faults they would have", () =>
+    Effect.gen(function*() {
+      const run = (outageFor: number) =>
+        Effect.gen(function*() {
+          const t = yield* TestCloudWatchLogs.make({ seed: 42, faults: { unavailable: 0.5 } })
+          yield* t.api.createLogGroup({ logGroupName: G })
+          yield* t.api.createLogStream({ logGroupName: G, logStreamName: S })
+          const results: Array<string> = []
+          for (let i = 0; i < 12; i++) {
+            yield* t.setOutage(i < outageFor)
+            const exit = yield* Effect.exit(putOne(t.api, `e${i}`))
+            results.push(exit._tag === "Success" ? "ok" : exit.cause._tag === "Fail" ? exit.cause.error._tag : "other")
+          }
+          return results
+        })
+      yield* TestClock.setTime(NOW)
+      const plain = yield* run(0)
+      const afterOutage = yield* run(3)
+      expect(afterOutage.slice(0, 3)).toEqual(["NetworkError", "NetworkError", "NetworkError"])
+      expect(afterOutage.slice(3)).toEqual(plain.slice(3))
+    }))
+
+  it.effect("a forced lostResponse on a call that fails loses its error answer: the client sees a lost answer", () =>
+    Effect.gen(function*() {
+      const api = yield* setup
+      yield* TestCloudWatchLogs.failNext(1, "lostResponse")
+      const lost = yield* Effect.flip(
+        api.putLogEvents({ logGroupName: G, logStreamName: "missing", logEvents: [{ timestamp: NOW, message: "m" }] })
+      )
+      expect(lost._tag).toBe("ServiceUnavailableException")
+      expect(lost.message).toMatch(/response was lost/)
+      // used up: the next call is answered as it is
+      const missing = yield* Effect.flip(
+        api.putLogEvents({ logGroupName: G, logStreamName: "missing", logEvents: [{ timestamp: NOW, message: "m" }] })
+      )
+      expect(missing._tag).toBe("ResourceNotFoundException")
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.effect("unavailable, throttle and reset store nothing; lostResponse stores the batch", () =>
     Effect.gen(function*() {
       const api = yield* setup

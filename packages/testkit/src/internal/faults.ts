@@ -103,7 +103,11 @@ export class Faults {
 
   /** Decides the fate of one call. Draws exactly three numbers per call of a faulted operation. */
   decide(operation: OperationName): Decision {
-    if (this.outage) return REFUSED
+    if (this.outage) {
+      // a refused call draws its three numbers too: an outage does not shift the seeded sequence
+      if (this.operations.has(operation)) { for (let i = 0; i < 3; i++) this.random.next() }
+      return REFUSED
+    }
     let forced: FaultKind | undefined
     for (let i = 0; i < this.forced.length; i++) {
       const f = this.forced[i]

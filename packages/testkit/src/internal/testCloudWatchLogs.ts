@@ -91,8 +91,18 @@ export const unsafeMake = (options: T.Options = {}): T.TestCloudWatchLogsShape =
             break
           default: {
             const result = apply(now)
-            if (Either.isLeft(result)) outcome = { _tag: "Failed", error: result.left }
-            else if (decision.failure === "lostResponse") outcome = { _tag: "LostResponse", value: result.right }
+            if (Either.isLeft(result)) {
+              // a lost answer is lost whatever it was: an error answer too (the fault is used up)
+              outcome = decision.failure === "lostResponse"
+                ? {
+                  _tag: "Failed",
+                  error: new Errors.ServiceUnavailableException({
+                    message: "The request failed and its response was lost (injected fault)",
+                    httpStatus: 500
+                  })
+                }
+                : { _tag: "Failed", error: result.left }
+            } else if (decision.failure === "lostResponse") outcome = { _tag: "LostResponse", value: result.right }
             else outcome = { _tag: "Answered", value: result.right }
           }
         }

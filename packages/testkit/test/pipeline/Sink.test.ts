@@ -313,7 +313,12 @@ describe("CloudWatchLogs.sink", () => {
   it.effect("Failed events that lost answers may have stored already are counted as possible duplicates", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
-      // every answer lost: each attempt stores the batch, and the sink gives up on it
+      // the stream there, then every answer lost: each attempt stores the batch, and the sink gives up on it
+      yield* Effect.flatMap(TestCloudWatchLogs.TestCloudWatchLogs, (t) =>
+        Effect.zipRight(
+          t.api.createLogGroup({ logGroupName: G }),
+          t.api.createLogStream({ logGroupName: G, logStreamName: S })
+        ))
       yield* TestCloudWatchLogs.setFaults({ lostResponse: 1 })
       const result = yield* Effect.flip(runOnClock(Stream.fromIterable(events(5)), CloudWatchLogs.sink(dest)))
       expect(result.report.rejected.Failed).toBe(5)
