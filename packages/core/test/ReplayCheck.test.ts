@@ -144,6 +144,24 @@ describe("ReplayCheck.match", () => {
   })
 })
 
+describe("ReplayCheck.storedForSure", () => {
+  const at = (...offsets: ReadonlyArray<number>) => offsets.map((o, i) => ({ timestamp: T + o, message: `${i}` }))
+
+  it("leaves out only what was past a limit at every moment the put may have been taken", () => {
+    // put taken between T and T + 1 h, 1 s of skew: old for sure before T - 1 s - 14 d, new after T + 1 h + 1 s + 2 h
+    const batch = at(-14 * DAY - 1_001, -14 * DAY, 0, 3 * HOUR, 3 * HOUR + 1_001)
+    expect(ReplayCheck.storedForSure(batch, Limits.current, undefined, T, T + HOUR, 1_000)).toEqual({
+      start: 1,
+      end: 4
+    })
+    // with a 3-day retention, older events are expired for sure
+    expect(ReplayCheck.storedForSure(at(-3 * DAY - 1_001, 0), Limits.current, 3, T, T, 1_000)).toEqual({
+      start: 1,
+      end: 2
+    })
+  })
+})
+
 describe("ReplayCheck.rejectable", () => {
   const limits = Limits.current
   const at = (...offsets: ReadonlyArray<number>) => offsets.map((o, i) => ({ timestamp: T + o, message: `${i}` }))

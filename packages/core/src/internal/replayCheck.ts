@@ -163,9 +163,7 @@ export const rejectable = (
   to: number,
   skewMillis: number
 ): { readonly leading: number; readonly trailing: number } => {
-  const maxAge = retentionInDays === undefined
-    ? limits.maxEventAgeMillis
-    : Math.min(limits.maxEventAgeMillis, retentionInDays * 24 * 60 * 60 * 1000)
+  const maxAge = maxAgeOf(limits, retentionInDays)
   // too old at the latest moment the service may have taken the put
   const oldBefore = to + skewMillis - maxAge
   // too new at the earliest moment
@@ -176,6 +174,37 @@ export const rejectable = (
   while (trailing < batch.length - leading && batch[batch.length - 1 - trailing].timestamp > newAfter) trailing++
   return { leading, trailing }
 }
+
+/**
+ * The slice `[start, end)` of a batch the service stored for sure, for puts it took between `from` and
+ * `to` (our clock, `skewMillis` allowed): the events before `start` were too old (or expired) and those
+ * from `end` on too new at every moment it may have taken the put. The events `rejectable` counts beyond
+ * these may have gone either way.
+ *
+ * @internal
+ */
+export const storedForSure = (
+  batch: ReadonlyArray<LogEvent>,
+  limits: LimitsShape,
+  retentionInDays: number | undefined,
+  from: number,
+  to: number,
+  skewMillis: number
+): { readonly start: number; readonly end: number } => {
+  const oldBefore = from - skewMillis - maxAgeOf(limits, retentionInDays)
+  const newAfter = to + skewMillis + limits.maxEventFutureMillis
+  let start = 0
+  while (start < batch.length && batch[start].timestamp < oldBefore) start++
+  let end = batch.length
+  while (end > start && batch[end - 1].timestamp > newAfter) end--
+  return { start, end }
+}
+
+/** The age past which the service refuses an event: 14 days, or the group's retention if shorter. */
+const maxAgeOf = (limits: LimitsShape, retentionInDays: number | undefined): number =>
+  retentionInDays === undefined
+    ? limits.maxEventAgeMillis
+    : Math.min(limits.maxEventAgeMillis, retentionInDays * 24 * 60 * 60 * 1000)
 
 /**
  * Where to read: the batch's time range, `[first timestamp, last timestamp + 1)`.

@@ -502,15 +502,14 @@ export const make = (
           if (Option.isSome(verdict) && verdict.value._tag === "Stored") {
             return this.storedSlice(verdict.value.start, verdict.value.end, others)
           }
-          const maxAge = this.destination.retentionInDays === undefined
-            ? limits.maxEventAgeMillis
-            : Math.min(limits.maxEventAgeMillis, this.destination.retentionInDays * 24 * 60 * 60 * 1000)
-          const oldBefore = this.lostFrom - CLOCK_SKEW_MILLIS - maxAge
-          const newAfter = this.lostTo + CLOCK_SKEW_MILLIS + limits.maxEventFutureMillis
-          let start = 0
-          while (start < count && this.batch[start].timestamp < oldBefore) start++
-          let end = count
-          while (end > start && this.batch[end - 1].timestamp > newAfter) end--
+          const { end, start } = ReplayCheck.storedForSure(
+            this.batch,
+            limits,
+            this.destination.retentionInDays,
+            this.lostFrom,
+            this.lostTo,
+            CLOCK_SKEW_MILLIS
+          )
           return this.storedSlice(start, end, others)
         })
       }
