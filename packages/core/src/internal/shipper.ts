@@ -543,8 +543,7 @@ export const make = (
         const { check, checkValid } = validator
         let rejections: Map<RejectionReason, number> | undefined
         // Inputs refused here, never sent: `onStored` names them too (the sink is done with them).
-        let refused: Array<LogEvent> | undefined
-        let refusedReasons: Array<StoredBatch["rejected"][number]> | undefined
+        let refused: { events: Array<LogEvent>; rejected: Array<StoredBatch["rejected"][number]> } | undefined
         const push = (out: ReadonlyArray<Batch>) => {
           if (out.length > 0) {
             if (full === undefined) full = []
@@ -584,10 +583,9 @@ export const make = (
                 if (rejections === undefined) rejections = new Map()
                 rejections.set(o.reason, (rejections.get(o.reason) ?? 0) + 1)
                 if (onStored !== undefined && isShaped(input) && o.reason !== "Failed") {
-                  if (refused === undefined) refused = []
-                  if (refusedReasons === undefined) refusedReasons = []
-                  refusedReasons.push({ index: refused.length, reason: o.reason })
-                  refused.push(input)
+                  if (refused === undefined) refused = { events: [], rejected: [] }
+                  refused.rejected.push({ index: refused.events.length, reason: o.reason })
+                  refused.events.push(input)
                 }
                 break
             }
@@ -597,9 +595,9 @@ export const make = (
         const metrics = rejections === undefined
           ? Effect.void
           : Effect.forEach(rejections, ([reason, n]) => rejectedMetric(lane, reason, n), { discard: true })
-        const acknowledged = refused === undefined || refusedReasons === undefined
+        const acknowledged = refused === undefined
           ? metrics
-          : Effect.zipRight(metrics, acknowledge(lane, refused, refusedReasons))
+          : Effect.zipRight(metrics, acknowledge(lane, refused.events, refused.rejected))
         return Effect.as(Effect.zipRight(acknowledged, dispatchAll(lane, batches)), deadline)
       })
 
