@@ -479,6 +479,18 @@ export const make = (
         }
       }
 
+      /** The batch, the service's limits and the time the lost puts may have been taken: what the rules read. */
+      private lostWindow() {
+        return [
+          this.batch,
+          limits,
+          this.destination.retentionInDays,
+          this.lostFrom,
+          this.lostTo,
+          CLOCK_SKEW_MILLIS
+        ] as const
+      }
+
       /**
        * DataAlreadyAccepted for a put whose answer was lost under `token`: that put stored the batch. Which
        * of its events the service refused is unknown near its time bounds: there the stream is read back;
@@ -489,27 +501,13 @@ export const make = (
         return Effect.gen(this, function*() {
           const others = new Set(this.lostUnder.filter((t) => t !== token)).size
           const count = this.batch.length
-          const near = ReplayCheck.rejectable(
-            this.batch,
-            limits,
-            this.destination.retentionInDays,
-            this.lostFrom,
-            this.lostTo,
-            CLOCK_SKEW_MILLIS
-          )
+          const near = ReplayCheck.rejectable(...this.lostWindow())
           if (near.leading === 0 && near.trailing === 0) return this.storedSlice(0, count, others)
           const verdict = yield* this.check(others + 1)
           if (Option.isSome(verdict) && verdict.value._tag === "Stored") {
             return this.storedSlice(verdict.value.start, verdict.value.end, others)
           }
-          const { end, start } = ReplayCheck.storedForSure(
-            this.batch,
-            limits,
-            this.destination.retentionInDays,
-            this.lostFrom,
-            this.lostTo,
-            CLOCK_SKEW_MILLIS
-          )
+          const { end, start } = ReplayCheck.storedForSure(...this.lostWindow())
           return this.storedSlice(start, end, others)
         })
       }
@@ -529,14 +527,7 @@ export const make = (
             // free resend it allows cannot repeat without a new one)
             this.tokenStale = true
           }
-          const { leading, trailing } = ReplayCheck.rejectable(
-            this.batch,
-            limits,
-            d.retentionInDays,
-            this.lostFrom,
-            this.lostTo,
-            CLOCK_SKEW_MILLIS
-          )
+          const { leading, trailing } = ReplayCheck.rejectable(...this.lostWindow())
           const expectation: ReplayCheck.Expectation = {
             batch: this.batch,
             notBefore: this.lostFrom - CLOCK_SKEW_MILLIS,
