@@ -3,7 +3,7 @@ import effect from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "**/*.mjs", "**/*.cjs", "**/*.js"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "examples/.doc-examples-*/**", "**/*.mjs", "**/*.cjs", "**/*.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

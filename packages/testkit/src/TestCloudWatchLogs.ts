@@ -9,8 +9,9 @@
  *   const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
  *   yield* api.createLogGroup({ logGroupName: "orders" })
  *   yield* api.createLogStream({ logGroupName: "orders", logStreamName: "api-1" })
- *   yield* api.putLogEvents({ logGroupName: "orders", logStreamName: "api-1", logEvents: [{ timestamp: 0, message: "hi" }] })
- *   const stored = yield* TestCloudWatchLogs.events("orders", "api-1")
+ *   const timestamp = yield* Clock.currentTimeMillis // the model's clock: 0 on a TestClock, now otherwise
+ *   yield* api.putLogEvents({ logGroupName: "orders", logStreamName: "api-1", logEvents: [{ timestamp, message: "hi" }] })
+ *   const stored = yield* TestCloudWatchLogs.events("orders", "api-1") // [{ timestamp, message: "hi", ingestionTime }]
  * }).pipe(Effect.provide(TestCloudWatchLogs.layer()))
  * ```
  *
