@@ -242,6 +242,28 @@ describe("Emulator wire protocol", () => {
       says: "'logStreamName' failed to satisfy constraint: Member must have length less than or equal to 512"
     },
     {
+      name: "logStreamName 1 / 0 characters",
+      op: "CreateLogStream",
+      at: { logGroupName: "g", logStreamName: "s" },
+      past: { logGroupName: "g", logStreamName: "" },
+      says: "'logStreamName' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    },
+    {
+      name: "log stream name pattern ('*')",
+      op: "CreateLogStream",
+      at: { logGroupName: "g", logStreamName: "a#b c/é 😀" },
+      past: { logGroupName: "g", logStreamName: "a*b" },
+      says: "Member must satisfy regular expression pattern: [^:*]*"
+    },
+    {
+      name: "message 1 / 0 characters",
+      op: "PutLogEvents",
+      at: { logGroupName: "g", logStreamName: "s", logEvents: [event("x")] },
+      past: { logGroupName: "g", logStreamName: "s", logEvents: [event("")] },
+      says:
+        "'logEvents.1.member.message' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    },
+    {
       name: "logEvents 10,000 / 10,001 events",
       op: "PutLogEvents",
       at: { logGroupName: "g", logStreamName: "s", logEvents: Array.from({ length: 10_000 }, () => event("x")) },

@@ -469,6 +469,25 @@ describe("names", () => {
     )
   })
 
+  it("names of exactly 1 character are accepted by every operation that takes them, 0 characters refused", () => {
+    const m = make()
+    right(m.createLogGroup({ logGroupName: "g" }, NOW))
+    right(m.createLogStream({ logGroupName: "g", logStreamName: "s" }, NOW))
+    const res = right(m.putLogEvents({ logGroupName: "g", logStreamName: "s", logEvents: [ev(NOW, "x")] }, NOW))
+    expect(res.rejectedLogEventsInfo).toBeUndefined()
+    expect(m.visibleEvents("g", "s", NOW).map((e) => e.message)).toEqual(["x"])
+    expectInvalid(
+      left(m.putLogEvents({ logGroupName: "", logStreamName: "s", logEvents: [ev(NOW, "x")] }, NOW)),
+      "InvalidLogGroupName",
+      /logGroupName/
+    )
+    expectInvalid(
+      left(m.putLogEvents({ logGroupName: "g", logStreamName: "", logEvents: [ev(NOW, "x")] }, NOW)),
+      "InvalidLogStreamName",
+      /logStreamName/
+    )
+  })
+
   it("creating twice answers ResourceAlreadyExists with AWS's messages", () => {
     const m = withStream()
     expect(left(m.createLogGroup({ logGroupName: G }, NOW))).toMatchObject({

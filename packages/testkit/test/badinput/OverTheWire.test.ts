@@ -183,10 +183,10 @@ describe("bad input over the wire", () => {
 })
 
 describe("bad input over the wire: escapes", () => {
-  // A legal event of 1,048,550 control characters is 6 MiB of JSON (`\u0001` per byte), more than the
-  // emulator's default request bound (4 MiB) today. Whichever side of that the emulator is on, the event is
-  // never lost silently: it is stored whole, or the shipment fails with a typed error that names the bound
-  // and returns every event.
+  // A legal event of 1,048,550 control characters is 6 MiB of JSON (`\u0001` per byte): under the emulator's
+  // default request bound (8 MiB), over the 4 MiB it once had. Whichever side of its bound the emulator is on,
+  // the event is never lost silently: it is stored whole, or the shipment fails with a typed error that names
+  // the bound and returns every event.
   it.scopedLive("a largest-size event of control characters (6.3 MiB of escaped JSON) is stored whole", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make()
