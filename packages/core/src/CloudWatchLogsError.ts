@@ -133,15 +133,17 @@ export class OperationAbortedException extends Data.TaggedError("OperationAborte
 > {}
 
 /**
- * The endpoint could not be reached or the request did not complete (refused, reset, timed out, aborted).
- * The request may or may not have been applied.
+ * The endpoint could not be reached or the request did not complete (refused, reset, timed out, aborted):
+ * the request may or may not have been applied. Or (`credentials`) the AWS credentials could not be
+ * loaded again after they had been (their source, e.g. the ECS or EC2 metadata endpoint, is failing
+ * while they are refreshed): nothing was sent. Retried as transient either way.
  *
  * @since 0.1.0
  * @category errors
  */
 export class NetworkError extends Data.TaggedError("NetworkError")<{
   readonly message: string
-  readonly reason: "refused" | "reset" | "timeout" | "dns" | "other"
+  readonly reason: "refused" | "reset" | "timeout" | "dns" | "credentials" | "other"
 }> {}
 
 /**

@@ -39,8 +39,8 @@ export const tokenHint = (
 
 /**
  * Whether a call that failed so may nevertheless have been applied by the service (a lost answer): a
- * server fault, a connection reset or timeout, an answer that could not be read. A refused connection or
- * a failed DNS lookup never reached the service.
+ * server fault, a connection reset or timeout, an answer that could not be read. A refused connection, a
+ * failed DNS lookup or credentials that could not be loaded never reached the service.
  *
  * @internal
  */
@@ -49,7 +49,7 @@ export const possiblyApplied = (error: CloudWatchLogsError): boolean => {
     case "ServiceUnavailableException":
       return true
     case "NetworkError":
-      return error.reason !== "refused" && error.reason !== "dns"
+      return error.reason !== "refused" && error.reason !== "dns" && error.reason !== "credentials"
     case "MalformedResponseError":
       return error.httpStatus === undefined || error.httpStatus < 400 || error.httpStatus >= 500
     case "UnknownServiceError":

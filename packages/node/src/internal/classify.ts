@@ -65,6 +65,7 @@ const REASON_TEXT: Readonly<Record<Reason, string>> = {
   reset: "connection reset",
   timeout: "timed out",
   dns: "host not found",
+  credentials: "the AWS credentials could not be refreshed",
   other: "request did not complete"
 }
 
@@ -82,14 +83,27 @@ export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
 }
 
 /**
+ * Whether a value thrown by `client.send` is an answer of the service (an HTTP status came back): the
+ * request was signed, so its credentials had been loaded.
+ *
+ * @internal
+ */
+export const answered = (error: unknown): boolean =>
+  numberField(field(error, "$metadata"), "httpStatusCode") !== undefined
+
+/**
  * Classifies a value thrown by `client.send` into the core's typed errors. `secrets` are removed from
  * every message kept (the secret key and session token, should a server or the SDK ever echo them).
+ * `credentialsLoaded`: whether this client's credentials were loaded before (a request of it was
+ * answered), which makes a failure to load them a transient `NetworkError` (`credentials`) rather than
+ * missing credentials.
  *
  * @internal
  */
 export const fromSdkError = (
   error: unknown,
-  secrets: ReadonlyArray<string> = []
+  secrets: ReadonlyArray<string> = [],
+  credentialsLoaded = false
 ): CloudWatchLogsError.CloudWatchLogsError => {
   const name = stringField(error, "name") ?? "Error"
   const rawMessage = stringField(error, "message") ?? String(error)
@@ -139,9 +153,14 @@ export const fromSdkError = (
   }
 
   if (name === "CredentialsProviderError" || name === "CredentialsError" || /credentials/i.test(rawMessage)) {
-    return new CloudWatchLogsError.UnrecognizedClientException({
-      message: `No usable AWS credentials: ${message}`
-    })
+    // The SDK says the same ("Could not load credentials from any providers") whether none are configured
+    // or their source failed while refreshing them: credentials that were loaded before tell the two apart.
+    return credentialsLoaded
+      ? new CloudWatchLogsError.NetworkError({
+        reason: "credentials",
+        message: `${REASON_TEXT.credentials} (they were loaded before; their source is failing): ${message}`
+      })
+      : new CloudWatchLogsError.UnrecognizedClientException({ message: `No usable AWS credentials: ${message}` })
   }
 
   if (/Region is missing|Region not accepted: region="" /i.test(rawMessage)) {

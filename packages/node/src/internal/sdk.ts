@@ -27,7 +27,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type { Options } from "../NodeCloudWatchLogs.js"
 import { bodyPool } from "./bodyPool.js"
-import { fromSdkError } from "./classify.js"
+import { answered, fromSdkError } from "./classify.js"
 import { NativeJsonProtocol } from "./nativeJsonProtocol.js"
 
 /** @internal */
@@ -258,10 +258,21 @@ export const fromClient = (
   secrets: ReadonlyArray<string> = [],
   deadline: Duration.Duration | undefined = undefined
 ): CloudWatchLogsApi.CloudWatchLogsApiShape => {
+  // Whether a request of this client was answered, so its credentials were loaded: failing to load them
+  // afterwards is their source failing (a transient error), not credentials missing.
+  let credentialsLoaded = false
   const call = <A>(
     run: (abortSignal: AbortSignal) => Promise<A>
   ): Effect.Effect<A, CloudWatchLogsError.CloudWatchLogsError> =>
-    Effect.tryPromise({ try: run, catch: (error) => fromSdkError(error, secrets) })
+    Effect.tryPromise({
+      try: run,
+      catch: (error) => {
+        if (answered(error)) credentialsLoaded = true
+        return fromSdkError(error, secrets, credentialsLoaded)
+      }
+    }).pipe(Effect.tap(() => {
+      credentialsLoaded = true
+    }))
   // Past the deadline the call is interrupted, which aborts its request (and closes its socket).
   const send = <A>(
     name: string,

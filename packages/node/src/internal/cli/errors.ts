@@ -31,6 +31,7 @@ const REASONS: Readonly<Record<CloudWatchLogsError.NetworkError["reason"], strin
   reset: "connection reset",
   timeout: "timed out",
   dns: "host not found",
+  credentials: "the AWS credentials could not be refreshed",
   other: "the request did not complete"
 }
 
@@ -46,7 +47,9 @@ export const describeServiceError = (
   switch (error._tag) {
     case "NetworkError":
       return new CliError({
-        message: `cannot reach ${context.endpoint}: ${REASONS[error.reason]}`,
+        message: error.reason === "credentials"
+          ? error.message
+          : `cannot reach ${context.endpoint}: ${REASONS[error.reason]}`,
         exitCode: EXIT_UNAVAILABLE
       })
     case "UnrecognizedClientException":
