@@ -656,6 +656,13 @@ export const make = (
       return true
     }
 
+    /** Whether the drain's deadline passed and it interrupted the lanes. */
+    let cutOff = false
+
+    /** Answers the flushes waiting on a lane (they read the report as it stands). */
+    const answerFlushes = (lane: Lane): Effect.Effect<void> =>
+      Effect.forEach(lane.flushWaiters.splice(0), (w) => Deferred.succeed(w, undefined), { discard: true })
+
     const runLane = (lane: Lane): Effect.Effect<void> =>
       Effect.gen(function*() {
         let deadline = 0
@@ -672,7 +679,14 @@ export const make = (
               deadline = yield* ingestNow(lane, deadline)
               yield* flushPending(lane)
               yield* FiberSet.awaitEmpty(lane.uploads)
-            }).pipe(Effect.ensuring(Effect.forEach(waiters, (w) => Deferred.succeed(w, undefined), { discard: true })))
+            }).pipe(Effect.ensuring(Effect.suspend(() => {
+              // cut off at the drain's deadline: the drain answers them once it has accounted for the rest
+              if (cutOff) {
+                lane.flushWaiters.push(...waiters)
+                return Effect.void
+              }
+              return Effect.forEach(waiters, (w) => Deferred.succeed(w, undefined), { discard: true })
+            })))
             continue
           }
           if (lane.taken.length > 0 || lane.takenDone) {
@@ -734,10 +748,10 @@ export const make = (
             yield* Effect.logError(`cwlogs: shipping to ${Destinations.show(lane.destination)} died`, cause)
           })
         ),
-        Effect.zipRight(Effect.suspend(() => {
-          const waiters = lane.flushWaiters.splice(0)
-          return Effect.forEach(waiters, (w) => Deferred.succeed(w, undefined), { discard: true })
-        })),
+        // The flushes waiting are answered however the lane ends: done or died here; cut off at the drain's
+        // deadline (an interruption, which the step above passes on), by the drain once it has accounted
+        // for what the lane held, so that they read the report whole.
+        Effect.ensuring(Effect.suspend(() => cutOff ? Effect.void : answerFlushes(lane))),
         // A retired lane has no upload left: the uploader may forget its destination, and its scope goes
         // (the drain handles the lanes still in `lanes`).
         Effect.zipRight(Effect.suspend(() => {
@@ -971,7 +985,10 @@ export const make = (
           Effect.timeoutOption(timeoutMillis)
         )
         const timedOut = Option.isNone(done)
-        if (timedOut) yield* Fiber.interruptAll(fibers)
+        if (timedOut) {
+          cutOff = true
+          yield* Fiber.interruptAll(fibers)
+        }
         // The lane fibers have ended (done, interrupted at the deadline, or died). Every input not yet
         // accounted for is somewhere: in a batch tracked or pending, taken but not validated, or still
         // buffered. (After a normal end all of these are empty.)
@@ -985,6 +1002,7 @@ export const make = (
           yield* refusedAfterEnd(l, taken)
           yield* refusedAfterEnd(l, yield* l.buffer.poll)
         }
+        for (const l of lanes.values()) yield* answerFlushes(l)
         const report = reportNow()
         const failed = report.rejected.Failed
         const dropped = droppedNow()

@@ -5,6 +5,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
@@ -144,23 +145,32 @@ describe("CloudWatchLogs.flush", () => {
         yield* settle
         for (let i = 0; i < later; i++) yield* log(`later ${i}`)
         yield* settle
+        // a second flush while the first waits
+        const flushingToo = yield* Effect.fork(made.handle.flush)
+        yield* settle
         const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
         yield* settle
         yield* TestClock.adjust(5_000)
         yield* settle
         yield* closing.await
-        yield* Fiber.interrupt(flushing)
         const report = yield* made.handle.report
-        return { report, stored: (yield* m.events(G, S)).length }
+        // both flushes have answered, with the report as the drain left it
+        const flushed = [yield* flushing.poll, yield* flushingToo.poll].map((exit) =>
+          Option.isSome(exit) && Exit.isSuccess(exit.value) ? exit.value.value : undefined
+        )
+        yield* Fiber.interrupt(flushing)
+        yield* Fiber.interrupt(flushingToo)
+        return { report, flushed, stored: (yield* m.events(G, S)).length }
       })
 
     it.effect("lines taken from the buffer but not validated when the deadline passes are counted Failed", () =>
       Effect.gen(function*() {
-        const { report, stored } = yield* scenario(2)
+        const { flushed, report, stored } = yield* scenario(2)
         expect(stored).toBe(0)
         expect(report.accepted).toBe(0)
         expect(report.rejected.Failed).toBe(3)
         expect(report.dropped).toBe(0)
+        expect(flushed).toEqual([report, report])
       }))
 
     it.effect("whatever the number of lines in the way, each one is counted once", () =>
