@@ -26,8 +26,14 @@ export type OfferResult = "Offered" | "DroppedNewest" | "DroppedOldest" | "Close
 export interface Buffer<A> {
   readonly capacity: number
   readonly offer: (a: A) => Effect.Effect<boolean>
-  /** Offers all, suspending while full; returns the elements refused because the buffer was ended. */
-  readonly offerAll: (as: Iterable<A>) => Effect.Effect<ReadonlyArray<A>>
+  /**
+   * Offers all, suspending while full; returns the elements refused because the buffer was ended. When
+   * the offer is interrupted while it waits for room, `onCut` is given the elements not buffered.
+   */
+  readonly offerAll: (
+    as: Iterable<A>,
+    onCut?: (rest: ReadonlyArray<A>) => Effect.Effect<void>
+  ) => Effect.Effect<ReadonlyArray<A>>
   readonly unsafeOffer: (a: A) => OfferResult
   /** Waits for at least one element, or for the end. */
   readonly takeAll: Effect.Effect<readonly [ReadonlyArray<A>, boolean]>
@@ -51,7 +57,24 @@ export const make = <A>(capacity: number, overflow: Overflow): Effect.Effect<Buf
       return {
         capacity,
         offer: (a) => mailbox.offer(a),
-        offerAll: (as) => Effect.map(mailbox.offerAll(as), Chunk.toReadonlyArray),
+        offerAll: (as, onCut) => {
+          if (onCut === undefined) return Effect.map(mailbox.offerAll(as), Chunk.toReadonlyArray)
+          // As many as there is room for at once; when full, wait for room for the next one, then again as
+          // many as fit. `next` is always the first element not buffered, for `onCut`.
+          const all = Array.from(as)
+          let next = 0
+          const loop: Effect.Effect<ReadonlyArray<A>> = Effect.suspend(() => {
+            if (next < all.length) next = all.length - mailbox.unsafeOfferAll(all.slice(next)).length
+            if (next >= all.length) return Effect.succeed([])
+            if (Option.isNone(mailbox.unsafeSize())) return Effect.succeed(all.slice(next))
+            return Effect.flatMap(mailbox.offer(all[next]), (offered) => {
+              if (!offered) return Effect.succeed(all.slice(next))
+              next++
+              return loop
+            })
+          })
+          return Effect.onInterrupt(loop, () => next < all.length ? onCut(all.slice(next)) : Effect.void)
+        },
         unsafeOffer: (a) => {
           // A sliding mailbox drops its oldest element silently: find out beforehand, to count it.
           const full = size() >= capacity

@@ -889,9 +889,13 @@ export const make = (
         return offerTo(l, inputs)
       })
 
-    /** What a retired lane refuses goes to the destination's new lane; after the end, it is `Failed`. */
+    /**
+     * What a retired lane refuses goes to the destination's new lane; after the end, it is `Failed`. So is
+     * what an offer interrupted while it waits for room (the sink's stream cut off) had not buffered yet:
+     * handed over, so counted, never silently gone.
+     */
     const offerTo = (l: Lane, inputs: ReadonlyArray<unknown>): Effect.Effect<void> =>
-      Effect.flatMap(l.buffer.offerAll(inputs), (refused) => {
+      Effect.flatMap(l.buffer.offerAll(inputs, (rest) => refusedAfterEnd(l, rest)), (refused) => {
         if (refused.length === 0) return Effect.void
         if (l.retired && !ended) return Effect.flatMap(lane(l.destination), (fresh) => offerTo(fresh, refused))
         return refusedAfterEnd(l, refused)
