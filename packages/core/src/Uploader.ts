@@ -190,6 +190,12 @@ export interface UploaderShape {
 export interface UploadOptions {
   /** The batch's size as the service counts it, when the caller knows it (else it is computed). */
   readonly bytes?: number | undefined
+  /**
+   * Told, whenever it changes, how many copies of the batch the service may have stored should the upload
+   * be interrupted now: the puts whose answer was lost, and the put in flight. A caller that interrupts
+   * uploads (a drain's deadline) counts the batch's events as possible duplicates that many times.
+   */
+  readonly onPossiblyStored?: ((copies: number) => void) | undefined
 }
 
 /**

@@ -200,7 +200,11 @@ interface Lane {
    * (else the shipper's scope would keep every retired lane's set until the end).
    */
   readonly scope: Scope.CloseableScope | undefined
-  readonly inFlight: Set<Batch>
+  /**
+   * Batches taken out of the accumulator and not yet settled, each with how many copies of it the service
+   * may have stored should its upload be cut off now (the uploader says: lost answers, the put in flight).
+   */
+  readonly inFlight: Map<Batch, number>
   /** Completes when the last batch holding parts of a split event is done (parts go in order). */
   splitChain: Deferred.Deferred<void> | undefined
   readonly flushWaiters: Array<Deferred.Deferred<void>>
@@ -408,7 +412,12 @@ export const make = (
     // ---- uploads ---------------------------------------------------------------------------------
 
     const upload = (lane: Lane, batch: Batch): Effect.Effect<void> =>
-      uploader.upload(lane.destination, batch.events, { bytes: batch.bytes }).pipe(
+      uploader.upload(lane.destination, batch.events, {
+        bytes: batch.bytes,
+        onPossiblyStored: (copies) => {
+          if (lane.inFlight.has(batch)) lane.inFlight.set(batch, copies)
+        }
+      }).pipe(
         // an upload that dies would otherwise take its batch with it (its fiber's defect goes nowhere)
         Effect.catchAllDefect((defect) => Effect.fail(defectError(lane.destination, batch.events, defect))),
         Effect.matchEffect({
@@ -509,7 +518,7 @@ export const make = (
      * it waits for a permit, say), they are still accounted for.
      */
     const unsafeTrack = (lane: Lane, batches: ReadonlyArray<Batch>): ReadonlyArray<Batch> => {
-      for (const b of batches) lane.inFlight.add(b)
+      for (const b of batches) lane.inFlight.set(b, 0)
       return batches
     }
 
@@ -780,7 +789,7 @@ export const make = (
           stats: { destination, counts: emptyMutableCounts(), undelivered: [], dropped: 0 },
           uploads: yield* Scope.extend(FiberSet.make<void>(), laneScope ?? scope),
           scope: laneScope,
-          inFlight: new Set(),
+          inFlight: new Map(),
           splitChain: undefined,
           flushWaiters: [],
           wake: yield* Effect.makeLatch(false),
@@ -989,6 +998,8 @@ export const make = (
           Effect.timeoutOption(timeoutMillis)
         )
         const timedOut = Option.isNone(done)
+        /** Events handed back whose upload was cut off after a put of them was sent. */
+        let possiblyStored = 0
         if (timedOut) {
           cutOff = true
           yield* Fiber.interruptAll(fibers)
@@ -998,7 +1009,13 @@ export const make = (
         // buffered. (After a normal end all of these are empty.)
         for (const l of lanes.values()) {
           yield* FiberSet.clear(l.uploads)
-          const batches = [...l.inFlight, ...l.acc.flush()]
+          // a batch whose upload was cut off may have been stored by its put in flight, or by earlier puts
+          // whose answer was lost: handed back as not delivered, and counted as possible duplicates
+          for (const [b, copies] of l.inFlight) {
+            l.stats.counts.possibleDuplicates += b.events.length * copies
+            possiblyStored += b.events.length * Math.min(copies, 1)
+          }
+          const batches = [...l.inFlight.keys(), ...l.acc.flush()]
           l.inFlight.clear()
           for (const b of batches) yield* failPieces(l, b)
           const taken = l.taken.flat()
@@ -1013,7 +1030,11 @@ export const make = (
         if (failed > 0 || dropped > 0) {
           yield* internalLog(Effect.logWarning(
             (timedOut ? `cwlogs: drain deadline of ${timeoutMillis} ms passed; ` : "cwlogs: ") +
-              `${failed} events not delivered, ${dropped} dropped on buffer overflow`
+              `${failed} events not delivered` +
+              (possiblyStored > 0
+                ? ` (${possiblyStored} of them were sent and may have been stored: their answer had not come back)`
+                : "") +
+              `, ${dropped} dropped on buffer overflow`
           ))
         }
         return { report, undelivered: undeliveredNow(), timedOut }

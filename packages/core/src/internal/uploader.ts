@@ -151,7 +151,7 @@ export const make = (
         Effect.gen(function*() {
           const start = yield* Clock.currentTimeMillis
           const effective = (): Detected => (forced === "auto" ? state.detected : forced)
-          const attempts = new Attempts(destination, batch, bytes, forced, state, effective)
+          const attempts = new Attempts(destination, batch, bytes, forced, state, effective, options?.onPossiblyStored)
           const run = attempts.run
           const guarded = effective() === "ignored" ? state.parallel.withPermit(run) : state.lock.withPermit(run)
           const result = yield* guarded.pipe(
@@ -233,8 +233,19 @@ export const make = (
         readonly bytes: number,
         readonly forced: TokenMode,
         readonly state: DestinationState,
-        readonly effective: () => Detected
+        readonly effective: () => Detected,
+        readonly onPossiblyStored: ((copies: number) => void) | undefined
       ) {}
+
+      /** Copies the puts whose answer was lost may have stored (an enforcing service: one per token). */
+      private lostCopies(): number {
+        return this.effective() === "enforced" ? new Set(this.lostUnder).size : this.lostUnder.length
+      }
+
+      /** Tells the caller what an interruption now would leave possibly stored. */
+      private tellPossiblyStored(putInFlight: boolean): void {
+        this.onPossiblyStored?.(this.lostCopies() + (putInFlight ? 1 : 0))
+      }
 
       private fail(
         reason: UploadError["reason"],
@@ -242,7 +253,7 @@ export const make = (
         what: string
       ): Effect.Effect<never, UploadError> {
         // each put whose answer was lost may have stored the batch (an enforcing service once per token)
-        const copies = this.effective() === "enforced" ? new Set(this.lostUnder).size : this.lostUnder.length
+        const copies = this.lostCopies()
         return Effect.fail(
           new UploadError({
             destination: this.destination,
@@ -447,6 +458,7 @@ export const make = (
           if (Option.isNone(verdict)) return Option.none()
           if (verdict.value._tag === "NotStored") {
             this.lostUnder = this.lostUnder.filter((t) => t === expected)
+            this.tellPossiblyStored(false)
             return Option.none()
           }
           // every attempt that may have stored the batch did so before the stream moved on: the read saw
@@ -630,12 +642,15 @@ export const make = (
               limiter.withPermit(d, "putLogEvents")(
                 Effect.flatMap(Clock.currentTimeMillis, (sentAt) =>
                   Effect.tapError(
-                    api.putLogEvents({
-                      logGroupName: d.logGroupName,
-                      logStreamName: d.logStreamName,
-                      logEvents: this.batch,
-                      ...(token !== undefined ? { sequenceToken: token } : {})
-                    }),
+                    Effect.zipRight(
+                      Effect.sync(() => this.tellPossiblyStored(true)),
+                      api.putLogEvents({
+                        logGroupName: d.logGroupName,
+                        logStreamName: d.logStreamName,
+                        logEvents: this.batch,
+                        ...(token !== undefined ? { sequenceToken: token } : {})
+                      })
+                    ),
                     (error) =>
                       Protocol.possiblyApplied(error)
                         ? Effect.map(Clock.currentTimeMillis, (endedAt) => {
@@ -649,6 +664,17 @@ export const make = (
             if (Either.isRight(result)) return yield* this.success(result.right, token, this.probe)
             const error: CloudWatchLogsError = result.left
             const cls: ErrorClass = Errors.classify(error)
+            // the put is answered: what is possibly stored now, this put counted if its answer was lost
+            if (this.onPossiblyStored !== undefined) {
+              const lost = cls === "transient" && Protocol.possiblyApplied(error)
+              this.onPossiblyStored(
+                !lost
+                  ? this.lostCopies()
+                  : this.effective() === "enforced"
+                  ? new Set([...this.lostUnder, token]).size
+                  : this.lostUnder.length + 1
+              )
+            }
             if (cls === "token" || cls === "alreadyAccepted" || cls === "notFound") this.answered()
             switch (error._tag) {
               case "DataAlreadyAcceptedException": {

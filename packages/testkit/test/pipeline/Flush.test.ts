@@ -170,7 +170,44 @@ describe("CloudWatchLogs.flush", () => {
         expect(report.accepted).toBe(0)
         expect(report.rejected.Failed).toBe(3)
         expect(report.dropped).toBe(0)
+        // the put of "first" was sent and not answered: it may have been stored
+        expect(report.possibleDuplicates).toBe(1)
         expect(flushed).toEqual([report, report])
+      }))
+
+    it.effect("a put whose answer was lost and the put in flight at the deadline count as possibly stored", () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const { api, m } = yield* model({ faults: { latencyMillis: 1_000 } })
+        yield* m.api.createLogGroup({ logGroupName: G })
+        yield* m.api.createLogStream({ logGroupName: G, logStreamName: S })
+        // the first put's answer is lost; the retry is still in flight at the deadline
+        yield* m.failNext(1, "lostResponse")
+        const scope = yield* Scope.make()
+        const made = yield* CloudWatchLogs.makeLogger({
+          logGroupName: G,
+          logStreamName: S,
+          lingerMillis: 0,
+          drainTimeoutMillis: 500
+        }).pipe(Effect.provide(api), Scope.extend(scope))
+        yield* Effect.log("only").pipe(Effect.provide(Logger.replace(Logger.defaultLogger, made.logger)))
+        for (let i = 0; i < 40 && (yield* m.callCount("PutLogEvents")) < 2; i++) {
+          yield* settle
+          yield* TestClock.adjust(100)
+        }
+        expect(yield* m.callCount("PutLogEvents")).toBe(2)
+        const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+        yield* settle
+        yield* TestClock.adjust(500)
+        yield* settle
+        yield* closing.await
+        const report = yield* made.handle.report
+        // the model stores a put before its latency: both puts stored the line, neither answer came back
+        expect(yield* messages(m)).toEqual(["only", "only"])
+        expect(report.accepted).toBe(0)
+        expect(report.rejected.Failed).toBe(1)
+        // handed back as not delivered, and counted as possibly stored by both puts
+        expect(report.possibleDuplicates).toBe(2)
       }))
 
     it.effect("whatever the number of lines in the way, each one is counted once", () =>
