@@ -37,9 +37,10 @@
  */
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
@@ -53,6 +54,7 @@ import * as internalLogger from "./internal/logger.js"
 import * as Shipper from "./internal/shipper.js"
 import type { LogEvent } from "./LogEvent.js"
 import type * as Metrics from "./Metrics.js"
+import * as Names from "./Names.js"
 import type { RejectionReason, ShipReport } from "./ShipReport.js"
 import type * as Uploader from "./Uploader.js"
 
@@ -382,7 +384,8 @@ export const makeEventLogger = (
 
 /**
  * A shipping logger and its handle, for the lifetime of the scope (which drains the buffer when it
- * closes, within `drainTimeoutMillis`).
+ * closes, within `drainTimeoutMillis`). A group or stream name the service would refuse is a defect
+ * here, at once (a logger cannot fail its callers: every line would be lost, told only on stderr).
  *
  * @since 0.1.0
  * @category constructors
@@ -395,6 +398,8 @@ export const makeLogger = (
   CloudWatchLogsApi | Scope.Scope
 > =>
   Effect.gen(function*() {
+    const named = Names.validateDestination(options)
+    if (Either.isLeft(named)) return yield* Effect.dieMessage(`cwlogs: the logger's destination: ${named.left.message}`)
     const shipper = yield* Shipper.make(shipperOptions(options, options.overflow ?? "dropNewest", false))
     const destination: Destination = {
       logGroupName: options.logGroupName,
@@ -450,7 +455,14 @@ export const layerLogger = (options: LoggerOptions): Layer.Layer<CloudWatchLogs,
 export const layerLoggerConfig = (
   config: Config.Config.Wrap<LoggerOptions>
 ): Layer.Layer<CloudWatchLogs, ConfigError.ConfigError, CloudWatchLogsApi> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layerLogger))
+  Layer.unwrapEffect(Effect.map(
+    Config.mapOrFail(Config.unwrap(config), (options) =>
+      Either.mapLeft(
+        Names.validateDestination(options),
+        (error) => ConfigError.InvalidData([], `the logger's destination: ${error.message}`)
+      )),
+    layerLogger
+  ))
 
 /**
  * Ships everything the logger has buffered and waits until it was delivered.

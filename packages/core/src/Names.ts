@@ -74,3 +74,17 @@ export const validateLogStreamName = (name: string): Either.Either<string, Inval
   }
   return Either.right(name)
 }
+
+/**
+ * Checks both names of a destination.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateDestination = <D extends { readonly logGroupName: string; readonly logStreamName: string }>(
+  destination: D
+): Either.Either<D, InvalidParameterException> =>
+  Either.flatMap(
+    validateLogGroupName(destination.logGroupName),
+    () => Either.map(validateLogStreamName(destination.logStreamName), () => destination)
+  )

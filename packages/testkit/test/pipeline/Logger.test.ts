@@ -1,6 +1,8 @@
 import { CloudWatchLogs, CloudWatchLogsApi, Metrics } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -129,6 +131,36 @@ describe("CloudWatchLogs.logger", () => {
       expect((yield* docs(m, "from-config")).map((d) => d.doc)).toEqual([
         expect.objectContaining({ message: "configured" })
       ])
+    }))
+
+  it.effect("a destination the service would refuse is refused at once: a ConfigError from Config, a defect else", () =>
+    Effect.gen(function*() {
+      const { api, m } = yield* model()
+      for (const [group, stream] of [["orders api", "s"], [G, "api:1"], [G, ""], ["", "s"]] as const) {
+        const fromConfig = yield* Effect.flip(
+          Effect.log("lost?").pipe(
+            Effect.provide(
+              CloudWatchLogs.layerLoggerConfig({
+                logGroupName: Config.string("LOG_GROUP"),
+                logStreamName: Config.string("LOG_STREAM")
+              })
+            ),
+            Effect.provide(api),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["LOG_GROUP", group], ["LOG_STREAM", stream]])))
+          )
+        )
+        expect(ConfigError.isConfigError(fromConfig)).toBe(true)
+        expect(String(fromConfig)).toMatch(/the logger's destination: .* at 'log(Group|Stream)Name' failed/)
+        const direct = yield* Effect.exit(
+          Effect.log("lost?").pipe(
+            Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: group, logStreamName: stream })),
+            Effect.provide(api)
+          )
+        )
+        expect(Exit.isFailure(direct) && Cause.isDie(direct.cause)).toBe(true)
+        expect(Exit.isFailure(direct) && Cause.pretty(direct.cause)).toMatch(/cwlogs: the logger's destination: /)
+      }
+      expect(yield* m.callCount("PutLogEvents")).toBe(0)
     }))
 
   it.effect("never ships the library's own lines (annotated cwlogs.internal) nor the SDK's", () =>
