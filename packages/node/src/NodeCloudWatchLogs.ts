@@ -11,9 +11,10 @@
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs"
 import { CloudWatchLogsApi } from "@cwlogs/core"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -25,7 +26,8 @@ import * as internal from "./internal/sdk.js"
  * - `credentials`: static credentials, the secret as `Redacted` (never printed or logged).
  * - `maxAttempts`: the SDK's own attempts (default 1: the library's Schedules retry).
  * - `connectionTimeout` (default 5 s) and `requestTimeout` (default 30 s): a call that exceeds them fails
- *   with `NetworkError { reason: "timeout" }`.
+ *   with `NetworkError { reason: "timeout" }`. An infinite one means none; zero or less is refused (a
+ *   defect from `layer`/`make`, a `ConfigError` from `layerConfig`), as is a `maxAttempts` below 1.
  * - `serializer`: how PutLogEvents bodies are written. `"native"` (the default): by `JSON.stringify`,
  *   the same JSON at a fraction of the CPU; `"sdk"`: by the SDK's own schema serializer. Every other
  *   operation always uses the SDK's.
@@ -136,7 +138,16 @@ export const layer = (options: Options = {}): Layer.Layer<CloudWatchLogsApi.Clou
 export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi, ConfigError.ConfigError> =>
-  Layer.scoped(CloudWatchLogsApi.CloudWatchLogsApi, Effect.flatMap(Config.unwrap(config), internal.make))
+  Layer.scoped(
+    CloudWatchLogsApi.CloudWatchLogsApi,
+    Effect.flatMap(
+      Config.mapOrFail(Config.unwrap(config), (options) => {
+        const invalid = internal.invalidOptions(options)
+        return invalid === undefined ? Either.right(options) : Either.left(ConfigError.InvalidData([], invalid))
+      }),
+      internal.make
+    )
+  )
 
 /**
  * `CloudWatchLogsApi` over a client the caller made and owns: it is not destroyed with the layer.

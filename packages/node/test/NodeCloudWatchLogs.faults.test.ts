@@ -1,7 +1,9 @@
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs"
 import { CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -347,6 +349,39 @@ describe("NodeCloudWatchLogs: secrets", () => {
 
 describe("NodeCloudWatchLogs: layers and configuration", () => {
   const describeGroups = Effect.flatMap(CloudWatchLogsApi.CloudWatchLogsApi, (cw) => cw.describeLogGroups({}))
+
+  it.scopedLive("a timeout of zero or less is refused, never taken as none (a call would wait for ever)", () =>
+    Effect.gen(function*() {
+      const server = yield* answering("hang")
+      const invalid: ReadonlyArray<NodeCloudWatchLogs.Options> = [
+        { requestTimeout: "0 millis" },
+        { requestTimeout: Duration.seconds(-1) },
+        { connectionTimeout: 0 },
+        { maxAttempts: 0 },
+        { maxAttempts: 1.5 }
+      ]
+      for (const options of invalid) {
+        const exit = yield* Effect.exit(Effect.scoped(api(server.endpoint, options)))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toMatch(
+          /cwlogs: NodeCloudWatchLogs: (requestTimeout|connectionTimeout|maxAttempts) must be/
+        )
+      }
+      // from Config: a ConfigError that says which
+      const layer = NodeCloudWatchLogs.layerConfig({
+        endpoint: Config.succeed(server.endpoint),
+        region: Config.succeed("us-east-1"),
+        requestTimeout: Config.duration("TIMEOUT")
+      })
+      const error = yield* Effect.flip(
+        describeGroups.pipe(
+          Effect.provide(layer),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["TIMEOUT", "0 millis"]])))
+        )
+      )
+      expect(ConfigError.isConfigError(error) && String(error)).toMatch(/requestTimeout must be more than zero/)
+      expect(server.seen).toHaveLength(0)
+    }))
 
   it.scopedLive("layer: maps the response and drops $metadata; arrays default to []", () =>
     Effect.gen(function*() {

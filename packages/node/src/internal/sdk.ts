@@ -511,11 +511,39 @@ export const fromClient = (
 }
 
 /**
- * The port over a client made from the options, for the lifetime of the scope.
+ * What is wrong with the options, if anything: a timeout of zero or less (which the SDK would read as
+ * none, so that a call without an answer would wait for ever), `maxAttempts` not a whole number of at
+ * least 1.
+ *
+ * @internal
+ */
+export const invalidOptions = (options: Options): string | undefined => {
+  for (const name of ["connectionTimeout", "requestTimeout"] as const) {
+    const value = options[name]
+    if (value === undefined) continue
+    const millis = Duration.toMillis(value)
+    if (!(millis > 0)) {
+      return `${name} must be more than zero (got ${Duration.format(Duration.decode(value))}); ` +
+        `an infinite one means none`
+    }
+  }
+  if (options.maxAttempts !== undefined && !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1)) {
+    return `maxAttempts must be a whole number of at least 1 (got ${options.maxAttempts})`
+  }
+  return undefined
+}
+
+/**
+ * The port over a client made from the options, for the lifetime of the scope. Invalid options are a
+ * defect (a programming error), with a message saying which.
  *
  * @internal
  */
 export const make = (
   options: Options = {}
 ): Effect.Effect<CloudWatchLogsApi.CloudWatchLogsApiShape, never, Scope.Scope> =>
-  Effect.map(acquireClient(options), (client) => fromClient(client, secretsOf(options), callDeadline(options)))
+  Effect.suspend(() => {
+    const invalid = invalidOptions(options)
+    if (invalid !== undefined) return Effect.dieMessage(`cwlogs: NodeCloudWatchLogs: ${invalid}`)
+    return Effect.map(acquireClient(options), (client) => fromClient(client, secretsOf(options), callDeadline(options)))
+  })
