@@ -7,7 +7,13 @@
  * Who updates what: the `Uploader` updates `uploads`, `eventsAccepted`, `batchBytes`, `uploadLatency`,
  * `retries`, and `eventsRejected` for the events the service refused (`TooOld`, `Expired`, `TooNew`) and
  * for every event of a batch that failed with an `UploadError` (`Failed`). The sink and the logger
- * update `eventsRejected` for what they reject before upload, and `eventsDropped`.
+ * update `eventsRejected` for what they reject before upload, for a batch whose upload died, and
+ * `eventsDropped`.
+ *
+ * The uploader's counters count events as they were sent, as the service counts them (its own
+ * `IncomingLogEvents`): the parts of an event split to fit (`oversize: "split"`) count one each. A
+ * `ShipReport` counts the inputs given to the sink or logger, a split event once: the two differ when
+ * events were split (the report's `split`).
  *
  * @since 0.1.0
  */
@@ -71,7 +77,7 @@ export const uploads: Metric.Metric.Counter<number> = Metric.counter("cwlogs_upl
 })
 
 /**
- * Batch sizes as the service counts them (bytes).
+ * Sizes of the batches the service stored something of, as it counts them (bytes).
  *
  * @since 0.1.0
  * @category metrics

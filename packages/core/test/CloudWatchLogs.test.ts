@@ -7,6 +7,7 @@ import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as List from "effect/List"
 import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as Batcher from "../src/Batcher.js"
@@ -19,6 +20,7 @@ import { render } from "../src/internal/logger.js"
 import * as Buffer from "../src/internal/mailbox.js"
 import * as Limits from "../src/Limits.js"
 import * as LogEvent from "../src/LogEvent.js"
+import * as Metrics from "../src/Metrics.js"
 import * as ShipReport from "../src/ShipReport.js"
 import * as Uploader from "../src/Uploader.js"
 import { throwingValidator } from "./support/throwingValidator.js"
@@ -156,11 +158,15 @@ describe("CloudWatchLogs engine, with an Uploader of our own", () => {
       yield* TestClock.setTime(NOW)
       const batches: Array<ReadonlyArray<LogEvent.LogEvent>> = []
       const input = Array.from({ length: 30 }, (_, i) => LogEvent.make(NOW + i, `e${i}`))
+      const failedMetric = Metrics.forDestination(Metrics.eventsRejected, dest).pipe(Metric.tagged("reason", "Failed"))
+      const before = (yield* Metric.value(failedMetric)).count
       const error = yield* Stream.fromIterable(input).pipe(
         Stream.run(CloudWatchLogs.sink(dest, { maxBatchEvents: 10, maxInFlight: 1 })),
         Effect.provide(dyingUploader(2, batches)),
         Effect.flip
       )
+      // the metric agrees with the report (the uploader never saw the batch that died fail)
+      expect((yield* Metric.value(failedMetric)).count - before).toBe(20)
       expect(error.cause.reason).toBe("Defect")
       if (error.cause.cause._tag !== "UploadDefect") return yield* Effect.dieMessage("expected an UploadDefect")
       expect(error.cause.cause.defect).toBeInstanceOf(TypeError)

@@ -419,7 +419,13 @@ export const make = (
         }
       }).pipe(
         // an upload that dies would otherwise take its batch with it (its fiber's defect goes nowhere)
-        Effect.catchAllDefect((defect) => Effect.fail(defectError(lane.destination, batch.events, defect))),
+        // (the uploader counts a failed upload's events in its metrics; one that died it never saw fail)
+        Effect.catchAllDefect((defect) =>
+          Effect.zipRight(
+            rejectedMetric(lane, "Failed", batch.events.length),
+            Effect.fail(defectError(lane.destination, batch.events, defect))
+          )
+        ),
         Effect.matchEffect({
           onSuccess: (result) =>
             Effect.suspend(() => {
@@ -443,8 +449,10 @@ export const make = (
                 }
               }
               const c = lane.stats.counts
-              if (result.accepted > 0) c.batches++
-              c.bytes += result.bytes
+              if (result.accepted > 0) {
+                c.batches++
+                c.bytes += result.bytes
+              }
               c.retries += result.retries
               c.possibleDuplicates += result.possibleDuplicates
               lane.inFlight.delete(batch)

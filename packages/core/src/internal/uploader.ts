@@ -195,7 +195,7 @@ export const make = (
         return Effect.all([
           result.accepted > 0 ? Metric.increment(metrics.uploads) : Effect.void,
           Metric.incrementBy(metrics.accepted, result.accepted),
-          Metric.update(metrics.batchBytes, result.bytes),
+          result.accepted > 0 ? Metric.update(metrics.batchBytes, result.bytes) : Effect.void,
           Metric.update(metrics.latency, latency),
           Effect.forEach(byReason, ([reason, n]) => Metric.incrementBy(metrics.rejected(reason), n), { discard: true })
         ], { discard: true })

@@ -209,6 +209,18 @@ describe("CloudWatchLogs.sink", () => {
       expect(yield* stored("short", "s")).toEqual(["kept"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.effect("a put that stored nothing (every event expired) counts no batch and no bytes", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const short = yield* shortRetention
+      const report = yield* Stream.fromIterable([LogEvent.make(NOW - 2 * DAY, "a"), LogEvent.make(NOW - 2 * DAY, "b")])
+        .pipe(Stream.run(CloudWatchLogs.sink(short)))
+      expect(report.rejected.Expired).toBe(2)
+      expect(report.batches).toBe(0)
+      expect(report.bytes).toBe(0)
+      expect(yield* puts).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   describe.each([
     ["current", Limits.current],
     ["legacy", Limits.legacy]
