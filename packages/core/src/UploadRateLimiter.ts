@@ -8,9 +8,10 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type { Destination } from "./Destination.js"
 import * as internal from "./internal/rateLimiter.js"
@@ -58,23 +59,24 @@ export class UploadRateLimiter extends Context.Tag("@cwlogs/core/UploadRateLimit
 >() {}
 
 /**
- * Options of the limiter. Unset quotas come from `Limits`.
+ * Options of the limiter. Unset quotas come from `Limits`. Values out of their ranges (below) are refused:
+ * a defect from `make`/`layer`, a `ConfigError` from `layerConfig`.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Options {
-  /** Per-account requests per second, per operation (default: `Limits.quotas`). */
+  /** Per-account requests per second, per operation, more than 0; `Infinity` for none (default: `Limits.quotas`). */
   readonly quotas?: Partial<OperationQuotas> | undefined
   /** Per-stream PutLogEvents per second; `null` for none (default: `Limits.perStreamPutsPerSecond`). */
   readonly perStreamPutsPerSecond?: number | null | undefined
   /** Requests that may start at once on a fresh account bucket, as seconds of its rate (default 1). */
   readonly burstSeconds?: number | undefined
-  /** Factor applied to the allowed rate on throttling (default 0.5). */
+  /** Factor applied to the allowed rate on throttling, in (0, 1) (default 0.5). */
   readonly decreaseFactor?: number | undefined
-  /** Fraction of the quota given back per success (default 0.05). */
+  /** Fraction of the quota given back per success, in (0, 1] (default 0.05). */
   readonly increaseFraction?: number | undefined
-  /** The allowed rate never goes below this fraction of the quota (default 0.01, and at least 0.2/s). */
+  /** The allowed rate never goes below this fraction of the quota, in [0, 1] (default 0.01, and at least 0.2/s). */
   readonly minFraction?: number | undefined
 }
 
@@ -126,4 +128,13 @@ export const layerUnlimited: Layer.Layer<UploadRateLimiter> = Layer.succeed(Uplo
 export const layerConfig = (
   config: Config.Config.Wrap<Options>
 ): Layer.Layer<UploadRateLimiter, ConfigError.ConfigError> =>
-  Layer.effect(UploadRateLimiter, Effect.flatMap(Config.unwrap(config), internal.fromLimits))
+  Layer.effect(
+    UploadRateLimiter,
+    Effect.flatMap(
+      Config.mapOrFail(Config.unwrap(config), (options) => {
+        const invalid = internal.invalidOptions(options)
+        return invalid === undefined ? Either.right(options) : Either.left(ConfigError.InvalidData([], invalid))
+      }),
+      internal.fromLimits
+    )
+  )

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
@@ -194,5 +197,44 @@ describe("UploadRateLimiter", () => {
       expect(yield* limiter.currentRate("putLogEvents")).toBe(50)
       expect(yield* limiter.currentRate("describeLogStreams")).toBe(25)
       expect(yield* limiter.currentStreamRate(A)).toBe(5)
+    }))
+
+  it.effect("tuning out of range is refused: a defect from layer, a ConfigError from layerConfig", () =>
+    Effect.gen(function*() {
+      const invalid: ReadonlyArray<readonly [UploadRateLimiter.Options, RegExp]> = [
+        [{ decreaseFactor: 2 }, /decreaseFactor must be between 0 and 1/],
+        [{ decreaseFactor: 0 }, /decreaseFactor/],
+        [{ increaseFraction: -0.5 }, /increaseFraction must be more than 0 and at most 1/],
+        [{ minFraction: 1.5 }, /minFraction/],
+        [{ burstSeconds: 0 }, /burstSeconds/],
+        [{ quotas: { putLogEvents: 0 } }, /quotas.putLogEvents must be more than zero/],
+        [{ perStreamPutsPerSecond: 0 }, /perStreamPutsPerSecond must be more than zero, or null for none/],
+        [{ quotas: { describeLogStreams: Number.NaN } }, /quotas.describeLogStreams/]
+      ]
+      for (const [options, message] of invalid) {
+        const exit = yield* Effect.exit(
+          Effect.provide(UploadRateLimiter.UploadRateLimiter, UploadRateLimiter.layer(options))
+        )
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toMatch(message)
+      }
+      const fromConfig = yield* Effect.flip(
+        Effect.provide(
+          UploadRateLimiter.UploadRateLimiter,
+          UploadRateLimiter.layerConfig({ decreaseFactor: Config.number("FACTOR") })
+        ).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["FACTOR", "2"]]))))
+      )
+      expect(ConfigError.isConfigError(fromConfig) && String(fromConfig)).toMatch(/decreaseFactor must be/)
+      // the edges are fine: none per stream, an unlimited quota, a floor of 0, a full step back up
+      const limiter = yield* Effect.provide(
+        UploadRateLimiter.UploadRateLimiter,
+        UploadRateLimiter.layer({
+          perStreamPutsPerSecond: null,
+          quotas: { putLogEvents: Number.POSITIVE_INFINITY },
+          minFraction: 0,
+          increaseFraction: 1
+        })
+      )
+      expect(yield* limiter.currentRate("putLogEvents")).toBe(Number.POSITIVE_INFINITY)
     }))
 })

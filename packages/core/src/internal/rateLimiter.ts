@@ -98,8 +98,42 @@ const OPERATIONS: ReadonlyArray<Operation> = [
   "getLogEvents"
 ]
 
+/**
+ * What is wrong with the options, if anything: a quota must be more than zero (`Infinity`, or `null`
+ * per stream, for none: zero is no quota of "none"), the burst more than zero, `decreaseFactor` in
+ * (0, 1), `increaseFraction` in (0, 1], `minFraction` in [0, 1]. Out of those ranges a throttle would
+ * raise the rate, a success lower it to nothing, or a quota of zero lift every limit.
+ *
+ * @internal
+ */
+export const invalidOptions = (
+  options: Options & { readonly quotas?: Partial<OperationQuotas> | undefined }
+): string | undefined => {
+  const positive = (x: number) => x > 0
+  const checks: ReadonlyArray<readonly [string, number | null | undefined, (x: number) => boolean, string]> = [
+    ...OPERATIONS.map((op) => [`quotas.${op}`, options.quotas?.[op], positive, "more than zero"] as const),
+    ["perStreamPutsPerSecond", options.perStreamPutsPerSecond, positive, "more than zero, or null for none"],
+    ["burstSeconds", options.burstSeconds, (x) => x > 0 && Number.isFinite(x), "more than zero"],
+    ["decreaseFactor", options.decreaseFactor, (x) => x > 0 && x < 1, "between 0 and 1 (both excluded)"],
+    ["increaseFraction", options.increaseFraction, (x) => x > 0 && x <= 1, "more than 0 and at most 1"],
+    ["minFraction", options.minFraction, (x) => x >= 0 && x <= 1, "between 0 and 1"]
+  ]
+  for (const [name, value, valid, range] of checks) {
+    if (value !== undefined && value !== null && !valid(value)) return `${name} must be ${range} (got ${value})`
+  }
+  return undefined
+}
+
 /** @internal */
 export const make = (
+  options: Options & { readonly quotas: OperationQuotas; readonly perStreamPutsPerSecond: number | null }
+): Effect.Effect<UploadRateLimiterShape> =>
+  Effect.suspend(() => {
+    const invalid = invalidOptions(options)
+    return invalid === undefined ? makeValid(options) : Effect.dieMessage(`cwlogs: UploadRateLimiter: ${invalid}`)
+  })
+
+const makeValid = (
   options: Options & { readonly quotas: OperationQuotas; readonly perStreamPutsPerSecond: number | null }
 ): Effect.Effect<UploadRateLimiterShape> =>
   Effect.map(Clock.currentTimeMillis, (start): UploadRateLimiterShape => {
