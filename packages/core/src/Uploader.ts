@@ -196,6 +196,8 @@ export interface UploadOptions {
    * uploads (a drain's deadline) counts the batch's events as possible duplicates that many times.
    */
   readonly onPossiblyStored?: ((copies: number) => void) | undefined
+  /** Told of each retry as it happens (the result's `retries` counts them too, once the upload ends). */
+  readonly onRetry?: (() => void) | undefined
 }
 
 /**

@@ -152,6 +152,14 @@ interface Pieces {
   readonly tags: ReadonlyArray<Entry | undefined> | undefined
 }
 
+/** What the uploader tells of a batch while it uploads it. */
+interface InFlight {
+  /** Copies of it the service may have stored should the upload be cut off now (lost answers, the put in flight). */
+  copies: number
+  /** Retries so far, already counted in the lane's report. */
+  retries: number
+}
+
 interface MutableCounts {
   accepted: number
   rejected: Record<RejectionReason, number>
@@ -200,11 +208,8 @@ interface Lane {
    * (else the shipper's scope would keep every retired lane's set until the end).
    */
   readonly scope: Scope.CloseableScope | undefined
-  /**
-   * Batches taken out of the accumulator and not yet settled, each with how many copies of it the service
-   * may have stored should its upload be cut off now (the uploader says: lost answers, the put in flight).
-   */
-  readonly inFlight: Map<Batch, number>
+  /** Batches taken out of the accumulator and not yet settled, with what their upload has told so far. */
+  readonly inFlight: Map<Batch, InFlight>
   /** Completes when the last batch holding parts of a split event is done (parts go in order). */
   splitChain: Deferred.Deferred<void> | undefined
   readonly flushWaiters: Array<Deferred.Deferred<void>>
@@ -415,7 +420,15 @@ export const make = (
       uploader.upload(lane.destination, batch.events, {
         bytes: batch.bytes,
         onPossiblyStored: (copies) => {
-          if (lane.inFlight.has(batch)) lane.inFlight.set(batch, copies)
+          const tracked = lane.inFlight.get(batch)
+          if (tracked !== undefined) tracked.copies = copies
+        },
+        // counted as they happen: an upload cut off at the drain's deadline has retried too
+        onRetry: () => {
+          const tracked = lane.inFlight.get(batch)
+          if (tracked === undefined) return
+          tracked.retries++
+          lane.stats.counts.retries++
         }
       }).pipe(
         // an upload that dies would otherwise take its batch with it (its fiber's defect goes nowhere)
@@ -453,7 +466,7 @@ export const make = (
                 c.batches++
                 c.bytes += result.bytes
               }
-              c.retries += result.retries
+              c.retries += result.retries - countedRetries(lane, batch)
               c.possibleDuplicates += result.possibleDuplicates
               lane.inFlight.delete(batch)
               if (slotsWanted > 0) unsafeRetire(lane)
@@ -465,7 +478,7 @@ export const make = (
             Effect.gen(function*() {
               // The uploader counted these in its metrics (reason Failed): settle without the metric.
               unsafeFail(lane, batch)
-              lane.stats.counts.retries += error.retries ?? 0
+              lane.stats.counts.retries += (error.retries ?? 0) - countedRetries(lane, batch)
               // handed back as not delivered, and maybe stored already by puts whose answer was lost
               lane.stats.counts.possibleDuplicates += batch.events.length * (error.possiblyStored ?? 0)
               lane.inFlight.delete(batch)
@@ -480,6 +493,9 @@ export const make = (
         }),
         internalLog
       )
+
+    /** Retries of a batch the uploader has told of as they happened (an uploader of the caller's may not). */
+    const countedRetries = (lane: Lane, batch: Batch): number => lane.inFlight.get(batch)?.retries ?? 0
 
     /** Fails a batch that was tracked but will not be sent (a fatal error came first). */
     const failTracked = (lane: Lane, batch: Batch): Effect.Effect<void> =>
@@ -526,7 +542,7 @@ export const make = (
      * it waits for a permit, say), they are still accounted for.
      */
     const unsafeTrack = (lane: Lane, batches: ReadonlyArray<Batch>): ReadonlyArray<Batch> => {
-      for (const b of batches) lane.inFlight.set(b, 0)
+      for (const b of batches) lane.inFlight.set(b, { copies: 0, retries: 0 })
       return batches
     }
 
@@ -1019,7 +1035,7 @@ export const make = (
           yield* FiberSet.clear(l.uploads)
           // a batch whose upload was cut off may have been stored by its put in flight, or by earlier puts
           // whose answer was lost: handed back as not delivered, and counted as possible duplicates
-          for (const [b, copies] of l.inFlight) {
+          for (const [b, { copies }] of l.inFlight) {
             l.stats.counts.possibleDuplicates += b.events.length * copies
             possiblyStored += b.events.length * Math.min(copies, 1)
           }

@@ -151,7 +151,7 @@ export const make = (
         Effect.gen(function*() {
           const start = yield* Clock.currentTimeMillis
           const effective = (): Detected => (forced === "auto" ? state.detected : forced)
-          const attempts = new Attempts(destination, batch, bytes, forced, state, effective, options?.onPossiblyStored)
+          const attempts = new Attempts(destination, batch, bytes, forced, state, effective, options)
           const run = attempts.run
           const guarded = effective() === "ignored" ? state.parallel.withPermit(run) : state.lock.withPermit(run)
           const result = yield* guarded.pipe(
@@ -234,7 +234,7 @@ export const make = (
         readonly forced: TokenMode,
         readonly state: DestinationState,
         readonly effective: () => Detected,
-        readonly onPossiblyStored: ((copies: number) => void) | undefined
+        readonly options: UploadOptions | undefined
       ) {}
 
       /** Copies the puts whose answer was lost may have stored (an enforcing service: one per token). */
@@ -244,7 +244,7 @@ export const make = (
 
       /** Tells the caller what an interruption now would leave possibly stored. */
       private tellPossiblyStored(putInFlight: boolean): void {
-        this.onPossiblyStored?.(this.lostCopies() + (putInFlight ? 1 : 0))
+        this.options?.onPossiblyStored?.(this.lostCopies() + (putInFlight ? 1 : 0))
       }
 
       private fail(
@@ -299,6 +299,7 @@ export const make = (
           // after a wait the token we hold is likely stale (other writers went on meanwhile)
           if ((yield* Clock.currentTimeMillis) > before) this.tokenStale = true
           this.retries++
+          this.options?.onRetry?.()
           yield* Metric.increment(this.state.metrics.retries(cls))
         })
       }
@@ -665,9 +666,10 @@ export const make = (
             const error: CloudWatchLogsError = result.left
             const cls: ErrorClass = Errors.classify(error)
             // the put is answered: what is possibly stored now, this put counted if its answer was lost
-            if (this.onPossiblyStored !== undefined) {
+            const onPossiblyStored = this.options?.onPossiblyStored
+            if (onPossiblyStored !== undefined) {
               const lost = cls === "transient" && Protocol.possiblyApplied(error)
-              this.onPossiblyStored(
+              onPossiblyStored(
                 !lost
                   ? this.lostCopies()
                   : this.effective() === "enforced"
@@ -715,6 +717,7 @@ export const make = (
                   // a put after a wait lost to a token that moved meanwhile: resend at once under the new one
                   this.tokenStale = false
                   this.retries++
+                  this.options?.onRetry?.()
                   yield* Metric.increment(state.metrics.retries("token"))
                   continue
                 }

@@ -208,6 +208,8 @@ describe("CloudWatchLogs.flush", () => {
         expect(report.rejected.Failed).toBe(1)
         // handed back as not delivered, and counted as possibly stored by both puts
         expect(report.possibleDuplicates).toBe(2)
+        // the retry is counted, though the upload never ended
+        expect(report.retries).toBe(1)
       }))
 
     it.effect("whatever the number of lines in the way, each one is counted once", () =>
