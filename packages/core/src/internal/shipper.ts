@@ -941,11 +941,13 @@ export const make = (
         Effect.suspend(() => {
           const events: Array<LogEvent> = []
           const tags: Array<Entry | undefined> = []
+          const rejected = new Map<RejectionReason, number>()
           for (const input of refused) {
             const o = validator.check(input, now)
             switch (o._tag) {
               case "Rejected":
                 l.stats.counts.rejected[o.reason]++
+                rejected.set(o.reason, (rejected.get(o.reason) ?? 0) + 1)
                 break
               case "Split": {
                 const entry = standIn(input, true, o.parts.length)
@@ -960,7 +962,10 @@ export const make = (
                 tags.push(undefined)
             }
           }
-          return failPieces(l, { events, tags })
+          return Effect.zipRight(
+            Effect.forEach(rejected, ([reason, n]) => rejectedMetric(l, reason, n), { discard: true }),
+            failPieces(l, { events, tags })
+          )
         }))
     }
 
