@@ -70,7 +70,10 @@ export interface Spool {
    * a file system error), counted in `dropped`.
    */
   readonly unsafeWrite: (inputs: ReadonlyArray<format.Input>) => boolean
-  /** Seals what was written and waits until every segment sealed until then is shipped. */
+  /**
+   * Seals what was written and waits until every segment sealed until then is shipped (or the shipping
+   * has failed, or the spool is closed: then with the report as it stands).
+   */
   readonly flush: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
   readonly finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
   /** Inputs `unsafeWrite` dropped. */
@@ -209,8 +212,13 @@ const makeWith = (
     const failWith = (cause: Cause.Cause<SpoolError | CloudWatchLogs.ShipError>) =>
       Cause.isInterruptedOnly(cause) ? Effect.void : Effect.suspend(() => {
         failed = true
-        return Effect.zipRight(Deferred.failCause(failure, cause), Queue.offer(shippedOne, undefined))
+        return Effect.zipRight(Deferred.failCause(failure, cause), Effect.sync(unsafeStopped))
       })
+    /**
+     * The spool's scope has closed: nothing more is shipped in this run (what is left waits on disk for
+     * the next), and no one waits for it any longer.
+     */
+    let closed = false
     const sealed = yield* Queue.bounded<Sealed | undefined>(capacity)
     /**
      * Bytes of the sealed segments queued or being shipped: a segment is queued only while they and it
@@ -220,7 +228,25 @@ const makeWith = (
      */
     const maxSpoolBytes = options.maxSpoolBytes ?? DEFAULT_MAX_SPOOL_BYTES
     let spooled = 0
-    const roomWaiters: Array<Deferred.Deferred<void>> = []
+    /**
+     * Fibers waiting for a change: room (a segment taken from the queue, or shipped), a failure of the
+     * shipping, the close. Each looks again at what it waits for when woken.
+     */
+    const waiters: Array<Deferred.Deferred<void>> = []
+    const unsafeWake = (): void => {
+      for (const waiter of waiters.splice(0)) Deferred.unsafeDone(waiter, Exit.void)
+    }
+    /** The shipping has stopped (a failure, the close): every waiter is answered, the flush's too. */
+    const unsafeStopped = (): void => {
+      unsafeWake()
+      Queue.unsafeOffer(shippedOne, undefined)
+    }
+    /** Waits for the next change, then looks again (`again`). Registered in the step that looked. */
+    const awaitChange = <A, E>(again: () => Effect.Effect<A, E>): Effect.Effect<A, E> => {
+      const waiter = Deferred.unsafeMake<void>(FiberId.none)
+      waiters.push(waiter)
+      return Effect.zipRight(Deferred.await(waiter), Effect.suspend(again))
+    }
     const unsafeCount = (segment: Sealed): boolean => {
       if (segment.counted) return true
       if (spooled > 0 && spooled + segment.bytes > maxSpoolBytes) return false
@@ -228,20 +254,25 @@ const makeWith = (
       segment.counted = true
       return true
     }
-    const unsafeFree = (segment: Sealed): void => {
+    const unsafeUncount = (segment: Sealed): void => {
       if (!segment.counted) return
       segment.counted = false
       spooled -= segment.bytes
-      for (const waiter of roomWaiters.splice(0)) Deferred.unsafeDone(waiter, Exit.void)
     }
-    /** Waits until the segment fits, and counts it (in the same step as the check). */
-    const countIn = (segment: Sealed): Effect.Effect<void> =>
-      Effect.suspend(function fits(): Effect.Effect<void> {
-        if (unsafeCount(segment)) return Effect.void
-        const waiter = Deferred.unsafeMake<void>(FiberId.none)
-        roomWaiters.push(waiter)
-        return Effect.zipRight(Deferred.await(waiter), Effect.suspend(fits))
-      })
+    const unsafeFree = (segment: Sealed): void => {
+      unsafeUncount(segment)
+      unsafeWake()
+    }
+    /**
+     * Queues a sealed segment if it fits, in one synchronous step: the bytes (`maxSpoolBytes`) and a
+     * place in the queue. `false`, and nothing changed, when it does not.
+     */
+    const unsafeEnqueue = (segment: Sealed): boolean => {
+      if (!unsafeCount(segment)) return false
+      if (Queue.unsafeOffer(sealed, segment)) return true
+      unsafeUncount(segment)
+      return false
+    }
     const writing = yield* Effect.makeSemaphore(1)
     const flushing = yield* Effect.makeSemaphore(1)
     const opened = yield* Queue.sliding<void>(1)
@@ -263,26 +294,32 @@ const makeWith = (
     }
 
     /**
-     * Queues the sealed segments waiting for room, oldest first, one offerer at a time. A segment leaves
-     * `waiting` only once it is in the queue: an offerer interrupted while it waits for room (a write
-     * given up by its caller) leaves it there for the next one (the timer, a write, the drain).
+     * Queues the sealed segments waiting for room, oldest first. A segment leaves `waiting` in the step
+     * that puts it in the queue, and the offerer waits for room with nothing in hand: one interrupted
+     * while it waits (a write given up by its caller) leaves the segment there for the next (the timer,
+     * a write, the drain), and there is no race to lose in an uninterruptible region (a flush in
+     * `Effect.ensuring`): what ends the wait (room, a failure, the close) wakes it. A failure of the
+     * shipping is answered as it is (a defect stays a defect); after the close the segments left wait on
+     * disk for the next run (their events were written before their writers were answered).
      */
-    const queueing = yield* Effect.makeSemaphore(1)
-    const queueWaiting: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = queueing.withPermits(1)(
-      Effect.suspend(function next(): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> {
+    const queueWaiting: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = Effect.suspend(
+      function next(): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> {
         const full = waiting[0]
-        if (full === undefined) return Effect.void
-        // a failure of the shipping is answered as it is (a defect stays a defect)
-        return Effect.uninterruptibleMask((restore) =>
-          Effect.zipRight(
-            restore(Effect.raceFirst(
-              Effect.zipRight(countIn(full), Queue.offer(sealed, full)),
-              Deferred.await(failure)
-            )),
-            Effect.sync(() => waiting.shift())
-          )
-        ).pipe(Effect.zipRight(Effect.suspend(next)))
-      })
+        if (full === undefined || closed) return Effect.void
+        if (failed) return Deferred.await(failure)
+        if (!unsafeEnqueue(full)) return awaitChange(next)
+        waiting.shift()
+        return Effect.suspend(next)
+      }
+    )
+
+    /** Puts the end in the queue (the shippers stop once they reach it), the same way. */
+    const queueEnd: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = Effect.suspend(
+      function end(): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> {
+        if (failed) return Deferred.await(failure)
+        if (closed || Queue.unsafeOffer(sealed, undefined)) return Effect.void
+        return awaitChange(end)
+      }
     )
 
     /** Closes the active segment and queues it for shipping (waiting for room: the disk bound). */
@@ -360,8 +397,9 @@ const makeWith = (
       })
 
     const unsafeWrite = (inputs: ReadonlyArray<format.Input>): boolean => {
-      // the spool is full (a sealed segment waits for room) or has failed: the logger cannot wait
-      if (waiting.length > 0 || failed) {
+      // the spool is full (a sealed segment waits for room), has failed or is closed (its directory is no
+      // longer this process's): the logger cannot wait
+      if (waiting.length > 0 || failed || closed) {
         dropped += inputs.length
         return false
       }
@@ -373,11 +411,7 @@ const makeWith = (
         segment.bytes += bytes.length
         if (segment.bytes >= segmentBytes) {
           const full = sealNow()
-          if (full !== undefined) {
-            if (unsafeCount(full) && Queue.unsafeOffer(sealed, full)) return true
-            unsafeFree(full)
-            waiting.push(full)
-          }
+          if (full !== undefined && !unsafeEnqueue(full)) waiting.push(full)
         }
         return true
       } catch {
@@ -410,7 +444,15 @@ const makeWith = (
         // events are read one by one as the sink takes them, each routed by the destination recorded with it
         const { counts, entries } = format.read(bytes, acks.acked)
         const shipped = yield* Stream.fromIterable(entries).pipe(
-          Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, { ...options, onStored: acks.onStored })),
+          Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, {
+            ...options,
+            onStored: acks.onStored,
+            // The sink ends with its stream; its own drain runs only when it is cut off (the spool's
+            // deadline passed, or the other shipper failed), when the spool's deadline is the one to keep:
+            // it stops at once, what it had not delivered stays in the segment, its acknowledgements say
+            // what it had (the spool's `drainTimeoutMillis`, given it too, made the close take twice that).
+            drainTimeoutMillis: 0
+          })),
           Effect.either,
           Effect.ensuring(Effect.sync(acks.close))
         )
@@ -512,8 +554,11 @@ const makeWith = (
     const next: Effect.Effect<Sealed | undefined> = Effect.suspend(() => {
       const left = recovered.shift()
       if (left !== undefined) return Effect.succeed(left)
-      // the end, seen by one worker, is put back for the other
-      return Effect.tap(Queue.take(sealed), (s) => s === undefined ? Queue.offer(sealed, undefined) : Effect.void)
+      // room in the queue for a segment waiting; the end, seen by one worker, is put back for the other
+      return Effect.tap(
+        Queue.take(sealed),
+        (s) => Effect.zipRight(Effect.sync(unsafeWake), s === undefined ? Queue.offer(sealed, undefined) : Effect.void)
+      )
     })
 
     /**
@@ -556,34 +601,48 @@ const makeWith = (
             if (Option.isSome(yield* Fiber.poll(shipper))) return
             yield* writing.withPermits(1)(seal)
             yield* queueWaiting
-            yield* Queue.offer(sealed, undefined)
+            yield* queueEnd
             yield* Fiber.await(shipper)
           }).pipe(
             // shipping has stopped (an error, a defect): nothing will take from the queue, do not wait on it
             Effect.raceFirst(Deferred.await(failure)),
             Effect.timeout(drainMillis),
-            Effect.option
+            // the deadline, a failure or a defect: the failure is the shipment's to answer (its writers',
+            // its flushes'), not the close's
+            Effect.exit
           )
         ))
         const drained = yield* Fiber.join(drain)
-        if (Option.isNone(drained)) yield* Fiber.interrupt(shipper)
-        if (active !== undefined) NodeFs.closeSync(active.fd)
+        if (Exit.isFailure(drained)) yield* Fiber.interrupt(shipper)
+        // Nothing more is shipped: writers waiting for room and flushes waiting for segments (which no
+        // shipper will take now) are answered, later flushes at once; the rest waits on disk.
+        yield* Effect.sync(() => {
+          closed = true
+          unsafeStopped()
+        })
+        yield* writing.withPermits(1)(Effect.sync(() => {
+          const segment = active
+          active = undefined
+          if (segment !== undefined) NodeFs.closeSync(segment.fd)
+        }))
       }).pipe(Effect.ignore)
     )
 
     const finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> = Effect.gen(function*() {
       yield* writing.withPermits(1)(seal)
       yield* queueWaiting
-      yield* Effect.raceFirst(Queue.offer(sealed, undefined), Deferred.await(failure))
+      yield* queueEnd
       yield* Fiber.join(shipper)
       yield* Fiber.interrupt(timer)
       return reportNow()
     })
 
+    /** Waits until the segments up to `last` are shipped, or the shipping has failed, or the spool is closed. */
     const waitShipped = (last: number): Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> =>
       Effect.flatMap(Deferred.poll(failure), (failedWith) => {
         if (Option.isSome(failedWith)) return Effect.flatten(failedWith.value)
-        if (![...pending].some((seq) => seq <= last)) return Effect.sync(reportNow)
+        // closed: the report as it stands (what was not shipped waits on disk for the next run)
+        if (closed || ![...pending].some((seq) => seq <= last)) return Effect.sync(reportNow)
         return Effect.zipRight(Queue.take(shippedOne), waitShipped(last))
       })
 
