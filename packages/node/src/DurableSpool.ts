@@ -37,9 +37,10 @@
  * @since 0.1.0
  */
 import type { CloudWatchLogsApi, Destination, LogEvent, ShipReport } from "@cwlogs/core"
-import { CloudWatchLogs } from "@cwlogs/core"
+import { CloudWatchLogs, Names } from "@cwlogs/core"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import type * as Scope from "effect/Scope"
@@ -207,7 +208,8 @@ export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overf
  * at the end of a Lambda call; `report`). The lines are the shipping logger's (structured JSON). A line
  * logged when the spool is full (`maxSpoolBytes` not yet shipped), or that the file system refused, is
  * dropped and counted in `dropped`. After a fatal error (a `ShipError`) nothing more is shipped: what is
- * on disk waits for the next run, and new lines are dropped.
+ * on disk waits for the next run, and new lines are dropped. A group or stream name the service would
+ * refuse is a defect here, at once (as `CloudWatchLogs.makeLogger`'s).
  *
  * @since 0.1.0
  * @category constructors
@@ -219,28 +221,35 @@ export const makeLogger = (
   SpoolError,
   CloudWatchLogsApi.CloudWatchLogsApi | Scope.Scope
 > =>
-  Effect.map(internal.make(options), (spool) => {
-    const destination: Destination.Destination = {
-      logGroupName: options.logGroupName,
-      logStreamName: options.logStreamName,
-      createGroup: options.createGroup,
-      createStream: options.createStream,
-      retentionInDays: options.retentionInDays
-    }
-    const logger = CloudWatchLogs.makeEventLogger((event) => {
-      spool.unsafeWrite([{ destination, event }])
-    }, { minimumLevel: options.minimumLevel })
-    const current = (): CloudWatchLogs.LoggerReport => ({ ...spool.report(), dropped: spool.dropped() })
-    const handle: CloudWatchLogs.CloudWatchLogsShape = {
-      // a failed shipment is in the report (its events counted as not delivered) and on disk
-      flush: spool.flush.pipe(Effect.matchEffect({
-        onFailure: () => Effect.sync(current),
-        onSuccess: () => Effect.sync(current)
-      })),
-      report: Effect.sync(current)
-    }
-    return { logger, handle }
-  })
+  Effect.flatMap(
+    Either.match(Names.validateDestination(options), {
+      onLeft: (error) => Effect.dieMessage(`cwlogs: the durable logger's destination: ${error.message}`),
+      onRight: () => internal.make(options)
+    }),
+    (spool) =>
+      Effect.sync(() => {
+        const destination: Destination.Destination = {
+          logGroupName: options.logGroupName,
+          logStreamName: options.logStreamName,
+          createGroup: options.createGroup,
+          createStream: options.createStream,
+          retentionInDays: options.retentionInDays
+        }
+        const logger = CloudWatchLogs.makeEventLogger((event) => {
+          spool.unsafeWrite([{ destination, event }])
+        }, { minimumLevel: options.minimumLevel })
+        const current = (): CloudWatchLogs.LoggerReport => ({ ...spool.report(), dropped: spool.dropped() })
+        const handle: CloudWatchLogs.CloudWatchLogsShape = {
+          // a failed shipment is in the report (its events counted as not delivered) and on disk
+          flush: spool.flush.pipe(Effect.matchEffect({
+            onFailure: () => Effect.sync(current),
+            onSuccess: () => Effect.sync(current)
+          })),
+          report: Effect.sync(current)
+        }
+        return { logger, handle }
+      })
+  )
 
 /**
  * The durable logger next to the default one (or in its place with `replace: true`), and its handle

@@ -6,7 +6,9 @@
 import { CloudWatchLogs } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as TestClock from "effect/TestClock"
@@ -108,5 +110,18 @@ describe("DurableSpool.layerLogger", () => {
       yield* DurableSpool.make({ directory })
       const built = yield* Effect.either(Layer.build(DurableSpool.layerLogger({ ...where, directory })))
       expect(built._tag === "Left" && built.left.reason).toBe("Locked")
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a destination the service would refuse is a defect when the layer is built, and nothing is written", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDir
+      const built = yield* Effect.exit(
+        Layer.build(DurableSpool.layerLogger({ logGroupName: "app logs", logStreamName: "api-1", directory }))
+      )
+      expect(Exit.isFailure(built) && Cause.isDie(built.cause)).toBe(true)
+      expect(Exit.isFailure(built) && Cause.pretty(built.cause)).toMatch(
+        /the durable logger's destination: .*logGroupName/
+      )
+      expect(Fs.readdirSync(directory)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 })
