@@ -1058,7 +1058,11 @@ export const make = (
         const dropped = droppedNow()
         if (failed > 0 || dropped > 0) {
           yield* internalLog(Effect.logWarning(
-            (timedOut ? `cwlogs: drain deadline of ${timeoutMillis} ms passed; ` : "cwlogs: ") +
+            (!timedOut
+              ? "cwlogs: "
+              : timeoutMillis > 0
+              ? `cwlogs: drain deadline of ${timeoutMillis} ms passed; `
+              : "cwlogs: stopped with no time to drain; ") +
               `${failed} events not delivered` +
               (possiblyStored > 0
                 ? ` (${possiblyStored} of them were sent and may have been stored: their answer had not come back)`
