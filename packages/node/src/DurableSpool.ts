@@ -108,7 +108,11 @@ export interface SpoolReport extends ShipReport.ShipReport {
  * @category models
  */
 export interface Spool {
-  /** Writes events (synced, with `fsync`); waits while the spool is full. Fails once the shipping has. */
+  /**
+   * Writes events (synced, with `fsync`); waits while the spool is full. Fails once the shipping has, and
+   * with `SpoolError { reason: "Closed" }` once the spool's scope has closed (its directory is no longer
+   * this process's).
+   */
   readonly write: (
     events: ReadonlyArray<CloudWatchLogs.Routed>
   ) => Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError>

@@ -169,6 +169,24 @@ describe("DurableSpool at the edges of a run", { timeout: 30_000 }, () => {
       expect(yield* lines(server)).toEqual(["warm-up", "last words"])
     }))
 
+  it.scopedLive("after the close, a write is refused (Closed) and writes nothing; finish returns the report", () =>
+    Effect.gen(function*() {
+      const { api, server } = yield* emulator
+      const directory = yield* tempDir
+      const scope = yield* Scope.make()
+      const spool = yield* DurableSpool.make({ directory }).pipe(Effect.provide(api), Scope.extend(scope))
+      yield* spool.write(events(3).map((event) => ({ destination: where, event })))
+      yield* Scope.close(scope, Exit.void)
+      const files = Fs.readdirSync(directory).sort()
+      const refused = yield* Effect.flip(spool.write(events(2, "late").map((event) => ({ destination: where, event }))))
+      expect(refused._tag === "SpoolError" && refused.reason).toBe("Closed")
+      // nothing opened in a directory whose lock is released (another process may hold it now)
+      expect(Fs.readdirSync(directory).sort()).toEqual(files)
+      const finished = yield* joinWithin(yield* Effect.forkDaemon(spool.finish), 1_000, "finish after the close")
+      expect(finished.accepted).toBe(3)
+      expect(yield* stored(server)).toHaveLength(3)
+    }))
+
   it.scopedLive("a flush after the close, through a handle kept from before, returns at once", () =>
     Effect.gen(function*() {
       const { api, server } = yield* emulator

@@ -49,7 +49,7 @@ export const SHIPPERS = 2
 
 /** @internal */
 export class SpoolError extends Data.TaggedError("SpoolError")<{
-  readonly reason: "Locked" | "FileSystem"
+  readonly reason: "Locked" | "FileSystem" | "Closed"
   readonly directory: string
   readonly message: string
   readonly cause?: unknown
@@ -375,6 +375,14 @@ const makeWith = (
         if (Option.isSome(failed)) return Effect.flatten(failed.value)
         if (inputs.length === 0) return Effect.void
         return writing.withPermits(1)(Effect.gen(function*() {
+          // the spool's scope has closed: its lock is released, the directory may be another process's now
+          if (closed) {
+            return yield* new SpoolError({
+              reason: "Closed",
+              directory,
+              message: `the spool of ${directory} is closed: ${inputs.length} events not written`
+            })
+          }
           const now = yield* ageClock
           const segment = active ?? (yield* Effect.try({ try: () => openNow(now), catch: fail("creating a segment") }))
           // The encoding (it records the destination written last), the write and its count are one step:
@@ -629,6 +637,8 @@ const makeWith = (
     )
 
     const finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> = Effect.gen(function*() {
+      // closed: nothing more is shipped in this run (what is left waits on disk for the next)
+      if (closed) return reportNow()
       yield* writing.withPermits(1)(seal)
       yield* queueWaiting
       yield* queueEnd
