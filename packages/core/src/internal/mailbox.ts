@@ -31,7 +31,7 @@ export interface Buffer<A> {
    * the offer is interrupted while it waits for room, `onCut` is given the elements not buffered.
    */
   readonly offerAll: (
-    as: Iterable<A>,
+    as: ReadonlyArray<A>,
     onCut?: (rest: ReadonlyArray<A>) => Effect.Effect<void>
   ) => Effect.Effect<ReadonlyArray<A>>
   readonly unsafeOffer: (a: A) => OfferResult
@@ -59,12 +59,13 @@ export const make = <A>(capacity: number, overflow: Overflow): Effect.Effect<Buf
         offer: (a) => mailbox.offer(a),
         offerAll: (as, onCut) => {
           if (onCut === undefined) return Effect.map(mailbox.offerAll(as), Chunk.toReadonlyArray)
-          // As many as there is room for at once; when full, wait for room for the next one, then again as
-          // many as fit. `next` is always the first element not buffered, for `onCut`.
-          const all = Array.from(as)
+          // As many as there is room for, one by one (no copy of the rest: a chunk far larger than the
+          // buffer would be copied once per wake-up); when full, wait for room for the next one, then again
+          // as many as fit. `next` is always the first element not buffered, for `onCut`.
+          const all = as
           let next = 0
           const loop: Effect.Effect<ReadonlyArray<A>> = Effect.suspend(() => {
-            if (next < all.length) next = all.length - mailbox.unsafeOfferAll(all.slice(next)).length
+            while (next < all.length && mailbox.unsafeOffer(all[next])) next++
             if (next >= all.length) return Effect.succeed([])
             if (Option.isNone(mailbox.unsafeSize())) return Effect.succeed(all.slice(next))
             return Effect.flatMap(mailbox.offer(all[next]), (offered) => {
