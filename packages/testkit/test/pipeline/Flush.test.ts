@@ -27,6 +27,22 @@ const model = (options?: TestCloudWatchLogs.Options) =>
 const messages = (m: TestCloudWatchLogs.TestCloudWatchLogsShape) =>
   Effect.map(m.events(G, S), (events) => events.map((e) => JSON.parse(e.message).message))
 
+/** A logger to G/S in a scope of its own (closed by the test), and a way to log through it. */
+const loggerInScope = (
+  api: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi>,
+  options: Partial<CloudWatchLogs.LoggerOptions>
+) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const made = yield* CloudWatchLogs.makeLogger({ ...options, logGroupName: G, logStreamName: S }).pipe(
+      Effect.provide(api),
+      Scope.extend(scope)
+    )
+    const log = (message: string) =>
+      Effect.log(message).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, made.logger)))
+    return { log, made, scope }
+  })
+
 describe("CloudWatchLogs.flush", () => {
   it.effect("delivers what is buffered now, without waiting for the linger time", () =>
     Effect.gen(function*() {
@@ -130,15 +146,7 @@ describe("CloudWatchLogs.flush", () => {
       Effect.gen(function*() {
         yield* TestClock.setTime(NOW)
         const { api, m } = yield* model({ faults: { latencyMillis: 60_000 } })
-        const scope = yield* Scope.make()
-        const made = yield* CloudWatchLogs.makeLogger({
-          logGroupName: G,
-          logStreamName: S,
-          maxInFlight: 1,
-          drainTimeoutMillis: 5_000
-        }).pipe(Effect.provide(api), Scope.extend(scope))
-        const log = (message: string) =>
-          Effect.log(message).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, made.logger)))
+        const { log, made, scope } = yield* loggerInScope(api, { maxInFlight: 1, drainTimeoutMillis: 5_000 })
         yield* log("first")
         yield* settle
         const flushing = yield* Effect.fork(made.handle.flush)
@@ -183,14 +191,8 @@ describe("CloudWatchLogs.flush", () => {
         yield* m.api.createLogStream({ logGroupName: G, logStreamName: S })
         // the first put's answer is lost; the retry is still in flight at the deadline
         yield* m.failNext(1, "lostResponse")
-        const scope = yield* Scope.make()
-        const made = yield* CloudWatchLogs.makeLogger({
-          logGroupName: G,
-          logStreamName: S,
-          lingerMillis: 0,
-          drainTimeoutMillis: 500
-        }).pipe(Effect.provide(api), Scope.extend(scope))
-        yield* Effect.log("only").pipe(Effect.provide(Logger.replace(Logger.defaultLogger, made.logger)))
+        const { log, made, scope } = yield* loggerInScope(api, { lingerMillis: 0, drainTimeoutMillis: 500 })
+        yield* log("only")
         for (let i = 0; i < 40 && (yield* m.callCount("PutLogEvents")) < 2; i++) {
           yield* settle
           yield* TestClock.adjust(100)
