@@ -339,10 +339,21 @@ export const sink: {
             }
             group.inputs.push(event)
           }
-          return Effect.forEach(
-            groups.values(),
-            (g) => Effect.flatMap(shipper.lane(g.destination), (lane) => shipper.offerAll(lane, g.inputs)),
-            { discard: true }
+          // Cut off (the stream interrupted), the groups not yet handed to an offer are counted, not lost:
+          // one whose offer began counts what it had not buffered itself.
+          const list = [...groups.values()]
+          let offered = 0
+          return Effect.onInterrupt(
+            Effect.forEach(
+              list,
+              (g) =>
+                Effect.flatMap(shipper.lane(g.destination), (lane) => {
+                  offered++
+                  return shipper.offerAll(lane, g.inputs)
+                }),
+              { discard: true }
+            ),
+            () => Effect.forEach(list.slice(offered), (g) => shipper.cutOff(g.destination, g.inputs), { discard: true })
           )
         })
       }

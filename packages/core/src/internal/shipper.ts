@@ -152,6 +152,12 @@ interface Pieces {
   readonly tags: ReadonlyArray<Entry | undefined> | undefined
 }
 
+/** What the bookkeeping needs of a lane: where its inputs go and their record (a lane, or a record alone). */
+interface Account {
+  readonly destination: Destination
+  readonly stats: Stats
+}
+
 /** What the uploader tells of a batch while it uploads it. */
 interface InFlight {
   /** Copies of it the service may have stored should the upload be cut off now (lost answers, the put in flight). */
@@ -226,6 +232,8 @@ export interface Shipper {
   readonly lane: (destination: Destination) => Effect.Effect<Lane>
   /** Offers inputs to a lane, suspending while its buffer is full. */
   readonly offerAll: (lane: Lane, inputs: ReadonlyArray<unknown>) => Effect.Effect<void>
+  /** Accounts inputs handed over for a destination but never offered (cut off): `Failed`. */
+  readonly cutOff: (destination: Destination, inputs: ReadonlyArray<unknown>) => Effect.Effect<void>
   /** Offers one input without waiting; counts what the overflow policy drops. */
   readonly unsafeOffer: (lane: Lane, input: unknown) => void
   /** The first fatal error, if any. */
@@ -362,7 +370,7 @@ export const make = (
 
     // ---- accounting ------------------------------------------------------------------------------
 
-    const settle = (lane: Lane, entry: Entry | undefined, reason: RejectionReason | undefined): void => {
+    const settle = (lane: Account, entry: Entry | undefined, reason: RejectionReason | undefined): void => {
       if (entry === undefined) {
         if (reason === undefined) lane.stats.counts.accepted++
         else lane.stats.counts.rejected[reason]++
@@ -380,18 +388,18 @@ export const make = (
      * The sink hands undelivered events back (it stops at the first fatal error, so they are few). The
      * logger goes on after a failure, possibly for hours: it only counts them, to stay bounded.
      */
-    const keepUndelivered = (lane: Lane, event: LogEvent): void => {
+    const keepUndelivered = (lane: Account, event: LogEvent): void => {
       if (options.stopOnFatal) lane.stats.undelivered.push(event)
     }
 
-    const rejectedMetric = (lane: Lane, reason: RejectionReason, n: number) =>
+    const rejectedMetric = (lane: Account, reason: RejectionReason, n: number) =>
       n === 0 ? Effect.void : Metric.incrementBy(
         Metrics.forDestination(Metrics.eventsRejected, lane.destination, labels).pipe(Metric.tagged("reason", reason)),
         n
       )
 
     /** Events that will never be sent: counted `Failed` (synchronously), kept as undelivered. */
-    const unsafeFail = (lane: Lane, pieces: Pieces): void => {
+    const unsafeFail = (lane: Account, pieces: Pieces): void => {
       const { events, tags } = pieces
       for (let i = 0; i < events.length; i++) {
         settle(lane, tags === undefined ? undefined : tags[i], "Failed")
@@ -400,7 +408,7 @@ export const make = (
     }
 
     /** Events that will never be sent: counted `Failed`, kept as undelivered, and in the metric. */
-    const failPieces = (lane: Lane, pieces: Pieces): Effect.Effect<void> =>
+    const failPieces = (lane: Account, pieces: Pieces): Effect.Effect<void> =>
       Effect.suspend(() => {
         unsafeFail(lane, pieces)
         return rejectedMetric(lane, "Failed", pieces.events.length)
@@ -930,12 +938,22 @@ export const make = (
     const offerTo = (l: Lane, inputs: ReadonlyArray<unknown>): Effect.Effect<void> =>
       Effect.flatMap(l.buffer.offerAll(inputs, (rest) => refusedAfterEnd(l, rest)), (refused) => {
         if (refused.length === 0) return Effect.void
-        if (l.retired && !ended) return Effect.flatMap(lane(l.destination), (fresh) => offerTo(fresh, refused))
+        if (l.retired && !ended) {
+          // cut off while it waits for the destination's new lane: counted (once offered, the offer counts)
+          let offered = false
+          return Effect.onInterrupt(
+            Effect.flatMap(lane(l.destination), (fresh) => {
+              offered = true
+              return offerTo(fresh, refused)
+            }),
+            () => offered ? Effect.void : countCutOff(l.destination, refused)
+          )
+        }
         return refusedAfterEnd(l, refused)
       })
 
     /** Inputs offered after the end: accounted as `Failed` (never silently lost). */
-    const refusedAfterEnd = (l: Lane, refused: ReadonlyArray<unknown>): Effect.Effect<void> => {
+    const refusedAfterEnd = (l: Account, refused: ReadonlyArray<unknown>): Effect.Effect<void> => {
       if (refused.length === 0) return Effect.void
       return Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.suspend(() => {
@@ -968,6 +986,25 @@ export const make = (
           )
         }))
     }
+
+    /**
+     * Inputs handed over for a destination and never offered to a lane (the sink's stream cut off while
+     * an earlier destination of the chunk waited for room, or while this one waited for a lane's place):
+     * `Failed`, in its lane's record or, without a lane, in the destination's own.
+     */
+    const countCutOff = (destination: Destination, inputs: ReadonlyArray<unknown>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (inputs.length === 0) return Effect.void
+        const k = Destinations.key(destination)
+        const held = lanes.get(k)
+        if (held !== undefined) return refusedAfterEnd(held, inputs)
+        let stats = retired.get(k)
+        if (stats === undefined) {
+          stats = { destination, counts: emptyMutableCounts(), undelivered: [], dropped: 0 }
+          retired.set(k, stats)
+        }
+        return refusedAfterEnd({ destination, stats }, inputs)
+      })
 
     const unsafeOffer = (l: Lane, input: unknown): void => {
       const result = l.buffer.unsafeOffer(input)
@@ -1082,6 +1119,7 @@ export const make = (
           return lane(destination)
         }),
       offerAll,
+      cutOff: countCutOff,
       unsafeOffer,
       failure: () => failure,
       flush,
