@@ -59,6 +59,20 @@ describe("classify: SDK failures to typed errors", () => {
     expect(fromSdkError(err("CredentialsProviderError", "Could not load credentials from any providers"))._tag).toBe(
       "UnrecognizedClientException"
     )
+    // after an answer, a failure to load them again is their source failing: transient, nothing sent
+    const refresh = fromSdkError(
+      err("CredentialsProviderError", "Could not load credentials from any providers"),
+      [],
+      true
+    )
+    expect(refresh._tag === "NetworkError" && refresh.reason).toBe("credentials")
+    // but an answer with a status that speaks of credentials (a proxy's 407) was not a failure to load them
+    const proxy = fromSdkError(
+      err("Error", "Proxy credentials required", { $metadata: { httpStatusCode: 407 } }),
+      [],
+      true
+    )
+    expect(proxy._tag).toBe("UnrecognizedClientException")
     const region = fromSdkError(err("Error", "Region is missing"))
     expect(region._tag === "UnknownServiceError" && region.errorName).toBe("MissingRegion")
   })

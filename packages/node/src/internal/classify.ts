@@ -155,7 +155,8 @@ export const fromSdkError = (
   if (name === "CredentialsProviderError" || name === "CredentialsError" || /credentials/i.test(rawMessage)) {
     // The SDK says the same ("Could not load credentials from any providers") whether none are configured
     // or their source failed while refreshing them: credentials that were loaded before tell the two apart.
-    return credentialsLoaded
+    // Loading them sends nothing to the endpoint: an answer with a status (a proxy's 407) is not that.
+    return credentialsLoaded && httpStatus === undefined
       ? new CloudWatchLogsError.NetworkError({
         reason: "credentials",
         message: `${REASON_TEXT.credentials} (they were loaded before; their source is failing): ${message}`
