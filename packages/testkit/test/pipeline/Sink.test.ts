@@ -13,7 +13,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
@@ -445,42 +444,6 @@ describe("CloudWatchLogs.sink", () => {
       yield* Fiber.interrupt(fiber)
       expect(yield* stored()).toEqual(events(7).map((e) => e.message))
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
-
-  it.effect("interrupting the stream while an offer waits for room: what the buffer had not taken is counted", () =>
-    Effect.gen(function*() {
-      yield* TestClock.setTime(NOW)
-      const warnings: Array<string> = []
-      const capture = Logger.make(({ message }) => {
-        warnings.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
-      })
-      let handed = 0
-      const fiber = yield* Stream.fromIterable(events(2_000)).pipe(
-        Stream.rechunk(150),
-        Stream.mapChunks((chunk) => {
-          handed += chunk.length
-          return chunk
-        }),
-        Stream.run(CloudWatchLogs.sink(dest, { bufferCapacity: 100, maxBatchEvents: 50, maxInFlight: 1 })),
-        Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
-        Effect.fork
-      )
-      yield* settle
-      // the service takes 1 s per put: the sink holds a put, the buffer is full, an offer waits for room
-      expect(handed).toBeGreaterThan(100)
-      const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
-      for (let i = 0; i < 60 && interrupting.unsafePoll() === null; i++) {
-        yield* TestClock.adjust(1000)
-        yield* settle
-      }
-      expect(interrupting.unsafePoll()).not.toBeNull()
-      const storedCount = (yield* stored()).length
-      const said = warnings.map((w) => /(\d+) events not delivered/.exec(w)).find((m) => m !== null)
-      const notDelivered = said === undefined ? 0 : Number(said[1])
-      expect(notDelivered).toBeGreaterThan(0)
-      // every event handed over is stored or counted, none twice
-      expect(storedCount + notDelivered).toBe(handed)
-      expect(new Set(yield* stored()).size).toBe(storedCount)
-    }).pipe(Effect.provide(TestCloudWatchLogs.layer({ faults: { latencyMillis: 1000 } }))))
 
   describe("one per-account quota per process", () => {
     const QUOTA = 2

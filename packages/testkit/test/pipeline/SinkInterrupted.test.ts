@@ -1,7 +1,8 @@
 /**
- * A routed sink whose stream is interrupted while it offers a chunk: the inputs of the chunk's later
- * destinations (not yet offered), and those waiting for a destination's place (`maxDestinations`), are
- * counted as not delivered, in the drain's warning, with the rest stored.
+ * A sink whose stream is interrupted while it offers a chunk: what its buffer had not taken, and for a
+ * routed sink the inputs of the chunk's later destinations (not yet offered) and those waiting for a
+ * destination's place (`maxDestinations`), are counted as not delivered, in the drain's warning, with the
+ * rest stored. The service takes 1 s per put.
  */
 import { CloudWatchLogs, Destination, LogEvent } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
@@ -18,10 +19,12 @@ const A = Destination.make("g", "a")
 const B = Destination.make("g", "b")
 const stored = (s: string) => Effect.map(TestCloudWatchLogs.events("g", s), (es) => es.length)
 
+/** Events named "a…" go to A, the others to B; `routed: false` ships them all to A through a sink of one. */
 const interruptAndCount = (
   options: CloudWatchLogs.SinkOptions,
   input: ReadonlyArray<LogEvent.LogEvent>,
-  chunk: number
+  chunk: number,
+  routed = true
 ) =>
   Effect.gen(function*() {
     yield* TestClock.setTime(NOW)
@@ -36,7 +39,11 @@ const interruptAndCount = (
         handed += c.length
         return c
       }),
-      Stream.run(CloudWatchLogs.sink((e: LogEvent.LogEvent) => (e.message.startsWith("a") ? A : B), options)),
+      Stream.run(
+        routed
+          ? CloudWatchLogs.sink((e: LogEvent.LogEvent) => (e.message.startsWith("a") ? A : B), options)
+          : CloudWatchLogs.sink(A, options)
+      ),
       Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
       Effect.fork
     )
@@ -53,7 +60,19 @@ const interruptAndCount = (
     return { handed, storedCount, notDelivered, warnings }
   })
 
-describe("a routed sink interrupted while it offers: every input handed over is stored or counted", () => {
+describe("a sink interrupted while it offers: every input handed over is stored or counted, none twice", () => {
+  it.effect("one destination: what the buffer had not taken while the offer waited for room", () =>
+    Effect.gen(function*() {
+      const input = Array.from({ length: 2_000 }, (_, i) => LogEvent.make(NOW + i, `a${i}`))
+      const r = yield* interruptAndCount({ bufferCapacity: 100, maxBatchEvents: 50, maxInFlight: 1 }, input, 150, false)
+      // the sink held a put, the buffer was full, an offer waited for room
+      expect(r.handed).toBeGreaterThan(100)
+      expect(r.notDelivered).toBeGreaterThan(0)
+      expect(r.storedCount + r.notDelivered).toBe(r.handed)
+      const messages = yield* TestCloudWatchLogs.events("g", "a")
+      expect(new Set(messages.map((e) => e.message)).size).toBe(messages.length)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer({ faults: { latencyMillis: 1000 } }))))
+
   it.effect("what the other destinations of the chunk had not been offered is counted too", () =>
     Effect.gen(function*() {
       // each chunk: 75 events for a, then 75 for b; a's buffer fills and its offer waits
