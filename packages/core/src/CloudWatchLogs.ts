@@ -37,7 +37,7 @@
  */
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -50,6 +50,7 @@ import type { OversizePolicy } from "./BatchValidator.js"
 import type { CloudWatchLogsApi } from "./CloudWatchLogsApi.js"
 import type { Destination } from "./Destination.js"
 import * as Destinations from "./Destination.js"
+import { checked } from "./internal/config.js"
 import * as internalLogger from "./internal/logger.js"
 import * as Shipper from "./internal/shipper.js"
 import type { LogEvent } from "./LogEvent.js"
@@ -467,11 +468,11 @@ export const layerLoggerConfig = (
   config: Config.Config.Wrap<LoggerOptions>
 ): Layer.Layer<CloudWatchLogs, ConfigError.ConfigError, CloudWatchLogsApi> =>
   Layer.unwrapEffect(Effect.map(
-    Config.mapOrFail(Config.unwrap(config), (options) =>
-      Either.mapLeft(
-        Names.validateDestination(options),
-        (error) => ConfigError.InvalidData([], `the logger's destination: ${error.message}`)
-      )),
+    checked(Config.unwrap(config), (options) =>
+      Either.match(Names.validateDestination(options), {
+        onLeft: (error) => `the logger's destination: ${error.message}`,
+        onRight: () => undefined
+      })),
     layerLogger
   ))
 

@@ -8,12 +8,12 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type { Destination } from "./Destination.js"
+import { checked } from "./internal/config.js"
 import * as internal from "./internal/rateLimiter.js"
 import type { OperationQuotas } from "./Limits.js"
 
@@ -130,11 +130,5 @@ export const layerConfig = (
 ): Layer.Layer<UploadRateLimiter, ConfigError.ConfigError> =>
   Layer.effect(
     UploadRateLimiter,
-    Effect.flatMap(
-      Config.mapOrFail(Config.unwrap(config), (options) => {
-        const invalid = internal.invalidOptions(options)
-        return invalid === undefined ? Either.right(options) : Either.left(ConfigError.InvalidData([], invalid))
-      }),
-      internal.fromLimits
-    )
+    Effect.flatMap(checked(Config.unwrap(config), internal.invalidOptions), internal.fromLimits)
   )
