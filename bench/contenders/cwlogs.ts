@@ -9,16 +9,12 @@
 import type { CloudWatchLogsApi, ShipReport } from "@cwlogs/core"
 import { CloudWatchLogs, Destination as D, LogEvent as L } from "@cwlogs/core"
 import { NodeCloudWatchLogs } from "@cwlogs/node"
-import * as DurableSpool from "@cwlogs/node/DurableSpool"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { line } from "../lib/events.js"
 import { isMemoryWorkload } from "../lib/job.js"
 import { CREDENTIALS, REGION, streamNames } from "../lib/names.js"
@@ -55,7 +51,13 @@ const yieldToLoop = Effect.async<void>((resume) => {
   return Effect.sync(() => clearImmediate(handle))
 })
 
-interface Routed {
+/**
+ * An event and its destination, for a routed sink.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Routed {
   readonly destination: Destination
   readonly event: LogEvent
 }
@@ -116,7 +118,7 @@ const paced = (job: Job, made: Made): Stream.Stream<LogEvent> => {
 }
 
 /** The sinks a contender ships through: to one destination, and routed. */
-interface Sinks {
+export interface Sinks {
   readonly one: (
     destination: Destination
   ) => Sink.Sink<ShipReport.ShipReport, LogEvent, never, unknown, CloudWatchLogsApi.CloudWatchLogsApi>
@@ -138,29 +140,12 @@ const plainSinks: Sinks = {
 export const run = (job: Job, hooks: Hooks): Promise<Outcome> => runWith(plainSinks, job, hooks)
 
 /**
- * Through `DurableSpool.sink` (`@cwlogs/node/DurableSpool`), defaults and `fsync` on: every chunk is
- * written and synced to a fresh directory before the sink takes the next, and shipped from there.
+ * Ship the workload through the given sinks (those of `CloudWatchLogs`, or of the durable spool).
  *
  * @since 0.1.0
  * @category contenders
  */
-export const runSpool = async (job: Job, hooks: Hooks): Promise<Outcome> => {
-  const directory = mkdtempSync(join(tmpdir(), "cwlogs-bench-spool-"))
-  try {
-    return await runWith(
-      {
-        one: (destination) => DurableSpool.sink(destination, { directory }),
-        routed: DurableSpool.sink((input: Routed) => input, { directory })
-      },
-      job,
-      hooks
-    )
-  } finally {
-    rmSync(directory, { recursive: true, force: true })
-  }
-}
-
-const runWith = async (sinks: Sinks, job: Job, hooks: Hooks): Promise<Outcome> => {
+export const runWith = async (sinks: Sinks, job: Job, hooks: Hooks): Promise<Outcome> => {
   const destinations: Array<Destination> = streamNames(job.logStreamName, job.streams).map((logStreamName) => ({
     logGroupName: job.logGroupName,
     logStreamName
@@ -268,31 +253,12 @@ export const runLogger = (job: Job, hooks: Hooks): Promise<Outcome> =>
   )
 
 /**
- * `DurableSpool.layerLogger` (`@cwlogs/node/DurableSpool`) in place of the default logger, defaults: each
- * line written to the spool's segment before the log call returns, shipped from there.
+ * Log the workload through the given logger layer, then flush.
  *
  * @since 0.1.0
  * @category contenders
  */
-export const runSpoolLogger = async (job: Job, hooks: Hooks): Promise<Outcome> => {
-  const directory = mkdtempSync(join(tmpdir(), "cwlogs-bench-spool-logger-"))
-  try {
-    return await runLoggerWith(
-      DurableSpool.layerLogger({
-        logGroupName: job.logGroupName,
-        logStreamName: job.logStreamName,
-        directory,
-        replace: true
-      }),
-      job,
-      hooks
-    )
-  } finally {
-    rmSync(directory, { recursive: true, force: true })
-  }
-}
-
-const runLoggerWith = async (
+export const runLoggerWith = async (
   logger: Layer.Layer<CloudWatchLogs.CloudWatchLogs, unknown, CloudWatchLogsApi.CloudWatchLogsApi>,
   job: Job,
   hooks: Hooks

@@ -64,6 +64,11 @@ describe("bench child", () => {
     expect([...staticPackages("contenders/cwlogs.ts")].some(isEffect)).toBe(true)
   })
 
+  it("cwlogs' sink and logger do not load the durable spool, which they do not use (4.6 MiB of heap)", () => {
+    expect(staticPackages("contenders/cwlogs.ts")).not.toContain("@cwlogs/node/DurableSpool")
+    expect(staticPackages("contenders/cwlogsSpool.ts")).toContain("@cwlogs/node/DurableSpool")
+  })
+
   it("reads a job, and names every field that is wrong", () => {
     expect(parseJob(JSON.stringify(job))).toEqual(job)
     for (const workload of WORKLOADS) expect(parseJob(JSON.stringify({ ...job, workload })).workload).toBe(workload)
