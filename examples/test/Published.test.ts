@@ -40,6 +40,14 @@ const APP_DEPENDENCIES = {
   "@types/node": "^20.19.0"
 }
 
+/**
+ * The registry as it stood on this day: npm resolves the packages' ranges (theirs, and the SDK's own for
+ * its dependencies) with the versions published by then, so that this test installs the same tree every
+ * day. Without it, a release of the SDK's dependencies that drops Node 20 (announced for January 2027)
+ * would turn CI red with no change here. Move it forward, with `APP_SDK_CLIENT`, to test newer releases.
+ */
+const REGISTRY_AS_OF = "2026-12-07T00:00:00Z"
+
 interface Finished {
   readonly code: number | null
   readonly stdout: string
@@ -200,7 +208,11 @@ describe("the packages as published", () => {
           Path.join(project, "package.json"),
           JSON.stringify({ name: "consumer", private: true, type: "module", dependencies }, null, 2)
         )
-        yield* succeed("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], project)
+        yield* succeed(
+          "npm",
+          ["install", `--before=${REGISTRY_AS_OF}`, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
+          project
+        )
 
         // The application's copies are the ones cwlogs uses: one of each.
         expect(copiesOf(project, "effect")).toEqual(["3.22.4"])
