@@ -37,6 +37,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Schedule from "effect/Schedule"
 import type { CloudWatchLogsError } from "./CloudWatchLogsError.js"
+import { checked } from "./internal/config.js"
 import * as internal from "./internal/retryPolicy.js"
 
 /**
@@ -227,11 +228,13 @@ export interface ConfigOptions {
   readonly token?: BackoffConfig | undefined
   readonly transient?: BackoffConfig | undefined
   readonly throttled?: BackoffConfig | undefined
+  /** Retries after creating a missing group or stream: the first at once, the rest on the default's backoff. */
   readonly notFoundRetries?: number | undefined
 }
 
 /**
- * A policy from configuration options.
+ * A policy from configuration options (counts of retries are taken whole: 2.7 is 2, a negative one 0;
+ * `layerConfig` refuses them instead).
  *
  * @since 0.1.0
  * @category constructors
@@ -241,6 +244,8 @@ export const fromConfigOptions: (options: ConfigOptions) => RetryPolicyShape = i
 /**
  * Provides a policy read from configuration (e.g.
  * `layerConfig({ transient: { base: Config.duration("BASE"), cap: Config.duration("CAP"), retries: Config.integer("N") } })`).
+ * Counts of retries that are not whole numbers 0 or more, and a backoff factor under 1, fail with a
+ * `ConfigError` naming them.
  *
  * @since 0.1.0
  * @category layers
@@ -248,4 +253,7 @@ export const fromConfigOptions: (options: ConfigOptions) => RetryPolicyShape = i
 export const layerConfig = (
   config: Config.Config.Wrap<ConfigOptions>
 ): Layer.Layer<RetryPolicy, ConfigError.ConfigError> =>
-  Layer.effect(RetryPolicy, Effect.map(Config.unwrap(config), fromConfigOptions))
+  Layer.effect(
+    RetryPolicy,
+    Effect.map(checked(Config.unwrap(config), internal.invalidConfigOptions), fromConfigOptions)
+  )

@@ -217,4 +217,78 @@ describe("RetryPolicy", () => {
       }, [["I", "2"], ["B", "10 millis"], ["C", "1 second"], ["R", "3"]])
       expect(yield* delays(counted.token)).toHaveLength(5)
     }))
+
+  it.effect("layerConfig: notFoundRetries keeps the default's shape (one at once, then backoff), only its count", () =>
+    Effect.gen(function*() {
+      const notFound = (n: string) =>
+        Effect.flatMap(
+          RetryPolicy.RetryPolicy.pipe(
+            Effect.provide(RetryPolicy.layerConfig({ notFoundRetries: Config.number("N") })),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["N", n]])))
+          ),
+          (policy) => delays(policy.notFound)
+        )
+      const defaults = yield* delays(RetryPolicy.defaults.notFound)
+      expect(defaults).toHaveLength(4)
+      expect(defaults[0]).toBe(0)
+      const two = yield* notFound("2")
+      expect(two).toHaveLength(2)
+      expect(two[0]).toBe(0)
+      // the second waits as the default's second does (a backoff from 200 ms, jittered), not at once
+      expect(two[1]).toBeGreaterThanOrEqual(160)
+      expect(two[1]).toBeLessThanOrEqual(240)
+      expect(yield* notFound("0")).toEqual([])
+    }))
+
+  it.effect("layerConfig refuses counts that are not whole numbers 0 or more, and a factor under 1, by name", () =>
+    Effect.gen(function*() {
+      const read = (config: Config.Config.Wrap<RetryPolicy.ConfigOptions>, map: ReadonlyArray<[string, string]>) =>
+        Effect.flip(
+          RetryPolicy.RetryPolicy.pipe(
+            Effect.provide(RetryPolicy.layerConfig(config)),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map(map)))
+          )
+        )
+      const backoffConfig = {
+        base: Config.duration("B"),
+        cap: Config.duration("C"),
+        retries: Config.number("R"),
+        factor: Config.number("F")
+      }
+      const base: ReadonlyArray<[string, string]> = [["B", "10 millis"], ["C", "1 second"], ["R", "3"], ["F", "2"]]
+      const message = (e: { readonly toString: () => string }) => String(e)
+      expect(message(yield* read({ tokenImmediateRetries: Config.number("I") }, [["I", "1.5"]]))).toMatch(
+        /tokenImmediateRetries must be a whole number, 0 or more \(got 1\.5\)/
+      )
+      expect(message(yield* read({ notFoundRetries: Config.number("N") }, [["N", "-1"]]))).toMatch(
+        /notFoundRetries must be a whole number, 0 or more \(got -1\)/
+      )
+      expect(message(yield* read({ transient: backoffConfig }, [...base, ["R", "2.5"]]))).toMatch(
+        /transient\.retries must be a whole number/
+      )
+      expect(message(yield* read({ throttled: backoffConfig }, [...base, ["F", "0.5"]]))).toMatch(
+        /throttled\.factor must be 1 or more \(got 0\.5\)/
+      )
+      // at the limits: 0 retries and a factor of 1 are taken
+      const policy = yield* RetryPolicy.RetryPolicy.pipe(
+        Effect.provide(RetryPolicy.layerConfig({ transient: backoffConfig, notFoundRetries: Config.number("N") })),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([...base, ["R", "0"], ["F", "1"], ["N", "0"]])))
+      )
+      expect(yield* delays(policy.transient)).toEqual([])
+      expect(yield* delays(policy.notFound)).toEqual([])
+    }))
+
+  it.effect("fromConfigOptions takes counts whole, the same way for both kinds of token schedule", () =>
+    Effect.gen(function*() {
+      const counted = RetryPolicy.fromConfigOptions({
+        tokenImmediateRetries: 1.7,
+        token: { base: Duration.millis(10), cap: Duration.seconds(1), retries: 2.9 }
+      })
+      // 1 at once, then 2 on the backoff
+      const d = yield* delays(counted.token)
+      expect(d).toHaveLength(3)
+      expect(d[0]).toBe(0)
+      expect(d[1]).toBeGreaterThan(0)
+      expect(yield* delays(RetryPolicy.fromConfigOptions({ notFoundRetries: -3 }).notFound)).toEqual([])
+    }))
 })

@@ -14,7 +14,7 @@ export const backoff = (options: BackoffOptions): RetrySchedule => {
   const jittered = options.jitter === false ? exponential : Schedule.jittered(exponential)
   return jittered.pipe(
     Schedule.union(Schedule.spaced(options.cap)),
-    Schedule.intersect(Schedule.recurs(Math.max(0, options.retries)))
+    Schedule.intersect(Schedule.recurs(Math.max(0, Math.floor(options.retries))))
   )
 }
 
@@ -45,13 +45,23 @@ export const contention = (options: ContentionOptions = {}): RetrySchedule => {
   )
 }
 
+/**
+ * Retries after a missing group or stream was created: the first at once, the rest on a short backoff
+ * (a new stream may take a moment to be visible). `retries` in all, 4 by default.
+ *
+ * @internal
+ */
+export const notFound = (retries: number): RetrySchedule =>
+  retries <= 0
+    ? Schedule.stop
+    : immediateThen(1, backoff({ base: "200 millis", cap: "2 seconds", retries: retries - 1 }))
+
 /** @internal */
 export const defaults: RetryPolicyShape = {
   token: contention(),
   transient: backoff({ base: "100 millis", cap: "10 seconds", retries: 8 }),
   throttled: backoff({ base: "500 millis", cap: "30 seconds", retries: 10 }),
-  // at once after creating; then a short backoff, as a new stream may take a moment to be visible
-  notFound: immediateThen(1, backoff({ base: "200 millis", cap: "2 seconds", retries: 3 }))
+  notFound: notFound(4)
 }
 
 /** @internal */
@@ -62,10 +72,38 @@ export const none: RetryPolicyShape = {
   notFound: Schedule.stop
 }
 
+/** A count of retries: a whole number, 0 or more. */
+const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0
+
+/**
+ * What is wrong with options read from configuration, if anything: counts of retries must be whole
+ * numbers, 0 or more, and a backoff's factor at least 1 (below 1 its delays would shrink).
+ *
+ * @internal
+ */
+export const invalidConfigOptions = (options: ConfigOptions): string | undefined => {
+  const problems: Array<string> = []
+  const count = (name: string, n: number | undefined) => {
+    if (n !== undefined && !isCount(n)) problems.push(`${name} must be a whole number, 0 or more (got ${n})`)
+  }
+  count("tokenImmediateRetries", options.tokenImmediateRetries)
+  count("notFoundRetries", options.notFoundRetries)
+  for (const name of ["token", "transient", "throttled"] as const) {
+    const b = options[name]
+    if (b === undefined) continue
+    count(`${name}.retries`, b.retries)
+    if (b.factor !== undefined && !(b.factor >= 1)) problems.push(`${name}.factor must be 1 or more (got ${b.factor})`)
+  }
+  return problems.length === 0 ? undefined : `cwlogs: invalid retry policy: ${problems.join("; ")}`
+}
+
 /** @internal */
 export const fromConfigOptions = (options: ConfigOptions): RetryPolicyShape => {
   const token = options.token !== undefined
-    ? immediateThen(options.tokenImmediateRetries ?? contentionDefaults.immediate, backoff(options.token))
+    ? immediateThen(
+      Math.max(0, Math.floor(options.tokenImmediateRetries ?? contentionDefaults.immediate)),
+      backoff(options.token)
+    )
     : options.tokenImmediateRetries === undefined && options.tokenRetryBudget === undefined
     ? defaults.token
     : contention({
@@ -76,6 +114,6 @@ export const fromConfigOptions = (options: ConfigOptions): RetryPolicyShape => {
     token,
     transient: options.transient === undefined ? defaults.transient : backoff(options.transient),
     throttled: options.throttled === undefined ? defaults.throttled : backoff(options.throttled),
-    notFound: options.notFoundRetries === undefined ? defaults.notFound : Schedule.recurs(options.notFoundRetries)
+    notFound: options.notFoundRetries === undefined ? defaults.notFound : notFound(Math.floor(options.notFoundRetries))
   }
 }
