@@ -155,7 +155,18 @@ export const make = (
           const run = attempts.run
           const guarded = effective() === "ignored" ? state.parallel.withPermit(run) : state.lock.withPermit(run)
           const result = yield* guarded.pipe(
-            Effect.tapError(() => Metric.incrementBy(state.metrics.rejected("Failed"), batch.length))
+            Effect.tapError((error) =>
+              Effect.zipRight(
+                Metric.incrementBy(state.metrics.rejected("Failed"), batch.length),
+                // a failed upload's span tells what it cost too (its outcome is the error)
+                Effect.annotateCurrentSpan({
+                  "cwlogs.accepted": 0,
+                  "cwlogs.rejected": batch.length,
+                  "cwlogs.retries": error.retries ?? 0,
+                  "cwlogs.possibly_stored": error.possiblyStored ?? 0
+                })
+              )
+            )
           )
           const end = yield* Clock.currentTimeMillis
           yield* record(state.metrics, result, end - start)

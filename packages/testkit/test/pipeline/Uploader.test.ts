@@ -13,10 +13,12 @@ import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
+import type * as Tracer from "effect/Tracer"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
 import { batch, dest, G, inFlight, NOW, S, settle, setup, tokenNowhere, tokenOnlyInMessage } from "./UploaderHelpers.js"
 
@@ -639,6 +641,40 @@ describe("Uploader: metrics and span", () => {
       expect(seen[0].attributes.get("cwlogs.log_group")).toBe(G)
       expect(seen[0].attributes.get("cwlogs.log_stream")).toBe(S)
       expect(seen[0].attributes.get("cwlogs.events")).toBe(2)
+    }))
+
+  it.effect("a failed upload's span ends with its error and tells its retries, as a successful one's does", () =>
+    Effect.gen(function*() {
+      const spans: Array<Tracer.Span> = []
+      const { model, uploader } = yield* setup({
+        wrap: (api) => ({
+          ...api,
+          putLogEvents: (r) =>
+            Effect.zipRight(
+              Effect.tap(Effect.currentSpan, (span) =>
+                Effect.sync(() => {
+                  if (!spans.includes(span)) spans.push(span)
+                })),
+              api.putLogEvents(r)
+            )
+        })
+      })
+      yield* model.failNext(2, "unavailable")
+      yield* settle(uploader.upload(dest(), batch("a", 2)), 1000)
+      yield* model.setOutage(true)
+      const failed = yield* settle(Effect.either(uploader.upload(dest(), batch("b", 3))), 1000)
+      expect(Either.isLeft(failed)).toBe(true)
+      expect(spans).toHaveLength(2)
+      const [ok, bad] = spans
+      expect(ok.attributes.get("cwlogs.retries")).toBe(2)
+      expect(ok.attributes.get("cwlogs.accepted")).toBe(2)
+      expect(ok.status._tag === "Ended" && Exit.isSuccess(ok.status.exit)).toBe(true)
+      // the default transient policy: 8 retries, then the batch is handed back
+      expect(bad.attributes.get("cwlogs.retries")).toBe(8)
+      expect(bad.attributes.get("cwlogs.accepted")).toBe(0)
+      expect(bad.attributes.get("cwlogs.rejected")).toBe(3)
+      expect(bad.attributes.get("cwlogs.possibly_stored")).toBe(0)
+      expect(bad.status._tag === "Ended" && Exit.isFailure(bad.status.exit)).toBe(true)
     }))
 })
 
