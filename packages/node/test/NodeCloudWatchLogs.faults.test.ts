@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
 import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
 import { type Answer, awsError, awsOk, fakeServer, freePort, type SeenRequest } from "./support/servers.js"
 
@@ -87,6 +88,42 @@ describe("NodeCloudWatchLogs: failures are typed", () => {
       const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), (cw) => cw.describeLogGroups({})))
       expect(error._tag).toBe("MalformedResponseError")
       expect(error.message).toContain("logGroupName")
+    }))
+
+  it.scopedLive("the call's span ends with the error it gives: a malformed answer, and a narrowed one", () =>
+    Effect.gen(function*() {
+      const spans: Array<Tracer.Span> = []
+      const base = yield* Effect.tracer
+      const recording = Tracer.make({
+        span: (...args) => {
+          const span = base.span(...args)
+          spans.push(span)
+          return span
+        },
+        context: base.context
+      })
+      const malformed = yield* answering(awsOk({ logGroups: [{ creationTime: 1 }] }))
+      yield* Effect.flip(
+        Effect.flatMap(api(malformed.endpoint), (cw) => cw.describeLogGroups({})).pipe(
+          Effect.withTracer(recording)
+        )
+      )
+      // a put answered with an error PutLogEvents does not have (the narrowing demotes it)
+      const denied = yield* answering(awsError(400, "InvalidOperationException", "not for puts"))
+      const narrowed = yield* Effect.flip(Effect.flatMap(api(denied.endpoint), put).pipe(Effect.withTracer(recording)))
+      const ended = (name: string) => {
+        const span = spans.find((s) => s.name === name)
+        return span?.status._tag === "Ended" ? span.status.exit : undefined
+      }
+      const described = ended("CloudWatchLogs.DescribeLogGroups")
+      expect(described !== undefined && Exit.isFailure(described)).toBe(true)
+      expect(described !== undefined && Exit.isFailure(described) && Cause.squash(described.cause)).toMatchObject({
+        _tag: "MalformedResponseError"
+      })
+      const putExit = ended("CloudWatchLogs.PutLogEvents")
+      expect(putExit !== undefined && Exit.isFailure(putExit) && Cause.squash(putExit.cause)).toMatchObject({
+        _tag: narrowed._tag
+      })
     }))
 
   it.scopedLive("a server that never answers is NetworkError timeout after requestTimeout", () =>

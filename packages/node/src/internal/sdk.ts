@@ -274,18 +274,23 @@ export const fromClient = (
       credentialsLoaded = true
     }))
   // Past the deadline the call is interrupted, which aborts its request (and closes its socket).
-  const send = <A>(
+  // The answer is read (`answer`: its response mapped, its errors narrowed) inside the call's span, so a
+  // malformed response or a narrowed error is the span's outcome too.
+  const send = <A, B, E>(
     name: string,
-    run: (abortSignal: AbortSignal) => Promise<A>
-  ): Effect.Effect<A, CloudWatchLogsError.CloudWatchLogsError> =>
-    (deadline === undefined ? call(run) : Effect.timeoutFail(call(run), {
-      duration: deadline,
-      onTimeout: () =>
-        new CloudWatchLogsError.NetworkError({
-          reason: "timeout",
-          message: `timed out: ${name} not answered within ${Duration.format(deadline)}`
-        })
-    })).pipe(Effect.withSpan(`CloudWatchLogs.${name}`, { kind: "client" }))
+    run: (abortSignal: AbortSignal) => Promise<A>,
+    answer: (sent: Effect.Effect<A, CloudWatchLogsError.CloudWatchLogsError>) => Effect.Effect<B, E>
+  ): Effect.Effect<B, E> =>
+    answer(
+      deadline === undefined ? call(run) : Effect.timeoutFail(call(run), {
+        duration: deadline,
+        onTimeout: () =>
+          new CloudWatchLogsError.NetworkError({
+            reason: "timeout",
+            message: `timed out: ${name} not answered within ${Duration.format(deadline)}`
+          })
+      })
+    ).pipe(Effect.withSpan(`CloudWatchLogs.${name}`, { kind: "client" }))
 
   const putErrors = narrow("InvalidSequenceTokenException", "DataAlreadyAcceptedException", "ResourceNotFoundException")
   const createGroupErrors = narrow(
@@ -319,7 +324,8 @@ export const fromClient = (
               : {})
           }),
           { abortSignal }
-        )).pipe(
+        ), (sent) =>
+        sent.pipe(
           Effect.flatMap((out) =>
             mapResponse("PutLogEvents", out, (o): CloudWatchLogsApi.PutLogEventsResponse => ({
               nextSequenceToken: opt(o.nextSequenceToken),
@@ -334,7 +340,7 @@ export const fromClient = (
             }))
           ),
           Effect.mapError(putErrors)
-        ),
+        )),
 
     createLogGroup: (request) =>
       send("CreateLogGroup", (abortSignal) =>
@@ -346,22 +352,25 @@ export const fromClient = (
             ...(request.logGroupClass !== undefined ? { logGroupClass: request.logGroupClass } : {})
           }),
           { abortSignal }
-        )).pipe(Effect.asVoid, Effect.mapError(createGroupErrors)),
+        ), (sent) => sent.pipe(Effect.asVoid, Effect.mapError(createGroupErrors))),
 
     createLogStream: (request) =>
       send("CreateLogStream", (abortSignal) =>
         client.send(
           new CreateLogStreamCommand({ logGroupName: request.logGroupName, logStreamName: request.logStreamName }),
           { abortSignal }
-        )).pipe(Effect.asVoid, Effect.mapError(createStreamErrors)),
+        ), (sent) => sent.pipe(Effect.asVoid, Effect.mapError(createStreamErrors))),
 
     deleteLogGroup: (request) =>
       send(
         "DeleteLogGroup",
-        (abortSignal) => client.send(new DeleteLogGroupCommand({ logGroupName: request.logGroupName }), { abortSignal })
-      ).pipe(
-        Effect.asVoid,
-        Effect.mapError(deleteErrors)
+        (abortSignal) =>
+          client.send(new DeleteLogGroupCommand({ logGroupName: request.logGroupName }), { abortSignal }),
+        (sent) =>
+          sent.pipe(
+            Effect.asVoid,
+            Effect.mapError(deleteErrors)
+          )
       ),
 
     deleteLogStream: (request) =>
@@ -369,7 +378,7 @@ export const fromClient = (
         client.send(
           new DeleteLogStreamCommand({ logGroupName: request.logGroupName, logStreamName: request.logStreamName }),
           { abortSignal }
-        )).pipe(Effect.asVoid, Effect.mapError(deleteErrors)),
+        ), (sent) => sent.pipe(Effect.asVoid, Effect.mapError(deleteErrors))),
 
     describeLogGroups: (request) =>
       send("DescribeLogGroups", (abortSignal) =>
@@ -381,7 +390,8 @@ export const fromClient = (
             ...(request.limit !== undefined ? { limit: request.limit } : {})
           }),
           { abortSignal }
-        )).pipe(
+        ), (sent) =>
+        sent.pipe(
           Effect.flatMap((out) =>
             mapResponse("DescribeLogGroups", out, (o): CloudWatchLogsApi.DescribeLogGroupsResponse => ({
               logGroups: (o.logGroups ?? []).map((g) => ({
@@ -397,7 +407,7 @@ export const fromClient = (
             }))
           ),
           Effect.mapError(commonErrors)
-        ),
+        )),
 
     describeLogStreams: (request) =>
       send("DescribeLogStreams", (abortSignal) =>
@@ -411,7 +421,8 @@ export const fromClient = (
             ...(request.limit !== undefined ? { limit: request.limit } : {})
           }),
           { abortSignal }
-        )).pipe(
+        ), (sent) =>
+        sent.pipe(
           Effect.flatMap((out) =>
             mapResponse("DescribeLogStreams", out, (o): CloudWatchLogsApi.DescribeLogStreamsResponse => ({
               logStreams: (o.logStreams ?? []).map((s) => ({
@@ -428,7 +439,7 @@ export const fromClient = (
             }))
           ),
           Effect.mapError(readErrors)
-        ),
+        )),
 
     putRetentionPolicy: (request) =>
       send("PutRetentionPolicy", (abortSignal) =>
@@ -438,16 +449,18 @@ export const fromClient = (
             retentionInDays: request.retentionInDays
           }),
           { abortSignal }
-        )).pipe(Effect.asVoid, Effect.mapError(deleteErrors)),
+        ), (sent) => sent.pipe(Effect.asVoid, Effect.mapError(deleteErrors))),
 
     deleteRetentionPolicy: (request) =>
       send(
         "DeleteRetentionPolicy",
         (abortSignal) =>
-          client.send(new DeleteRetentionPolicyCommand({ logGroupName: request.logGroupName }), { abortSignal })
-      ).pipe(
-        Effect.asVoid,
-        Effect.mapError(deleteErrors)
+          client.send(new DeleteRetentionPolicyCommand({ logGroupName: request.logGroupName }), { abortSignal }),
+        (sent) =>
+          sent.pipe(
+            Effect.asVoid,
+            Effect.mapError(deleteErrors)
+          )
       ),
 
     getLogEvents: (request) =>
@@ -463,7 +476,8 @@ export const fromClient = (
             ...(request.startFromHead !== undefined ? { startFromHead: request.startFromHead } : {})
           }),
           { abortSignal }
-        )).pipe(
+        ), (sent) =>
+        sent.pipe(
           Effect.flatMap((out) =>
             mapResponse("GetLogEvents", out, (o): CloudWatchLogsApi.GetLogEventsResponse => ({
               events: (o.events ?? []).map((e) => ({
@@ -476,7 +490,7 @@ export const fromClient = (
             }))
           ),
           Effect.mapError(readErrors)
-        ),
+        )),
 
     filterLogEvents: (request) =>
       send("FilterLogEvents", (abortSignal) =>
@@ -492,7 +506,8 @@ export const fromClient = (
             ...(request.limit !== undefined ? { limit: request.limit } : {})
           }),
           { abortSignal }
-        )).pipe(
+        ), (sent) =>
+        sent.pipe(
           Effect.flatMap((out) =>
             mapResponse("FilterLogEvents", out, (o): CloudWatchLogsApi.FilterLogEventsResponse => ({
               events: (o.events ?? []).map((e) => ({
@@ -506,7 +521,7 @@ export const fromClient = (
             }))
           ),
           Effect.mapError(readErrors)
-        )
+        ))
   }
 }
 
