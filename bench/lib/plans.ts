@@ -58,6 +58,21 @@ export interface Plan {
  */
 export const PEERS: ReadonlyArray<Contender> = ["winston-cloudwatch", "pino-cloudwatch", "logtape-cloudwatch"]
 
+/** The limit's loops: one request in flight, cwlogs' concurrency, and the same on a client tuned as cwlogs'. */
+const RAW: ReadonlyArray<Contender> = ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native"]
+
+/** A plan with the common settings: one stream, as fast as taken, stored (read back), no added latency. */
+const plan = (
+  p: Pick<Plan, "workload" | "title" | "events" | "deadlineMillis" | "contenders"> & Partial<Plan>
+): Plan => ({
+  streams: 1,
+  rate: 0,
+  discard: false,
+  putLatencyMillis: 0,
+  latencies: false,
+  ...p
+})
+
 /**
  * The five workloads of the issue, full size or scaled down for `--quick`.
  *
@@ -65,51 +80,29 @@ export const PEERS: ReadonlyArray<Contender> = ["winston-cloudwatch", "pino-clou
  * @category constants
  */
 export const plans = (quick: boolean): ReadonlyArray<Plan> => {
-  const memory: Plan = {
+  const memory = plan({
     workload: "memory",
     title: `3. memory under a slow service: ${quick ? "20,000" : "1,000,000"} events, +200 ms per PutLogEvents`,
     events: quick ? 20_000 : 1_000_000,
-    streams: 1,
-    rate: 0,
-    discard: false,
     putLatencyMillis: 200,
     deadlineMillis: quick ? 25_000 : 300_000,
-    latencies: false,
     contenders: ["cwlogs-sink", "cwlogs-spool", "cwlogs-logger", ...PEERS]
-  }
+  })
   return [
-    {
+    plan({
       workload: "throughput",
       title: `1. throughput: ${quick ? "10,000" : "200,000"} events of ~200 B into one stream`,
       events: quick ? 10_000 : 200_000,
-      streams: 1,
-      rate: 0,
-      discard: false,
-      putLatencyMillis: 0,
       deadlineMillis: quick ? 25_000 : 180_000,
-      latencies: false,
-      contenders: [
-        "raw-sdk-c1",
-        "raw-sdk-cN",
-        "raw-sdk-native",
-        "cwlogs-sink",
-        "cwlogs-spool",
-        "cwlogs-logger",
-        ...PEERS
-      ]
-    },
-    {
+      contenders: [...RAW, "cwlogs-sink", "cwlogs-spool", "cwlogs-logger", ...PEERS]
+    }),
+    plan({
       workload: "overhead",
       title: `2. logger overhead: ${quick ? "10,000" : "100,000"} log calls on the caller`,
       events: quick ? 10_000 : 100_000,
-      streams: 1,
-      rate: 0,
-      discard: false,
-      putLatencyMillis: 0,
       deadlineMillis: quick ? 20_000 : 120_000,
-      latencies: false,
       contenders: ["effect-default-logger", "cwlogs-logger", "cwlogs-spool-logger", ...PEERS]
-    },
+    }),
     memory,
     {
       ...memory,
@@ -124,29 +117,22 @@ export const plans = (quick: boolean): ReadonlyArray<Plan> => {
       nodeArgs: ["--import", "./bench/dist/lib/effectApp.js"],
       contenders: ["cwlogs-sink", "logtape-cloudwatch"]
     },
-    {
+    plan({
       workload: "latency",
       title: `4. latency at 1,000 events/s for ${quick ? 3 : 20} s, hand-over to acknowledgement`,
       events: quick ? 3_000 : 20_000,
-      streams: 1,
       rate: 1000,
-      discard: false,
-      putLatencyMillis: 0,
       deadlineMillis: quick ? 15_000 : 60_000,
       latencies: true,
       contenders: ["cwlogs-sink", "cwlogs-spool", "cwlogs-logger", ...PEERS]
-    },
-    {
+    }),
+    plan({
       workload: "streams",
       title: `5. many streams: ${quick ? "10 streams x 1,000" : "100 streams x 2,000"} events`,
       events: quick ? 1_000 : 2_000,
       streams: quick ? 10 : 100,
-      rate: 0,
-      discard: false,
-      putLatencyMillis: 0,
       deadlineMillis: quick ? 25_000 : 240_000,
-      latencies: false,
-      contenders: ["raw-sdk-c1", "raw-sdk-cN", "raw-sdk-native", "cwlogs-sink", "cwlogs-spool", ...PEERS]
-    }
+      contenders: [...RAW, "cwlogs-sink", "cwlogs-spool", ...PEERS]
+    })
   ]
 }
