@@ -16,18 +16,21 @@
  * How it works. Events are appended to the active *segment* (a file of length-prefixed records: the
  * message's UTF-8 bytes as they are, no escaping), which is sealed when it reaches `segmentBytes` or is
  * `segmentMillis` old. Two fibers ship the sealed segments, oldest first, each through
- * `CloudWatchLogs.sink` (with the same options: validation, batching, retries, uploads in flight; one
- * uploader shared by all, so puts to one destination stay within its parallel slots and in token order)
- * and delete each once its `ShipReport` is in. A fatal error (`ShipError`) rewrites the segment with
+ * `CloudWatchLogs.sink` (with the same options: validation, batching, retries; one uploader shared by
+ * all, so puts to one destination stay within its parallel slots and in token order, and `maxInFlight`
+ * uploads at once in all, both segments together) and delete each once its `ShipReport` is in. A fatal error (`ShipError`) rewrites the segment with
  * only the events not delivered, so that the next run sends nothing twice; the shipment then fails as
  * the sink's does.
  *
  * Delivery: at least once. As the service answers each put, its events are acknowledged in a file beside
- * their segment (`*.seg.acks`); the next run skips them. So the puts in flight when the process dies
- * (at most `maxInFlight` per segment being shipped, two segments) are sent again and may be stored
- * twice; every other event is stored once. Memory is bounded by the two segments being shipped and the sinks'
- * buffers; the disk by `maxSpoolBytes` (the producer waits when the spool is full, as the sink's
- * producer waits when its buffer is), plus whatever an earlier run left.
+ * their segment (`*.seg.acks`); the next run skips them. So the puts in flight when the process dies or
+ * its close's deadline passes (at most `maxInFlight`, both segments together) are sent again and may be
+ * stored twice; every other event is stored once. Before each put goes out, the same file says its
+ * events were sent: the run that sends them again counts them in `possibleDuplicates` when they are
+ * stored (as many times as copies may be stored: the put cut off, and puts whose answer was lost).
+ * Memory is bounded by the two segments being shipped and the sinks' buffers; the disk by
+ * `maxSpoolBytes` (the producer waits when the spool is full, as the sink's producer waits when its
+ * buffer is), plus whatever an earlier run left.
  *
  * One process per directory: a lock file (`cwlogs-spool.lock`, with the process id) makes a second
  * spool on the same directory fail with `SpoolError { reason: "Locked" }`; a lock whose process is gone
@@ -87,7 +90,8 @@ export type SpoolError = internal.SpoolError
 
 /**
  * What a spool shipped: the `ShipReport` of this run (the events an earlier run left included), and
- * what it found on disk.
+ * what it found on disk. Its `possibleDuplicates` include the events an earlier run had sent without
+ * seeing the answer (a put cut off by its close or its death, an answer lost) that this run stored again.
  *
  * @since 0.1.0
  * @category models

@@ -22,7 +22,9 @@ const LOGGER_FIXTURE = Path.join(ROOT, "packages/node/test/fixtures/logUntilKill
 // segments of ~15,000 events, put 1,000 at a time: a segment takes many puts
 const SEGMENT_BYTES = 256 * 1024
 const MAX_BATCH_EVENTS = 1_000
-// puts in flight at once: each segment being shipped has its sink, each sink its 4 upload slots
+// batches sent and not yet acknowledged at once: each segment being shipped has its sink, each sink its 4
+// upload slots, held until the answer's acknowledgement is written (of them, the spool's 4 uploads at
+// once on their way; the others' answers have come, and they are being acknowledged)
 const MAX_IN_FLIGHT_EVENTS = SHIPPERS * 4 * MAX_BATCH_EVENTS
 
 // a service slower than the writer, so that the kill finds events on disk and not yet shipped
@@ -101,6 +103,9 @@ describe("DurableSpool, killed with SIGKILL while shipping", { timeout: 120_000 
         expect([...counts.keys()].every((m) => /^ev-\d+$/.test(m) && Number(m.slice(3)) < acked + 500)).toBe(true)
         // only the puts in flight at the kill may be stored twice: not the segments they were part of
         expect(duplicates).toBeLessThanOrEqual(MAX_IN_FLIGHT_EVENTS)
+        // and the next run says so: each was marked sent before its put went out, the kill notwithstanding
+        expect(report.possibleDuplicates).toBeGreaterThanOrEqual(duplicates)
+        expect(report.possibleDuplicates).toBeLessThanOrEqual(MAX_IN_FLIGHT_EVENTS)
         expect(report.recovered).toBe(stored.length - before)
         expect(Fs.readdirSync(directory)).toEqual([])
       }))

@@ -245,13 +245,92 @@ describe("the spool's segment format", () => {
     it("a torn last entry, zeros and a damaged entry name nothing; the next entry goes over the torn one", () => {
       const whole = format.encodeAcks([0, 1])
       const torn = Buffer.concat([whole, format.encodeAcks([5]).subarray(0, 7)])
-      expect(format.readAcks(torn)).toEqual({ acked: [[0, 2]], end: 12 })
+      expect(format.readAcks(torn)).toEqual({ acked: [[0, 2]], sent: [], end: 12 })
       // a machine crash after the file grew but before its blocks were written: zeros name nothing
       expect(format.readAcks(Buffer.alloc(24)).acked).toEqual([])
       const damaged = Buffer.from(format.encodeAcks([3]))
       damaged[0] ^= 1 // first 3 becomes 2: the check no longer matches
       expect(format.readAcks(Buffer.concat([whole, damaged])).acked).toEqual([[0, 2]])
-      expect(format.readAcks(new Uint8Array(0))).toEqual({ acked: [], end: 0 })
+      expect(format.readAcks(new Uint8Array(0))).toEqual({ acked: [], sent: [], end: 0 })
+    })
+
+    /** An entry as three 32-bit little-endian words. */
+    const entry = (first: number, count: number, check: number) => {
+      const out = Buffer.alloc(12)
+      out.writeUInt32LE(first, 0)
+      out.writeUInt32LE(count, 4)
+      out.writeUInt32LE(check >>> 0, 8)
+      return out
+    }
+
+    it("a file written before sent entries existed reads as it did: acknowledgements only, nothing sent", () => {
+      // the bytes the first version wrote for encodeAcks([0, 1, 2]), encodeAcks([5]) and a torn entry
+      const old = Buffer.concat([
+        entry(0, 3, 0 ^ 3 ^ 0x5a17c0de),
+        entry(5, 1, 5 ^ 1 ^ 0x5a17c0de),
+        Buffer.from([7, 0, 0])
+      ])
+      expect(Buffer.from(format.encodeAcks([0, 1, 2]))).toEqual(old.subarray(0, 12))
+      expect(format.readAcks(old)).toEqual({ acked: [[0, 3], [5, 6]], sent: [], end: 24 })
+      expect(messages(readAll(encodeAll(inputs).bytes, format.readAcks(old).acked))).toEqual(
+        ["m3", "m4", "m6", "m7", "m8", "m9"]
+      )
+    })
+
+    it("sent entries: the last one of an event holds, an acknowledgement overrides it, 0 takes it out", () => {
+      const acks = Buffer.concat([
+        format.encodeSent([0, 1, 2, 3], 1),
+        format.encodeAcks([0, 1]), // answered: stored
+        format.encodeSent([4, 5, 6], 1),
+        format.encodeSent([5, 6], 0), // answered: not stored (throttled, refused)
+        format.encodeSent([7, 8, 9], 1),
+        format.encodeSent([8], 2), // an answer lost, then the put sent again
+        format.encodeSent([2], 3)
+      ])
+      const read = format.readAcks(acks)
+      expect(read.acked).toEqual([[0, 2]])
+      expect(read.sent).toEqual([[2, 3, 3], [3, 4, 1], [4, 5, 1], [7, 8, 1], [8, 9, 2], [9, 10, 1]])
+      expect(read.end).toBe(acks.length)
+      expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => format.copiesOf(read.sent, n))).toEqual(
+        [0, 0, 3, 1, 1, 0, 0, 1, 2, 1, 0]
+      )
+      // sent entries name no event as done: a reader skips only the acknowledged ones
+      expect(messages(readAll(encodeAll(inputs).bytes, read.acked))).toEqual(
+        inputs.slice(2).map((i) => i.event.message)
+      )
+      // more copies than a byte holds are said as the most it holds
+      expect(format.readAcks(format.encodeSent([0], 1_000)).sent).toEqual([[0, 1, format.MAX_COPIES]])
+    })
+
+    it("a reader that predates sent entries ignores them: they do not check as acknowledgements", () => {
+      // the first version's rule, as it was
+      const oldReader = (bytes: Buffer) => {
+        const acked: Array<[number, number]> = []
+        for (let at = 0; at + 12 <= bytes.length; at += 12) {
+          const first = bytes.readUInt32LE(at)
+          const count = bytes.readUInt32LE(at + 4)
+          if (count > 0 && bytes.readUInt32LE(at + 8) === ((first ^ count ^ 0x5a17c0de) >>> 0)) {
+            acked.push([first, first + count])
+          }
+        }
+        return acked
+      }
+      const copies = Array.from({ length: format.MAX_COPIES + 1 }, (_, c) => c)
+      const sent = Buffer.concat(copies.map((c) => format.encodeSent([c, c + 1, c + 7], c)))
+      expect(oldReader(sent)).toEqual([])
+      expect(oldReader(Buffer.concat([sent, format.encodeAcks([3])]))).toEqual([[3, 4]])
+      // and this reader takes no acknowledgement for a sent entry, nor the reverse
+      expect(format.readAcks(sent).acked).toEqual([])
+      expect(format.readAcks(format.encodeAcks([1, 2])).sent).toEqual([])
+    })
+
+    it("a torn, zeroed or damaged sent entry says nothing", () => {
+      const whole = format.encodeSent([0, 1], 1)
+      const torn = Buffer.concat([whole, format.encodeSent([5], 1).subarray(0, 7)])
+      expect(format.readAcks(torn)).toEqual({ acked: [], sent: [[0, 2, 1]], end: 12 })
+      const damaged = Buffer.from(format.encodeSent([3], 1))
+      damaged[4] ^= 2 // count 1 becomes 3: the check no longer matches
+      expect(format.readAcks(Buffer.concat([whole, damaged, Buffer.alloc(12)])).sent).toEqual([[0, 2, 1]])
     })
   })
 })

@@ -1,12 +1,14 @@
 /**
  * The durable spool: events are written to segment files (and synced) before the producer is answered,
- * and background fibers ship the sealed segments, two at a time, oldest first, through `CloudWatchLogs.sink`,
- * deleting each once its report is in. A run finds what an earlier run left in the directory and ships
- * it first.
+ * and background fibers ship the sealed segments, two at a time, oldest first, through `CloudWatchLogs.sink`
+ * (`maxInFlight` uploads at once, the two together), deleting each once its report is in. Beside a
+ * segment being shipped, its acknowledgements say which events were answered (a later run skips them)
+ * and which were sent without an answer seen (a later run counts them as possible duplicates when it
+ * stores them). A run finds what an earlier run left in the directory and ships it first.
  *
  * @internal
  */
-import type { CloudWatchLogsApi } from "@cwlogs/core"
+import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
 import { CloudWatchLogs, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -275,6 +277,13 @@ const makeWith = (
     }
     const writing = yield* Effect.makeSemaphore(1)
     const flushing = yield* Effect.makeSemaphore(1)
+    // One uploader for every segment: what it learns of each destination (its token mode, its token)
+    // outlives a segment, so that a segment's first put is not a probe again.
+    const uploader = yield* CloudWatchLogs.makeUploader({ metricLabels: options.metricLabels })
+    // `maxInFlight` uploads at once, the segments being shipped together: each has a sink, each sink that
+    // many upload slots of its own, and these are the spool's. One bound shared (not half each): a sink
+    // with little left to send (a segment's last batch) leaves the rest to the other.
+    const withUploadSlot = yield* uploadSlots(options.maxInFlight ?? CloudWatchLogs.DEFAULT_MAX_IN_FLIGHT)
     const opened = yield* Queue.sliding<void>(1)
     // the clock of the spool's fibers, read synchronously by `unsafeWrite` (a TestClock in tests)
     const clock = yield* Effect.clock
@@ -461,6 +470,7 @@ const makeWith = (
             // what it had (the spool's `drainTimeoutMillis`, given it too, made the close take twice that).
             drainTimeoutMillis: 0
           })),
+          Effect.provideService(Uploader.Uploader, segmentUploader(acks.onSent)),
           Effect.either,
           Effect.ensuring(Effect.sync(acks.close))
         )
@@ -469,6 +479,8 @@ const makeWith = (
         }
         unreadableBytes += counts.unreadableBytes
         tornBytes += counts.tornBytes
+        // the events stored that an earlier run's puts, never answered, may have stored already
+        report = ShipReport.combine(report, acks.duplicates())
         if (shipped._tag === "Right") {
           report = ShipReport.combine(report, shipped.right)
           // a segment with bytes that could not be read is kept for a person to look at, out of the way
@@ -487,7 +499,8 @@ const makeWith = (
         // the ones it failed to deliver, and the ones it had not taken yet when it stopped.
         const error = shipped.left
         report = ShipReport.combine(report, error.report)
-        const undelivered = [...format.read(bytes, acks.done()).entries]
+        const said = acks.now()
+        const undelivered = [...format.read(bytes, said.acked).entries]
         const temporary = format.temporaryOf(segment.path)
         // the acknowledgements go first: they name this segment's events, not the rewrite's (if they cannot
         // be removed, the segment and they stay as they are, and the next run skips what they name)
@@ -496,6 +509,13 @@ const makeWith = (
           Effect.zipRight(fs.rename(temporary, segment.path)),
           Effect.mapError(fail(`rewriting ${segment.path}`))
         )
+        // The events a put may have stored are said again, by their numbers in the rewrite: the next run
+        // counts them as possible duplicates when it stores them. (Lost with a crash right before, or a
+        // failed write: a possible duplicate not counted.)
+        if (said.sent.length > 0) {
+          const copies = sentAfterRewrite(undelivered, said.sent)
+          if (copies.length > 0) yield* Effect.ignore(fs.writeFile(format.acksOf(segment.path), Buffer.concat(copies)))
+        }
         return yield* Effect.fail(
           new CloudWatchLogs.ShipError({
             cause: error.cause,
@@ -507,9 +527,16 @@ const makeWith = (
       })
 
     /**
-     * A segment's acknowledgements: those an earlier run wrote, and the sink's `onStored`, which appends
-     * the events of each batch the service answered (plain writes, not synced: one lost costs a duplicate,
-     * never an event). A write that fails stops the appending, for the same reason.
+     * A segment's acknowledgements file (`*.seg.acks`): what an earlier run wrote, and what this one
+     * appends as it ships the segment (plain writes, not synced: a process that dies leaves them to the
+     * operating system, a machine that dies may lose the last ones, costing a duplicate or a possible
+     * duplicate not counted, never an event). A write that fails stops the appending, for the same reason.
+     * - `onStored` (the sink's) acknowledges the events of each batch the service answered, and counts as
+     *   possible duplicates the copies that an earlier run's puts, sent and never answered, may have stored
+     *   of the events now stored;
+     * - `onSent` (for the uploader's `onPossiblyStored`) records, before each put goes out and whenever an
+     *   answer changes it, how many copies of a batch's events may be stored, added to what earlier runs
+     *   left of them: a run cut off (or killed) with the put in flight leaves them said.
      */
     const acknowledgements = (segmentPath: string) => {
       const path = format.acksOf(segmentPath)
@@ -519,36 +546,93 @@ const makeWith = (
       } catch {
         // none yet
       }
-      const { acked, end } = format.readAcks(found)
+      // `sent`: what earlier runs' puts never answered may have stored (fixed for this run)
+      const { acked, end, sent } = format.readAcks(found)
       let at = end
       let fd: number | undefined
       let broken = false
+      let closed = false
       /** Every entry, the earlier run's and this one's, also when the file could not be written. */
       const entries: Array<Uint8Array> = [found.subarray(0, end)]
+      /** The possible duplicates of the events this run stored, counted as the sink names them. */
+      let duplicates: ShipReport.ShipReport = ShipReport.empty
+      const append = (bytes: Uint8Array): void => {
+        entries.push(bytes)
+        if (broken || closed) return
+        try {
+          fd ??= NodeFs.openSync(path, NodeFs.constants.O_WRONLY | NodeFs.constants.O_CREAT)
+          writeAllSync(fd, bytes, at)
+          at += bytes.length
+        } catch {
+          broken = true
+        }
+      }
       const onStored = (batch: CloudWatchLogs.StoredBatch): Effect.Effect<void> =>
         Effect.sync(() => {
           const records: Array<number> = []
-          for (const event of batch.events) if (event instanceof format.SpoolEvent) records.push(event.record)
-          if (records.length === 0) return
-          const bytes = format.encodeAcks(records)
-          entries.push(bytes)
-          if (broken) return
-          try {
-            fd ??= NodeFs.openSync(path, NodeFs.constants.O_WRONLY | NodeFs.constants.O_CREAT)
-            writeAllSync(fd, bytes, at)
-            at += bytes.length
-          } catch {
-            broken = true
+          const refused = sent.length === 0 || batch.rejected.length === 0
+            ? undefined
+            : new Set(batch.rejected.map((r) => r.index))
+          let copies = 0
+          batch.events.forEach((event, i) => {
+            if (!(event instanceof format.SpoolEvent)) return
+            records.push(event.record)
+            // stored now, and maybe already by an earlier run's put: each such copy is a duplicate
+            if (sent.length > 0 && refused?.has(i) !== true) copies += format.copiesOf(sent, event.record)
+          })
+          if (copies > 0) {
+            duplicates = ShipReport.add(duplicates, batch.destination, {
+              ...ShipReport.emptyCounts,
+              possibleDuplicates: copies
+            })
           }
+          if (records.length > 0) append(format.encodeAcks(records))
         })
+      const onSent = (batch: ReadonlyArray<LogEvent.LogEvent>): (copies: number) => void => {
+        let records: ReadonlyArray<number> | undefined
+        let said = 0
+        return (copies) => {
+          // this upload's copies (the put in flight and the answers lost); until it says some, the file
+          // holds what earlier runs left
+          if (copies === said) return
+          said = copies
+          records ??= batch.flatMap((event) => event instanceof format.SpoolEvent ? [event.record] : [])
+          if (records.length === 0) return
+          if (sent.length === 0) return append(format.encodeSent(records, copies))
+          append(Buffer.concat(groupByCopies(records, (record) => format.copiesOf(sent, record) + copies)))
+        }
+      }
       const close = (): void => {
+        closed = true
         if (fd !== undefined) NodeFs.closeSync(fd)
         fd = undefined
       }
-      /** The events done with: acknowledged by an earlier run or by this one. */
-      const done = (): format.Ranges => format.readAcks(Buffer.concat(entries)).acked
-      return { acked, onStored, close, done }
+      /** What is said now: the events done with (acknowledged by an earlier run or by this one), and those sent. */
+      const now = (): format.Acks => format.readAcks(Buffer.concat(entries))
+      return { acked, onStored, onSent, close, now, duplicates: () => duplicates }
     }
+
+    /**
+     * A segment's sink uploads through the spool's one uploader, within the spool's `maxInFlight` uploads
+     * at once (the two segments being shipped together, each through a sink of its own), and says
+     * (`onSent`) what each upload may have stored before its puts go out.
+     */
+    const segmentUploader = (
+      onSent: (batch: ReadonlyArray<LogEvent.LogEvent>) => (copies: number) => void
+    ): Uploader.UploaderShape => ({
+      upload: (destination, batch, options) => {
+        const said = onSent(batch)
+        return withUploadSlot(uploader.upload(destination, batch, {
+          ...options,
+          // said on the disk first: the put goes out right after
+          onPossiblyStored: (copies) => {
+            said(copies)
+            options?.onPossiblyStored?.(copies)
+          }
+        }))
+      },
+      release: uploader.release
+    })
 
     const removeAcks = (segmentPath: string): Effect.Effect<void, SpoolError> =>
       Effect.try({
@@ -589,10 +673,7 @@ const makeWith = (
         { concurrency: "unbounded", discard: true }
       )
 
-    // One uploader for every segment: what it learns of each destination (its token mode, its token)
-    // outlives a segment, so that a segment's first put is not a probe again.
-    const uploader = yield* CloudWatchLogs.makeUploader({ metricLabels: options.metricLabels })
-    const shipper = yield* Effect.forkScoped(Effect.provideService(shipAll, Uploader.Uploader, uploader))
+    const shipper = yield* Effect.forkScoped(shipAll)
     const timer = yield* Effect.forkScoped(Effect.tapErrorCause(sealOnTime, failWith))
 
     // At scope close without `finish` (an interruption, SIGTERM), what is written is on disk already: the
@@ -662,6 +743,48 @@ const makeWith = (
 
     return { write, unsafeWrite, flush, finish, dropped: () => dropped, report: reportNow }
   })
+
+/**
+ * Runs uploads at most `total` at a time (at least 1, as the sink's slots: `NaN` is 1; `Infinity`, no
+ * bound).
+ */
+const uploadSlots = (
+  total: number
+): Effect.Effect<<A, E, R>(upload: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>> => {
+  const n = Number.isNaN(total) ? 1 : Math.max(1, Math.floor(total))
+  if (!Number.isFinite(n)) return Effect.succeed((upload) => upload)
+  return Effect.map(Effect.makeSemaphore(n), (slots) => slots.withPermits(1))
+}
+
+/** Sent entries for `records` by the copies `copiesOf` gives each: one group per count, none for 0. */
+const groupByCopies = (
+  records: ReadonlyArray<number>,
+  copiesOf: (record: number) => number
+): Array<Uint8Array> => {
+  const groups = new Map<number, Array<number>>()
+  for (const record of records) {
+    const copies = copiesOf(record)
+    const group = groups.get(copies)
+    if (group === undefined) groups.set(copies, [record])
+    else group.push(record)
+  }
+  return [...groups].map(([copies, group]) => format.encodeSent(group, copies))
+}
+
+/**
+ * The sent entries of a segment rewritten with `undelivered` (read from it: each event carries its old
+ * number), for the copies `sent` said of their old numbers. The rewrite numbers the events it writes in
+ * order; one whose timestamp is not finite (a damaged file) is not written, and takes no number.
+ */
+const sentAfterRewrite = (undelivered: ReadonlyArray<format.Entry>, sent: format.SentRanges): Array<Uint8Array> => {
+  /** By new number. */
+  const copies: Array<number> = []
+  for (const { event } of undelivered) {
+    if (!Number.isFinite(event.timestamp)) continue
+    copies.push(event instanceof format.SpoolEvent ? format.copiesOf(sent, event.record) : 0)
+  }
+  return groupByCopies(copies.flatMap((c, n) => c > 0 ? [n] : []), (n) => copies[n])
+}
 
 const rejectedOne = (reason: ShipReport.RejectionReason): ShipReport.Counts => ({
   ...ShipReport.emptyCounts,

@@ -15,11 +15,23 @@
  * file but before writing its blocks). Anything else that does not read as a record makes the rest of
  * the file unreadable.
  *
- * Beside a segment being shipped, its acknowledgements (`*.seg.acks`): the events the service has
- * answered, by their number among the segment's events, appended after each put as ranges of 12 bytes
- * (first, count, and a check of both, 32-bit little-endian). A run that finds them skips those events,
- * so a crash in the middle of a shipment sends again only the batches that were in flight. A range that
- * does not check (zeros, a torn tail) is ignored: the worst it costs is a duplicate.
+ * Beside a segment being shipped, its acknowledgements (`*.seg.acks`): entries of 12 bytes, three 32-bit
+ * little-endian words, appended as the segment is shipped: the first event of a range (by its number
+ * among the segment's events), a word saying how many events follow it, and a check of both words,
+ * `first ^ word ^ K`, whose constant `K` says the kind of the entry:
+ * - *acknowledged* (`K` = `0x5a17c0de`, the word the count): the service answered a put of these events
+ *   (stored or refused them for good). Written after each put. A run that finds them skips those events,
+ *   so a crash in the middle of a shipment sends again only the batches that were in flight.
+ * - *sent* (`K` = `0x3a9e5100`, the word the count in its low 24 bits and in its high 8 a number of
+ *   copies, 0 to 255): that many copies of these events may be stored by puts whose answer was not seen
+ *   (lost, or not yet come). Written before each put (the put about to go counted) and again when an
+ *   answer changes the number; the last sent entry of an event holds, an acknowledgement overrides it,
+ *   and a later run that sends the event again says its own copies added to those. A run that sends such
+ *   an event again and sees it stored counts those copies as possible duplicates.
+ * Files written before the sent kind existed hold acknowledgements only, and read as they always did; a
+ * reader that predates it finds that sent entries do not check, and ignores them. An entry that does
+ * not check (zeros, a torn tail, damage) is ignored: the worst it costs is a duplicate, or a possible
+ * duplicate not counted.
  *
  * @internal
  */
@@ -188,28 +200,65 @@ const destinationOf = (value: unknown): Destination.Destination | undefined => {
 }
 
 const ACK_BYTES = 12
+/** The check constant of an acknowledged entry. */
 const ACK_CHECK = 0x5a17c0de
+/** The check constant of a sent entry. */
+const SENT_CHECK = 0x3a9e5100
+/** Events a sent entry names at most (its count is the word's low 24 bits): longer runs take several. */
+const SENT_RANGE = 0xffffff
+/** The most copies a sent entry says (the word's high 8 bits): more are said as this many. @internal */
+export const MAX_COPIES = 0xff
 
 /** Ranges of event numbers, `[first, end)`, sorted and apart. @internal */
 export type Ranges = ReadonlyArray<readonly [number, number]>
+
+/**
+ * Ranges of event numbers, `[first, end)`, each with the copies of its events the service may hold
+ * (more than 0): sorted and apart.
+ * @internal
+ */
+export type SentRanges = ReadonlyArray<readonly [number, number, number]>
+
+/** The runs of consecutive numbers among `records` (in any order, repeats allowed). */
+const runsOf = (records: ReadonlyArray<number>): Array<[number, number]> => {
+  // a batch's events are mostly in the order they were read: sorted only when they are not
+  let ascending = true
+  for (let i = 1; i < records.length && ascending; i++) ascending = records[i - 1] <= records[i]
+  return rangesOf(ascending ? records : Float64Array.from(records).sort())
+}
+
+/** Entries `[first, word, first ^ word ^ check]`. */
+const encodeEntries = (entries: ReadonlyArray<readonly [number, number]>, check: number): Uint8Array => {
+  const out = Buffer.alloc(entries.length * ACK_BYTES)
+  entries.forEach(([first, word], i) => {
+    out.writeUInt32LE(first, i * ACK_BYTES)
+    out.writeUInt32LE(word, i * ACK_BYTES + 4)
+    out.writeUInt32LE((first ^ word ^ check) >>> 0, i * ACK_BYTES + 8)
+  })
+  return out
+}
 
 /**
  * The acknowledgement of events numbered `records` (in any order, repeats allowed): one entry per run of
  * consecutive numbers.
  * @internal
  */
-export const encodeAcks = (records: ReadonlyArray<number>): Uint8Array => {
-  // a batch's events are mostly in the order they were read: sorted only when they are not
-  let ascending = true
-  for (let i = 1; i < records.length && ascending; i++) ascending = records[i - 1] <= records[i]
-  const ranges = rangesOf(ascending ? records : Float64Array.from(records).sort())
-  const out = Buffer.alloc(ranges.length * ACK_BYTES)
-  ranges.forEach(([first, end], i) => {
-    out.writeUInt32LE(first, i * ACK_BYTES)
-    out.writeUInt32LE(end - first, i * ACK_BYTES + 4)
-    out.writeUInt32LE((first ^ (end - first) ^ ACK_CHECK) >>> 0, i * ACK_BYTES + 8)
-  })
-  return out
+export const encodeAcks = (records: ReadonlyArray<number>): Uint8Array =>
+  encodeEntries(runsOf(records).map(([first, end]) => [first, end - first]), ACK_CHECK)
+
+/**
+ * The sent entries of events numbered `records` (in any order, repeats allowed): `copies` of each may be
+ * stored by puts whose answer was not seen (0: none may be; more than `MAX_COPIES` is said as
+ * `MAX_COPIES`). One entry per run of consecutive numbers (of up to 2^24 - 1 events).
+ * @internal
+ */
+export const encodeSent = (records: ReadonlyArray<number>, copies: number): Uint8Array => {
+  const high = Math.min(MAX_COPIES, Math.max(0, Math.floor(copies))) * 0x1000000
+  const entries: Array<[number, number]> = []
+  for (const [first, end] of runsOf(records)) {
+    for (let at = first; at < end; at += SENT_RANGE) entries.push([at, high + Math.min(SENT_RANGE, end - at)])
+  }
+  return encodeEntries(entries, SENT_CHECK)
 }
 
 const rangesOf = (sorted: ArrayLike<number>): Array<[number, number]> => {
@@ -223,20 +272,35 @@ const rangesOf = (sorted: ArrayLike<number>): Array<[number, number]> => {
   return out
 }
 
+/** What an acknowledgements file says. @internal */
+export interface Acks {
+  /** The events acknowledged (sorted, merged). */
+  readonly acked: Ranges
+  /** The events sent and not acknowledged that may be stored, with how many copies of each. */
+  readonly sent: SentRanges
+  /** Where the next entry goes: after the last whole entry (a torn one is written over). */
+  readonly end: number
+}
+
 /**
- * The events an acknowledgements file names (sorted, merged), and where the next entry goes: after the
- * last whole entry (a torn one is written over).
+ * Reads an acknowledgements file: the events acknowledged, those sent whose copies may be stored (the
+ * last sent entry of each holds; acknowledged ones are not), and where the next entry goes.
  * @internal
  */
-export const readAcks = (bytes: Uint8Array): { readonly acked: Ranges; readonly end: number } => {
+export const readAcks = (bytes: Uint8Array): Acks => {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const end = bytes.length - (bytes.length % ACK_BYTES)
   const ranges: Array<[number, number]> = []
+  let sent: Array<[number, number, number]> = []
   for (let at = 0; at < end; at += ACK_BYTES) {
     const first = view.readUInt32LE(at)
-    const count = view.readUInt32LE(at + 4)
-    if (count > 0 && view.readUInt32LE(at + 8) === ((first ^ count ^ ACK_CHECK) >>> 0)) {
-      ranges.push([first, first + count])
+    const word = view.readUInt32LE(at + 4)
+    const kind = (view.readUInt32LE(at + 8) ^ first ^ word) >>> 0
+    if (kind === ACK_CHECK) {
+      if (word > 0) ranges.push([first, first + word])
+    } else if (kind === SENT_CHECK) {
+      const count = word & SENT_RANGE
+      if (count > 0) sent = paint(sent, first, first + count, word >>> 24)
     }
   }
   ranges.sort((a, b) => a[0] - b[0])
@@ -246,7 +310,60 @@ export const readAcks = (bytes: Uint8Array): { readonly acked: Ranges; readonly 
     if (prev !== undefined && first <= prev[1]) prev[1] = Math.max(prev[1], last)
     else merged.push([first, last])
   }
-  return { acked: merged, end }
+  return { acked: merged, sent: sent.length === 0 ? sent : without(sent, merged), end }
+}
+
+/** `ranges` with `[first, end)` said to hold `copies` (0: taken out), whatever they said of it before. */
+const paint = (
+  ranges: Array<[number, number, number]>,
+  first: number,
+  end: number,
+  copies: number
+): Array<[number, number, number]> => {
+  // the first range that ends after `first` (entries mostly come in ascending order: near the end)
+  let lo = 0
+  let hi = ranges.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (ranges[mid][1] <= first) lo = mid + 1
+    else hi = mid
+  }
+  let to = lo
+  while (to < ranges.length && ranges[to][0] < end) to++
+  const replacing: Array<[number, number, number]> = []
+  if (lo < to && ranges[lo][0] < first) replacing.push([ranges[lo][0], first, ranges[lo][2]])
+  if (copies > 0) replacing.push([first, end, copies])
+  if (lo < to && ranges[to - 1][1] > end) replacing.push([end, ranges[to - 1][1], ranges[to - 1][2]])
+  ranges.splice(lo, to - lo, ...replacing)
+  return ranges
+}
+
+/** The parts of `sent` outside the ranges `acked` (both sorted and apart). */
+const without = (sent: SentRanges, acked: Ranges): SentRanges => {
+  const out: Array<[number, number, number]> = []
+  let a = 0
+  for (const [first, end, copies] of sent) {
+    let from = first
+    while (a < acked.length && acked[a][1] <= from) a++
+    for (let k = a; k < acked.length && acked[k][0] < end && from < end; k++) {
+      if (acked[k][0] > from) out.push([from, acked[k][0], copies])
+      from = Math.max(from, acked[k][1])
+    }
+    if (from < end) out.push([from, end, copies])
+  }
+  return out
+}
+
+/** The copies of event `record` that `sent` says may be stored (0: none). @internal */
+export const copiesOf = (sent: SentRanges, record: number): number => {
+  let lo = 0
+  let hi = sent.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sent[mid][1] <= record) lo = mid + 1
+    else hi = mid
+  }
+  return lo < sent.length && sent[lo][0] <= record ? sent[lo][2] : 0
 }
 
 /** What a reader found besides the events, once it has read the whole segment. @internal */
