@@ -201,9 +201,11 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
             TestCloudWatchLogs.setFaults({ latencyMillis: 60_000 }),
             () => TestCloudWatchLogs.setFaults({})
           )
+          const puts = yield* TestCloudWatchLogs.callCount("PutLogEvents")
           const run = yield* start(CWLOGS, ["ship", "-g", group, "-s", "s", "--follow", "--endpoint", url, file])
-          // started, read, its put on its way
-          yield* Effect.sleep("1500 millis")
+          // started, read, its put on its way (seen by the service, whose answer is a minute late): however
+          // slow the machine, its signal handlers are in place by then
+          yield* eventually(TestCloudWatchLogs.callCount("PutLogEvents"), (n) => n > puts)
           run.child.kill("SIGTERM")
           yield* Effect.sleep("300 millis")
           run.child.kill("SIGTERM")
