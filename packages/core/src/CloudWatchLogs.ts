@@ -155,7 +155,7 @@ export interface LoggerOptions extends ShippingOptions, Destination {
   readonly overflow?: "dropNewest" | "dropOldest" | undefined
   /** Lines below this level are not shipped. */
   readonly minimumLevel?: LogLevel.LogLevel | undefined
-  /** `layerLogger` only: replace the default logger instead of adding to it (default `false`). */
+  /** `layerLogger` only: replace the default logger (Effect's, or the pretty one `runMain` installs) instead of adding to it (default `false`). */
   readonly replace?: boolean | undefined
 }
 
@@ -444,18 +444,39 @@ export const logger = (
   Effect.map(makeLogger(options), (made) => made.logger)
 
 /**
- * Adds the shipping logger next to the default one (or in its place with `replace: true`), and provides
- * its handle (`flush`, `report`). Closing the layer's scope drains the buffer within the deadline.
+ * Installs `logger` next to the loggers in place, or with `replace: true` in place of the default one:
+ * Effect's `Logger.defaultLogger`, or the pretty logger that `NodeRuntime.runMain` (and every platform's
+ * `runMain`) puts in its place. Other loggers the application installed stay.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const installLogger = <A>(
+  logger: Logger.Logger<unknown, A>,
+  options: { readonly replace?: boolean | undefined } = {}
+): Layer.Layer<never> =>
+  options.replace === true
+    ? Logger.remove(Logger.defaultLogger).pipe(
+      Layer.flatMap(() => Logger.remove(Logger.prettyLoggerDefault)),
+      Layer.flatMap(() => Logger.add(logger))
+    )
+    : Logger.add(logger)
+
+/**
+ * Adds the shipping logger next to the default one (or in its place with `replace: true`: see
+ * `installLogger`), and provides its handle (`flush`, `report`). Closing the layer's scope drains the
+ * buffer within the deadline.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerLogger = (options: LoggerOptions): Layer.Layer<CloudWatchLogs, never, CloudWatchLogsApi> =>
-  Layer.unwrapScoped(Effect.map(makeLogger(options), ({ handle, logger }) =>
-    Layer.merge(
-      options.replace === true ? Logger.replace(Logger.defaultLogger, logger) : Logger.add(logger),
-      Layer.succeed(CloudWatchLogs, handle)
-    )))
+  Layer.unwrapScoped(
+    Effect.map(
+      makeLogger(options),
+      ({ handle, logger }) => Layer.merge(installLogger(logger, options), Layer.succeed(CloudWatchLogs, handle))
+    )
+  )
 
 /**
  * `layerLogger` with its options read from `Config`, e.g.

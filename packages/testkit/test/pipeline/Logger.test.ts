@@ -114,6 +114,29 @@ describe("CloudWatchLogs.logger", () => {
       expect(HashSet.size(loggers)).toBe(1)
     }))
 
+  it.effect("replace: true also replaces the pretty logger runMain puts in the default's place, and keeps the others", () =>
+    Effect.gen(function*() {
+      const { api } = yield* model()
+      const mine = Logger.make(() => undefined)
+      // what NodeRuntime.runMain leaves: the pretty logger instead of the default; and the application's own
+      const loggers = yield* FiberRef.get(FiberRef.currentLoggers).pipe(
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "s", replace: true })),
+        Effect.provide(api),
+        (effect) => Effect.locally(effect, FiberRef.currentLoggers, HashSet.make(Logger.prettyLoggerDefault, mine))
+      )
+      expect(HashSet.has(loggers, Logger.prettyLoggerDefault)).toBe(false)
+      expect(HashSet.has(loggers, mine)).toBe(true)
+      expect(HashSet.size(loggers)).toBe(2)
+      // without replace, the pretty logger stays beside it
+      const added = yield* FiberRef.get(FiberRef.currentLoggers).pipe(
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "s" })),
+        Effect.provide(api),
+        (effect) => Effect.locally(effect, FiberRef.currentLoggers, HashSet.make(Logger.prettyLoggerDefault))
+      )
+      expect(HashSet.has(added, Logger.prettyLoggerDefault)).toBe(true)
+      expect(HashSet.size(added)).toBe(2)
+    }))
+
   it.effect("reads its options from Config with layerLoggerConfig", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
