@@ -651,7 +651,7 @@ describe("Uploader: metrics and span", () => {
           ...api,
           putLogEvents: (r) =>
             Effect.zipRight(
-              Effect.tap(Effect.currentSpan, (span) =>
+              Effect.tap(Effect.orDie(Effect.currentSpan), (span) =>
                 Effect.sync(() => {
                   if (!spans.includes(span)) spans.push(span)
                 })),
