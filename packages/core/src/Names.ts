@@ -1,10 +1,12 @@
 /**
- * The naming rules of log groups and log streams, as pure checks.
+ * The naming rules of log groups and log streams, and the retention periods a group may have, as pure
+ * checks.
  *
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
 import { InvalidParameterException } from "./CloudWatchLogsError.js"
+import { RETENTION_DAYS } from "./Limits.js"
 
 const GROUP_PATTERN = /^[.\-_/#A-Za-z0-9]+$/
 const STREAM_FORBIDDEN = /[:*]/
@@ -76,15 +78,48 @@ export const validateLogStreamName = (name: string): Either.Either<string, Inval
 }
 
 /**
- * Checks both names of a destination.
+ * Checks a retention period: one of the days PutRetentionPolicy accepts (`Limits.RETENTION_DAYS`), or
+ * none.
  *
  * @since 0.1.0
  * @category validation
  */
-export const validateDestination = <D extends { readonly logGroupName: string; readonly logStreamName: string }>(
+export const validateRetention = (
+  retentionInDays: number | undefined
+): Either.Either<number | undefined, InvalidParameterException> =>
+  retentionInDays === undefined || RETENTION_DAYS.includes(retentionInDays)
+    ? Either.right(retentionInDays)
+    : Either.left(
+      new InvalidParameterException({
+        message: `1 validation error detected: Value '${
+          String(retentionInDays)
+        }' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${
+          RETENTION_DAYS.join(", ")
+        }]`,
+        rule: "InvalidRetention"
+      })
+    )
+
+/**
+ * Checks a destination: both names, and its retention period if it has one.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateDestination = <
+  D extends {
+    readonly logGroupName: string
+    readonly logStreamName: string
+    readonly retentionInDays?: number | undefined
+  }
+>(
   destination: D
 ): Either.Either<D, InvalidParameterException> =>
   Either.flatMap(
     validateLogGroupName(destination.logGroupName),
-    () => Either.map(validateLogStreamName(destination.logStreamName), () => destination)
+    () =>
+      Either.flatMap(
+        validateLogStreamName(destination.logStreamName),
+        () => Either.map(validateRetention(destination.retentionInDays), () => destination)
+      )
   )

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Either from "effect/Either"
 import { InvalidParameterException } from "../src/CloudWatchLogsError.js"
+import * as Limits from "../src/Limits.js"
 import * as Names from "../src/Names.js"
 
 /**
@@ -10,7 +11,7 @@ import * as Names from "../src/Names.js"
 const MODEL_GROUP_PATTERN = new RegExp("^(?:[\\.\\-_/#A-Za-z0-9]+)$", "u")
 const MODEL_STREAM_PATTERN = new RegExp("^(?:[^:*]*)$", "u")
 
-const ruleOf = (e: Either.Either<string, InvalidParameterException>): string | undefined =>
+const ruleOf = <A>(e: Either.Either<A, InvalidParameterException>): string | undefined =>
   Either.isLeft(e) ? e.left.rule : undefined
 
 /** Every UTF-16 code unit but the surrogates, and a few characters beyond the BMP. */
@@ -87,6 +88,26 @@ describe("Names", () => {
         if (ours !== MODEL_STREAM_PATTERN.test(`a${c}b`)) disagree.push(c)
       }
       expect(disagree).toEqual([])
+    })
+  })
+
+  describe("retention", () => {
+    it("accepts exactly the periods PutRetentionPolicy accepts (the API model's enum), and none", () => {
+      for (const days of Limits.RETENTION_DAYS) expect(Names.validateRetention(days)).toEqual(Either.right(days))
+      expect(Names.validateRetention(undefined)).toEqual(Either.right(undefined))
+      // around the ends and between two allowed values
+      for (const bad of [0, -1, 2, 10, 3652, 3654, 1.5, Number.NaN]) {
+        expect(ruleOf(Names.validateRetention(bad))).toBe("InvalidRetention")
+      }
+    })
+
+    it("a destination is checked for its retention after its names", () => {
+      const d = { logGroupName: "g", logStreamName: "s", retentionInDays: 10 }
+      expect(ruleOf(Names.validateDestination(d))).toBe("InvalidRetention")
+      expect(ruleOf(Names.validateDestination({ ...d, logGroupName: "a b" }))).toBe("InvalidLogGroupName")
+      expect(Names.validateDestination({ ...d, retentionInDays: 14 })).toEqual(
+        Either.right({ ...d, retentionInDays: 14 })
+      )
     })
   })
 })

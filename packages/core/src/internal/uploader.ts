@@ -18,6 +18,7 @@ import * as Destinations from "../Destination.js"
 import { Limits } from "../Limits.js"
 import type { LogEvent } from "../LogEvent.js"
 import * as Metrics from "../Metrics.js"
+import * as Names from "../Names.js"
 import type { RetryPolicyShape } from "../RetryPolicy.js"
 import { RetryPolicy } from "../RetryPolicy.js"
 import { SequenceTokenStore } from "../SequenceTokenStore.js"
@@ -385,6 +386,20 @@ export const make = (
           const d = this.destination
           if (d.createGroup === false) return yield* this.missing(error, "group")
           if (d.createStream === false) return yield* this.missing(error, "stream")
+          // a retention the service refuses would fail after the group was made, leaving it without one
+          const retention = Names.validateRetention(d.retentionInDays)
+          if (Either.isLeft(retention)) {
+            return yield* Effect.fail(
+              new UploadError({
+                destination: d,
+                events: this.batch,
+                cause: retention.left,
+                reason: "Fatal",
+                retries: this.retries,
+                message: `The log group ${d.logGroupName} was not created: ${retention.left.message}`
+              })
+            )
+          }
           yield* this.call("createLogGroup", api.createLogGroup({ logGroupName: d.logGroupName }))
           const retentionInDays = d.retentionInDays
           if (retentionInDays !== undefined) {

@@ -186,6 +186,46 @@ describe("CloudWatchLogs.logger", () => {
       expect(yield* m.callCount("PutLogEvents")).toBe(0)
     }))
 
+  it.effect("a retention the service would refuse is refused at once too, at and just past the allowed values", () =>
+    Effect.gen(function*() {
+      const { api, m } = yield* model()
+      const fromConfig = yield* Effect.flip(
+        Effect.log("lost?").pipe(
+          Effect.provide(
+            CloudWatchLogs.layerLoggerConfig({
+              logGroupName: Config.succeed(G),
+              logStreamName: Config.succeed("retention"),
+              retentionInDays: Config.integer("DAYS")
+            })
+          ),
+          Effect.provide(api),
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DAYS", "10"]])))
+        )
+      )
+      expect(String(fromConfig)).toMatch(/the logger's destination: .*Value '10' at 'retentionInDays' failed/)
+      for (const days of [0, 2, 3654]) {
+        const direct = yield* Effect.exit(
+          Effect.log("lost?").pipe(
+            Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "r", retentionInDays: days })),
+            Effect.provide(api)
+          )
+        )
+        expect(Exit.isFailure(direct) && Cause.pretty(direct.cause)).toMatch(/at 'retentionInDays' failed/)
+      }
+      expect(yield* m.callCount("CreateLogGroup")).toBe(0)
+      expect(yield* m.callCount("PutLogEvents")).toBe(0)
+      // the allowed values at the ends: the group is made with them and the line stored
+      for (const [days, group] of [[1, "retention-1"], [3653, "retention-3653"]] as const) {
+        yield* Effect.log("kept").pipe(
+          Effect.provide(
+            CloudWatchLogs.layerLogger({ logGroupName: group, logStreamName: "r", retentionInDays: days })
+          ),
+          Effect.provide(api)
+        )
+        expect((yield* m.events(group, "r")).length).toBe(1)
+      }
+    }))
+
   it.effect("never ships the library's own lines (annotated cwlogs.internal) nor the SDK's", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

@@ -505,13 +505,22 @@ describe("Uploader: missing group or stream", () => {
       expect(yield* model.callCount("CreateLogStream")).toBe(0)
     }))
 
-  it.effect("an invalid retention fails Fatal with the rule (the group exists by then)", () =>
+  it.effect("an invalid retention fails Fatal with the rule, before the group is made (not left without one)", () =>
     Effect.gen(function*() {
       const { model, uploader } = yield* setup({ create: false })
       const result = yield* Effect.either(uploader.upload(dest({ retentionInDays: 8 }), batch("a", 1)))
       expect(Either.isLeft(result) && result.left.reason).toBe("Fatal")
-      expect(Either.isLeft(result) && result.left.cause._tag).toBe("InvalidParameterException")
-      expect(yield* model.callCount("CreateLogGroup")).toBe(1)
+      expect(Either.isLeft(result) && result.left.cause).toMatchObject({
+        _tag: "InvalidParameterException",
+        rule: "InvalidRetention"
+      })
+      expect(Either.isLeft(result) && result.left.events).toHaveLength(1)
+      expect(yield* model.callCount("CreateLogGroup")).toBe(0)
+      // with a retention it accepts, the next upload makes the group with it
+      const stored = yield* uploader.upload(dest({ retentionInDays: 7 }), batch("a", 1))
+      expect(stored.accepted).toBe(1)
+      const groups = yield* Effect.orDie(model.api.describeLogGroups({}))
+      expect(groups.logGroups.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([[G, 7]])
     }))
 })
 
