@@ -41,6 +41,9 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
@@ -57,6 +60,7 @@ import type { LogEvent } from "./LogEvent.js"
 import type * as Metrics from "./Metrics.js"
 import * as Names from "./Names.js"
 import type { RejectionReason, ShipReport } from "./ShipReport.js"
+import * as ShipReports from "./ShipReport.js"
 import type * as Uploader from "./Uploader.js"
 
 /**
@@ -462,10 +466,58 @@ export const installLogger = <A>(
     )
     : Logger.add(logger)
 
+/** The handles of the shipping loggers in place for a fiber: each `layerHandle` adds its own. */
+const handlesInPlace = globalValue(
+  Symbol.for("@cwlogs/core/CloudWatchLogs/handlesInPlace"),
+  () => FiberRef.unsafeMakeHashSet(HashSet.empty<CloudWatchLogsShape>())
+)
+
+/**
+ * The handles whose layer was closed. Its scope restores `handlesInPlace` when it closes, but not always
+ * (layers built together, by `Layer.merge`, leave their changes in place, as Effect's `Logger.add` does):
+ * a handle closed is left out whatever the fiber still holds.
+ */
+const closedHandles = globalValue(
+  Symbol.for("@cwlogs/core/CloudWatchLogs/closedHandles"),
+  () => new WeakSet<CloudWatchLogsShape>()
+)
+
+const emptyLoggerReport: LoggerReport = { ...ShipReports.empty, dropped: 0 }
+
+const combineLoggerReports = (reports: Iterable<LoggerReport>): LoggerReport => {
+  let out = emptyLoggerReport
+  for (const r of reports) out = { ...ShipReports.combine(out, r), dropped: out.dropped + r.dropped }
+  return out
+}
+
+/**
+ * Provides `handle` as the `CloudWatchLogs` service, among the handles of the shipping loggers already in
+ * place: the service's `flush` and `report` cover all of them, so that a program with two shipping
+ * loggers (two destinations, say) flushes both, whichever layer provided the service last.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHandle = (handle: CloudWatchLogsShape): Layer.Layer<CloudWatchLogs> =>
+  Layer.scopedContext(Effect.gen(function*() {
+    yield* Effect.locallyScopedWith(handlesInPlace, HashSet.add(handle))
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closedHandles.add(handle)
+      })
+    )
+    const all = (of: (h: CloudWatchLogsShape) => Effect.Effect<LoggerReport>) =>
+      Effect.flatMap(FiberRef.get(handlesInPlace), (handles) => {
+        const open = HashSet.add(HashSet.filter(handles, (h) => !closedHandles.has(h)), handle)
+        return Effect.map(Effect.forEach(open, of, { concurrency: "unbounded" }), combineLoggerReports)
+      })
+    return Context.make(CloudWatchLogs, { flush: all((h) => h.flush), report: all((h) => h.report) })
+  }))
+
 /**
  * Adds the shipping logger next to the default one (or in its place with `replace: true`: see
- * `installLogger`), and provides its handle (`flush`, `report`). Closing the layer's scope drains the
- * buffer within the deadline.
+ * `installLogger`), and provides its handle (`flush`, `report`: these cover every shipping logger in
+ * place, see `layerHandle`). Closing the layer's scope drains the buffer within the deadline.
  *
  * @since 0.1.0
  * @category layers
@@ -474,7 +526,7 @@ export const layerLogger = (options: LoggerOptions): Layer.Layer<CloudWatchLogs,
   Layer.unwrapScoped(
     Effect.map(
       makeLogger(options),
-      ({ handle, logger }) => Layer.merge(installLogger(logger, options), Layer.succeed(CloudWatchLogs, handle))
+      ({ handle, logger }) => Layer.merge(installLogger(logger, options), layerHandle(handle))
     )
   )
 

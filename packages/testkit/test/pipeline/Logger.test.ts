@@ -226,6 +226,41 @@ describe("CloudWatchLogs.logger", () => {
       }
     }))
 
+  it.effect("two shipping loggers: flush and report cover both, merged or nested, whichever provided the handle", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* model()
+      // a long linger: only a flush sends them
+      const to = (stream: string) =>
+        CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: stream, lingerMillis: 600_000 })
+      const count = (stream: string) => Effect.map(m.events(G, stream), (es) => es.length)
+      const merged = yield* Effect.gen(function*() {
+        yield* Effect.log("one")
+        return yield* CloudWatchLogs.flush
+      }).pipe(Effect.provide(Layer.merge(to("a"), to("b"))), Effect.provide(api), Effect.scoped)
+      expect([yield* count("a"), yield* count("b")]).toEqual([1, 1])
+      expect(merged.accepted).toBe(2)
+      expect(merged.perDestination.size).toBe(2)
+      // nested: the inner program has both; the service it reaches is the inner one's
+      const nested = yield* Effect.gen(function*() {
+        yield* Effect.log("two")
+        const service = yield* CloudWatchLogs.CloudWatchLogs
+        const flushed = yield* service.flush
+        return { flushed, report: yield* service.report }
+      }).pipe(Effect.provide(to("c")), Effect.provide(to("d")), Effect.provide(api), Effect.scoped)
+      expect([yield* count("c"), yield* count("d")]).toEqual([1, 1])
+      expect(nested.flushed.accepted).toBe(2)
+      expect(nested.report.perDestination.size).toBe(2)
+      // one logger alone still reports its own only
+      const alone = yield* Effect.zipRight(Effect.log("three"), CloudWatchLogs.flush).pipe(
+        Effect.provide(to("e")),
+        Effect.provide(api),
+        Effect.scoped
+      )
+      expect(alone.accepted).toBe(1)
+      expect([...alone.perDestination.values()].map((c) => c.destination.logStreamName)).toEqual(["e"])
+    }))
+
   it.effect("never ships the library's own lines (annotated cwlogs.internal) nor the SDK's", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
