@@ -5,9 +5,11 @@
  * - message not a string (untyped callers) → `InvalidMessage`; empty → `Empty`
  * - more than 14 days old → `TooOld`; older than the group's retention when known → `Expired`
  *   (the reason the service itself would give); more than 2 hours ahead → `TooNew`
- * - larger than `Limits.maxMessageBytes`: by policy `split` (default: parts of at most that many UTF-8
- *   bytes, never inside a surrogate pair, same timestamp, in order, concatenating to the original),
- *   `truncate` (with a marker `…[truncated N bytes]`, within the limit) or `drop` (→ `Oversize`)
+ * - larger than `Limits.maxMessageBytes`, or than fits alone in a batch of `maxBatchBytes` when that is
+ *   lowered (`maxBatchBytes` − `perEventOverheadBytes`): by policy `split` (default: parts of at most
+ *   that many UTF-8 bytes, never inside a surrogate pair, same timestamp, in order, concatenating to the
+ *   original), `truncate` (with a marker `…[truncated N bytes]`, within the limit; `Oversize` when even
+ *   the marker does not fit) or `drop` (→ `Oversize`)
  *
  * Every input comes out exactly once: as one or more valid parts, or as a rejection with its reason.
  *
@@ -17,6 +19,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Batcher from "./Batcher.js"
 import * as internal from "./internal/validator.js"
 import * as Limits from "./Limits.js"
 import type { LogEvent } from "./LogEvent.js"
@@ -75,6 +78,12 @@ export interface ValidatorOptions {
   readonly oversize?: OversizePolicy | undefined
   /** The retention of the destination's group in days, when known: older events are `Expired`. */
   readonly retentionInDays?: number | undefined
+  /**
+   * The bytes per batch when lowered below the service's (the `Batcher`'s `maxBatchBytes`, lowered the
+   * same way): a message that would not fit alone in such a batch is oversize too. At least 30 (26 bytes
+   * per event, and one character): `make` refuses less.
+   */
+  readonly maxBatchBytes?: number | undefined
 }
 
 /**
@@ -150,13 +159,17 @@ export interface BatchValidatorShape {
 export class BatchValidator extends Context.Tag("@cwlogs/core/BatchValidator")<BatchValidator, BatchValidatorShape>() {}
 
 /**
- * The rules for a set of limits and options.
+ * The rules for a set of limits and options. The largest message is `Limits.maxMessageBytes`, or less
+ * with a lowered `maxBatchBytes`: what fits alone in such a batch.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const rules = (limits: Limits.LimitsShape, options: ValidatorOptions = {}): Rules => ({
-  maxMessageBytes: Limits.maxMessageBytes(limits),
+  maxMessageBytes: Math.min(
+    Limits.maxMessageBytes(limits),
+    Batcher.batchLimits(limits, { maxBatchBytes: options.maxBatchBytes }).maxBytes - limits.perEventOverheadBytes
+  ),
   maxEventAgeMillis: limits.maxEventAgeMillis,
   maxEventFutureMillis: limits.maxEventFutureMillis,
   oversize: options.oversize ?? "split",
@@ -227,7 +240,8 @@ export const validateAt = (inputs: ReadonlyArray<unknown>, now: number, r: Rules
 }
 
 /**
- * A validator for the given limits (pure: no effect needed).
+ * A validator for the given limits (pure: no effect needed). The options are not checked: with a
+ * `maxBatchBytes` below 30 most events are oversize (`make` refuses it).
  *
  * @since 0.1.0
  * @category constructors
@@ -243,13 +257,19 @@ export const unsafeMake = (limits: Limits.LimitsShape, options: ValidatorOptions
 }
 
 /**
- * A validator reading the `Limits` in force.
+ * A validator reading the `Limits` in force. Invalid options (a `maxBatchBytes` below 30) are a defect,
+ * with a message saying which.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options: ValidatorOptions = {}): Effect.Effect<BatchValidatorShape> =>
-  Effect.map(Limits.Limits, (limits) => unsafeMake(limits, options))
+  Effect.flatMap(Limits.Limits, (limits) => {
+    const invalid = internal.invalidMaxBatchBytes(options.maxBatchBytes, limits.perEventOverheadBytes)
+    return invalid === undefined
+      ? Effect.succeed(unsafeMake(limits, options))
+      : Effect.dieMessage(`cwlogs: BatchValidator: ${invalid}`)
+  })
 
 /**
  * A validator layer.

@@ -56,6 +56,7 @@ import * as Destinations from "./Destination.js"
 import { checked } from "./internal/config.js"
 import * as internalLogger from "./internal/logger.js"
 import * as Shipper from "./internal/shipper.js"
+import * as Limits from "./Limits.js"
 import type { LogEvent } from "./LogEvent.js"
 import type * as Metrics from "./Metrics.js"
 import * as Names from "./Names.js"
@@ -72,11 +73,17 @@ import type * as Uploader from "./Uploader.js"
 export interface ShippingOptions {
   /** How long a batch that is not full waits for more events (default 1000 ms). */
   readonly lingerMillis?: number | undefined
-  /** What to do with an event larger than the service accepts (default `"split"`: nothing is lost). */
+  /**
+   * What to do with an event larger than the service accepts, or than fits alone in a batch of
+   * `maxBatchBytes` (less the 26 bytes counted per event) (default `"split"`: nothing is lost).
+   */
   readonly oversize?: OversizePolicy | undefined
   /** Lower the events per batch below the service's 10,000. */
   readonly maxBatchEvents?: number | undefined
-  /** Lower the bytes per batch below the service's 1,048,576. */
+  /**
+   * Lower the bytes per batch below the service's 1,048,576. At least 30 (26 per event and one
+   * character): less is refused when the sink or logger is made (a defect; a `ConfigError` from Config).
+   */
   readonly maxBatchBytes?: number | undefined
   /** Events buffered per destination (default 10,000). */
   readonly bufferCapacity?: number | undefined
@@ -544,7 +551,7 @@ export const layerLoggerConfig = (
     checked(Config.unwrap(config), (options) =>
       Either.match(Names.validateDestination(options), {
         onLeft: (error) => `the logger's destination: ${error.message}`,
-        onRight: () => undefined
+        onRight: () => Shipper.invalidOptions(options, Limits.current)
       })),
     layerLogger
   ))

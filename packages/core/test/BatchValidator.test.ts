@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import * as BatchValidator from "../src/BatchValidator.js"
@@ -113,6 +115,79 @@ describe("BatchValidator", () => {
       const message = "a".repeat(max + 1)
       expect(reason(LogEvent.make(NOW, message), BatchValidator.rules(limits, { oversize: "drop" }))).toBe("Oversize")
     })
+  })
+
+  describe("a lowered maxBatchBytes (10,000): what fits alone in such a batch, 9,974 bytes", () => {
+    const lowered = (oversize?: BatchValidator.OversizePolicy) =>
+      BatchValidator.rules(Limits.current, { maxBatchBytes: 10_000, oversize })
+
+    it("is the largest message: maxBatchBytes less the Limits' bytes per event, never above the service's", () => {
+      expect(lowered().maxMessageBytes).toBe(9_974)
+      // the overhead is the Limits' own, not a constant
+      const heavier = { ...Limits.current, perEventOverheadBytes: 30 }
+      expect(BatchValidator.rules(heavier, { maxBatchBytes: 10_000 }).maxMessageBytes).toBe(9_970)
+      // not lowered, or lowered above the service's: the service's event limit
+      expect(BatchValidator.rules(Limits.current, {}).maxMessageBytes).toBe(1_048_550)
+      expect(BatchValidator.rules(Limits.current, { maxBatchBytes: 5_000_000 }).maxMessageBytes).toBe(1_048_550)
+      expect(BatchValidator.rules(Limits.legacy, { maxBatchBytes: 500_000 }).maxMessageBytes).toBe(262_118)
+      expect(BatchValidator.rules(Limits.legacy, { maxBatchBytes: 200_000 }).maxMessageBytes).toBe(199_974)
+    })
+
+    it("keeps a message of exactly 9,974 bytes whole, whatever the policy", () => {
+      for (const oversize of ["split", "truncate", "drop"] as const) {
+        expect(check(LogEvent.make(NOW, "a".repeat(9_974)), lowered(oversize))._tag).toBe("Valid")
+      }
+    })
+
+    it("splits, truncates or drops a message one byte over, as at the service's limit", () => {
+      const message = "a".repeat(9_975)
+      const split = check(LogEvent.make(NOW, message), lowered())
+      if (split._tag !== "Split") throw new Error(`expected Split, got ${split._tag}`)
+      expect(split.bytes).toEqual([9_974, 1])
+      expect(split.parts.map((p) => p.message).join("")).toBe(message)
+      const truncated = check(LogEvent.make(NOW, message), lowered("truncate"))
+      if (truncated._tag !== "Truncated") throw new Error(`expected Truncated, got ${truncated._tag}`)
+      expect(truncated.bytes).toBeLessThanOrEqual(9_974)
+      expect(truncated.event.message.endsWith(BatchValidator.truncationMarker(truncated.removedBytes))).toBe(true)
+      expect(reason(LogEvent.make(NOW, message), lowered("drop"))).toBe("Oversize")
+    })
+
+    it("never cuts a multi-byte character: the limit (1 + 4k + 1) falls inside an emoji", () => {
+      const message = "a" + "😀".repeat(2_494)
+      const split = check(LogEvent.make(NOW, message), lowered())
+      if (split._tag !== "Split") throw new Error(`expected Split, got ${split._tag}`)
+      expect(split.bytes).toEqual([9_973, 4])
+      expect(split.parts.every((p) => isWellFormed(p.message))).toBe(true)
+      expect(split.parts.map((p) => p.message).join("")).toBe(message)
+      const truncated = check(LogEvent.make(NOW, message), lowered("truncate"))
+      if (truncated._tag !== "Truncated") throw new Error(`expected Truncated, got ${truncated._tag}`)
+      expect(isWellFormed(truncated.event.message)).toBe(true)
+      expect(truncated.bytes).toBeLessThanOrEqual(9_974)
+    })
+
+    it("at the smallest allowed (30), one character of 4 bytes fits and longer text is split by character", () => {
+      const r = BatchValidator.rules(Limits.current, { maxBatchBytes: 30 })
+      expect(r.maxMessageBytes).toBe(4)
+      expect(reason(LogEvent.make(NOW, "😀"), r)).toBe("Valid")
+      const split = check(LogEvent.make(NOW, "a😀é"), r)
+      if (split._tag !== "Split") throw new Error(`expected Split, got ${split._tag}`)
+      expect(split.parts.map((p) => p.message)).toEqual(["a", "😀", "é"])
+    })
+
+    it.effect("make refuses a maxBatchBytes below 30 (room for 26 bytes and one character) as a defect", () =>
+      Effect.gen(function*() {
+        for (const maxBatchBytes of [29, 26, 1, 0, -1, Number.NaN]) {
+          const exit = yield* Effect.exit(BatchValidator.make({ maxBatchBytes }))
+          expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+          expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+            `cwlogs: BatchValidator: maxBatchBytes must be at least 30`
+          )
+        }
+        for (const maxBatchBytes of [30, 10_000, 5_000_000, Number.POSITIVE_INFINITY, undefined]) {
+          const v = yield* BatchValidator.make({ maxBatchBytes })
+          expect(v.rules.maxMessageBytes).toBe(maxBatchBytes === 30 ? 4 : maxBatchBytes === 10_000 ? 9_974 : 1_048_550)
+        }
+      }))
   })
 
   it("never splits inside a surrogate pair or a multi-byte character", () => {

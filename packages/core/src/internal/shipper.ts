@@ -49,7 +49,7 @@ import * as Buffer from "./mailbox.js"
 import { Permits } from "./permits.js"
 import * as RateLimiters from "./rateLimiter.js"
 import { flattenMessages } from "./utf8.js"
-import { isShaped } from "./validator.js"
+import { invalidMaxBatchBytes, isShaped } from "./validator.js"
 
 /** @internal */
 export const INTERNAL_ANNOTATION = "cwlogs.internal"
@@ -320,11 +320,27 @@ export const resolveUploader = (
     return yield* Effect.provide(Uploader.make(options), context)
   })
 
-/** @internal */
+/**
+ * What is wrong with the options, if anything: a `maxBatchBytes` too small for one event of one
+ * character (`BatchValidator`'s `maxBatchBytes`).
+ * @internal
+ */
+export const invalidOptions = (
+  options: Pick<ShipperOptions, "maxBatchBytes">,
+  limits: Limits.LimitsShape
+): string | undefined => invalidMaxBatchBytes(options.maxBatchBytes, limits.perEventOverheadBytes)
+
+/**
+ * The engine, for the lifetime of the scope. Invalid options (`invalidOptions`) are a defect, with a
+ * message saying which, before anything is made.
+ * @internal
+ */
 export const make = (
   options: ShipperOptions
 ): Effect.Effect<Shipper, never, CloudWatchLogsApi | Scope.Scope> =>
   Effect.gen(function*() {
+    const invalid = invalidOptions(options, yield* Limits.Limits)
+    if (invalid !== undefined) return yield* Effect.dieMessage(`cwlogs: ${invalid}`)
     const labels = options.metricLabels ?? "stream"
     const uploader = yield* resolveUploader({ metricLabels: labels })
     const batcher = yield* Option.match(yield* Effect.serviceOption(Batcher.Batcher), {
@@ -336,8 +352,10 @@ export const make = (
         }),
       onSome: Effect.succeed
     })
+    // The validator cuts events to what fits alone in a batch of the batcher in use (its `maxBatchBytes`,
+    // lowered or not), not only to the service's event limit: else the batcher sends a larger one alone.
     const validator = yield* Option.match(yield* Effect.serviceOption(BatchValidator.BatchValidator), {
-      onNone: () => BatchValidator.make({ oversize: options.oversize }),
+      onNone: () => BatchValidator.make({ oversize: options.oversize, maxBatchBytes: batcher.limits.maxBytes }),
       onSome: Effect.succeed
     })
     const linger = batcher.lingerMillis

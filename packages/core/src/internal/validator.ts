@@ -13,7 +13,7 @@ export type OversizePolicy = "split" | "truncate" | "drop"
 
 /** @internal */
 export interface Rules {
-  /** Largest message in UTF-8 bytes. */
+  /** Largest message in UTF-8 bytes: what fits in one event, and alone in one batch. */
   readonly maxMessageBytes: number
   readonly maxEventAgeMillis: number
   readonly maxEventFutureMillis: number
@@ -35,6 +35,34 @@ export type Outcome =
   | { readonly _tag: "Rejected"; readonly reason: RejectionReason }
 
 const DAY = 24 * 60 * 60 * 1000
+
+/** The longest UTF-8 encoding of one character (a code point outside the BMP, a surrogate pair in JS). */
+const MAX_CHARACTER_BYTES = 4
+
+/**
+ * The smallest `maxBatchBytes` that holds an event of any one character: the bytes the service counts
+ * per event, and 4. Below it a 4-byte character fits in no event (oversize whatever the policy), and at
+ * the overhead or less no event fits at all.
+ * @internal
+ */
+export const minBatchBytes = (perEventOverheadBytes: number): number => perEventOverheadBytes + MAX_CHARACTER_BYTES
+
+/**
+ * What is wrong with a `maxBatchBytes` option, if anything: less than `minBatchBytes` (zero, negative
+ * and `NaN` included). `undefined` (the service's) and values above the service's (lowered to it) are
+ * fine.
+ * @internal
+ */
+export const invalidMaxBatchBytes = (
+  maxBatchBytes: number | undefined,
+  perEventOverheadBytes: number
+): string | undefined => {
+  const min = minBatchBytes(perEventOverheadBytes)
+  return maxBatchBytes === undefined || maxBatchBytes >= min
+    ? undefined
+    : `maxBatchBytes must be at least ${min} (the ${perEventOverheadBytes} bytes the service counts per event, ` +
+      `and ${MAX_CHARACTER_BYTES} for one character), got ${maxBatchBytes}`
+}
 
 const REJECTED: { readonly [R in RejectionReason]: Outcome } = {
   Empty: { _tag: "Rejected", reason: "Empty" },

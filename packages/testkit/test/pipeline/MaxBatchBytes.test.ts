@@ -1,0 +1,217 @@
+/**
+ * A lowered `maxBatchBytes` bounds every put, large events included: an event that does not fit alone in
+ * such a batch (its UTF-8 bytes + 26) is handled by the `oversize` policy, as one over the service's
+ * event limit is, through the sink and the logger alike. And a `maxBatchBytes` too small for any event
+ * is refused at once.
+ */
+import { CloudWatchLogs, CloudWatchLogsApi, Destination, LogEvent, ShipReport } from "@cwlogs/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
+
+const G = "orders"
+const S = "api-1"
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
+const dest = Destination.make(G, S)
+const MAX = 10_000
+
+/** A model, and its API recording the size of every PutLogEvents sent, as the service counts it. */
+const recorded = Effect.gen(function*() {
+  const m = yield* TestCloudWatchLogs.make()
+  const putBytes: Array<number> = []
+  const api = Layer.succeed(CloudWatchLogsApi.CloudWatchLogsApi, {
+    ...m.api,
+    putLogEvents: (request) => {
+      putBytes.push(request.logEvents.reduce((n, e) => n + LogEvent.utf8Bytes(e.message) + 26, 0))
+      return m.api.putLogEvents(request)
+    }
+  })
+  return { m, api, putBytes }
+})
+
+const isWellFormed = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1)
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return false
+      i++
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false
+  }
+  return true
+}
+
+const ship = (
+  api: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi>,
+  events: ReadonlyArray<LogEvent.LogEvent>,
+  options: CloudWatchLogs.SinkOptions = {}
+) =>
+  Stream.fromIterable(events).pipe(
+    Stream.run(CloudWatchLogs.sink(dest, { maxInFlight: 1, lingerMillis: 0, maxBatchBytes: MAX, ...options })),
+    Effect.provide(api)
+  )
+
+describe("CloudWatchLogs.sink with maxBatchBytes: 10,000", () => {
+  it.effect("a message of exactly 10,000 − 26 bytes goes whole, in a put of exactly 10,000 bytes", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m, putBytes } = yield* recorded
+      const report = yield* ship(api, [LogEvent.make(NOW, "a".repeat(MAX - 26))])
+      expect(report.accepted).toBe(1)
+      expect(report.split).toBe(0)
+      expect(report.bytes).toBe(MAX)
+      expect(putBytes.every((n) => n === MAX)).toBe(true)
+      expect((yield* m.events(G, S)).map((e) => e.message.length)).toEqual([MAX - 26])
+    }))
+
+  it.effect("one byte more is split into parts that fit, counted split once, and no put is over 10,000 bytes", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m, putBytes } = yield* recorded
+      const message = "b".repeat(MAX - 25)
+      const report = yield* ship(api, [LogEvent.make(NOW, message)])
+      expect(report.accepted).toBe(1)
+      expect(report.split).toBe(1)
+      expect(ShipReport.rejectedTotal(report)).toBe(0)
+      expect(Math.max(...putBytes)).toBeLessThanOrEqual(MAX)
+      const stored = yield* m.events(G, S)
+      expect(stored.map((e) => LogEvent.utf8Bytes(e.message))).toEqual([MAX - 26, 1])
+      expect(stored.map((e) => e.message).join("")).toBe(message)
+    }))
+
+  it.effect("one byte more is truncated (within the limit) or dropped as Oversize, per the policy", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const truncating = yield* recorded
+      const truncated = yield* ship(truncating.api, [LogEvent.make(NOW, "c".repeat(MAX - 25))], {
+        oversize: "truncate"
+      })
+      expect(truncated.accepted).toBe(1)
+      expect(truncated.truncated).toBe(1)
+      expect(Math.max(...truncating.putBytes)).toBeLessThanOrEqual(MAX)
+      const [kept] = yield* truncating.m.events(G, S)
+      expect(LogEvent.utf8Bytes(kept.message)).toBeLessThanOrEqual(MAX - 26)
+      expect(kept.message).toMatch(/^c+…\[truncated \d+ bytes\]$/)
+
+      const dropping = yield* recorded
+      const dropped = yield* ship(dropping.api, [
+        LogEvent.make(NOW, "d".repeat(MAX - 25)),
+        LogEvent.make(NOW, "kept")
+      ], { oversize: "drop" })
+      expect(dropped.accepted).toBe(1)
+      expect(dropped.rejected.Oversize).toBe(1)
+      expect(Math.max(...dropping.putBytes)).toBeLessThanOrEqual(MAX)
+      expect((yield* dropping.m.events(G, S)).map((e) => e.message)).toEqual(["kept"])
+    }))
+
+  it.effect("multi-byte text is cut between characters, never inside one, and reassembles", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m, putBytes } = yield* recorded
+      // 1 + 4k: the limit (9,974) falls inside an emoji; "é" is 2 bytes, "€" 3
+      const messages = ["a" + "😀".repeat(7_000), "é".repeat(12_000), "€".repeat(9_000), "x😀".repeat(3_000)]
+      const report = yield* ship(api, messages.map((message, i) => LogEvent.make(NOW + i, message)))
+      expect(report.accepted).toBe(messages.length)
+      expect(report.split).toBe(messages.length)
+      expect(Math.max(...putBytes)).toBeLessThanOrEqual(MAX)
+      const stored = yield* m.events(G, S)
+      for (const e of stored) {
+        expect(isWellFormed(e.message)).toBe(true)
+        expect(LogEvent.utf8Bytes(e.message)).toBeLessThanOrEqual(MAX - 26)
+      }
+      for (const [i, message] of messages.entries()) {
+        expect(stored.filter((e) => e.timestamp === NOW + i).map((e) => e.message).join("")).toBe(message)
+      }
+    }))
+
+  it.effect("a maxBatchBytes too small for one event of one character (below 30) is refused at once", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* recorded
+      for (const maxBatchBytes of [29, 26, 1, 0, -1, Number.NaN]) {
+        const exit = yield* Effect.exit(ship(api, [LogEvent.make(NOW, "a")], { maxBatchBytes }))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("cwlogs: maxBatchBytes must be at least 30")
+      }
+      expect(yield* m.callCount("PutLogEvents")).toBe(0)
+      // 30: every character fits (a 4-byte one alone), so every event goes, a character at a time at worst
+      const report = yield* ship(api, [LogEvent.make(NOW, "😀"), LogEvent.make(NOW, "ab😀")], { maxBatchBytes: 30 })
+      expect(report.accepted).toBe(2)
+      expect((yield* m.events(G, S)).map((e) => e.message)).toEqual(["😀", "ab", "😀"])
+    }))
+})
+
+/** The test runner installs its own loggers: the CloudWatch logger alone. */
+const withoutOtherLoggers = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.locally(effect, FiberRef.currentLoggers, HashSet.empty())
+
+describe("CloudWatchLogs.layerLogger with maxBatchBytes: 10,000", () => {
+  it.effect("a 50,000-character line goes in parts, no put over 10,000 bytes, and the parts make the line", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m, putBytes } = yield* recorded
+      const line = "x".repeat(50_000)
+      const report = yield* Effect.log(line).pipe(
+        Effect.zipRight(CloudWatchLogs.flush),
+        Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: S, maxBatchBytes: MAX })),
+        Effect.provide(api),
+        withoutOtherLoggers
+      )
+      expect(report.accepted).toBe(1)
+      expect(report.split).toBe(1)
+      expect(putBytes.length).toBeGreaterThan(0)
+      expect(Math.max(...putBytes)).toBeLessThanOrEqual(MAX)
+      const stored = yield* m.events(G, S)
+      expect(stored.length).toBe(6) // 50,000 characters and the JSON around them, 9,974 at most a part
+      const doc: unknown = JSON.parse(stored.map((e) => e.message).join(""))
+      expect(doc).toMatchObject({ level: "INFO", message: line })
+    }))
+
+  it.effect("a maxBatchBytes below 30 is a defect at once, as an invalid destination is", () =>
+    Effect.gen(function*() {
+      const { api, m } = yield* recorded
+      const exit = yield* Effect.exit(
+        Effect.log("lost?").pipe(
+          Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: S, maxBatchBytes: 26 })),
+          Effect.provide(api),
+          withoutOtherLoggers
+        )
+      )
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("cwlogs: maxBatchBytes must be at least 30")
+      expect(yield* m.callCount("PutLogEvents")).toBe(0)
+    }))
+
+  it.effect("from Config: a maxBatchBytes below 30 is a ConfigError, 30 is taken", () =>
+    Effect.gen(function*() {
+      const { api } = yield* recorded
+      const read = (bytes: string) =>
+        Effect.exit(
+          Effect.log("configured").pipe(
+            Effect.provide(
+              CloudWatchLogs.layerLoggerConfig({
+                logGroupName: Config.succeed(G),
+                logStreamName: Config.succeed(S),
+                maxBatchBytes: Config.integer("BYTES")
+              })
+            ),
+            Effect.provide(api),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["BYTES", bytes]]))),
+            withoutOtherLoggers
+          )
+        )
+      const refused = yield* read("29")
+      expect(Exit.isFailure(refused) && Cause.isFailType(refused.cause)).toBe(true)
+      expect(Exit.isFailure(refused) && Cause.pretty(refused.cause)).toContain("maxBatchBytes must be at least 30")
+      expect(Exit.isSuccess(yield* read("30"))).toBe(true)
+    }))
+})
