@@ -1,8 +1,9 @@
 /**
  * The logger's JSON lines take `JSON.stringify` when the data is plain (`isPlainData`), and a careful
- * path otherwise (`stringifyCareful`: Effect's `Inspectable.stringifyCircular`, plus `bigint`s): the two
- * must write the same line whenever the fast one is taken, and the careful one must be taken for
- * everything its replacer changes. And a log call never throws, whatever it is given.
+ * path otherwise (`stringifyCareful`: Effect's `Inspectable.stringifyCircular`, plus `bigint`s and
+ * errors, cutting only true cycles where `stringifyCircular` drops every repeat): the two must write the
+ * same line whenever the fast one is taken, and the careful one must be taken for everything its replacer
+ * changes. And a log call never throws, whatever it is given.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -62,7 +63,8 @@ describe("the logger's fast path", () => {
     expect(taken).toBeGreaterThan(200)
   })
 
-  it("is not taken for what the replacer changes: repeats, cycles, toJSON, classes, Redactable", () => {
+  it("is not taken for what the replacer changes (cycles, toJSON, classes, Redactable) nor for repeats", () => {
+    // a repeat is written alike by both paths; `isPlainData` cannot tell it from a cycle without a path
     const shared = { a: 1 }
     const cycle: { self?: unknown } = {}
     cycle.self = cycle
@@ -89,9 +91,9 @@ describe("the logger's fast path", () => {
     expect(JSON.stringify(plain)).toBe(Inspectable.stringifyCircular(plain))
   })
 
-  it("keeps the careful path's lines: repeats dropped, cycles cut, secrets redacted", () => {
+  it("keeps the careful path's lines: repeats written, cycles cut, secrets redacted", () => {
     const shared = { orderId: 42 }
-    expect(JSON.parse(line(["placed", shared, shared])).message).toEqual(["placed", { orderId: 42 }, null])
+    expect(JSON.parse(line(["placed", shared, shared])).message).toEqual(["placed", { orderId: 42 }, { orderId: 42 }])
     const cycle: { name: string; self?: unknown } = { name: "c" }
     cycle.self = cycle
     expect(JSON.parse(line(cycle)).message).toEqual({ name: "c" })
@@ -99,7 +101,7 @@ describe("the logger's fast path", () => {
     expect(JSON.parse(line("plain", HashMap.make(["user", { id: 1 }]))).annotations).toEqual({ user: { id: 1 } })
   })
 
-  it("the careful path writes what stringifyCircular writes, for anything it can write", () => {
+  it("the careful path writes what stringifyCircular writes, for anything without a repeated object", () => {
     fc.assert(
       fc.property(data, (value) => {
         expect(stringifyCareful(value)).toBe(Inspectable.stringifyCircular(value))
@@ -159,5 +161,109 @@ describe("a log line is written whatever the log call is given", () => {
       level: "INFO",
       message: "[cwlogs: this log line could not be written as JSON: Error: not today]"
     })
+  })
+})
+
+/** A reference serializer: the value as JSON data, an object that is its own ancestor left out (`null` in an array). */
+const withoutCycles = (value: unknown, ancestors: ReadonlyArray<object> = []): unknown => {
+  if (typeof value !== "object" || value === null) return value
+  if (ancestors.includes(value)) return undefined
+  const path = [...ancestors, value]
+  if (Array.isArray(value)) return value.map((v) => withoutCycles(v, path) ?? null)
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) {
+    const w = withoutCycles(v, path)
+    if (w !== undefined) out[k] = w
+  }
+  return out
+}
+
+describe("repeats and cycles: only a true cycle is cut", () => {
+  it("a repeated, non-circular object is written every time it is reached, wherever it is", () => {
+    const shared = { orderId: 42, items: [{ sku: "a" }] }
+    const doc = JSON.parse(line({ first: shared, list: [shared, { again: shared }] }, HashMap.make(["order", shared])))
+    expect(doc.message).toEqual({ first: shared, list: [shared, { again: shared }] })
+    expect(doc.annotations).toEqual({ order: shared })
+    // the same error twice, and a diamond (two paths to one object) under a value that takes the careful path
+    const error = new Error("once")
+    const leaf = { n: 1n }
+    const diamond = { left: { leaf }, right: { leaf } }
+    expect(JSON.parse(line([error, error])).message).toEqual([
+      { name: "Error", message: "once" },
+      { name: "Error", message: "once" }
+    ])
+    expect(JSON.parse(stringifyCareful(diamond))).toEqual({ left: { leaf: { n: "1" } }, right: { leaf: { n: "1" } } })
+    // as JSON.stringify writes it (it writes repeats too; it throws only on cycles)
+    const repeated = { a: shared, b: [shared, shared] }
+    expect(stringifyCareful(repeated)).toBe(JSON.stringify(repeated))
+  })
+
+  it("a cycle is cut where it closes: the property left out, null in an array, the rest written", () => {
+    const self: { name: string; self?: unknown } = { name: "c" }
+    self.self = self
+    expect(stringifyCareful(self)).toBe(`{"name":"c"}`)
+    const a: { name: string; b?: unknown } = { name: "a" }
+    const b = { name: "b", back: a, list: [a, 1] }
+    a.b = b
+    expect(JSON.parse(stringifyCareful(a))).toEqual({ name: "a", b: { name: "b", list: [null, 1] } })
+    // the object closing a cycle is also written in full where it is not its own ancestor
+    const node: { id: number; next?: unknown } = { id: 1 }
+    node.next = node
+    expect(JSON.parse(stringifyCareful({ x: node, y: node }))).toEqual({ x: { id: 1 }, y: { id: 1 } })
+    // an error that is its own cause
+    const loop = new Error("loop")
+    loop.cause = loop
+    expect(JSON.parse(line(loop)).message).toEqual({ name: "Error", message: "loop" })
+  })
+
+  it("any graph of objects is written as the reference serializer writes it (property)", () => {
+    // nodes with edges to any node, itself and its ancestors included: repeats, diamonds and cycles
+    const graph = fc.integer({ min: 1, max: 6 }).chain((n) =>
+      fc.array(fc.array(fc.integer({ min: 0, max: n - 1 }), { maxLength: 3 }), { minLength: n, maxLength: n })
+    )
+    fc.assert(
+      fc.property(graph, fc.boolean(), (edges, asField) => {
+        const nodes = edges.map((_, id): { id: number; kids: Array<unknown>; first?: unknown } => ({ id, kids: [] }))
+        edges.forEach((targets, i) => {
+          for (const t of targets) nodes[i].kids.push(nodes[t])
+          if (asField && targets.length > 0) nodes[i].first = nodes[targets[0]]
+        })
+        expect(stringifyCareful(nodes[0])).toBe(JSON.stringify(withoutCycles(nodes[0])))
+      }),
+      { numRuns: 1000 }
+    )
+  })
+
+  it("a deep nesting is written whole (2,000 levels), as JSON.stringify writes it; deeper, a line says so", () => {
+    type Nested = { depth: number; child?: Nested; big?: bigint }
+    const nested = (levels: number) => {
+      const root: Nested = { depth: 0 }
+      let at = root
+      for (let depth = 1; depth < levels; depth++) {
+        const child: Nested = { depth }
+        at.child = child
+        at = child
+      }
+      return { root, bottom: at }
+    }
+    const { bottom, root } = nested(2_000)
+    expect(stringifyCareful(root)).toBe(JSON.stringify(root))
+    // through the logger (a bigint at the bottom: the careful path), the line holds every level
+    bottom.big = 7n
+    const written = line(root)
+    expect(written).toContain(`"depth":1999,"big":"7"`)
+    const doc: unknown = JSON.parse(written)
+    let levels = 0
+    let node: unknown = doc !== null && typeof doc === "object" && "message" in doc ? doc.message : undefined
+    while (node !== null && typeof node === "object" && "depth" in node && levels <= 2_000) {
+      expect(node.depth).toBe(levels)
+      levels++
+      node = "child" in node ? node.child : undefined
+    }
+    expect(levels).toBe(2_000)
+    // deeper than JSON.stringify itself can go (its own stack): a line that says so, not a throw
+    const tooDeep = nested(100_000).root
+    expect(() => JSON.stringify(tooDeep)).toThrow(RangeError)
+    expect(JSON.parse(line(tooDeep)).message).toMatch(/^\[cwlogs: this log line could not be written as JSON: /)
   })
 })

@@ -57,19 +57,45 @@ export const isPlainData = (root: unknown): boolean => {
 }
 
 /**
- * `Inspectable.stringifyCircular` (an object reached again is left out, a `Redactable` is redacted),
- * a `bigint` is written as its digits in a string, where `JSON.stringify` throws, and an `Error` as its
- * name, message, fields and cause.
+ * Like `Inspectable.stringifyCircular`, a `Redactable` redacted, but only a true cycle is cut: an object
+ * that is one of its own ancestors is left out (`null` in an array), while one merely reached twice is
+ * written each time (`stringifyCircular` drops every repeat). A `bigint` is written as its digits in a
+ * string, where `JSON.stringify` throws, and an `Error` as its name, message, fields and cause.
+ *
+ * Linear time: the path of ancestors is a stack with a set beside it. `JSON.stringify` serializes depth
+ * first and calls the replacer with the object holding the value as `this`, so the objects above the
+ * holder on the stack are finished: they are popped (each object is pushed and popped once).
  * @internal
  */
 export const stringifyCareful = (doc: unknown): string => {
-  const seen: Array<unknown> = []
-  return JSON.stringify(doc, (_key, value: unknown) => {
+  /** The objects being written, outermost first: what the replacer returned for each (their holders). */
+  const path: Array<object> = []
+  /** The values the replacer was given for them, where that was another object (an `Error`, a `Redactable`). */
+  const given: Array<object | undefined> = []
+  /** Everything in `path` and `given`. */
+  const ancestors = new Set<object>()
+  return JSON.stringify(doc, function(this: unknown, _key: string, value: unknown): unknown {
     if (typeof value === "bigint") return value.toString()
     if (typeof value !== "object" || value === null) return value
-    if (seen.includes(value)) return undefined
-    seen.push(value)
-    return errorFields(Inspectable.redact(value))
+    while (path.length > 0 && path[path.length - 1] !== this) {
+      const finished = path.pop()
+      if (finished !== undefined) ancestors.delete(finished)
+      const original = given.pop()
+      if (original !== undefined) ancestors.delete(original)
+    }
+    if (ancestors.has(value)) return undefined
+    const written = errorFields(Inspectable.redact(value))
+    if (typeof written !== "object" || written === null) return written
+    if (ancestors.has(written)) return undefined
+    path.push(written)
+    ancestors.add(written)
+    if (written === value) {
+      given.push(undefined)
+    } else {
+      given.push(value)
+      ancestors.add(value)
+    }
+    return written
   })
 }
 
