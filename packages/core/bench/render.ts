@@ -21,7 +21,7 @@ import * as Inspectable from "effect/Inspectable"
 import * as List from "effect/List"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { isPlainData, render } from "../src/internal/logger.js"
+import { documentOf, isPlainData, render } from "../src/internal/logger.js"
 
 const ROUNDS = Number(process.argv[2] ?? 5)
 const SIZES = (process.argv[3] ?? "1000,10000,100000").split(",").map(Number)
@@ -46,15 +46,9 @@ const oldStringifyCareful = (doc: unknown): string => {
   })
 }
 
-/** The renderer as it was (its document built as `render` builds it, then the old careful path). */
+/** The renderer as it was: the same document, then the old careful path. */
 const oldRender = (options: Logger.Logger.Options<unknown>): string => {
-  const s = Logger.structuredLogger.log(options)
-  const doc: Record<string, unknown> = {
-    timestamp: s.timestamp,
-    level: s.logLevel,
-    message: s.message,
-    fiberId: s.fiberId
-  }
+  const doc = documentOf(options)
   return isPlainData(doc) ? JSON.stringify(doc) : oldStringifyCareful(doc)
 }
 

@@ -8,6 +8,7 @@ import * as BatchValidator from "../src/BatchValidator.js"
 import { flattenMessages } from "../src/internal/utf8.js"
 import * as Limits from "../src/Limits.js"
 import * as LogEvent from "../src/LogEvent.js"
+import { isWellFormed } from "./support/utf16.js"
 
 const HOUR = 60 * 60 * 1000
 const DAY = 24 * HOUR
@@ -18,18 +19,6 @@ const check = (input: unknown, r: BatchValidator.Rules = rules) => BatchValidato
 const reason = (input: unknown, r: BatchValidator.Rules = rules) => {
   const o = check(input, r)
   return o._tag === "Rejected" ? o.reason : o._tag
-}
-
-const isWellFormed = (s: string): boolean => {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1)
-      if (!(d >= 0xdc00 && d <= 0xdfff)) return false
-      i++
-    } else if (c >= 0xdc00 && c <= 0xdfff) return false
-  }
-  return true
 }
 
 describe("BatchValidator", () => {

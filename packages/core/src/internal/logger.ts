@@ -127,7 +127,11 @@ export const render = (options: Logger.Logger.Options<unknown>): string => {
   }
 }
 
-const renderDocument = (options: Logger.Logger.Options<unknown>): string => {
+/**
+ * The document of a log line: Effect's `structuredLogger` fields, those that are empty left out.
+ * @internal
+ */
+export const documentOf = (options: Logger.Logger.Options<unknown>): Record<string, unknown> => {
   const s = Logger.structuredLogger.log(options)
   const doc: Record<string, unknown> = {
     timestamp: s.timestamp,
@@ -138,6 +142,11 @@ const renderDocument = (options: Logger.Logger.Options<unknown>): string => {
   if (HashMap.size(options.annotations) > 0) doc.annotations = s.annotations
   if (Object.keys(s.spans).length > 0) doc.spans = s.spans
   if (!Cause.isEmpty(options.cause)) doc.cause = s.cause
+  return doc
+}
+
+const renderDocument = (options: Logger.Logger.Options<unknown>): string => {
+  const doc = documentOf(options)
   return isPlainData(doc) ? JSON.stringify(doc) : stringifyCareful(doc)
 }
 

@@ -16,6 +16,7 @@ import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import { isWellFormed } from "../../../core/test/support/utf16.js"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
 
 const G = "orders"
@@ -37,18 +38,6 @@ const recorded = Effect.gen(function*() {
   })
   return { m, api, putBytes }
 })
-
-const isWellFormed = (s: string): boolean => {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1)
-      if (!(d >= 0xdc00 && d <= 0xdfff)) return false
-      i++
-    } else if (c >= 0xdc00 && c <= 0xdfff) return false
-  }
-  return true
-}
 
 const ship = (
   api: Layer.Layer<CloudWatchLogsApi.CloudWatchLogsApi>,
