@@ -18,9 +18,13 @@
  * `segmentMillis` old. Two fibers ship the sealed segments, oldest first, each through
  * `CloudWatchLogs.sink` (with the same options: validation, batching, retries; one uploader shared by
  * all, so puts to one destination stay within its parallel slots and in token order, and `maxInFlight`
- * uploads at once in all, both segments together) and delete each once its `ShipReport` is in. A fatal error (`ShipError`) rewrites the segment with
- * only the events not delivered, so that the next run sends nothing twice; the shipment then fails as
- * the sink's does.
+ * uploads at once in all, both segments together) and delete each once its `ShipReport` is in. A shipment
+ * that fails rewrites the segment with only the events not delivered, so that nothing is sent twice. A
+ * failure that passes (the retry policy gave up on a service unavailable, network errors, throttling: an
+ * outage) does not stop the spool: writes go on to disk, and the shipping resumes on its own, that
+ * segment first, as `resumeSchedule` says. A fatal error (`ShipError`: credentials or access refused, a
+ * rule broken, a destination that may not be created) fails the shipment as the sink's does; what was
+ * not delivered waits on disk for the next run.
  *
  * Delivery: at least once. As the service answers each put, its events are acknowledged in a file beside
  * their segment (`*.seg.acks`); the next run skips them. So the puts in flight when the process dies or
@@ -39,13 +43,14 @@
  *
  * @since 0.1.0
  */
-import type { CloudWatchLogsApi, Destination, LogEvent, ShipReport } from "@cwlogs/core"
+import type { CloudWatchLogsApi, CloudWatchLogsError, Destination, LogEvent, ShipReport } from "@cwlogs/core"
 import { CloudWatchLogs, Names } from "@cwlogs/core"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as internal from "./internal/spool.js"
@@ -71,7 +76,27 @@ export interface Options extends Omit<CloudWatchLogs.SinkOptions, "onStored"> {
    * still survives the process (it is in the operating system's cache), not a crash of the machine.
    */
   readonly fsync?: boolean | undefined
+  /**
+   * When to ship again after a shipment failed for a reason that passes: the retry policy gave up on
+   * errors it retries (the service unavailable, network errors and timeouts, throttling), as in an
+   * outage. Meanwhile writes go on to disk (within `maxSpoolBytes`); at each of the schedule's
+   * recurrences (given the service's last error) the segments that failed are shipped again, first,
+   * until one is shipped, which ends the outage (the next one starts the schedule afresh). Default
+   * `defaultResumeSchedule`: 1 s, doubling, at most a minute apart, for as long as it takes. At the
+   * schedule's end the failure is fatal (`Schedule.stop`: at the first failure, as a fatal error).
+   */
+  readonly resumeSchedule?: Schedule.Schedule<unknown, CloudWatchLogsError.CloudWatchLogsError> | undefined
 }
+
+/**
+ * When a spool ships again after an outage (`Options.resumeSchedule`'s default): 1 s after the failure,
+ * then each delay twice the one before (with jitter), at most a minute, for as long as it takes.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultResumeSchedule: Schedule.Schedule<unknown, CloudWatchLogsError.CloudWatchLogsError> =
+  internal.DEFAULT_RESUME_SCHEDULE
 
 /**
  * The spool's directory could not be used: held by another process (`Locked`), or a file operation
@@ -113,14 +138,14 @@ export interface SpoolReport extends ShipReport.ShipReport {
  */
 export interface Spool {
   /**
-   * Writes events (synced, with `fsync`); waits while the spool is full. Fails once the shipping has, and
-   * with `SpoolError { reason: "Closed" }` once the spool's scope has closed (its directory is no longer
-   * this process's).
+   * Writes events (synced, with `fsync`); waits while the spool is full. Fails once the shipping has failed
+   * for good (a fatal error; an outage is not one), and with `SpoolError { reason: "Closed" }` once the
+   * spool's scope has closed (its directory is no longer this process's).
    */
   readonly write: (
     events: ReadonlyArray<CloudWatchLogs.Routed>
   ) => Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError>
-  /** Seals what was written, ships every segment and reports. */
+  /** Seals what was written, ships every segment and reports (in an outage, once the service is back). */
   readonly finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
 }
 
@@ -136,7 +161,8 @@ export const make: (
 ) => Effect.Effect<Spool, SpoolError, CloudWatchLogsApi.CloudWatchLogsApi | Scope.Scope> = internal.make
 
 /**
- * Ships what an earlier run left in the directory, and nothing else.
+ * Ships what an earlier run left in the directory, and nothing else. In an outage it waits for the
+ * service (`resumeSchedule`).
  *
  * @since 0.1.0
  * @category constructors
@@ -149,8 +175,9 @@ export const recover = (
 /**
  * A sink that takes what `CloudWatchLogs.sink` takes (one destination, or a route) and spools it: a
  * chunk is taken once it is on disk. It ends with the `SpoolReport` once everything (what an earlier run
- * left included) was shipped, or fails with a `ShipError` (the events not delivered stay on disk) or a
- * `SpoolError`.
+ * left included) was shipped, or fails with a fatal `ShipError` (the events not delivered stay on disk) or
+ * a `SpoolError`. An outage does not fail it: chunks are still taken (within `maxSpoolBytes`), and its end
+ * waits for the shipping to resume (`resumeSchedule`) and deliver everything.
  *
  * @since 0.1.0
  * @category constructors
@@ -208,6 +235,16 @@ export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overf
    * a crash of the machine once its segment is synced.
    */
   readonly fsync?: boolean | undefined
+  /**
+   * When to ship again after a shipment failed for a reason that passes: the retry policy gave up on
+   * errors it retries (the service unavailable, network errors and timeouts, throttling), as in an
+   * outage. Meanwhile writes go on to disk (within `maxSpoolBytes`); at each of the schedule's
+   * recurrences (given the service's last error) the segments that failed are shipped again, first,
+   * until one is shipped, which ends the outage (the next one starts the schedule afresh). Default
+   * `defaultResumeSchedule`: 1 s, doubling, at most a minute apart, for as long as it takes. At the
+   * schedule's end the failure is fatal (`Schedule.stop`: at the first failure, as a fatal error).
+   */
+  readonly resumeSchedule?: Schedule.Schedule<unknown, CloudWatchLogsError.CloudWatchLogsError> | undefined
 }
 
 /**
@@ -215,9 +252,12 @@ export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overf
  * write to the file per line, no wait), and its handle (`flush`: seal and ship everything written, e.g.
  * at the end of a Lambda call; `report`). The lines are the shipping logger's (structured JSON). A line
  * logged when the spool is full (`maxSpoolBytes` not yet shipped), or that the file system refused, is
- * dropped and counted in `dropped`. After a fatal error (a `ShipError`) nothing more is shipped: what is
- * on disk waits for the next run, and new lines are dropped. A group or stream name the service would
- * refuse is a defect here, at once (as `CloudWatchLogs.makeLogger`'s).
+ * dropped and counted in `dropped`. In an outage (the retry policy gave up on a service unavailable,
+ * network errors, throttling) lines are still written, and shipped once the shipping resumes
+ * (`resumeSchedule`); meanwhile `flush` syncs them and returns at once with the report as it stands. After
+ * a fatal error (a `ShipError`: credentials or access refused, a rule broken) nothing more is shipped:
+ * what is on disk waits for the next run, and new lines are dropped. A group or stream name the service
+ * would refuse is a defect here, at once (as `CloudWatchLogs.makeLogger`'s).
  *
  * @since 0.1.0
  * @category constructors
@@ -248,7 +288,7 @@ export const makeLogger = (
         }, { minimumLevel: options.minimumLevel })
         const current = (): CloudWatchLogs.LoggerReport => ({ ...spool.report(), dropped: spool.dropped() })
         const handle: CloudWatchLogs.CloudWatchLogsShape = {
-          // a failed shipment is in the report (its events counted as not delivered) and on disk
+          // a fatal failure is in the report (its events counted as not delivered), and they are on disk
           flush: spool.flush.pipe(Effect.matchEffect({
             onFailure: () => Effect.sync(current),
             onSuccess: () => Effect.sync(current)

@@ -15,6 +15,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
@@ -71,6 +72,7 @@ const createStream = Effect.flatMap(
 const firstRun = <E, R>(directory: string, until: Effect.Effect<void, E, R>) =>
   Effect.gen(function*() {
     const closeNow = yield* Deferred.make<void>()
+    const written = yield* Deferred.make<void>()
     const run = yield* Effect.fork(Effect.scoped(Effect.gen(function*() {
       const spool = yield* DurableSpool.make({
         directory,
@@ -80,8 +82,12 @@ const firstRun = <E, R>(directory: string, until: Effect.Effect<void, E, R>) =>
         segmentMillis: 1_000
       })
       yield* spool.write(events(300).map((event) => ({ destination: orders, event })))
+      yield* Deferred.succeed(written, undefined)
       yield* Deferred.await(closeNow)
     })))
+    // `until` moves the clock: not before the segment is open (under load, a clock moved before the write
+    // opened it a second later, and the put never came)
+    yield* Deferred.await(written)
     // what `until` asserts is answered once the spool is closed (its close waits for the clock to move)
     const checked = yield* Effect.exit(until)
     yield* Deferred.succeed(closeNow, undefined)
@@ -228,10 +234,16 @@ describe("DurableSpool, possible duplicates across runs", () => {
       yield* TestClock.setTime(NOW)
       yield* createStream
       const directory = yield* tempDir
-      // the first put stored and answered; the second stored and its answer lost, and no retries: fatal
+      // the first put stored and answered; the second stored and its answer lost, and no retries: given
+      // up at once (retries exhausted passes, and the spool would ship again: here it gives up, as fatal)
       yield* TestCloudWatchLogs.setFaults({ latencyMillis: 10_000 })
       const first = yield* Stream.fromIterable(events(300)).pipe(
-        Stream.run(DurableSpool.sink(orders, { directory, maxBatchEvents: 100, maxInFlight: 1 })),
+        Stream.run(DurableSpool.sink(orders, {
+          directory,
+          maxBatchEvents: 100,
+          maxInFlight: 1,
+          resumeSchedule: Schedule.stop
+        })),
         Effect.provide(RetryPolicy.layer(RetryPolicy.none)),
         Effect.either,
         Effect.fork

@@ -9,7 +9,7 @@
  * @internal
  */
 import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
+import { CloudWatchLogs, CloudWatchLogsError, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Cause from "effect/Cause"
@@ -17,11 +17,13 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as NodeFs from "node:fs"
@@ -37,6 +39,34 @@ export interface SpoolOptions extends Omit<CloudWatchLogs.SinkOptions, "onStored
   readonly segmentMillis?: number | undefined
   readonly maxSpoolBytes?: number | undefined
   readonly fsync?: boolean | undefined
+  readonly resumeSchedule?: ResumeSchedule | undefined
+}
+
+/**
+ * When the spool ships again after a shipment failed for a reason that passes (retries exhausted), given
+ * the service's last error. @internal
+ */
+export type ResumeSchedule = Schedule.Schedule<unknown, CloudWatchLogsError.CloudWatchLogsError>
+
+/**
+ * The default: 1 s, then doubling (with jitter, as the uploader's backoffs), at most a minute apart, for
+ * as long as it takes. @internal
+ */
+export const DEFAULT_RESUME_SCHEDULE: ResumeSchedule = Schedule.exponential("1 second", 2).pipe(
+  Schedule.jittered,
+  Schedule.union(Schedule.spaced("1 minute"))
+)
+
+/**
+ * The service's last error when a shipment failed for a reason that passes: the retry policy gave up on
+ * an error it retries (a network error, a timeout, ServiceUnavailable, throttling, token contention, a
+ * stream not yet visible). `undefined` for a fatal failure (a rule broken, credentials or access refused,
+ * a destination that may not be created, an upload that died).
+ */
+const passingCause = (error: CloudWatchLogs.ShipError): CloudWatchLogsError.CloudWatchLogsError | undefined => {
+  const upload = error.cause
+  if (upload.reason !== "RetriesExhausted" || upload.cause._tag === "UploadDefect") return undefined
+  return CloudWatchLogsError.classify(upload.cause) === "fatal" ? undefined : upload.cause
 }
 
 /** @internal */
@@ -45,6 +75,9 @@ export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024
 export const DEFAULT_MAX_SPOOL_BYTES = 256 * 1024 * 1024
 /** @internal */
 export { LOCK_FILE } from "./spoolLock.js"
+
+/** Log lines annotated so are the library's own: no CloudWatch logger ships them (core's `INTERNAL_ANNOTATION`). */
+const INTERNAL_ANNOTATION = "cwlogs.internal"
 
 /** Segments shipped at once. @internal */
 export const SHIPPERS = 2
@@ -73,8 +106,9 @@ export interface Spool {
    */
   readonly unsafeWrite: (inputs: ReadonlyArray<format.Input>) => boolean
   /**
-   * Seals what was written and waits until every segment sealed until then is shipped (or the shipping
-   * has failed, or the spool is closed: then with the report as it stands).
+   * Seals what was written and waits until every segment sealed until then is shipped; or until a
+   * shipment fails for a reason that passes (an outage: then at once, what was written synced instead of
+   * sealed), the shipping has failed for good, or the spool is closed: then with the report as it stands.
    */
   readonly flush: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
   readonly finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
@@ -91,12 +125,15 @@ interface Active {
   readonly openedAt: number
   readonly encoder: format.Encoder
   bytes: number
+  /** Bytes known synced (with `fsync`): while the shipping fails, the timer syncs instead of sealing. */
+  synced: number
 }
 
 interface Sealed {
   readonly seq: number
   readonly path: string
-  readonly recovered: boolean
+  /** Left by an earlier run, and its events not counted in `recovered` yet (its first shipment counts them). */
+  recovered: boolean
   /** Its size, counted against `maxSpoolBytes` from its queueing to its removal (`counted`). */
   readonly bytes: number
   counted: boolean
@@ -184,7 +221,11 @@ const makeWith = (
         yield* fs.remove(Path.join(directory, name)).pipe(Effect.mapError(fail(`removing ${name}`)))
       }
     }
-    const recovered: Array<Sealed> = found.map(({ name, seq }) => ({
+    /**
+     * Segments to ship before any in the queue, oldest first: those an earlier run left, and those whose
+     * shipment failed for a reason that passes (shipped again once the shipping resumes).
+     */
+    const ahead: Array<Sealed> = found.map(({ name, seq }) => ({
       seq,
       path: Path.join(directory, name),
       recovered: true,
@@ -192,6 +233,12 @@ const makeWith = (
       bytes: 0,
       counted: false
     }))
+    /** Puts a segment back among those `ahead`, in its place by age. */
+    const unsafePutBack = (segment: Sealed): void => {
+      const at = ahead.findIndex((s) => s.seq > segment.seq)
+      if (at === -1) ahead.push(segment)
+      else ahead.splice(at, 0, segment)
+    }
     let nextSeq = (found.at(-1)?.seq ?? 0) + 1
 
     let report: ShipReport.ShipReport = ShipReport.empty
@@ -203,10 +250,30 @@ const makeWith = (
     /** Sealed by `unsafeWrite` when the queue had no room: offered by the timer fiber, which may wait. */
     const waiting: Array<Sealed> = []
     /** Segments known and not yet shipped (what `flush` waits for), and a signal at each one shipped. */
-    const pending = new Set<number>(recovered.map((segment) => segment.seq))
+    const pending = new Set<number>(ahead.map((segment) => segment.seq))
     const shippedOne = yield* Queue.sliding<void>(1)
     const failure = yield* Deferred.make<never, SpoolError | CloudWatchLogs.ShipError>()
     let failed = false
+    /**
+     * An outage: a shipment failed for a reason that passes (`passingCause`), and no segment has been
+     * shipped since. Meanwhile the timer does not seal segments by age (nothing would ship them: they would
+     * only fill the queue's places) but syncs the one being written, and a flush does not wait.
+     */
+    let failing = false
+    /** Done when the outage ends (a segment shipped); a new one for each outage. */
+    let outageOver = Deferred.unsafeMake<void>(FiberId.none)
+    /** A shipper waits out the resume schedule's delay: the others take no segment until it is over. */
+    let paused = false
+    /** The resume schedule, driven from the first failure of an outage; a new one for the next outage. */
+    let resumeDriver: Schedule.ScheduleDriver<unknown, CloudWatchLogsError.CloudWatchLogsError> | undefined
+    const resumeSchedule = options.resumeSchedule ?? DEFAULT_RESUME_SCHEDULE
+    /** A segment was shipped: an outage is over, unless a shipper still waits out a delay (the next try says). */
+    const unsafeShipped = (): void => {
+      if (paused || !failing) return
+      failing = false
+      resumeDriver = undefined
+      Deferred.unsafeDone(outageOver, Exit.void)
+    }
     /**
      * The shippers or the timer stopped (an error, or a defect: a sink that died): writers and flushes
      * waiting on them are answered with it instead of waiting forever.
@@ -358,7 +425,7 @@ const makeWith = (
           NodeFs.closeSync(dir)
         }
       }
-      const segment: Active = { seq, path, fd, openedAt: now, encoder: format.encoder(), bytes: 0 }
+      const segment: Active = { seq, path, fd, openedAt: now, encoder: format.encoder(), bytes: 0, synced: 0 }
       active = segment
       Queue.unsafeOffer(opened, undefined)
       return segment
@@ -405,6 +472,7 @@ const makeWith = (
               Effect.tapError(() => Effect.sync(() => cutOff(segment))),
               Effect.zipRight(Effect.sync(() => {
                 segment.bytes += bytes.length
+                if (fsync) segment.synced = segment.bytes
                 return true
               }))
             )
@@ -438,7 +506,30 @@ const makeWith = (
       }
     }
 
-    /** Seals the active segment once it is `segmentMillis` old, so that no event waits longer on disk. */
+    /**
+     * Syncs what was written to the active segment and not synced yet (with `fsync`): during an outage,
+     * in place of the sealing.
+     */
+    const syncActive: Effect.Effect<void, SpoolError> = Effect.suspend(() => {
+      const segment = active
+      if (!fsync || segment === undefined || segment.synced >= segment.bytes) return Effect.void
+      const bytes = segment.bytes
+      return Effect.try({
+        try: () => {
+          NodeFs.fdatasyncSync(segment.fd)
+          segment.synced = bytes
+        },
+        catch: fail(`syncing ${segment.path}`)
+      })
+    })
+
+    /**
+     * Seals the active segment once it is `segmentMillis` old, so that no event waits longer on disk.
+     * During an outage it syncs it instead, every `segmentMillis` until the outage is over: a segment
+     * sealed then would wait all the same, and the queue has a bounded number of places (with a segment
+     * sealed every second, a logger in an outage of a minute or two found it full and dropped its lines,
+     * whatever their bytes); sealed by size, they still are.
+     */
     const sealOnTime: Effect.Effect<never, SpoolError | CloudWatchLogs.ShipError> = Effect.forever(
       Effect.flatMap(ageClock, (now) => {
         if (waiting.length > 0) return queueWaiting
@@ -446,13 +537,29 @@ const makeWith = (
         if (segment === undefined) return Queue.take(opened)
         const due = segment.openedAt + segmentMillis - now
         if (due > 0) return Effect.sleep(due)
+        if (failing) {
+          return Effect.zipRight(
+            writing.withPermits(1)(syncActive),
+            // (a segmentMillis of 0 seals at once: here, not a loop without a pause)
+            Effect.raceFirst(Effect.sleep(Math.max(segmentMillis, 10)), Deferred.await(outageOver))
+          )
+        }
         return writing.withPermits(1)(Effect.suspend(() => active === segment ? seal : Effect.void))
       })
     )
 
+    /**
+     * Ships a segment through a sink of its own. Shipped, it is removed (`undefined`). A shipment that
+     * fails rewrites it with what was not delivered, then either fails (fatal) or, for a reason that
+     * passes, answers how (`Interrupted`): the segment is shipped again once the shipping resumes.
+     */
     const ship = (
       segment: Sealed
-    ): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =>
+    ): Effect.Effect<
+      Interrupted | undefined,
+      SpoolError | CloudWatchLogs.ShipError,
+      CloudWatchLogsApi.CloudWatchLogsApi
+    > =>
       Effect.gen(function*() {
         const read = yield* fs.readFile(segment.path).pipe(Effect.mapError(fail(`reading ${segment.path}`)))
         const bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength)
@@ -474,8 +581,10 @@ const makeWith = (
           Effect.either,
           Effect.ensuring(Effect.sync(acks.close))
         )
+        // (a segment shipped again after a failure is a rewrite: what it holds was counted the first time)
         if (segment.recovered) {
           recoveredEvents += counts.events
+          segment.recovered = false
         }
         unreadableBytes += counts.unreadableBytes
         tornBytes += counts.tornBytes
@@ -491,39 +600,55 @@ const makeWith = (
           yield* Effect.ignore(removeAcks(segment.path))
           pending.delete(segment.seq)
           unsafeFree(segment)
+          unsafeShipped()
           yield* Queue.offer(shippedOne, undefined)
-          return
+          return undefined
         }
-        // What was not delivered stays on disk, and only that: the next run ships it without duplicates.
-        // That is the segment's events but those the sink said it was done with (stored or refused):
-        // the ones it failed to deliver, and the ones it had not taken yet when it stopped.
+        // What was not delivered stays on disk, and only that: the next shipment (this run's, after a
+        // failure that passes; the next run's) ships it without duplicates. That is the segment's events
+        // but those the sink said it was done with (stored or refused): the ones it failed to deliver, and
+        // the ones it had not taken yet when it stopped.
         const error = shipped.left
-        report = ShipReport.combine(report, error.report)
         const said = acks.now()
         const undelivered = [...format.read(bytes, said.acked).entries]
+        const cause = passingCause(error)
+        // Events shipped again are counted when they go: not as `Failed` now, nor as possible duplicates,
+        // which the shipment that stores them counts (from the sent entries the rewrite keeps).
+        const kept = cause === undefined ? ShipReport.empty : keptCounts(error.report, undelivered, acks.sent, said.sent)
+        report = ShipReport.combine(report, withoutKept(error.report, kept))
         const temporary = format.temporaryOf(segment.path)
-        // the acknowledgements go first: they name this segment's events, not the rewrite's (if they cannot
-        // be removed, the segment and they stay as they are, and the next run skips what they name)
-        yield* removeAcks(segment.path)
-        yield* fs.writeFile(temporary, format.encode(format.encoder(), undelivered, rejectAtWrite)).pipe(
-          Effect.zipRight(fs.rename(temporary, segment.path)),
-          Effect.mapError(fail(`rewriting ${segment.path}`))
-        )
-        // The events a put may have stored are said again, by their numbers in the rewrite: the next run
-        // counts them as possible duplicates when it stores them. (Lost with a crash right before, or a
-        // failed write: a possible duplicate not counted.)
-        if (said.sent.length > 0) {
-          const copies = sentAfterRewrite(undelivered, said.sent)
-          if (copies.length > 0) yield* Effect.ignore(fs.writeFile(format.acksOf(segment.path), Buffer.concat(copies)))
-        }
-        return yield* Effect.fail(
+        // In one step: cut off between removing the acknowledgements and the rename (a close's deadline),
+        // the segment would stay whole and the next shipment send again what they named.
+        yield* Effect.uninterruptible(Effect.gen(function*() {
+          // bytes that could not be read are kept for a person to look at, as a segment shipped whole keeps
+          // them (the rewrite holds only the events)
+          if (counts.unreadableBytes > 0) yield* Effect.ignore(fs.writeFile(`${segment.path}.unreadable`, bytes))
+          // the acknowledgements go first: they name this segment's events, not the rewrite's (if they
+          // cannot be removed, the segment and they stay as they are, and the next run skips what they name)
+          yield* removeAcks(segment.path)
+          yield* fs.writeFile(temporary, format.encode(format.encoder(), undelivered, rejectAtWrite)).pipe(
+            Effect.zipRight(fs.rename(temporary, segment.path)),
+            Effect.mapError(fail(`rewriting ${segment.path}`))
+          )
+          // The events a put may have stored are said again, by their numbers in the rewrite: the next
+          // shipment counts them as possible duplicates when it stores them. (Lost with a crash right
+          // before, or a failed write: a possible duplicate not counted.)
+          if (said.sent.length > 0) {
+            const copies = sentAfterRewrite(undelivered, said.sent)
+            if (copies.length > 0) {
+              yield* Effect.ignore(fs.writeFile(format.acksOf(segment.path), Buffer.concat(copies)))
+            }
+          }
+        }))
+        const giveUp = () =>
           new CloudWatchLogs.ShipError({
             cause: error.cause,
             undelivered: error.undelivered,
             report: reportNow(),
             message: `${error.message} (the events not delivered are kept in ${segment.path} for the next run)`
           })
-        )
+        if (cause !== undefined) return { error, cause, kept, giveUp }
+        return yield* Effect.fail(giveUp())
       })
 
     /**
@@ -609,7 +734,7 @@ const makeWith = (
       }
       /** What is said now: the events done with (acknowledged by an earlier run or by this one), and those sent. */
       const now = (): format.Acks => format.readAcks(Buffer.concat(entries))
-      return { acked, onStored, onSent, close, now, duplicates: () => duplicates }
+      return { acked, sent, onStored, onSent, close, now, duplicates: () => duplicates }
     }
 
     /**
@@ -642,22 +767,68 @@ const makeWith = (
 
     const reportNow = (): SpoolReport => ({ ...report, recovered: recoveredEvents, unreadableBytes, tornBytes })
 
-    /** The next segment to ship: those an earlier run left, then the sealed ones as they come. */
-    const next: Effect.Effect<Sealed | undefined> = Effect.suspend(() => {
-      const left = recovered.shift()
-      if (left !== undefined) return Effect.succeed(left)
-      // room in the queue for a segment waiting; the end, seen by one worker, is put back for the other
-      return Effect.tap(
-        Queue.take(sealed),
-        (s) => Effect.zipRight(Effect.sync(unsafeWake), s === undefined ? Queue.offer(sealed, undefined) : Effect.void)
-      )
-    })
+    /**
+     * The next segment to ship: those ahead (an earlier run's, those to ship again), then the sealed ones
+     * as they come; none while the shipping pauses. A segment taken from the queue as it paused (its
+     * shipper was waiting there) goes ahead, after those to ship again: the oldest go first.
+     */
+    const next: Effect.Effect<Sealed | undefined> = Effect.suspend(
+      function again(): Effect.Effect<Sealed | undefined> {
+        if (paused) return awaitChange(again)
+        const first = ahead.shift()
+        if (first !== undefined) return Effect.succeed(first)
+        // room in the queue for a segment waiting; the end, seen by one worker, is put back for the other
+        return Effect.flatMap(Queue.take(sealed), (segment) => {
+          unsafeWake()
+          if (segment === undefined) return Effect.as(Queue.offer(sealed, undefined), undefined)
+          if (!paused) return Effect.succeed(segment)
+          unsafePutBack(segment)
+          return again()
+        })
+      }
+    )
+
+    /**
+     * After a shipment failed for a reason that passes (its segment put back ahead): the shipping pauses
+     * for the resume schedule's next delay, waited out by the shipper that failed (the other, if it fails
+     * meanwhile, puts its segment back and waits in `next`, without a step of the schedule); then the
+     * segments put back go first. The schedule at its end, the spool gives up: the failure is fatal.
+     */
+    const pause = (interrupted: Interrupted): Effect.Effect<void, CloudWatchLogs.ShipError> =>
+      Effect.gen(function*() {
+        const starting = !failing
+        failing = true
+        if (starting) outageOver = Deferred.unsafeMake<void>(FiberId.none)
+        // a flush waiting for its segments returns: it does not wait for an outage to end
+        Queue.unsafeOffer(shippedOne, undefined)
+        if (paused) return
+        paused = true
+        if (starting) {
+          yield* Effect.logWarning(
+            `cwlogs: the durable spool in ${directory} could not ship (${interrupted.error.message}); ` +
+              "what was not delivered waits on disk, and is shipped again after a pause"
+          ).pipe(Effect.annotateLogs(INTERNAL_ANNOTATION, true))
+        }
+        const driver = resumeDriver ?? (yield* Schedule.driver(resumeSchedule))
+        resumeDriver = driver
+        const resumed = yield* Effect.either(driver.next(interrupted.cause)).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            paused = false
+            unsafeWake()
+          }))
+        )
+        if (Either.isRight(resumed)) return
+        // given up: the events kept count as not delivered, as after a fatal error
+        report = ShipReport.combine(report, interrupted.kept)
+        return yield* Effect.fail(interrupted.giveUp())
+      })
 
     /**
      * Ships segments, `SHIPPERS` at a time, oldest first, until told to end. Two, so that the next
      * segment's batches go out while the last batch of the one before is still on its way (with one, a
      * segment ending in a small batch cost a whole round trip of its own); the shared uploader keeps puts
      * to one destination within its parallel slots (and in order, for a service that enforces tokens).
+     * A shipment that fails for a reason that passes does not end the shipping: it pauses (`pause`).
      */
     const shipAll: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =
       Effect.all(
@@ -666,7 +837,10 @@ const makeWith = (
             while (true) {
               const segment = yield* next
               if (segment === undefined) return
-              yield* ship(segment)
+              const interrupted = yield* ship(segment)
+              if (interrupted === undefined) continue
+              unsafePutBack(segment)
+              yield* pause(interrupted)
             }
             // said at once, not once the other shipper, interrupted, has drained its sink
           }).pipe(Effect.tapErrorCause(failWith))),
@@ -728,17 +902,29 @@ const makeWith = (
       return reportNow()
     })
 
-    /** Waits until the segments up to `last` are shipped, or the shipping has failed, or the spool is closed. */
+    /**
+     * Waits until the segments up to `last` are shipped, or the shipping has failed, or is in an outage
+     * (a shipment failed for a reason that passes, none shipped since), or the spool is closed.
+     */
     const waitShipped = (last: number): Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> =>
       Effect.flatMap(Deferred.poll(failure), (failedWith) => {
         if (Option.isSome(failedWith)) return Effect.flatten(failedWith.value)
-        // closed: the report as it stands (what was not shipped waits on disk for the next run)
-        if (closed || ![...pending].some((seq) => seq <= last)) return Effect.sync(reportNow)
+        // closed, or an outage: the report as it stands (what was not shipped waits on disk, for the
+        // shipping to resume or for the next run)
+        if (closed || failing || ![...pending].some((seq) => seq <= last)) return Effect.sync(reportNow)
         return Effect.zipRight(Queue.take(shippedOne), waitShipped(last))
       })
 
+    /**
+     * Seals what was written, and waits for it to be shipped. In an outage it syncs it instead (a segment
+     * sealed then would only take a place in the queue) and returns at once: the flush of a logger (a
+     * Lambda's, at the end of each call) does not wait for the service to come back.
+     */
     const flush: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> = flushing.withPermits(1)(
-      Effect.zipRight(writing.withPermits(1)(seal), Effect.suspend(() => waitShipped(nextSeq - 1)))
+      Effect.zipRight(
+        writing.withPermits(1)(Effect.suspend(() => failing ? syncActive : seal)),
+        Effect.suspend(() => waitShipped(nextSeq - 1))
+      )
     )
 
     return { write, unsafeWrite, flush, finish, dropped: () => dropped, report: reportNow }
@@ -784,6 +970,66 @@ const sentAfterRewrite = (undelivered: ReadonlyArray<format.Entry>, sent: format
     copies.push(event instanceof format.SpoolEvent ? format.copiesOf(sent, event.record) : 0)
   }
   return groupByCopies(copies.flatMap((c, n) => c > 0 ? [n] : []), (n) => copies[n])
+}
+
+/**
+ * A segment's shipment that failed for a reason that passes: the service's last error (`cause`, for the
+ * resume schedule), what the failed shipment's report counted of the events kept to be shipped again
+ * (`kept`), and the error to fail with if the spool gives up (the schedule at its end).
+ */
+interface Interrupted {
+  readonly error: CloudWatchLogs.ShipError
+  readonly cause: CloudWatchLogsError.CloudWatchLogsError
+  readonly kept: ShipReport.ShipReport
+  readonly giveUp: () => CloudWatchLogs.ShipError
+}
+
+/**
+ * What the report of a failed shipment (`failed`) counted of the events kept in the segment (`undelivered`,
+ * by their numbers before the rewrite): as `Failed` (every event it failed is kept), and as possible
+ * duplicates the copies this shipment's puts said (`after`, less what earlier shipments had said:
+ * `before`), which the shipment that stores them counts in its turn.
+ */
+const keptCounts = (
+  failed: ShipReport.ShipReport,
+  undelivered: ReadonlyArray<format.Entry>,
+  before: format.SentRanges,
+  after: format.SentRanges
+): ShipReport.ShipReport => {
+  const copies = new Map<string, number>()
+  for (const { destination, event } of undelivered) {
+    if (!(event instanceof format.SpoolEvent)) continue
+    const n = format.copiesOf(after, event.record) - format.copiesOf(before, event.record)
+    if (n <= 0) continue
+    const key = Destinations.key(destination)
+    copies.set(key, (copies.get(key) ?? 0) + n)
+  }
+  let kept = ShipReport.empty
+  for (const [key, counts] of failed.perDestination) {
+    const possibleDuplicates = Math.min(counts.possibleDuplicates, copies.get(key) ?? 0)
+    if (counts.rejected.Failed === 0 && possibleDuplicates === 0) continue
+    kept = ShipReport.add(kept, counts.destination, {
+      ...ShipReport.emptyCounts,
+      rejected: { ...ShipReport.emptyCounts.rejected, Failed: counts.rejected.Failed },
+      possibleDuplicates
+    })
+  }
+  return kept
+}
+
+/** `report` without the counts `kept` (`keptCounts`: `Failed` and possible duplicates only). */
+const withoutKept = (report: ShipReport.ShipReport, kept: ShipReport.ShipReport): ShipReport.ShipReport => {
+  const less = <C extends ShipReport.Counts>(counts: C, minus: ShipReport.Counts): C => ({
+    ...counts,
+    rejected: { ...counts.rejected, Failed: counts.rejected.Failed - minus.rejected.Failed },
+    possibleDuplicates: counts.possibleDuplicates - minus.possibleDuplicates
+  })
+  const perDestination = new Map(report.perDestination)
+  for (const [key, minus] of kept.perDestination) {
+    const counts = perDestination.get(key)
+    if (counts !== undefined) perDestination.set(key, less(counts, minus))
+  }
+  return { ...less(report, kept), perDestination }
 }
 
 const rejectedOne = (reason: ShipReport.RejectionReason): ShipReport.Counts => ({
