@@ -319,8 +319,7 @@ export const makeLogger = (
 export const layerLogger = (
   options: LoggerOptions
 ): Layer.Layer<CloudWatchLogs.CloudWatchLogs, SpoolError, CloudWatchLogsApi.CloudWatchLogsApi> =>
-  Layer.unwrapScoped(Effect.map(makeLogger(options), ({ handle, logger }) =>
-    Layer.merge(
-      options.replace === true ? Logger.replace(Logger.defaultLogger, logger) : Logger.add(logger),
-      Layer.succeed(CloudWatchLogs.CloudWatchLogs, handle)
-    )))
+  Layer.unwrapScoped(
+    Effect.map(makeLogger(options), ({ handle, logger }) =>
+      Layer.merge(CloudWatchLogs.installLogger(logger, options), CloudWatchLogs.layerHandle(handle)))
+  )

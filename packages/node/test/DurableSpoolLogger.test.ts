@@ -56,6 +56,24 @@ describe("DurableSpool.layerLogger", () => {
       expect(JSON.parse(first!.message)).toMatchObject({ level: "INFO", message: "line 0", annotations: { i: 0 } })
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("beside an in-memory shipping logger, flush covers both, whichever provided the handle", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const audit = { logGroupName: "app", logStreamName: "audit" }
+      const durable = DurableSpool.layerLogger({ ...where, directory })
+      const inMemory = CloudWatchLogs.layerLogger({ ...audit, lingerMillis: 600_000 })
+      for (const layer of [Layer.merge(durable, inMemory), Layer.merge(inMemory, durable)]) {
+        const report = yield* Effect.zipRight(Effect.log("both"), CloudWatchLogs.flush).pipe(
+          Effect.provide(layer),
+          Effect.scoped
+        )
+        expect(report.perDestination.size).toBe(2)
+      }
+      expect((yield* stored).length).toBe(2)
+      expect((yield* TestCloudWatchLogs.events(audit.logGroupName, audit.logStreamName)).length).toBe(2)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("a line is on disk when its log call returns: a crash right then loses none", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
 import * as Path from "node:path"
 import { ROOT, start } from "./support/processes.js"
 
@@ -14,6 +16,17 @@ describe("the shipping logger under NodeRuntime.runMain", () => {
   it.scopedLive("replace: true ships the line and leaves the console quiet", () =>
     Effect.gen(function*() {
       const run = yield* start(FIXTURE, ["core"])
+      const done = yield* run.exited
+      expect(done.stderr).toContain("stored: 1")
+      expect(done.code).toBe(0)
+      expect(done.stdout).not.toContain("only-in-cloudwatch")
+    }), 30_000)
+
+  it.scopedLive("the durable logger's replace: true does the same", () =>
+    Effect.gen(function*() {
+      const directory = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-replace-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(directory, { recursive: true, force: true })))
+      const run = yield* start(FIXTURE, ["durable", directory])
       const done = yield* run.exited
       expect(done.stderr).toContain("stored: 1")
       expect(done.code).toBe(0)
