@@ -81,6 +81,21 @@ describe("DurableSpool", () => {
       expect(segmentFiles(directory)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("a maxBatchBytes the sinks would refuse (below 30) is refused when the spool is made, before any write", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDir
+      const exit = yield* Effect.exit(Effect.scoped(DurableSpool.make({ directory, maxBatchBytes: 29 })))
+      expect(exit._tag === "Failure" && Cause.isDie(exit.cause)).toBe(true)
+      expect(exit._tag === "Failure" && Cause.pretty(exit.cause)).toContain("maxBatchBytes must be at least 30")
+      expect(segmentFiles(directory)).toEqual([])
+      // at the limit it is taken, and an event that fits alone in such a batch goes whole
+      yield* TestClock.setTime(NOW)
+      const report = yield* Stream.make({ timestamp: NOW, message: "abcd" }).pipe(
+        Stream.run(DurableSpool.sink(orders, { directory, maxBatchBytes: 30 }))
+      )
+      expect(report).toMatchObject({ accepted: 1, split: 0 })
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("segments share one uploader: with tokens enforced, what it learnt outlives a segment", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

@@ -9,7 +9,7 @@
  * @internal
  */
 import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, CloudWatchLogsError, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
+import { BatchValidator, CloudWatchLogs, CloudWatchLogsError, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Cause from "effect/Cause"
@@ -185,6 +185,8 @@ const makeWith = (
   options: SpoolOptions
 ): Effect.Effect<Spool, SpoolError, CloudWatchLogsApi.CloudWatchLogsApi | Scope.Scope> =>
   Effect.gen(function*() {
+    // options the sinks would refuse are refused now (a defect, as theirs), not after writes are on disk
+    yield* BatchValidator.make({ maxBatchBytes: options.maxBatchBytes })
     const directory = Path.resolve(options.directory)
     const fail = (what: string) => fileError(directory, what)
     const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
