@@ -313,6 +313,18 @@ export const readAcks = (bytes: Uint8Array): Acks => {
   return { acked: merged, sent: sent.length === 0 ? sent : without(sent, merged), end }
 }
 
+/** The index of the first of `ranges` (sorted, apart, `[first, end, ...]`) that ends after `at`. */
+const firstEndingAfter = (ranges: ReadonlyArray<readonly [number, number, ...Array<number>]>, at: number): number => {
+  let lo = 0
+  let hi = ranges.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (ranges[mid][1] <= at) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 /** `ranges` with `[first, end)` said to hold `copies` (0: taken out), whatever they said of it before. */
 const paint = (
   ranges: Array<[number, number, number]>,
@@ -320,14 +332,7 @@ const paint = (
   end: number,
   copies: number
 ): Array<[number, number, number]> => {
-  // the first range that ends after `first` (entries mostly come in ascending order: near the end)
-  let lo = 0
-  let hi = ranges.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (ranges[mid][1] <= first) lo = mid + 1
-    else hi = mid
-  }
+  const lo = firstEndingAfter(ranges, first)
   let to = lo
   while (to < ranges.length && ranges[to][0] < end) to++
   const replacing: Array<[number, number, number]> = []
@@ -356,14 +361,8 @@ const without = (sent: SentRanges, acked: Ranges): SentRanges => {
 
 /** The copies of event `record` that `sent` says may be stored (0: none). @internal */
 export const copiesOf = (sent: SentRanges, record: number): number => {
-  let lo = 0
-  let hi = sent.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sent[mid][1] <= record) lo = mid + 1
-    else hi = mid
-  }
-  return lo < sent.length && sent[lo][0] <= record ? sent[lo][2] : 0
+  const at = firstEndingAfter(sent, record)
+  return at < sent.length && sent[at][0] <= record ? sent[at][2] : 0
 }
 
 /** What a reader found besides the events, once it has read the whole segment. @internal */
