@@ -231,6 +231,15 @@ export interface CloudWatchLogsShape {
 export class CloudWatchLogs extends Context.Tag("@cwlogs/core/CloudWatchLogs")<CloudWatchLogs, CloudWatchLogsShape>() {}
 
 /**
+ * The log annotation that marks a line as cwlogs' own: no shipping logger ships a line annotated with it
+ * (`true`), so that the library's warnings never recurse into CloudWatch Logs.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const INTERNAL_ANNOTATION: string = Shipper.INTERNAL_ANNOTATION
+
+/**
  * Default events buffered per destination.
  *
  * @since 0.1.0

@@ -76,9 +76,6 @@ export const DEFAULT_MAX_SPOOL_BYTES = 256 * 1024 * 1024
 /** @internal */
 export { LOCK_FILE } from "./spoolLock.js"
 
-/** Log lines annotated so are the library's own: no CloudWatch logger ships them (core's `INTERNAL_ANNOTATION`). */
-const INTERNAL_ANNOTATION = "cwlogs.internal"
-
 /** Segments shipped at once. @internal */
 export const SHIPPERS = 2
 
@@ -809,7 +806,7 @@ const makeWith = (
           yield* Effect.logWarning(
             `cwlogs: the durable spool in ${directory} could not ship (${interrupted.error.message}); ` +
               "what was not delivered waits on disk, and is shipped again after a pause"
-          ).pipe(Effect.annotateLogs(INTERNAL_ANNOTATION, true))
+          ).pipe(Effect.annotateLogs(CloudWatchLogs.INTERNAL_ANNOTATION, true))
         }
         const driver = resumeDriver ?? (yield* Schedule.driver(resumeSchedule))
         resumeDriver = driver
