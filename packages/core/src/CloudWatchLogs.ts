@@ -71,14 +71,14 @@ import type * as Uploader from "./Uploader.js"
  * @category models
  */
 export interface ShippingOptions {
-  /** How long a batch that is not full waits for more events (default 1000 ms). */
+  /** How long a batch that is not full waits for more events (default 1000 ms; 0 or more, else refused). */
   readonly lingerMillis?: number | undefined
   /**
    * What to do with an event larger than the service accepts, or than fits alone in a batch of
    * `maxBatchBytes` (less the 26 bytes counted per event) (default `"split"`: nothing is lost).
    */
   readonly oversize?: OversizePolicy | undefined
-  /** Lower the events per batch below the service's 10,000. */
+  /** Lower the events per batch below the service's 10,000 (a whole number, 1 or more, else refused). */
   readonly maxBatchEvents?: number | undefined
   /**
    * Lower the bytes per batch below the service's 1,048,576. At least 30 (26 per event and one

@@ -322,13 +322,25 @@ export const resolveUploader = (
 
 /**
  * What is wrong with the options, if anything: a `maxBatchBytes` too small for one event of one
- * character (`BatchValidator`'s `maxBatchBytes`).
+ * character (`BatchValidator`'s `maxBatchBytes`), a `maxBatchEvents` that is not a whole number of 1 or
+ * more, a `lingerMillis` below 0 (or not a number). (Before, the last two quietly meant the defaults.)
  * @internal
  */
 export const invalidOptions = (
-  options: Pick<ShipperOptions, "maxBatchBytes">,
+  options: Pick<ShipperOptions, "maxBatchBytes" | "maxBatchEvents" | "lingerMillis">,
   limits: Limits.LimitsShape
-): string | undefined => invalidMaxBatchBytes(options.maxBatchBytes, limits.perEventOverheadBytes)
+): string | undefined => {
+  const problems: Array<string> = []
+  const bytes = invalidMaxBatchBytes(options.maxBatchBytes, limits.perEventOverheadBytes)
+  if (bytes !== undefined) problems.push(bytes)
+  const events = options.maxBatchEvents
+  if (events !== undefined && !(Number.isInteger(events) && events >= 1) && events !== Infinity) {
+    problems.push(`maxBatchEvents must be a whole number, 1 or more, got ${events}`)
+  }
+  const linger = options.lingerMillis
+  if (linger !== undefined && !(linger >= 0)) problems.push(`lingerMillis must be 0 or more, got ${linger}`)
+  return problems.length === 0 ? undefined : problems.join("; ")
+}
 
 /**
  * The engine, for the lifetime of the scope. Invalid options (`invalidOptions`) are a defect, with a

@@ -139,6 +139,28 @@ describe("CloudWatchLogs.sink with maxBatchBytes: 10,000", () => {
     }))
 })
 
+describe("CloudWatchLogs.sink: the other batch options are refused out of range, not taken for the defaults", () => {
+  it.effect("maxBatchEvents: a whole number of 1 or more; lingerMillis: 0 or more", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* recorded
+      const refused = (options: CloudWatchLogs.SinkOptions) =>
+        Effect.map(Effect.exit(ship(api, [LogEvent.make(NOW, "x")], options)), (exit) =>
+          Exit.isFailure(exit) && Cause.isDie(exit.cause) ? Cause.pretty(exit.cause) : "taken")
+      for (const maxBatchEvents of [0, -1, 2.5, Number.NaN]) {
+        expect(yield* refused({ maxBatchEvents })).toContain("maxBatchEvents must be a whole number, 1 or more")
+      }
+      for (const lingerMillis of [-1, Number.NaN]) {
+        expect(yield* refused({ lingerMillis })).toContain("lingerMillis must be 0 or more")
+      }
+      expect(yield* m.callCount("PutLogEvents")).toBe(0)
+      // at the limits: a batch of one event each, and no linger
+      const events = [LogEvent.make(NOW, "a"), LogEvent.make(NOW, "b"), LogEvent.make(NOW, "c")]
+      const report = yield* ship(api, events, { maxBatchEvents: 1, lingerMillis: 0 })
+      expect(report).toMatchObject({ accepted: 3, batches: 3 })
+    }))
+})
+
 /** The test runner installs its own loggers: the CloudWatch logger alone. */
 const withoutOtherLoggers = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.locally(effect, FiberRef.currentLoggers, HashSet.empty())
