@@ -105,17 +105,18 @@ export interface EventAccumulator<T = never> {
 }
 
 /**
- * Options of a batcher. Counts and bytes may only be lowered below the service's limits.
+ * Options of a batcher. Counts and bytes may only be lowered below the service's limits; values out of
+ * range are refused (`invalidOptions`), not taken for the defaults.
  *
  * @since 0.1.0
  * @category models
  */
 export interface BatcherOptions {
-  /** How long a batch that is not full may wait for more events (default 1000 ms). */
+  /** How long a batch that is not full may wait for more events (default 1000 ms; 0 or more). */
   readonly lingerMillis?: number | undefined
-  /** Events per batch, at most `Limits.maxBatchEvents`. */
+  /** Events per batch: a whole number, 1 or more, lowered to `Limits.maxBatchEvents`. */
   readonly maxBatchEvents?: number | undefined
-  /** Bytes per batch, at most `Limits.maxBatchBytes`. */
+  /** Bytes per batch: 30 or more (26 per event and one character), lowered to `Limits.maxBatchBytes`. */
   readonly maxBatchBytes?: number | undefined
 }
 
@@ -167,16 +168,31 @@ export const batchLimits = (limits: Limits.LimitsShape, options: BatcherOptions 
 })
 
 /**
- * A batcher for the given limits (pure: no effect needed).
+ * What is wrong with batcher options, if anything, in words: a `maxBatchEvents` that is not a whole
+ * number of 1 or more (`Infinity` means the service's), a `maxBatchBytes` too small for one event of
+ * one character (below 30), a `lingerMillis` below 0 or not a number. Values above the service's limits
+ * are fine: they are lowered to them.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const invalidOptions = (
+  options: BatcherOptions,
+  limits: Limits.LimitsShape = Limits.current
+): string | undefined => internal.invalidOptions(options, limits.perEventOverheadBytes)
+
+/**
+ * A batcher for the given limits (pure: no effect needed). Throws on invalid options
+ * (`invalidOptions`), with a message saying which.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const unsafeMake = (limits: Limits.LimitsShape, options: BatcherOptions = {}): BatcherShape => {
+  const invalid = invalidOptions(options, limits)
+  if (invalid !== undefined) throw new Error(`cwlogs: Batcher: ${invalid}`)
   const bl = batchLimits(limits, options)
-  const lingerMillis = options.lingerMillis === undefined || !(options.lingerMillis >= 0)
-    ? DEFAULT_LINGER_MILLIS
-    : options.lingerMillis
+  const lingerMillis = options.lingerMillis ?? DEFAULT_LINGER_MILLIS
   return {
     limits: bl,
     lingerMillis,
@@ -191,13 +207,19 @@ export const unsafeMake = (limits: Limits.LimitsShape, options: BatcherOptions =
 }
 
 /**
- * A batcher reading the `Limits` in force.
+ * A batcher reading the `Limits` in force. Invalid options (`invalidOptions`) are a defect, with a
+ * message saying which.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options: BatcherOptions = {}): Effect.Effect<BatcherShape> =>
-  Effect.map(Limits.Limits, (limits) => unsafeMake(limits, options))
+  Effect.flatMap(Limits.Limits, (limits) => {
+    const invalid = invalidOptions(options, limits)
+    return invalid === undefined
+      ? Effect.succeed(unsafeMake(limits, options))
+      : Effect.dieMessage(`cwlogs: Batcher: ${invalid}`)
+  })
 
 /**
  * A batcher layer.

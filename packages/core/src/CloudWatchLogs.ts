@@ -85,11 +85,17 @@ export interface ShippingOptions {
    * character): less is refused when the sink or logger is made (a defect; a `ConfigError` from Config).
    */
   readonly maxBatchBytes?: number | undefined
-  /** Events buffered per destination (default 10,000). */
+  /** Events buffered per destination (default 10,000; a whole number, 1 or more, else refused). */
   readonly bufferCapacity?: number | undefined
-  /** Uploads in flight at once, all destinations together (default 4). */
+  /**
+   * Uploads in flight at once, all destinations together (default 4; a whole number, 1 or more, or
+   * `Infinity`, else refused).
+   */
   readonly maxInFlight?: number | undefined
-  /** When the scope closes, how long the drain of what is buffered may take (default 10,000 ms). */
+  /**
+   * When the scope closes, how long the drain of what is buffered may take (default 10,000 ms; 0 or
+   * more, else refused).
+   */
   readonly drainTimeoutMillis?: number | undefined
   /**
    * Tags of the per-destination metrics: `log_group` and `log_stream` (default), or `log_group` only
@@ -117,7 +123,8 @@ export interface SinkOptions extends ShippingOptions {
    */
   readonly destinationIdleMillis?: number | undefined
   /**
-   * Routed sinks: destinations held at once (default 10,000). At the cap, a new destination makes the
+   * Routed sinks: destinations held at once (default 10,000; a whole number, 1 or more, or `Infinity`,
+   * else refused). At the cap, a new destination makes the
    * ones with nothing to do release what they hold, then waits for one to finish its work: the stream is
    * back-pressured on the number of destinations as on the number of events, so a fan-out to new
    * destinations faster than the service takes them keeps memory bounded.
@@ -278,6 +285,22 @@ export const DEFAULT_MAX_DESTINATIONS = 10_000
  * @category constants
  */
 export const DEFAULT_DRAIN_TIMEOUT_MILLIS = 10_000
+
+/**
+ * What is wrong with sink or logger options, if anything, in words: batch options out of range
+ * (`Batcher.invalidOptions`), a `bufferCapacity`, `maxInFlight` or `maxDestinations` that is not a whole
+ * number of 1 or more (`Infinity` allowed for the last two), a `drainTimeoutMillis` below 0, a
+ * `destinationIdleMillis` that is not a number. The sink and the logger refuse such options when they
+ * are made (a defect; a `ConfigError` from `layerLoggerConfig`), rather than take them for something
+ * else; code that builds on them (the durable spool) can refuse them up front the same way.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const invalidOptions = (
+  options: SinkOptions,
+  limits: Limits.LimitsShape = Limits.current
+): string | undefined => Shipper.invalidOptions(options, limits)
 
 const shipperOptions = (
   options: ShippingOptions,
@@ -560,7 +583,7 @@ export const layerLoggerConfig = (
     checked(Config.unwrap(config), (options) =>
       Either.match(Names.validateDestination(options), {
         onLeft: (error) => `the logger's destination: ${error.message}`,
-        onRight: () => Shipper.invalidOptions(options, Limits.current)
+        onRight: () => invalidOptions(options)
       })),
     layerLogger
   ))

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as fc from "fast-check"
 import * as Batcher from "../src/Batcher.js"
@@ -108,6 +109,31 @@ describe("Batcher", () => {
     const events = Array.from({ length: 7 }, (_, i) => LogEvent.make(T0 + i, "m"))
     expect(sizes(small.batch(events))).toEqual([3, 3, 1])
   })
+
+  it.effect("refuses options out of range, at and just past each limit, rather than take them for the defaults", () =>
+    Effect.gen(function*() {
+      const refused: ReadonlyArray<[Batcher.BatcherOptions, string]> = [
+        [{ maxBatchEvents: 0 }, "maxBatchEvents must be a whole number, 1 or more, got 0"],
+        [{ maxBatchEvents: 2.5 }, "maxBatchEvents"],
+        [{ maxBatchEvents: Number.NaN }, "maxBatchEvents"],
+        [{ maxBatchBytes: 29 }, "maxBatchBytes must be at least 30"],
+        [{ maxBatchBytes: 0 }, "maxBatchBytes must be at least 30"],
+        [{ lingerMillis: -1 }, "lingerMillis must be 0 or more, got -1"],
+        [{ lingerMillis: Number.NaN }, "lingerMillis must be 0 or more"]
+      ]
+      for (const [options, message] of refused) {
+        expect(Batcher.invalidOptions(options)).toContain(message)
+        expect(() => Batcher.unsafeMake(Limits.current, options)).toThrow(message)
+        const exit = yield* Effect.exit(Batcher.make(options))
+        expect(exit._tag === "Failure" && Cause.isDie(exit.cause) && Cause.pretty(exit.cause)).toContain(message)
+      }
+      // at the limits: taken as they are
+      const least = yield* Batcher.make({ maxBatchEvents: 1, maxBatchBytes: 30, lingerMillis: 0 })
+      expect(least.limits).toMatchObject({ maxEvents: 1, maxBytes: 30 })
+      expect(least.lingerMillis).toBe(0)
+      expect(Batcher.invalidOptions({ maxBatchEvents: Infinity })).toBeUndefined()
+      expect((yield* Batcher.make({ maxBatchEvents: Infinity })).limits.maxEvents).toBe(10_000)
+    }))
 
   it.effect("reads the Limits in force", () =>
     Effect.gen(function*() {

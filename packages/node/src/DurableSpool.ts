@@ -65,9 +65,9 @@ import * as internal from "./internal/spool.js"
 export interface Options extends Omit<CloudWatchLogs.SinkOptions, "onStored"> {
   /** The spool's directory (created if missing). One process at a time. */
   readonly directory: string
-  /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB). */
+  /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB; 1 or more). */
   readonly segmentBytes?: number | undefined
-  /** ... or once it is this old (default `lingerMillis`, else 1,000 ms). */
+  /** ... or once it is this old (default `lingerMillis`, else 1,000 ms; 0 or more). */
   readonly segmentMillis?: number | undefined
   /** Bytes not yet shipped before the producer waits (default 256 MiB). */
   readonly maxSpoolBytes?: number | undefined
@@ -151,7 +151,9 @@ export interface Spool {
 
 /**
  * Opens the spool for the scope and starts shipping what an earlier run left. When the scope closes
- * without `finish`, the shipping goes on for `drainTimeoutMillis`; what is left stays on disk.
+ * without `finish`, the shipping goes on for `drainTimeoutMillis`; what is left stays on disk. Options
+ * out of range (what the sink refuses, `CloudWatchLogs.invalidOptions`, or a `segmentBytes` or
+ * `maxSpoolBytes` below 1, a `segmentMillis` below 0) are a defect, before anything is written.
  *
  * @since 0.1.0
  * @category constructors
@@ -223,9 +225,9 @@ export const sink: {
 export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overflow"> {
   /** The spool's directory (created if missing). One process at a time. */
   readonly directory: string
-  /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB). */
+  /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB; 1 or more). */
   readonly segmentBytes?: number | undefined
-  /** ... or once it is this old (default `lingerMillis`, else 1,000 ms). */
+  /** ... or once it is this old (default `lingerMillis`, else 1,000 ms; 0 or more). */
   readonly segmentMillis?: number | undefined
   /** Bytes not yet shipped before new lines are dropped (and counted): a logger cannot wait (default 256 MiB). */
   readonly maxSpoolBytes?: number | undefined
@@ -257,7 +259,8 @@ export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overf
  * (`resumeSchedule`); meanwhile `flush` syncs them and returns at once with the report as it stands. After
  * a fatal error (a `ShipError`: credentials or access refused, a rule broken) nothing more is shipped:
  * what is on disk waits for the next run, and new lines are dropped. A group or stream name the service
- * would refuse is a defect here, at once (as `CloudWatchLogs.makeLogger`'s).
+ * would refuse, or options out of range (as for `make`), are a defect here, at once (as
+ * `CloudWatchLogs.makeLogger`'s).
  *
  * @since 0.1.0
  * @category constructors

@@ -96,6 +96,49 @@ describe("DurableSpool", () => {
       expect(report).toMatchObject({ accepted: 1, split: 0 })
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("every option the sinks would refuse, and the spool's own out of range, are refused before any write", () =>
+    Effect.gen(function*() {
+      const directory = yield* tempDir
+      const refused: ReadonlyArray<[Partial<DurableSpool.Options>, string]> = [
+        [{ maxBatchEvents: 0 }, "maxBatchEvents must be a whole number, 1 or more"],
+        [{ lingerMillis: -1 }, "lingerMillis must be 0 or more"],
+        [{ bufferCapacity: 0 }, "bufferCapacity must be a whole number, 1 or more"],
+        [{ maxInFlight: Number.NaN }, "maxInFlight must be a whole number, 1 or more"],
+        [{ drainTimeoutMillis: -5 }, "drainTimeoutMillis must be 0 or more"],
+        [{ segmentBytes: 0 }, "segmentBytes must be 1 or more, got 0"],
+        [{ segmentBytes: Number.NaN }, "segmentBytes must be 1 or more"],
+        [{ maxSpoolBytes: 0.5 }, "maxSpoolBytes must be 1 or more"],
+        [{ segmentMillis: -1 }, "segmentMillis must be 0 or more"]
+      ]
+      for (const [options, message] of refused) {
+        const exit = yield* Effect.exit(Effect.scoped(DurableSpool.make({ directory, ...options })))
+        expect(exit._tag === "Failure" && Cause.isDie(exit.cause) && Cause.pretty(exit.cause)).toContain(message)
+        const logger = yield* Effect.exit(
+          Effect.scoped(
+            DurableSpool.makeLogger({ directory, logGroupName: "orders", logStreamName: "api-1", ...options })
+          )
+        )
+        expect(logger._tag === "Failure" && Cause.isDie(logger.cause) && Cause.pretty(logger.cause)).toContain(message)
+      }
+      expect(Fs.readdirSync(directory)).toEqual([])
+      // at the limits they are taken
+      yield* TestClock.setTime(NOW)
+      const report = yield* Stream.make({ timestamp: NOW, message: "abcd" }, { timestamp: NOW, message: "efgh" }).pipe(
+        Stream.run(DurableSpool.sink(orders, {
+          directory,
+          maxBatchEvents: 1,
+          lingerMillis: 0,
+          bufferCapacity: 1,
+          maxInFlight: 1,
+          segmentBytes: 1,
+          segmentMillis: 0,
+          maxSpoolBytes: Infinity
+        }))
+      )
+      expect(report).toMatchObject({ accepted: 2, batches: 2 })
+      expect(yield* stored(orders)).toEqual(["abcd", "efgh"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("segments share one uploader: with tokens enforced, what it learnt outlives a segment", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

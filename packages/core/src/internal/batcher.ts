@@ -8,8 +8,9 @@
  *
  * @internal
  */
-import type { BatchLimits, Sized } from "../Batcher.js"
+import type { BatcherOptions, BatchLimits, Sized } from "../Batcher.js"
 import type { LogEvent } from "../LogEvent.js"
+import { invalidMaxBatchBytes } from "./validator.js"
 
 /** @internal */
 export interface BatchOf<A> {
@@ -20,6 +21,26 @@ export interface BatchOf<A> {
 }
 
 const NONE: ReadonlyArray<never> = []
+
+/**
+ * What is wrong with batch options, if anything: a `maxBatchBytes` too small for one event of one
+ * character, a `maxBatchEvents` that is not a whole number of 1 or more (`Infinity`: the service's), a
+ * `lingerMillis` below 0 or not a number. `undefined` means the default; values above the service's
+ * limits are lowered to them.
+ * @internal
+ */
+export const invalidOptions = (options: BatcherOptions, perEventOverheadBytes: number): string | undefined => {
+  const problems: Array<string> = []
+  const bytes = invalidMaxBatchBytes(options.maxBatchBytes, perEventOverheadBytes)
+  if (bytes !== undefined) problems.push(bytes)
+  const events = options.maxBatchEvents
+  if (events !== undefined && !(Number.isInteger(events) && events >= 1) && events !== Infinity) {
+    problems.push(`maxBatchEvents must be a whole number, 1 or more, got ${events}`)
+  }
+  const linger = options.lingerMillis
+  if (linger !== undefined && !(linger >= 0)) problems.push(`lingerMillis must be 0 or more, got ${linger}`)
+  return problems.length === 0 ? undefined : problems.join("; ")
+}
 
 /**
  * Counting sort applies when the timestamps are integers spread over at most this many milliseconds per

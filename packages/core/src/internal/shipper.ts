@@ -49,7 +49,7 @@ import * as Buffer from "./mailbox.js"
 import { Permits } from "./permits.js"
 import * as RateLimiters from "./rateLimiter.js"
 import { flattenMessages } from "./utf8.js"
-import { invalidMaxBatchBytes, isShaped } from "./validator.js"
+import { isShaped } from "./validator.js"
 
 /** @internal */
 export const INTERNAL_ANNOTATION = "cwlogs.internal"
@@ -320,25 +320,44 @@ export const resolveUploader = (
     return yield* Effect.provide(Uploader.make(options), context)
   })
 
+/** The options of a sink or logger that `invalidOptions` checks, by their public names. @internal */
+export interface CheckedOptions extends Batcher.BatcherOptions {
+  readonly bufferCapacity?: number | undefined
+  readonly maxInFlight?: number | undefined
+  readonly drainTimeoutMillis?: number | undefined
+  readonly maxDestinations?: number | undefined
+  readonly destinationIdleMillis?: number | undefined
+}
+
 /**
- * What is wrong with the options, if anything: a `maxBatchBytes` too small for one event of one
- * character (`BatchValidator`'s `maxBatchBytes`), a `maxBatchEvents` that is not a whole number of 1 or
- * more, a `lingerMillis` below 0 (or not a number). (Before, the last two quietly meant the defaults.)
+ * What is wrong with the options, if anything: the batch options (`Batcher.invalidOptions`), a
+ * `bufferCapacity` that is not a whole number of 1 or more, a `maxInFlight` that is not a whole number of
+ * 1 or more (`Infinity`: no limit), a `drainTimeoutMillis` below 0 or not a number, a `maxDestinations`
+ * that is not a whole number of 1 or more (`Infinity`: no limit), a `destinationIdleMillis` that is not
+ * a number. (Before, each of these quietly meant something else: a buffer of one, which made a logger
+ * drop nearly every line; one upload at a time; no drain at all; no limit on destinations.)
  * @internal
  */
-export const invalidOptions = (
-  options: Pick<ShipperOptions, "maxBatchBytes" | "maxBatchEvents" | "lingerMillis">,
-  limits: Limits.LimitsShape
-): string | undefined => {
+export const invalidOptions = (options: CheckedOptions, limits: Limits.LimitsShape): string | undefined => {
   const problems: Array<string> = []
-  const bytes = invalidMaxBatchBytes(options.maxBatchBytes, limits.perEventOverheadBytes)
-  if (bytes !== undefined) problems.push(bytes)
-  const events = options.maxBatchEvents
-  if (events !== undefined && !(Number.isInteger(events) && events >= 1) && events !== Infinity) {
-    problems.push(`maxBatchEvents must be a whole number, 1 or more, got ${events}`)
+  const batch = Batcher.invalidOptions(options, limits)
+  if (batch !== undefined) problems.push(batch)
+  const capacity = options.bufferCapacity
+  if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1)) {
+    problems.push(`bufferCapacity must be a whole number, 1 or more, got ${capacity}`)
   }
-  const linger = options.lingerMillis
-  if (linger !== undefined && !(linger >= 0)) problems.push(`lingerMillis must be 0 or more, got ${linger}`)
+  const inFlight = options.maxInFlight
+  if (inFlight !== undefined && !(Number.isInteger(inFlight) && inFlight >= 1) && inFlight !== Infinity) {
+    problems.push(`maxInFlight must be a whole number, 1 or more, got ${inFlight}`)
+  }
+  const drain = options.drainTimeoutMillis
+  if (drain !== undefined && !(drain >= 0)) problems.push(`drainTimeoutMillis must be 0 or more, got ${drain}`)
+  const lanes = options.maxDestinations
+  if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1) && lanes !== Infinity) {
+    problems.push(`maxDestinations must be a whole number, 1 or more, got ${lanes}`)
+  }
+  const idle = options.destinationIdleMillis
+  if (idle !== undefined && Number.isNaN(idle)) problems.push(`destinationIdleMillis must be a number, got ${idle}`)
   return problems.length === 0 ? undefined : problems.join("; ")
 }
 
@@ -351,7 +370,12 @@ export const make = (
   options: ShipperOptions
 ): Effect.Effect<Shipper, never, CloudWatchLogsApi | Scope.Scope> =>
   Effect.gen(function*() {
-    const invalid = invalidOptions(options, yield* Limits.Limits)
+    const invalid = invalidOptions({
+      ...options,
+      bufferCapacity: options.capacity,
+      maxDestinations: options.maxLanes,
+      destinationIdleMillis: options.retireIdleMillis
+    }, yield* Limits.Limits)
     if (invalid !== undefined) return yield* Effect.dieMessage(`cwlogs: ${invalid}`)
     const labels = options.metricLabels ?? "stream"
     const uploader = yield* resolveUploader({ metricLabels: labels })
@@ -840,11 +864,8 @@ export const make = (
           : yield* Scope.fork(scope, ExecutionStrategy.sequential)
         const lane: Lane = {
           destination,
-          // at least 1; NaN (a configuration read wrong) is 1 too, not a buffer without bound
-          buffer: yield* Buffer.make<unknown>(
-            Number.isNaN(options.capacity) ? 1 : Math.max(1, Math.floor(options.capacity)),
-            options.overflow
-          ),
+          // a whole number, 1 or more (`invalidOptions`)
+          buffer: yield* Buffer.make<unknown>(options.capacity, options.overflow),
           acc: batcher.eventAccumulator<Entry>(),
           taken: [],
           takenDone: false,

@@ -9,7 +9,7 @@
  * @internal
  */
 import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
-import { BatchValidator, CloudWatchLogs, CloudWatchLogsError, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
+import { CloudWatchLogs, CloudWatchLogsError, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Cause from "effect/Cause"
@@ -177,13 +177,33 @@ const fileError = (directory: string, what: string) => (cause: unknown): SpoolEr
     cause
   })
 
+/**
+ * What is wrong with the options, if anything: what the sink would refuse (`CloudWatchLogs.invalidOptions`),
+ * a `segmentBytes` or `maxSpoolBytes` below 1 or not a number (`Infinity` allowed: no limit), a
+ * `segmentMillis` below 0 or not a number. Checked when the spool is made, before anything is written.
+ * @internal
+ */
+export const invalidOptions = (options: SpoolOptions): string | undefined => {
+  const problems: Array<string> = []
+  const sink = CloudWatchLogs.invalidOptions(options)
+  if (sink !== undefined) problems.push(sink)
+  for (const name of ["segmentBytes", "maxSpoolBytes"] as const) {
+    const value = options[name]
+    if (value !== undefined && !(value >= 1)) problems.push(`${name} must be 1 or more, got ${value}`)
+  }
+  const millis = options.segmentMillis
+  if (millis !== undefined && !(millis >= 0)) problems.push(`segmentMillis must be 0 or more, got ${millis}`)
+  return problems.length === 0 ? undefined : problems.join("; ")
+}
+
 const makeWith = (
   fs: FileSystem.FileSystem,
   options: SpoolOptions
 ): Effect.Effect<Spool, SpoolError, CloudWatchLogsApi.CloudWatchLogsApi | Scope.Scope> =>
   Effect.gen(function*() {
     // options the sinks would refuse are refused now (a defect, as theirs), not after writes are on disk
-    yield* BatchValidator.make({ maxBatchBytes: options.maxBatchBytes })
+    const invalid = invalidOptions(options)
+    if (invalid !== undefined) return yield* Effect.dieMessage(`cwlogs: DurableSpool: ${invalid}`)
     const directory = Path.resolve(options.directory)
     const fail = (what: string) => fileError(directory, what)
     const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES

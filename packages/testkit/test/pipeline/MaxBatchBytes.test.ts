@@ -159,6 +159,60 @@ describe("CloudWatchLogs.sink: the other batch options are refused out of range,
       const report = yield* ship(api, events, { maxBatchEvents: 1, lingerMillis: 0 })
       expect(report).toMatchObject({ accepted: 3, batches: 3 })
     }))
+
+  it.effect("bufferCapacity, maxInFlight, maxDestinations: whole numbers of 1 or more; drainTimeoutMillis: 0 or more", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const { api, m } = yield* recorded
+      const outcome = (options: CloudWatchLogs.SinkOptions, routed = false) => {
+        const sink = routed
+          ? CloudWatchLogs.sink((_: LogEvent.LogEvent) => dest, { ...options })
+          : CloudWatchLogs.sink(dest, { maxInFlight: 1, lingerMillis: 0, ...options })
+        return Stream.make(LogEvent.make(NOW, "x")).pipe(
+          Stream.run(sink),
+          Effect.provide(api),
+          Effect.exit,
+          Effect.map((exit) =>
+            Exit.isFailure(exit) && Cause.isDie(exit.cause)
+              ? Cause.pretty(exit.cause)
+              : Exit.isSuccess(exit)
+              ? "taken"
+              : "failed"
+          )
+        )
+      }
+      // each of these was taken for something else: an unbounded buffer, one upload at a time, no drain
+      for (const bufferCapacity of [0, -1, 2.5, Number.NaN, Infinity]) {
+        expect(yield* outcome({ bufferCapacity })).toContain("bufferCapacity must be a whole number, 1 or more")
+      }
+      for (const maxInFlight of [0, -3, 1.5, Number.NaN]) {
+        expect(yield* outcome({ maxInFlight })).toContain("maxInFlight must be a whole number, 1 or more")
+      }
+      for (const drainTimeoutMillis of [-1, Number.NaN]) {
+        expect(yield* outcome({ drainTimeoutMillis })).toContain("drainTimeoutMillis must be 0 or more")
+      }
+      for (const maxDestinations of [0, -1, 0.5, Number.NaN]) {
+        expect(yield* outcome({ maxDestinations }, true)).toContain("maxDestinations must be a whole number, 1 or more")
+      }
+      expect(yield* outcome({ destinationIdleMillis: Number.NaN }, true)).toContain(
+        "destinationIdleMillis must be a number"
+      )
+      expect(yield* m.callCount("PutLogEvents")).toBe(0)
+      // every problem is named at once
+      const all = yield* outcome({ bufferCapacity: 0, maxInFlight: 0, maxBatchEvents: 0 })
+      expect(all).toContain("bufferCapacity")
+      expect(all).toContain("maxInFlight")
+      expect(all).toContain("maxBatchEvents")
+      // at the limits, and the documented unlimited values, are taken
+      expect(yield* outcome({ bufferCapacity: 1, maxInFlight: 1, drainTimeoutMillis: 0 })).toBe("taken")
+      expect(yield* outcome({ maxInFlight: Infinity, drainTimeoutMillis: Infinity })).toBe("taken")
+      expect(yield* outcome({ maxDestinations: 1, destinationIdleMillis: 0 }, true)).toBe("taken")
+      expect(yield* outcome({ maxDestinations: Infinity, destinationIdleMillis: Infinity }, true)).toBe("taken")
+      expect(yield* m.events(G, S)).toHaveLength(4)
+      // the same rules, as words, for code that builds on the sink
+      expect(CloudWatchLogs.invalidOptions({ bufferCapacity: 10, maxInFlight: 2 })).toBeUndefined()
+      expect(CloudWatchLogs.invalidOptions({ bufferCapacity: 0 })).toContain("bufferCapacity")
+    }))
 })
 
 /** The test runner installs its own loggers: the CloudWatch logger alone. */
@@ -224,5 +278,37 @@ describe("CloudWatchLogs.layerLogger with maxBatchBytes: 10,000", () => {
       expect(Exit.isFailure(refused) && Cause.isFailType(refused.cause)).toBe(true)
       expect(Exit.isFailure(refused) && Cause.pretty(refused.cause)).toContain("maxBatchBytes must be at least 30")
       expect(Exit.isSuccess(yield* read("30"))).toBe(true)
+    }))
+
+  it.effect("from Config: a bufferCapacity of 0 or a maxInFlight of 0 is a ConfigError naming it", () =>
+    Effect.gen(function*() {
+      const { api, m } = yield* recorded
+      const read = (capacity: string, inFlight: string) =>
+        Effect.exit(
+          Effect.log("configured").pipe(
+            Effect.zipRight(CloudWatchLogs.flush),
+            Effect.provide(
+              CloudWatchLogs.layerLoggerConfig({
+                logGroupName: Config.succeed(G),
+                logStreamName: Config.succeed(S),
+                bufferCapacity: Config.integer("CAPACITY"),
+                maxInFlight: Config.integer("IN_FLIGHT")
+              })
+            ),
+            Effect.provide(api),
+            Effect.withConfigProvider(
+              ConfigProvider.fromMap(new Map([["CAPACITY", capacity], ["IN_FLIGHT", inFlight]]))
+            ),
+            withoutOtherLoggers
+          )
+        )
+      const refused = yield* read("0", "0")
+      expect(Exit.isFailure(refused) && Cause.isFailType(refused.cause)).toBe(true)
+      const message = Exit.isFailure(refused) ? Cause.pretty(refused.cause) : ""
+      expect(message).toContain("bufferCapacity must be a whole number, 1 or more, got 0")
+      expect(message).toContain("maxInFlight must be a whole number, 1 or more, got 0")
+      const taken = yield* read("1", "1")
+      expect(Exit.isSuccess(taken) && taken.value.accepted).toBe(1)
+      expect(yield* m.events(G, S)).toHaveLength(1)
     }))
 })
