@@ -70,7 +70,6 @@ describe("the logger's fast path", () => {
     cycle.self = cycle
     const redactable = { [Inspectable.symbolRedactable]: () => "redacted" }
     class Items extends Array<number> {}
-    const huge = Array.from({ length: 300 }, (_, i) => ({ i }))
     for (
       const value of [
         [shared, shared],
@@ -82,13 +81,28 @@ describe("the logger's fast path", () => {
         { secret: Redacted.make("hunter2") },
         Option.some(1),
         redactable,
-        Items.from([1]),
-        huge
+        Items.from([1])
       ]
     ) expect(isPlainData(value)).toBe(false)
     const plain = { a: [1, "b", null, { c: true }], d: Object.assign(Object.create(null), { e: 1 }), [Symbol("s")]: 1 }
     expect(isPlainData(plain)).toBe(true)
     expect(JSON.stringify(plain)).toBe(Inspectable.stringifyCircular(plain))
+  })
+
+  it("is taken for plain data of any size, and still sees a repeat or a class far into it", () => {
+    // before, past 256 objects the careful path was taken whatever the data
+    const rows = Array.from({ length: 5_000 }, (_, i) => ({ i, sku: `sku-${i}`, tags: [i % 3] }))
+    expect(isPlainData(rows)).toBe(true)
+    expect(JSON.stringify(rows)).toBe(Inspectable.stringifyCircular(rows))
+    // past the few objects kept in a list, in the set: a repeat, a cycle, a class instance deep in
+    expect(isPlainData([...rows, rows[4_000]])).toBe(false)
+    const cyclic: Array<unknown> = [...rows]
+    cyclic.push({ back: cyclic })
+    expect(isPlainData(cyclic)).toBe(false)
+    expect(isPlainData([...rows, { at: new Point(1) }])).toBe(false)
+    // and the line is the careful path's, repeats written in full
+    const repeated = [...rows.slice(0, 100), rows[60]]
+    expect(JSON.parse(line(repeated)).message).toEqual(repeated)
   })
 
   it("keeps the careful path's lines: repeats written, cycles cut, secrets redacted", () => {
