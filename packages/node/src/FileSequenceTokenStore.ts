@@ -3,8 +3,9 @@
  * machine) starts with the last known token of each stream instead of paying an InvalidSequenceToken
  * round trip or a DescribeLogStreams call. Only the legacy token protocol consults it.
  *
- * The store is a cache: a failure to read answers "no token", a failure to write is ignored, and a
- * directory that cannot be created makes the layer fall back to the in-memory store, with one warning.
+ * The store is a cache: a failure to read answers "no token", a failure to write is ignored (the uploader
+ * keeps the token it could not store), and a directory that cannot be created makes the layer fall back
+ * to the in-memory store, with one warning.
  *
  * @since 0.1.0
  */

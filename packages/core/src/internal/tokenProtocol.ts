@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import * as Option from "effect/Option"
 import type { LogStream, RejectedLogEventsInfo } from "../CloudWatchLogsApi.js"
 import type { CloudWatchLogsError } from "../CloudWatchLogsError.js"
 import * as Errors from "../CloudWatchLogsError.js"
@@ -36,6 +37,14 @@ export const tokenHint = (
   if (NULL_TOKEN.test(error.message)) return { _tag: "NoToken" }
   return { _tag: "Unknown" }
 }
+
+/**
+ * The token a hint names (`NoToken`: none).
+ *
+ * @internal
+ */
+export const hintedToken = (hint: Exclude<TokenHint, { readonly _tag: "Unknown" }>): Option.Option<string> =>
+  hint._tag === "Token" ? Option.some(hint.token) : Option.none()
 
 /**
  * Whether a call that failed so may nevertheless have been applied by the service (a lost answer): a

@@ -1,6 +1,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Equivalence from "effect/Equivalence"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
@@ -46,7 +47,21 @@ interface DestinationState {
   readonly metrics: DestinationMetrics
   /** Uploads to the destination in progress: the state may be forgotten (`release`) only at 0. */
   active: number
+  /** The token learnt last, when the store did not keep it (see `Unstored`). */
+  unstored: Unstored | undefined
 }
+
+/**
+ * A token we learnt that the store does not give back (its write failed: a full disk, a read-only
+ * directory), and what the store gave instead right after. While the store still gives that, our token
+ * is the fresher; once it gives something else, another writer stored a token since, and the store's wins.
+ */
+interface Unstored {
+  readonly token: Option.Option<string>
+  readonly storeHad: Option.Option<string>
+}
+
+const sameToken = Option.getEquivalence(Equivalence.string)
 
 /** The metrics of one destination, tagged once. */
 interface DestinationMetrics {
@@ -131,12 +146,44 @@ export const make = (
           lock: new Permits(1),
           parallel: new Permits(maxParallel),
           metrics: destinationMetrics(destination, options.metricLabels ?? "stream"),
-          active: 0
+          active: 0,
+          unstored: undefined
         }
         states.set(k, state)
       }
       return state
     }
+
+    /**
+     * The token the next put to the destination should carry: the store's, unless the store did not keep
+     * the one we learnt last and has not changed since.
+     */
+    const currentToken = (destination: Destination, state: DestinationState): Effect.Effect<Option.Option<string>> =>
+      Effect.map(store.get(destination), (stored) => {
+        const unstored = state.unstored
+        if (unstored === undefined) return stored
+        if (sameToken(stored, unstored.storeHad)) return unstored.token
+        state.unstored = undefined
+        return stored
+      })
+
+    /**
+     * Adopts the token the next put should carry (none: a new stream, or a stream never written): written
+     * to the store, and read back; when the store does not give it back, it is kept here.
+     */
+    const learnToken = (
+      destination: Destination,
+      state: DestinationState,
+      token: Option.Option<string>
+    ): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        yield* Option.match(token, {
+          onNone: () => store.invalidate(destination),
+          onSome: (t) => store.set(destination, t)
+        })
+        const stored = yield* store.get(destination)
+        state.unstored = sameToken(stored, token) ? undefined : { token, storeHad: stored }
+      })
 
     const upload = (
       destination: Destination,
@@ -248,6 +295,16 @@ export const make = (
         readonly effective: () => Detected,
         readonly options: UploadOptions | undefined
       ) {}
+
+      /** The token the next put should carry, as far as we know (see `currentToken`). */
+      private currentToken(): Effect.Effect<Option.Option<string>> {
+        return currentToken(this.destination, this.state)
+      }
+
+      /** Adopts the token the next put should carry (see `learnToken`). */
+      private learn(token: Option.Option<string>): Effect.Effect<void> {
+        return learnToken(this.destination, this.state, token)
+      }
 
       /** Copies the puts whose answer was lost may have stored (an enforcing service: one per token). */
       private lostCopies(): number {
@@ -430,7 +487,7 @@ export const make = (
           }
           // a new stream is empty: it takes no token, and is not "used" for the probe
           this.state.used = false
-          yield* store.invalidate(d)
+          yield* this.learn(Option.none())
         })
       }
 
@@ -455,14 +512,13 @@ export const make = (
             if (result === undefined) return false
             const stream = Protocol.exactStream(result.logStreams, d.logStreamName)
             if (stream !== undefined) {
-              if (stream.uploadSequenceToken !== undefined) yield* store.set(d, stream.uploadSequenceToken)
-              else yield* store.invalidate(d)
+              yield* this.learn(Option.fromNullable(stream.uploadSequenceToken))
               return true
             }
             if (result.nextToken === undefined || result.nextToken === nextToken) break
             nextToken = result.nextToken
           }
-          yield* store.invalidate(d)
+          yield* this.learn(Option.none())
           return false
         })
       }
@@ -477,7 +533,7 @@ export const make = (
       private settleLost(): Effect.Effect<Option.Option<UploadResult>> {
         return Effect.gen(this, function*() {
           if (this.lostUnder.length === 0) return Option.none()
-          const expected = Option.getOrUndefined(yield* store.get(this.destination))
+          const expected = Option.getOrUndefined(yield* this.currentToken())
           if (this.lostUnder.every((t) => t === expected)) return Option.none() // the stream has not moved past them
           // a legacy service stores at most one put per token: as many copies as tokens the stream passed
           const maxCopies = new Set(this.lostUnder.filter((t) => t !== expected)).size
@@ -618,7 +674,7 @@ export const make = (
           if (wasProbe && this.forced === "auto") this.state.detected = "ignored"
           const mode = this.effective()
           if ((mode !== "ignored" || this.tokenDemanded) && response.nextSequenceToken !== undefined) {
-            yield* store.set(d, response.nextSequenceToken)
+            yield* this.learn(Option.some(response.nextSequenceToken))
           }
           const rejected = Protocol.rejectedIndexes(response.rejectedLogEventsInfo, this.batch.length)
           const accepted = this.batch.length - rejected.length
@@ -664,7 +720,7 @@ export const make = (
               ? undefined
               : replay !== undefined
               ? replay.token
-              : Option.getOrUndefined(yield* store.get(d))
+              : Option.getOrUndefined(yield* this.currentToken())
             const result = yield* Effect.either(
               limiter.withPermit(d, "putLogEvents")(
                 Effect.flatMap(Clock.currentTimeMillis, (sentAt) =>
@@ -715,15 +771,13 @@ export const make = (
                   // No attempt of ours under this token may have stored the batch: the service took an
                   // identical batch sent before (e.g. the same events uploaded twice, or the probe repeating
                   // the first batch). These events are not stored: adopt the token and send them.
-                  if (hint._tag === "Token") yield* store.set(d, hint.token)
-                  else if (hint._tag === "NoToken") yield* store.invalidate(d)
-                  else yield* this.describe()
+                  if (hint._tag === "Unknown") yield* this.describe()
+                  else yield* this.learn(Protocol.hintedToken(hint))
                   yield* this.retry("token", error, "PutLogEvents")
                   continue
                 }
                 // the batch was stored by the attempt whose answer was lost: a success
-                if (hint._tag === "Token") yield* store.set(d, hint.token)
-                else yield* store.invalidate(d)
+                yield* this.learn(hint._tag === "Token" ? Option.some(hint.token) : Option.none())
                 yield* limiter.succeeded(d, "putLogEvents")
                 state.used = true
                 return yield* this.alreadyAccepted(token)
@@ -734,9 +788,8 @@ export const make = (
                 this.tokenDemanded = true
                 const hint = Protocol.tokenHint(error)
                 let learned = true
-                if (hint._tag === "Token") yield* store.set(d, hint.token)
-                else if (hint._tag === "NoToken") yield* store.invalidate(d)
-                else learned = yield* this.describe()
+                if (hint._tag === "Unknown") learned = yield* this.describe()
+                else yield* this.learn(Protocol.hintedToken(hint))
                 const settled = yield* this.settleLost()
                 if (Option.isSome(settled)) return settled.value
                 if (this.tokenStale && learned) {

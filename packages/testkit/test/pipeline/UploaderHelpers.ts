@@ -29,6 +29,8 @@ export interface Setup {
     | undefined
   /** Create the group and stream first (default true). */
   readonly create?: boolean | undefined
+  /** The token store (default: a new one in memory). */
+  readonly store?: SequenceTokenStore.SequenceTokenStoreShape | undefined
   /** Another uploader's service and token store, to share (a second writer in the same process). */
   readonly sharing?: Pick<Env, "model" | "store"> | undefined
 }
@@ -48,7 +50,7 @@ export const setup = (options: Setup = {}): Effect.Effect<Env> =>
       yield* Effect.orDie(model.api.createLogGroup({ logGroupName: G }))
       yield* Effect.orDie(model.api.createLogStream({ logGroupName: G, logStreamName: S }))
     }
-    const store = options.sharing?.store ?? (yield* SequenceTokenStore.makeMemory)
+    const store = options.sharing?.store ?? options.store ?? (yield* SequenceTokenStore.makeMemory)
     const api = options.wrap === undefined ? model.api : options.wrap(model.api)
     const uploader = yield* Uploader.make(options.uploader).pipe(
       Effect.provide(
