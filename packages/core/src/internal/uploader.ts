@@ -280,9 +280,10 @@ export const make = (
        */
       private tokenStale = false
       /**
-       * The token of the last attempt whose answer was lost, when tokens are sent: the next attempt is its
+       * The token of the last attempt whose answer was lost, when tokens are sent: the next attempts are its
        * replay, under that very token (DataAlreadyAccepted if it was stored), not under the store's, which
-       * another uploader sharing the store may have moved on meanwhile.
+       * another uploader sharing the store may have moved on meanwhile. It holds until the service answers
+       * a replay: one throttled, or that never reached the service, leaves the next attempt a replay still.
        */
       private replayUnder: { readonly token: string } | undefined = undefined
 
@@ -715,7 +716,6 @@ export const make = (
               state.probed = true
             }
             const replay = this.replayUnder
-            this.replayUnder = undefined
             const token = (mode === "ignored" && !this.tokenDemanded) || this.probe
               ? undefined
               : replay !== undefined
@@ -759,7 +759,11 @@ export const make = (
                   : this.lostUnder.length + 1
               )
             }
-            if (cls === "token" || cls === "alreadyAccepted" || cls === "notFound") this.answered()
+            if (cls === "token" || cls === "alreadyAccepted" || cls === "notFound") {
+              this.answered()
+              // an answer settles the replay (DataAlreadyAccepted, a token error and its read-back, a new stream)
+              this.replayUnder = undefined
+            }
             switch (error._tag) {
               case "DataAlreadyAcceptedException": {
                 // proof that tokens are enforced

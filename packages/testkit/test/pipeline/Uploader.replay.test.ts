@@ -298,4 +298,42 @@ describe("Uploader: a lost answer, then another writer, on an enforced stream", 
       expect((yield* a.model.events(G, S)).filter((e) => e.message.startsWith("A-"))).toHaveLength(3)
       expect(result.possibleDuplicates).toBe(0)
     }))
+
+  it.effect("a shared token store: a replay that is throttled is replayed again under its own token, stored once", () =>
+    Effect.gen(function*() {
+      const a = yield* setup({ model: { sequenceTokens: "enforced" }, uploader: { tokens: "enforced" } })
+      const b = yield* setup({ uploader: { tokens: "enforced" }, sharing: a })
+      yield* a.uploader.upload(dest(), batch("a", 1))
+      yield* inTurn(a.model, ["lostResponse"], ["throttle"])
+      const lost = yield* Effect.fork(a.uploader.upload(dest(), batch("A", 2, NOW + 5)))
+      // A's put is stored and its answer lost, its replay throttled: A waits out the throttling backoff
+      for (let i = 0; i < 30; i++) yield* TestClock.adjust(10)
+      expect(puts(yield* a.model.calls)).toEqual(["Answered", "LostResponse", "ThrottlingException"])
+      // B moves the stream and the shared store on meanwhile
+      yield* settle(b.uploader.upload(dest(), batch("B", 1, NOW + 10)))
+      const result = yield* settle(Fiber.join(lost))
+      expect(messages(yield* a.model.events(G, S)).filter((m) => m.startsWith("A-"))).toEqual(["A-0", "A-1"])
+      expect(result.accepted).toBe(2)
+      expect(result.possibleDuplicates).toBe(0)
+    }))
+
+  it.effect("a shared token store: a replay whose connection is refused is replayed again under its own token", () =>
+    Effect.gen(function*() {
+      const a = yield* setup({ model: { sequenceTokens: "enforced" }, uploader: { tokens: "enforced" } })
+      const b = yield* setup({ uploader: { tokens: "enforced" }, sharing: a })
+      yield* a.uploader.upload(dest(), batch("a", 1))
+      yield* a.model.failNext(1, "lostResponse")
+      const lost = yield* Effect.fork(a.uploader.upload(dest(), batch("A", 2, NOW + 5)))
+      yield* TestClock.adjust(1)
+      // the replays meet refused connections (they never reach the service) until B has moved the stream on
+      yield* a.model.setOutage(true)
+      for (let i = 0; i < 30; i++) yield* TestClock.adjust(10)
+      expect(puts(yield* a.model.calls)).toContain("ConnectionRefused")
+      yield* a.model.setOutage(false)
+      yield* settle(b.uploader.upload(dest(), batch("B", 1, NOW + 10)))
+      const result = yield* settle(Fiber.join(lost))
+      expect(messages(yield* a.model.events(G, S)).filter((m) => m.startsWith("A-"))).toEqual(["A-0", "A-1"])
+      expect(result.accepted).toBe(2)
+      expect(result.possibleDuplicates).toBe(0)
+    }))
 })
