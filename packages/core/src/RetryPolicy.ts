@@ -69,7 +69,8 @@ export interface RetryPolicyShape {
   readonly throttled: RetrySchedule
   /**
    * ResourceNotFoundException, after the missing group or stream was created: resend (default: once at
-   * once, then 3 more with a backoff from 200 ms, as a new stream may take a moment to be visible).
+   * once, then 3 more with a backoff from 200 ms, as a new stream may take a moment to be visible). A put
+   * that fails in another way in between starts the schedule again.
    */
   readonly notFound: RetrySchedule
 }

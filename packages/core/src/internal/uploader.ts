@@ -101,6 +101,9 @@ const destinationMetrics = (destination: Destination, labels: Metrics.Destinatio
 
 type RetryClass = "token" | "transient" | "throttled" | "notFound"
 
+/** The classes whose schedules bound failures of a put in a row (see `RetryPolicy`). */
+const IN_A_ROW: ReadonlyArray<RetryClass> = ["transient", "throttled", "notFound"]
+
 const OPERATION_LABEL: Record<Operation, string> = {
   putLogEvents: "PutLogEvents",
   describeLogStreams: "DescribeLogStreams",
@@ -340,19 +343,19 @@ export const make = (
       }
 
       /**
-       * The service answered a put (a token error, DataAlreadyAccepted, a missing stream): the failures in a
-       * row of the transient and throttling classes end, and their schedules start again from the top. The
-       * token schedule is not restarted by the other classes (its bound is the time since the first token
-       * error of the upload), and token errors use none of the others' retries.
+       * A put failed with an error of class `cls`: the failures in a row of the transient, throttling and
+       * not-found classes other than `cls` end, and their schedules start again from the top. The token
+       * schedule is not restarted by the other classes (its bound is the time since the first token error
+       * of the upload), and token errors use none of the others' retries.
        */
-      private answered(): void {
-        this.drivers.delete("transient")
-        this.drivers.delete("throttled")
+      private putEndedIn(cls: ErrorClass): void {
+        for (const inARow of IN_A_ROW) if (inARow !== cls) this.drivers.delete(inARow)
       }
 
       /**
        * Waits as the class's schedule says, or fails when it is exhausted. A failure of one of the
-       * transient and throttling classes ends the other's failures in a row (its schedule starts again).
+       * transient and throttling classes ends the other's failures in a row (its schedule starts again),
+       * for the calls that make a missing group or stream as for puts.
        */
       private retry(cls: RetryClass, error: CloudWatchLogsError, what: string): Effect.Effect<void, UploadError> {
         return Effect.gen(this, function*() {
@@ -759,8 +762,8 @@ export const make = (
                   : this.lostUnder.length + 1
               )
             }
+            this.putEndedIn(cls)
             if (cls === "token" || cls === "alreadyAccepted" || cls === "notFound") {
-              this.answered()
               // an answer settles the replay (DataAlreadyAccepted, a token error and its read-back, a new stream)
               this.replayUnder = undefined
             }

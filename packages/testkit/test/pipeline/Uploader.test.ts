@@ -767,4 +767,38 @@ describe("Uploader: retry budgets count failures of a class in a row", () => {
       const exhausted = yield* settle(Effect.either(uploader.upload(dest(), batch("b", 1, NOW + 1))))
       expect(Either.isLeft(exhausted) && exhausted.left.reason).toBe("RetriesExhausted")
     }))
+
+  it.effect("not-found answers between server faults start the not-found count again; 5 in a row are too many", () =>
+    Effect.gen(function*() {
+      // the puts fail in this order (the stream "missing" although it exists: CreateLogStream finds it)
+      const failures: Array<"notFound" | "unavailable"> = []
+      const { uploader } = yield* setup({
+        wrap: (api) => ({
+          ...api,
+          putLogEvents: (request) =>
+            Effect.suspend(() => {
+              const next = failures.shift()
+              return next === undefined
+                ? api.putLogEvents(request)
+                : Effect.fail(
+                  next === "notFound"
+                    ? new CloudWatchLogsError.ResourceNotFoundException({
+                      message: "The specified log stream does not exist.",
+                      resource: "logStream"
+                    })
+                    : new CloudWatchLogsError.ServiceUnavailableException({ message: "try again" })
+                )
+            })
+        })
+      })
+      // 6 not-found answers, never two in a row (4 retries allowed in a row)
+      for (let i = 0; i < 6; i++) failures.push("notFound", "unavailable")
+      const result = yield* settle(Effect.either(uploader.upload(dest(), batch("a", 1))))
+      expect(Either.isRight(result) && result.right.accepted).toBe(1)
+      expect(Either.isRight(result) && result.right.retries).toBe(12)
+      failures.push("notFound", "notFound", "notFound", "notFound", "notFound")
+      const exhausted = yield* settle(Effect.either(uploader.upload(dest(), batch("b", 1, NOW + 1))))
+      expect(Either.isLeft(exhausted) && exhausted.left.reason).toBe("RetriesExhausted")
+      expect(Either.isLeft(exhausted) && exhausted.left.cause._tag).toBe("ResourceNotFoundException")
+    }))
 })
