@@ -72,9 +72,12 @@ export interface Counts {
   /** Retried calls, all causes. */
   readonly retries: number
   /**
-   * Events that may be stored more than once: sent again after an answer was lost (to a service that
-   * ignores tokens, or when the stream could not be read back), and events counted `Failed` that such a
-   * lost put may have stored already (resending them may store them twice).
+   * Copies of events that may have been stored beyond the first, an upper bound: each event sent again
+   * after an answer that may have been lost (a server fault, a reset connection, a timeout: to a service
+   * that ignores tokens, or when the stream could not be read back) counts once per such answer, and
+   * each event counted `Failed` once per put of it whose answer may have been lost (resending it may
+   * store it again). So it can exceed the events shipped (50 events, each answered 503 nine times: 450);
+   * the copies really stored are never more.
    */
   readonly possibleDuplicates: number
 }
