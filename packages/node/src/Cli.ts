@@ -6,7 +6,8 @@
  * Exit status: 0 when everything asked was done (for `ship`: every line accepted), 1 when lines were
  * not delivered or a request was refused, 2 for bad arguments, 3 when the endpoint could not be reached
  * or the credentials were refused or the service was unavailable, 130 when stopped by a second signal.
- * The first SIGINT or SIGTERM ends the input and drains what is buffered; a second one stops at once,
+ * The first SIGINT or SIGTERM ends the input and drains what is buffered, within `--drain-timeout`
+ * (default 10 s; what it cuts off is counted as not delivered, exit 1); a second one stops at once,
  * without the drain (lines still buffered are not delivered; with `--spool` they are on disk).
  *
  * @since 0.1.0

@@ -280,6 +280,11 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
           const retention = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--retention", "8", "--endpoint", url])
           expect(retention.code).toBe(2)
           expect(oneLine(retention.stderr)).toMatch(/^cwlogs: invalid --retention 8: one of 1, 3, 5, 7/)
+          const drain = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--drain-timeout", "10s", "--endpoint", url])
+          expect(drain.code).toBe(2)
+          expect(oneLine(drain.stderr)).toBe(
+            "cwlogs: invalid --drain-timeout 10s: a whole number of milliseconds, 0 or more"
+          )
           const badName = yield* cwlogs(["ship", "-g", "bad name", "-s", "s", "--endpoint", url])
           expect(badName.code).toBe(2)
           expect(oneLine(badName.stderr)).toMatch(/^cwlogs: invalid --group: /)

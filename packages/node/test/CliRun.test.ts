@@ -38,6 +38,7 @@ describe("Cli.run", () => {
       expect(yield* Cli.run(argv("ship", "-g", "g"))).toBe(2)
       expect(yield* Cli.run(argv("ship", "-g", "g", "-s", "s", "--retention", "4"))).toBe(2)
       expect(yield* Cli.run(argv("frobnicate"))).toBe(2)
+      expect(yield* Cli.run(argv("ship", "-g", "g", "-s", "s", "--drain-timeout", "soon"))).toBe(2)
       expect(yield* Cli.run(argv("--version"))).toBe(0)
     }).pipe(Effect.provide(NodeContext.layer)))
 
@@ -67,4 +68,48 @@ describe("Cli.run", () => {
       expect(yield* Fiber.join(fiber)).toBe(0)
       expect((yield* emulator.model.events("run", "f")).map((e) => e.message)).toEqual(["a", "b", "c"])
     }).pipe(Effect.provide(NodeContext.layer)))
+
+  for (const mode of ["sink", "spool"] as const) {
+    it.scopedLive(`${mode}: stop in an outage ends the run at --drain-timeout, exit 1, not delivered counted`, () =>
+      Effect.gen(function*() {
+        yield* awsEnv
+        const emulator = yield* Emulator.make({ faults: { unavailable: 1 } })
+        const dir = yield* Effect.acquireRelease(
+          Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-run-"))),
+          (d) => Effect.sync(() => Fs.rmSync(d, { recursive: true, force: true }))
+        )
+        const file = Path.join(dir, "f.log")
+        Fs.writeFileSync(file, "a\nb\nc\n")
+        const spool = mode === "spool" ? ["--spool", Path.join(dir, "spool")] : []
+        const stop = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(Cli.run(
+          argv(
+            "ship",
+            "-g",
+            "g",
+            "-s",
+            "s",
+            "--create",
+            "--follow",
+            ...spool,
+            "--drain-timeout",
+            "200",
+            "--endpoint",
+            emulator.url,
+            file
+          ),
+          Deferred.await(stop)
+        ))
+        yield* emulator.model.callCount("PutLogEvents").pipe(
+          Effect.repeat({ until: (n) => n >= 1, schedule: Schedule.spaced("50 millis") }),
+          Effect.timeout("30 seconds")
+        )
+        yield* Deferred.succeed(stop, undefined)
+        // before: the spool waited for the service for ever, the sink for its retry policy's end
+        expect(yield* Fiber.join(fiber)).toBe(1)
+        if (mode === "spool") {
+          expect(Fs.readdirSync(Path.join(dir, "spool")).some((f) => f.endsWith(".seg"))).toBe(true)
+        }
+      }).pipe(Effect.provide(NodeContext.layer)))
+  }
 })

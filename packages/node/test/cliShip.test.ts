@@ -2,8 +2,11 @@ import { CloudWatchLogsApi, CloudWatchLogsError, ShipReport } from "@cwlogs/core
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as DurableSpool from "../src/DurableSpool.js"
@@ -138,6 +141,102 @@ describe("cwlogs ship (in process)", () => {
       expect(error.exitCode).toBe(2)
       expect(error.message).toContain("is in use by process")
       expect(yield* TestCloudWatchLogs.events("g", "api-1")).toEqual([])
+    }).pipe(Effect.provide(Model)))
+})
+
+/** Waits until the service has had `n` PutLogEvents calls (polling, real time). */
+const called = (n: number) =>
+  TestCloudWatchLogs.callCount("PutLogEvents").pipe(
+    Effect.repeat({ until: (count) => count >= n, schedule: Schedule.spaced("20 millis") }),
+    Effect.timeout("20 seconds")
+  )
+
+describe("cwlogs ship: the drain after a stop keeps to its deadline", () => {
+  it.scopedLive("an outage: what the deadline cuts off is counted as not delivered, exit 1", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      yield* TestCloudWatchLogs.setFaults({ unavailable: 1 })
+      const summaries: Array<string> = []
+      const stop = yield* Deferred.make<void>()
+      const file = yield* tempFile("a\nb\nc\n")
+      const fiber = yield* Effect.fork(ship(options(file, summaries, {
+        drainTimeoutMillis: 100,
+        stop: Deferred.await(stop),
+        stopped: Deferred.isDone(stop)
+      })))
+      yield* called(1)
+      yield* Deferred.succeed(stop, undefined)
+      // the retry policy would go on for some 20 s more: the deadline ends it
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error.exitCode).toBe(1)
+      expect(error.message).toBe("the drain's deadline of 100 ms passed after the stop: 3 line(s) not delivered")
+      expect(summaries[0]).toContain("accepted  0")
+      expect(summaries[0]).toContain("not delivered 3 (the drain's deadline of 100 ms passed after the stop")
+    }).pipe(Effect.provide(Model)))
+
+  it.scopedLive("a service slow to answer: the put in flight is cut off at the deadline, exit 1", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      // the put is stored, and its answer comes ten minutes later
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 600_000 })
+      const summaries: Array<string> = []
+      const stop = yield* Deferred.make<void>()
+      const file = yield* tempFile("a\nb\n")
+      const fiber = yield* Effect.fork(ship(options(file, summaries, {
+        drainTimeoutMillis: 100,
+        stop: Deferred.await(stop),
+        stopped: Deferred.isDone(stop)
+      })))
+      yield* called(1)
+      yield* Deferred.succeed(stop, undefined)
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error.message).toBe("the drain's deadline of 100 ms passed after the stop: 2 line(s) not delivered")
+      expect(summaries[0]).toContain("not delivered 2")
+    }).pipe(Effect.provide(Model)))
+
+  it.scopedLive("what is delivered before the deadline is reported as usual: exit 0", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      const summaries: Array<string> = []
+      const file = yield* tempFile("a\nb\n")
+      const outcome = yield* ship(options(file, summaries, {
+        drainTimeoutMillis: 60_000,
+        stop: Effect.void,
+        stopped: Effect.succeed(true)
+      }))
+      expect(outcome.report.accepted).toBe(outcome.read)
+      expect(outcome.cutOff).toBeUndefined()
+    }).pipe(Effect.provide(Model)))
+
+  it.scopedLive("--spool in an outage: the stop closes the spool, the rest is left in DIR and the next run ships it", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      yield* TestCloudWatchLogs.setFaults({ unavailable: 1 })
+      const summaries: Array<string> = []
+      const stop = yield* Deferred.make<void>()
+      const file = yield* tempFile("a\nb\nc\n")
+      const spool = Path.join(Path.dirname(file), "spool")
+      const fiber = yield* Effect.fork(ship(options(file, summaries, {
+        spool,
+        drainTimeoutMillis: 100,
+        stop: Deferred.await(stop),
+        stopped: Deferred.isDone(stop)
+      })))
+      yield* called(1)
+      yield* Deferred.succeed(stop, undefined)
+      // without the stop's interruption the spool waits for the service for ever (its resume schedule)
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error.exitCode).toBe(1)
+      expect(error.message).toBe(
+        `the drain's deadline of 100 ms passed after the stop: 3 line(s) left in ${spool} for the next run`
+      )
+      expect(summaries[0]).toContain(`left      3 in ${spool} for the next run`)
+      expect(Fs.readdirSync(spool).some((f) => f.endsWith(".seg"))).toBe(true)
+      // the service is back: the next run ships what this one left
+      yield* TestCloudWatchLogs.setFaults({ unavailable: 0 })
+      const next = yield* ship(options(yield* tempFile(""), [], { spool }))
+      expect(next.recovered).toBe(3)
+      expect((yield* TestCloudWatchLogs.events("g", "api-1")).map((e) => e.message)).toEqual(["a", "b", "c"])
     }).pipe(Effect.provide(Model)))
 })
 

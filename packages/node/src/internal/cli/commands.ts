@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Limits } from "@cwlogs/core"
+import { CloudWatchLogs, Limits } from "@cwlogs/core"
 import * as Args from "@effect/cli/Args"
 import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
@@ -140,6 +140,13 @@ const shipCommand = Command.make(
         "Write lines to a durable spool in this directory before reading on, and ship them from there: a crash or kill loses nothing read; the next run with the directory ships what this one left."
       )
     ),
+    // text, not `Options.integer`: a bad value gets a message that names the option and what it takes
+    drainTimeout: Options.text("drain-timeout").pipe(
+      Options.optional,
+      Options.withDescription(
+        `After SIGINT or SIGTERM, how long delivery may go on, in milliseconds (default ${CloudWatchLogs.DEFAULT_DRAIN_TIMEOUT_MILLIS}); then what is not delivered is counted in the summary (with --spool, left in DIR), exit status 1.`
+      )
+    ),
     file: Args.text({ name: "FILE" }).pipe(
       Args.withDefault("-"),
       Args.withDescription("The file to ship, or - for stdin (the default).")
@@ -151,6 +158,13 @@ const shipCommand = Command.make(
       if (retention !== undefined && !Limits.RETENTION_DAYS.includes(retention)) {
         return yield* new CliError({
           message: `invalid --retention ${retention}: one of ${Limits.RETENTION_DAYS.join(", ")}`,
+          exitCode: EXIT_USAGE
+        })
+      }
+      const drainTimeoutMillis = Option.getOrUndefined(args.drainTimeout)
+      if (drainTimeoutMillis !== undefined && !/^\d+$/.test(drainTimeoutMillis)) {
+        return yield* new CliError({
+          message: `invalid --drain-timeout ${drainTimeoutMillis}: a whole number of milliseconds, 0 or more`,
           exitCode: EXIT_USAGE
         })
       }
@@ -174,6 +188,7 @@ const shipCommand = Command.make(
         follow: args.follow,
         source: args.file,
         spool: Option.getOrUndefined(args.spool),
+        drainTimeoutMillis: drainTimeoutMillis !== undefined ? Number(drainTimeoutMillis) : undefined,
         endpoint: target.describe,
         stop: signal.await,
         stopped: signal.isDone,

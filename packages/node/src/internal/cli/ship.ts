@@ -16,13 +16,15 @@ import {
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as DurableSpool from "../../DurableSpool.js"
+import * as Spool from "../spool.js"
 import { CliError, describeServiceError, EXIT_FAILED, EXIT_USAGE } from "./errors.js"
 import { type InputError, lines, toEvent } from "./input.js"
 
@@ -40,6 +42,11 @@ export interface ShipOptions {
   readonly spool?: string | undefined
   /** Where requests go, for messages. */
   readonly endpoint: string
+  /**
+   * After a stop, how long delivery may go on (default `CloudWatchLogs.DEFAULT_DRAIN_TIMEOUT_MILLIS`):
+   * then what is not delivered is cut off (with `spool`, left on disk) and counted in the summary.
+   */
+  readonly drainTimeoutMillis?: number | undefined
   /** Completes when the user asks to stop (SIGINT/SIGTERM). */
   readonly stop: Effect.Effect<void>
   readonly stopped: Effect.Effect<boolean>
@@ -58,6 +65,16 @@ export interface Outcome {
   readonly recovered?: number | undefined
   readonly inputError?: InputError | undefined
   readonly failure?: string | undefined
+  /** The drain's deadline passed after a stop: lines not delivered (with `--spool`, left in its directory). */
+  readonly cutOff?: CutOff | undefined
+}
+
+/** @internal */
+export interface CutOff {
+  readonly deadlineMillis: number
+  readonly notDelivered: number
+  /** The spool's directory, where the lines not delivered wait for the next run. */
+  readonly spool?: string | undefined
 }
 
 /**
@@ -69,15 +86,28 @@ export const renderSummary = (destination: string, outcome: Outcome, elapsedMill
   const r = outcome.report
   const rejected = ShipReport.REASONS.filter((reason) => r.rejected[reason] > 0)
     .map((reason) => `${reason} ${r.rejected[reason]}`)
+  const cutOff = outcome.cutOff
   const out = [
     `cwlogs ship → ${destination}: ${outcome.read} line${outcome.read === 1 ? "" : "s"} read in ${
       (elapsedMillis / 1000).toFixed(1)
     } s`,
     `  accepted  ${r.accepted}`,
-    `  rejected  ${ShipReport.rejectedTotal(r)}${rejected.length > 0 ? ` (${rejected.join(", ")})` : ""}`,
-    `  retries   ${r.retries}`,
-    `  batches   ${r.batches} (${r.bytes} bytes)`
+    `  rejected  ${ShipReport.rejectedTotal(r)}${rejected.length > 0 ? ` (${rejected.join(", ")})` : ""}`
   ]
+  if (cutOff !== undefined && cutOff.spool === undefined) {
+    // the sink was cut off: its own report (retries, batches) went with it; what was stored is counted
+    out.push(
+      `  not delivered ${cutOff.notDelivered} (the drain's deadline of ${cutOff.deadlineMillis} ms passed after the stop; ` +
+        "a put cut off may have stored some)"
+    )
+  } else {
+    out.push(`  retries   ${r.retries}`, `  batches   ${r.batches} (${r.bytes} bytes)`)
+  }
+  if (cutOff?.spool !== undefined) {
+    out.push(
+      `  left      ${cutOff.notDelivered} in ${cutOff.spool} for the next run (the drain's deadline of ${cutOff.deadlineMillis} ms passed after the stop)`
+    )
+  }
   if (outcome.recovered !== undefined && outcome.recovered > 0) {
     out.push(
       `  recovered ${outcome.recovered} event${outcome.recovered === 1 ? "" : "s"} an earlier run left in the spool`
@@ -94,9 +124,25 @@ export const renderSummary = (destination: string, outcome: Outcome, elapsedMill
   return out.join("\n")
 }
 
+type Requirements = CloudWatchLogsApi.CloudWatchLogsApi | FileSystem.FileSystem
+
+/** What a run shipped; `stopped`: it was cut off after a stop (the report is what was done by then). */
+interface Shipped {
+  readonly report: ShipReport.ShipReport
+  readonly recovered: number | undefined
+  readonly stopped: boolean
+}
+
+/** What the sink was done with in one call of `onStored`: the events stored, and those refused by reason. */
+const countsOf = (batch: CloudWatchLogs.StoredBatch): ShipReport.Counts => {
+  const rejected = { ...ShipReport.emptyCounts.rejected }
+  for (const r of batch.rejected) rejected[r.reason]++
+  return { ...ShipReport.emptyCounts, accepted: batch.events.length - batch.rejected.length, rejected }
+}
+
 /** Did every line that was read end up stored? */
 const allAccepted = (outcome: Outcome): boolean =>
-  outcome.inputError === undefined && outcome.failure === undefined &&
+  outcome.inputError === undefined && outcome.failure === undefined && outcome.cutOff === undefined &&
   ShipReport.rejectedTotal(outcome.report) === 0
 
 const validate = (options: ShipOptions): Effect.Effect<void, CliError> => {
@@ -164,7 +210,7 @@ export const preflight = (options: ShipOptions): Effect.Effect<void, CliError, C
  */
 export const ship = (
   options: ShipOptions
-): Effect.Effect<Outcome, CliError, CloudWatchLogsApi.CloudWatchLogsApi | FileSystem.FileSystem> =>
+): Effect.Effect<Outcome, CliError, Requirements> =>
   Effect.gen(function*() {
     yield* validate(options)
     if (options.source !== "-") {
@@ -220,26 +266,71 @@ export const ship = (
       yield* progress(`read ${yield* Ref.get(read)} lines`)
     }).pipe(Effect.repeat(Schedule.spaced("500 millis")), Effect.asVoid)
 
-    const spooled = options.spool === undefined ? undefined : { directory: options.spool }
-    const shipped: Effect.Effect<
-      ShipReport.ShipReport & { readonly recovered?: number },
-      CloudWatchLogs.ShipError | CliError,
-      CloudWatchLogsApi.CloudWatchLogsApi | FileSystem.FileSystem
-    > = spooled === undefined
-      ? Stream.run(events, CloudWatchLogs.sink(destination))
-      : Stream.run(events, DurableSpool.sink(destination, spooled)).pipe(
+    const drainMillis = options.drainTimeoutMillis ?? CloudWatchLogs.DEFAULT_DRAIN_TIMEOUT_MILLIS
+    /** Completes `drainMillis` after the stop: a sink still shipping then is cut off. */
+    const deadline = Effect.zipRight(options.stop, Effect.sleep(Duration.millis(drainMillis)))
+
+    /**
+     * Through the sink, which gets until the deadline to end; then it is interrupted, and its close stops at
+     * once (its drain's time was the deadline). Its report goes with it: what it was done with is counted
+     * as it goes (`onStored`).
+     */
+    const viaSink: Effect.Effect<Shipped, CloudWatchLogs.ShipError, Requirements> = Effect.gen(
+      function*() {
+        const tally = yield* Ref.make(ShipReport.empty)
+        const onStored = (batch: CloudWatchLogs.StoredBatch) =>
+          Ref.update(tally, (report) => ShipReport.add(report, batch.destination, countsOf(batch)))
+        const finished = yield* Stream.run(
+          events,
+          CloudWatchLogs.sink(destination, { drainTimeoutMillis: 0, onStored })
+        )
+          .pipe(Effect.map(Option.some), Effect.raceFirst(Effect.as(deadline, Option.none())))
+        return Option.isSome(finished)
+          ? { report: finished.value, recovered: undefined, stopped: false }
+          : { report: yield* Ref.get(tally), recovered: undefined, stopped: true }
+      }
+    )
+
+    /**
+     * Through the spool. Once the input has ended, `finish` ships everything (in an outage, when the
+     * service is back), unless the stop comes first: then the spool is closed instead, which ships for
+     * `drainMillis` and leaves the rest on disk, and its report is read after the close.
+     */
+    const viaSpool = (
+      directory: string
+    ): Effect.Effect<Shipped, CloudWatchLogs.ShipError | CliError, Requirements> =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const [spool, finished] = yield* Effect.gen(function*() {
+          const spool = yield* Scope.extend(Spool.make({ directory, drainTimeoutMillis: drainMillis }), scope)
+          yield* Stream.runForEachChunk(
+            events,
+            (chunk) => spool.write(Chunk.toReadonlyArray(chunk).map((event) => ({ destination, event })))
+          )
+          const finished = yield* Effect.raceFirst(
+            Effect.map(spool.finish, Option.some),
+            Effect.as(options.stop, Option.none())
+          )
+          return [spool, finished] as const
+        }).pipe(Effect.onExit((exit) => Scope.close(scope, exit)))
+        const report = Option.getOrElse(finished, () => spool.report())
+        return { report, recovered: report.recovered, stopped: Option.isNone(finished) }
+      }).pipe(
         Effect.catchTag(
           "SpoolError",
           (error) =>
             new CliError({ message: error.message, exitCode: error.reason === "Locked" ? EXIT_USAGE : EXIT_FAILED })
         )
       )
-    const run = shipped.pipe(
-      Effect.map((report) => ({ report, failure: undefined, recovered: report.recovered })),
+
+    const spoolDirectory = options.spool
+    const run = (spoolDirectory === undefined ? viaSink : viaSpool(spoolDirectory)).pipe(
+      Effect.map((shipped) => ({ ...shipped, failure: undefined })),
       Effect.catchTag("ShipError", (error) =>
         Effect.succeed({
           report: error.report,
           recovered: undefined,
+          stopped: false,
           failure: `${
             error.cause.cause._tag === "UploadDefect"
               ? error.cause.cause.message
@@ -248,13 +339,19 @@ export const ship = (
         }))
     )
     const result = yield* Effect.scoped(Effect.zipRight(Effect.forkScoped(showProgress), run))
+    const linesRead = yield* Ref.get(read)
+    const linesSkipped = yield* Ref.get(skipped)
+    const notDelivered = linesRead - linesSkipped + (result.recovered ?? 0) - ShipReport.total(result.report)
     const outcome: Outcome = {
-      read: yield* Ref.get(read),
-      skipped: yield* Ref.get(skipped),
+      read: linesRead,
+      skipped: linesSkipped,
       report: result.report,
       recovered: result.recovered,
       inputError: yield* Ref.get(inputError),
-      failure: result.failure
+      failure: result.failure,
+      cutOff: result.stopped && notDelivered > 0
+        ? { deadlineMillis: drainMillis, notDelivered, spool: options.spool }
+        : undefined
     }
     const elapsed = (yield* Clock.currentTimeMillis) - started
     if (progress !== undefined) yield* progress("")
@@ -264,6 +361,10 @@ export const ship = (
       return yield* new CliError({
         message: outcome.failure !== undefined
           ? `delivery stopped: ${outcome.failure}`
+          : outcome.cutOff !== undefined
+          ? `the drain's deadline of ${outcome.cutOff.deadlineMillis} ms passed after the stop: ${outcome.cutOff.notDelivered} line(s) ${
+            outcome.cutOff.spool !== undefined ? `left in ${outcome.cutOff.spool} for the next run` : "not delivered"
+          }`
           : outcome.inputError !== undefined
           ? `cannot read ${outcome.inputError.source}: ${outcome.inputError.message}`
           : `${Math.max(notAccepted, ShipReport.rejectedTotal(outcome.report))} line(s) not accepted`,
