@@ -10,7 +10,7 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { followBytes, lines, parseTimestampPrefix, toEvent } from "../src/internal/cli/input.js"
+import { followBytes, lines, parseTimestampPrefix, READ_ON_BYTES, toEvent } from "../src/internal/cli/input.js"
 import { tempFile } from "./support/files.js"
 
 const neverStop = { follow: false, stop: Effect.never, stopped: Effect.succeed(false) }
@@ -103,6 +103,92 @@ describe("cwlogs input: reading lines", () => {
       // the chunk being read when it stopped is delivered whole, and nothing after it
       expect(seen).toBeGreaterThan(0)
       expect(seen).toBeLessThan(2 * 65_536 / "line-00000".length)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("an incomplete UTF-8 sequence at the very end is U+FFFD, as an invalid one mid-line is", () =>
+    Effect.gen(function*() {
+      const cut = yield* tempFile(new Uint8Array([0x61, 0x0a, 0x65, 0x6e, 0x64, 0xe2, 0x82]))
+      expect(Chunk.toReadonlyArray(yield* Stream.runCollect(lines(cut, neverStop)))).toEqual(["a", "end\uFFFD"])
+      // a last line made only of such bytes is a line too (shipped and counted), not nothing
+      const only = yield* tempFile(new Uint8Array([0x61, 0x0a, 0xf0, 0x9f, 0x98]))
+      expect(Chunk.toReadonlyArray(yield* Stream.runCollect(lines(only, neverStop)))).toEqual(["a", "\uFFFD"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("stop in the middle of a FILE: it reads on to the end of the line being read, no line is cut", () =>
+    Effect.gen(function*() {
+      // lines of 11 bytes: a 64 KiB chunk ends in the middle of one (65536 = 11 * 5957 + 9)
+      const all = Array.from({ length: 40_000 }, (_, i) => `l${String(i).padStart(9, "0")}`)
+      const file = yield* tempFile(all.join("\n") + "\n")
+      let stopped = false
+      const partial: Array<string> = []
+      const seen = yield* lines(file, {
+        ...neverStop,
+        stopped: Effect.sync(() => stopped),
+        onPartialLine: (text) => Effect.sync(() => partial.push(text))
+      }).pipe(
+        Stream.tap(() =>
+          Effect.sync(() => {
+            stopped = true
+          })
+        ),
+        Stream.runCollect
+      )
+      // before: the last line was "l00000595", the first 9 bytes of "l000005957"
+      expect(Chunk.toReadonlyArray(seen)).toEqual(all.slice(0, seen.length))
+      expect(seen.length).toBeGreaterThan(5957)
+      expect(seen.length).toBeLessThan(all.length)
+      expect(partial).toEqual([])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("stop in the middle of a FILE's line longer than READ_ON_BYTES: that line is cut off, not shipped", () =>
+    Effect.gen(function*() {
+      const long = "x".repeat(READ_ON_BYTES + 3 * 65_536)
+      const file = yield* tempFile(`a\n${long}\nb\n`)
+      let stopped = false
+      const partial: Array<string> = []
+      const seen = yield* lines(file, {
+        ...neverStop,
+        stopped: Effect.sync(() => stopped),
+        onPartialLine: (text) => Effect.sync(() => partial.push(text))
+      }).pipe(
+        Stream.tap(() =>
+          Effect.sync(() => {
+            stopped = true
+          })
+        ),
+        Stream.runCollect
+      )
+      expect(Chunk.toReadonlyArray(seen)).toEqual(["a"])
+      expect(partial).toHaveLength(1)
+      expect(long.startsWith(partial[0])).toBe(true)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("stop while a stream (stdin, a pipe) is in the middle of a line: that part is not a line", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-fifo-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
+      const fifo = Path.join(dir, "in")
+      ChildProcess.execFileSync("mkfifo", [fifo])
+      // the writer is not done: the rest of "half" may come later, or never
+      const writer = Fs.createWriteStream(fifo)
+      // its destruction at the end may come before its write's answer: that error is not the test's
+      writer.on("error", () => {})
+      writer.write("one\nhalf")
+      yield* Effect.addFinalizer(() => Effect.sync(() => writer.destroy()))
+      const stop = yield* Deferred.make<void>()
+      const partial: Array<string> = []
+      const seen = yield* lines(fifo, {
+        follow: false,
+        stop: Deferred.await(stop),
+        stopped: Deferred.isDone(stop),
+        onPartialLine: (text) => Effect.sync(() => partial.push(text))
+      }).pipe(
+        Stream.tap(() => Deferred.succeed(stop, undefined)),
+        Stream.runCollect
+      )
+      // before: "half" was shipped as a line
+      expect(Chunk.toReadonlyArray(seen)).toEqual(["one"])
+      expect(partial).toEqual(["half"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scopedLive("a named pipe is read as a stream to its end (it cannot be read by position), follow or not", () =>

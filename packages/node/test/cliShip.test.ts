@@ -260,5 +260,9 @@ describe("cwlogs ship summary", () => {
       "  skipped   1 empty line"
     ])
     expect(renderSummary("g:s", { read: 1, skipped: 0, report: ShipReport.empty }, 0)).not.toContain("skipped")
+    // a line the stop cut in two is said, not shipped
+    expect(renderSummary("g:s", { read: 1, skipped: 0, report: ShipReport.empty, partialLine: 54 }, 0)).toContain(
+      "not read  the line being read when it stopped (54 bytes of it, not shipped)"
+    )
   })
 })

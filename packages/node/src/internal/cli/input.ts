@@ -7,6 +7,7 @@
 import type { LogEvent } from "@cwlogs/core"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -178,35 +179,148 @@ export const followBytes = (
 const readable = (source: string, open: () => NodeJS.ReadableStream) =>
   NodeStream.fromReadable<InputError>(open, platformError(source))
 
+/** After a stop, how far a FILE is read on to the end of the line being read; a longer one is cut off. */
+export const READ_ON_BYTES = 1024 * 1024
+
+const NEWLINE = 0x0a
+
+/**
+ * The bytes of a FILE until a stop, then on to the end of the line being read (within `READ_ON_BYTES`,
+ * else `cutOff` is called): no chunk is read after that, and no line is cut in two.
+ */
+const toLineEndAfterStop = <E, R>(
+  bytes: Stream.Stream<Uint8Array, E, R>,
+  stopped: Effect.Effect<boolean>,
+  cutOff: () => void
+): Stream.Stream<Uint8Array, E, R> =>
+  Stream.suspend(() => {
+    /** The bytes before the stop ended a line (or there were none). */
+    let atLineStart = true
+    let readOn = 0
+    return bytes.pipe(
+      Stream.mapEffect((chunk) =>
+        Effect.map(stopped, (stop): readonly [Uint8Array, boolean] => {
+          if (!stop) {
+            if (chunk.length > 0) atLineStart = chunk[chunk.length - 1] === NEWLINE
+            return [chunk, false]
+          }
+          if (atLineStart) return [chunk.subarray(0, 0), true]
+          const end = chunk.indexOf(NEWLINE)
+          if (end !== -1) return [chunk.subarray(0, end + 1), true]
+          readOn += chunk.length
+          if (readOn <= READ_ON_BYTES) return [chunk, false]
+          cutOff()
+          return [chunk, true]
+        })
+      ),
+      Stream.takeUntil(([, last]) => last),
+      Stream.map(([chunk]) => chunk)
+    )
+  })
+
+/** A line's text without the `\r` of a `\r\n` end. */
+const withoutCR = (line: string): string => line.endsWith("\r") ? line.slice(0, -1) : line
+
+/**
+ * Decodes UTF-8 (an invalid or incomplete sequence is U+FFFD, at the very end too) and splits lines. The
+ * text after the last `\n` is a line when the input ended; when it was cut off (`cut`: a stop, a read
+ * error) it is a part of one: not a line, it goes to `onPartialLine`.
+ */
+const toLines = <E, R>(
+  bytes: Stream.Stream<Uint8Array, E, R>,
+  cut: Effect.Effect<boolean>,
+  onPartialLine: (text: string) => Effect.Effect<void>
+): Stream.Stream<string, E, R> =>
+  Stream.suspend(() => {
+    const decoder = new TextDecoder("utf-8")
+    let rest = ""
+    const split = (text: string, out: Array<string>): void => {
+      let end = text.indexOf("\n")
+      if (end === -1) {
+        rest += text
+        return
+      }
+      out.push(withoutCR(rest + text.slice(0, end)))
+      let from = end + 1
+      while ((end = text.indexOf("\n", from)) !== -1) {
+        out.push(withoutCR(text.slice(from, end)))
+        from = end + 1
+      }
+      rest = text.slice(from)
+    }
+    /** What is left after the last `\n`, with the decoder's last bytes. */
+    const last = (cutOff: boolean): Effect.Effect<Chunk.Chunk<string>> =>
+      Effect.suspend(() => {
+        const text = rest + decoder.decode()
+        rest = ""
+        if (text === "") return Effect.succeed(Chunk.empty())
+        return cutOff ? Effect.as(onPartialLine(text), Chunk.empty()) : Effect.succeed(Chunk.of(withoutCR(text)))
+      })
+    return bytes.pipe(
+      Stream.mapChunks((chunk) => {
+        const out: Array<string> = []
+        for (const piece of chunk) split(decoder.decode(piece, { stream: true }), out)
+        return Chunk.unsafeFromArray(out)
+      }),
+      Stream.concat(Stream.flattenChunks(Stream.fromEffect(Effect.flatMap(cut, last)))),
+      Stream.catchAll((error) => Stream.concat(Stream.execute(last(true)), Stream.fail(error)))
+    )
+  })
+
 /**
  * The lines of the input (`-` for stdin), decoded as UTF-8 (`\n` or `\r\n` end a line; a last line
- * without an end counts). With `follow`, a regular file is read like `tail -f` until `stop` completes.
- * Without it, `stop` ends the reading early: no chunk is read once it completed. A FILE that is not a
- * regular file (a named pipe, `/dev/stdin`, a process substitution) is read as a stream to its end,
- * `follow` or not: it cannot be read by position.
+ * without an end counts; an invalid or incomplete sequence is U+FFFD). With `follow`, a regular file is
+ * read like `tail -f` until `stop` completes (then to its end). Without it, `stop` ends the reading early,
+ * never in the middle of a line: a FILE is read on to the end of the line being read (within
+ * `READ_ON_BYTES`); stdin, or a FILE that is not a regular file, cannot be read on without waiting for
+ * its writer, so the part of a line read when it stops is not a line. Such a part, or one a read error
+ * cut off, goes to `onPartialLine`. A FILE that is not a regular file (a named pipe, `/dev/stdin`, a
+ * process substitution) is read as a stream to its end, `follow` or not: it cannot be read by position.
  *
  * @internal
  */
 export const lines = (
   source: string,
-  options: { readonly follow: boolean; readonly stop: Effect.Effect<void>; readonly stopped: Effect.Effect<boolean> }
-): Stream.Stream<string, InputError, FileSystem.FileSystem> => {
-  const untilStopped = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>) =>
-    bytes.pipe(
-      // a source that is always ready (a file) never lets the interruption in: each chunk checks too
-      Stream.takeUntilEffect(() => options.stopped),
-      Stream.interruptWhen(options.stop)
+  options: {
+    readonly follow: boolean
+    readonly stop: Effect.Effect<void>
+    readonly stopped: Effect.Effect<boolean>
+    readonly onPartialLine?: ((text: string) => Effect.Effect<void>) | undefined
+  }
+): Stream.Stream<string, InputError, FileSystem.FileSystem> =>
+  Stream.unwrap(Effect.gen(function*() {
+    const onPartialLine = options.onPartialLine ?? (() => Effect.void)
+    /** A stream read to its end: its last line is whole. */
+    const asStream = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>) => {
+      let ended = false
+      return toLines(
+        bytes.pipe(
+          Stream.onEnd(Effect.sync(() => {
+            ended = true
+          })),
+          // a source that is always ready (a file) never lets the interruption in: each chunk checks too
+          Stream.takeUntilEffect(() => options.stopped),
+          Stream.interruptWhen(options.stop)
+        ),
+        Effect.sync(() => !ended),
+        onPartialLine
+      )
+    }
+    if (source === "-") return asStream(readable("stdin", () => process.stdin))
+    const fs = yield* FileSystem.FileSystem
+    const info = yield* Effect.mapError(fs.stat(source), platformError(source))
+    if (info.type !== "File") {
+      return asStream(readable(source, () => NodeFs.createReadStream(source, { highWaterMark: CHUNK })))
+    }
+    // followed, it ends only at the end of the file: its last line, with or without an end, is one
+    if (options.follow) return toLines(followBytes(source, options.stopped), Effect.succeed(false), onPartialLine)
+    let cut = false
+    const file = Stream.mapError(fs.stream(source, { chunkSize: CHUNK }), platformError(source))
+    return toLines(
+      toLineEndAfterStop(file, options.stopped, () => {
+        cut = true
+      }),
+      Effect.sync(() => cut),
+      onPartialLine
     )
-  const bytes: Stream.Stream<Uint8Array, InputError, FileSystem.FileSystem> = source === "-"
-    ? untilStopped(readable("stdin", () => process.stdin))
-    : Stream.unwrap(Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const info = yield* Effect.mapError(fs.stat(source), platformError(source))
-      if (info.type !== "File") {
-        return untilStopped(readable(source, () => NodeFs.createReadStream(source, { highWaterMark: CHUNK })))
-      }
-      if (options.follow) return followBytes(source, options.stopped)
-      return untilStopped(Stream.mapError(fs.stream(source, { chunkSize: CHUNK }), platformError(source)))
-    }))
-  return bytes.pipe(Stream.decodeText("utf-8"), Stream.splitLines)
-}
+  }))

@@ -64,6 +64,8 @@ export interface Outcome {
   /** Events an earlier run left in the spool, delivered by this one (counted in the report too). */
   readonly recovered?: number | undefined
   readonly inputError?: InputError | undefined
+  /** Bytes of a line the stop (or a read error) cut off: read in part, not shipped, not counted in `read`. */
+  readonly partialLine?: number | undefined
   readonly failure?: string | undefined
   /** The drain's deadline passed after a stop: lines not delivered (with `--spool`, left in its directory). */
   readonly cutOff?: CutOff | undefined
@@ -117,6 +119,9 @@ export const renderSummary = (destination: string, outcome: Outcome, elapsedMill
   if (r.split > 0) out.push(`  split     ${r.split} oversize line${r.split === 1 ? "" : "s"} into several events`)
   if (r.truncated > 0) out.push(`  truncated ${r.truncated} oversize line${r.truncated === 1 ? "" : "s"}`)
   if (r.possibleDuplicates > 0) out.push(`  possibly duplicated ${r.possibleDuplicates} (answers lost, sent again)`)
+  if (outcome.partialLine !== undefined) {
+    out.push(`  not read  the line being read when it stopped (${outcome.partialLine} bytes of it, not shipped)`)
+  }
   if (outcome.inputError !== undefined) {
     out.push(`  input     stopped: cannot read ${outcome.inputError.source}: ${outcome.inputError.message}`)
   }
@@ -237,13 +242,17 @@ export const ship = (
     const read = yield* Ref.make(0)
     const skipped = yield* Ref.make(0)
     const inputError = yield* Ref.make<InputError | undefined>(undefined)
+    const partialLine = yield* Ref.make<number | undefined>(undefined)
     const destination = Destination.make(options.logGroupName, options.logStreamName, {
       createGroup: options.create,
       createStream: options.create,
       ...(options.retentionInDays !== undefined ? { retentionInDays: options.retentionInDays } : {})
     })
 
-    const events = lines(options.source, options).pipe(
+    const events = lines(options.source, {
+      ...options,
+      onPartialLine: (text) => Ref.set(partialLine, new TextEncoder().encode(text).length)
+    }).pipe(
       Stream.mapChunksEffect((chunk) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
@@ -348,6 +357,7 @@ export const ship = (
       report: result.report,
       recovered: result.recovered,
       inputError: yield* Ref.get(inputError),
+      partialLine: yield* Ref.get(partialLine),
       failure: result.failure,
       cutOff: result.stopped && notDelivered > 0
         ? { deadlineMillis: drainMillis, notDelivered, spool: options.spool }
