@@ -96,6 +96,38 @@ describe("cwlogs tail", () => {
       }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
   }
 
+  it.effect("follow (a group): an event stored after a newer one was printed is printed, within the lookback", () =>
+    Effect.gen(function*() {
+      yield* setup
+      yield* put("g", "a", [[T0, "first in a"]])
+      const stop = yield* Deferred.make<void>()
+      const seen: Array<string> = []
+      const fiber = yield* Tail.events({
+        logGroupName: "g",
+        follow: true,
+        stopped: Deferred.isDone(stop),
+        pollEvery: "1 second",
+        lookbackMillis: 10_000
+      }).pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+      yield* TestClock.adjust("1 second")
+      expect(seen).toEqual(["first in a"])
+      // a second writer's batch, stamped before "first in a", stored after it (its linger, a retry)
+      yield* put("g", "b", [[T0 - 500, "late in b"]])
+      yield* put("g", "a", [[T0 + 10, "later in a"]])
+      yield* TestClock.adjust("1 second")
+      // before: "late in b" was never printed (each query started at the newest timestamp printed)
+      expect([...seen].sort()).toEqual(["first in a", "late in b", "later in a"])
+      // older than the newest printed by more than the lookback: not printed (the window's bound)
+      yield* put("g", "b", [[T0 + 10 - 10_001, "too late in b"]])
+      yield* put("g", "a", [[T0 + 20, "last in a"]])
+      yield* TestClock.adjust("2 seconds")
+      yield* Deferred.succeed(stop, undefined)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      // each printed once, though every query reads the window again
+      expect(seen).toEqual(["first in a", "late in b", "later in a", "last in a"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   it("formats a line with time and stream, or the message alone", () => {
     const event = { logStreamName: "api-1", timestamp: Date.UTC(2024, 0, 2, 3, 4, 5, 6), message: "hello" }
     expect(Tail.format(event, { raw: false, showStream: true })).toBe("2024-01-02T03:04:05.006Z api-1 hello")

@@ -23,7 +23,19 @@ export interface TailOptions {
   readonly pollEvery?: Duration.DurationInput | undefined
   /** Events per request (the service's default when unset). */
   readonly pageSize?: number | undefined
+  /** Following a group or a filter: how far back each new query looks (default `LOOKBACK_MILLIS`). */
+  readonly lookbackMillis?: number | undefined
 }
+
+/**
+ * Following a group or a filter, each new query starts this long before the newest event printed, and
+ * the events already printed are skipped (by id): an event stored after a newer one was printed (another
+ * writer's linger or retries, a `--timestamp-prefix` time) is printed as long as its timestamp is within
+ * this of the newest. The ids of the events printed in that window are kept, no older ones.
+ *
+ * @internal
+ */
+export const LOOKBACK_MILLIS = 60_000
 
 /** @internal */
 export interface TailEvent {
@@ -38,8 +50,6 @@ type State =
     readonly _tag: "Filter"
     readonly nextToken: string | undefined
     readonly startTime: number | undefined
-    readonly lastTimestamp: number | undefined
-    readonly seenAtLast: ReadonlySet<string>
     readonly atEnd: boolean
   }
 
@@ -59,14 +69,11 @@ export const events = (
     const logStreamName = options.logStreamName
     const initial: State = logStreamName !== undefined && options.filterPattern === undefined
       ? { _tag: "Get", nextToken: undefined, atEnd: false }
-      : {
-        _tag: "Filter",
-        nextToken: undefined,
-        startTime: options.startTime,
-        lastTimestamp: undefined,
-        seenAtLast: new Set(),
-        atEnd: false
-      }
+      : { _tag: "Filter", nextToken: undefined, startTime: options.startTime, atEnd: false }
+    const lookback = options.lookbackMillis ?? LOOKBACK_MILLIS
+    /** Following: the events printed within `lookback` of the newest (by key, with their timestamp). */
+    const printed = new Map<string, number>()
+    let newest: number | undefined
 
     // at the end of what is there: stop, or wait and look again
     const atEnd = <S extends State>(state: S): Effect.Effect<Option.Option<S>> =>
@@ -116,22 +123,21 @@ export const events = (
           ...(state.startTime !== undefined ? { startTime: state.startTime } : {}),
           ...(state.nextToken !== undefined ? { nextToken: state.nextToken } : {})
         })
-        // when following, a new query starts at the last timestamp seen: skip the events already printed
-        const requery = state.nextToken === undefined && state.lastTimestamp !== undefined
-        const fresh = !requery ?
-          page.events :
-          page.events.filter((e) =>
-            state.lastTimestamp === undefined || e.timestamp > state.lastTimestamp ||
-            (e.timestamp === state.lastTimestamp && !state.seenAtLast.has(eventKey(e)))
-          )
-        let lastTimestamp = state.lastTimestamp
-        let seenAtLast = new Set(state.seenAtLast)
-        for (const e of fresh) {
-          if (lastTimestamp === undefined || e.timestamp > lastTimestamp) {
-            lastTimestamp = e.timestamp
-            seenAtLast = new Set()
+        // following, a new query looks back from the newest printed: skip the events already printed
+        const fresh = !options.follow ? page.events : page.events.filter((e) => !printed.has(eventKey(e)))
+        if (options.follow && fresh.length > 0) {
+          let top = newest ?? fresh[0].timestamp
+          for (const e of fresh) {
+            printed.set(eventKey(e), e.timestamp)
+            if (e.timestamp > top) top = e.timestamp
           }
-          if (e.timestamp === lastTimestamp) seenAtLast.add(eventKey(e))
+          newest = top
+          // forget what no query reaches again (kept in the order printed: mostly oldest first)
+          const horizon = top - lookback
+          for (const [key, timestamp] of printed) {
+            if (timestamp >= horizon) break
+            printed.delete(key)
+          }
         }
         const out = Chunk.fromIterable(
           fresh.map((e) => ({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message }))
@@ -139,13 +145,11 @@ export const events = (
         const more = page.nextToken !== undefined && page.nextToken !== state.nextToken
         if (!more && !options.follow && out.length === 0) return Option.none()
         const next: State = more
-          ? { ...state, nextToken: page.nextToken, lastTimestamp, seenAtLast, atEnd: false }
+          ? { ...state, nextToken: page.nextToken, atEnd: false }
           : {
             _tag: "Filter",
             nextToken: undefined,
-            startTime: lastTimestamp ?? state.startTime,
-            lastTimestamp,
-            seenAtLast,
+            startTime: newest !== undefined ? Math.max(newest - lookback, options.startTime ?? 0) : state.startTime,
             atEnd: true
           }
         return Option.some([out, next] as const)
