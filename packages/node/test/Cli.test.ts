@@ -10,6 +10,7 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { OPTION_NAMES } from "../src/internal/cli/commands.js"
 import { childEnv, CWLOGS, cwlogs, eventually, ROOT, start } from "./support/processes.js"
 import { freePort } from "./support/servers.js"
 
@@ -294,10 +295,15 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
           const noFile = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url, "/nonexistent/app.log"])
           expect(noFile.code).toBe(2)
           expect(oneLine(noFile.stderr)).toBe("cwlogs: cannot read /nonexistent/app.log: no such file")
-          const typo = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url, "--folow"])
+          // before: "cannot read --retention: no such file, and no such option of cwlogs ship"
+          const noValue = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url, "--retention"])
+          expect(noValue.code).toBe(2)
+          expect(oneLine(noValue.stderr)).toBe("cwlogs: --retention needs a value")
+          // before: "Received unknown argument: '/etc/hostname'" (--folow was taken for FILE)
+          const typo = yield* cwlogs(["ship", "-g", "g", "-s", "s", "--endpoint", url, "--folow", "/etc/hostname"])
           expect(typo.code).toBe(2)
           expect(oneLine(typo.stderr)).toBe(
-            "cwlogs: cannot read --folow: no such file, and no such option of cwlogs ship"
+            "cwlogs: unknown option --folow of cwlogs ship (cwlogs ship --help lists them)"
           )
           // an endpoint without a scheme, or with a port out of range, is no URL
           for (const bad of ["127.0.0.1:4566", "http://127.0.0.1:99999"]) {
@@ -363,6 +369,15 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
           const tailHelp = yield* cwlogs(["tail", "--help"])
           expect(tailHelp.code).toBe(0)
           expect(tailHelp.stdout).toContain("--follow")
+          // the options the arguments are checked against are those the help lists
+          for (const [name, out] of [["ship", help.stdout], ["tail", tailHelp.stdout]] as const) {
+            const usage = out.split("\n").find((line) => line.startsWith(`$ ${name} `)) ?? ""
+            const listed = new Set(usage.match(/(?<=[\s([])--?[a-z][a-z-]*(?=[\s,)\]])/g) ?? [])
+            const known = [...OPTION_NAMES[name].values, ...OPTION_NAMES[name].flags]
+            const builtIn = ["--help", "-h", "--version", "--wizard", "--completions", "--log-level"]
+            expect([...listed].filter((option) => !known.includes(option) && !builtIn.includes(option))).toEqual([])
+            expect(known.filter((option) => !listed.has(option))).toEqual([])
+          }
         }))
     }
   )

@@ -12,6 +12,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Cli from "../src/Cli.js"
+import { argumentProblem } from "../src/internal/cli/commands.js"
 import "./support/servers.js"
 
 const argv = (...args: ReadonlyArray<string>) => ["node", "cwlogs", ...args]
@@ -31,6 +32,33 @@ const awsEnv = Effect.acquireRelease(
       else process.env.AWS_SECRET_ACCESS_KEY = saved.secret
     })
 )
+
+describe("cwlogs arguments checked before parsing", () => {
+  it("names an option whose value is missing, and an option the command does not have", () => {
+    expect(argumentProblem(["ship", "-g", "g", "-s", "s", "--retention"])).toBe("--retention needs a value")
+    expect(argumentProblem(["tail", "-g"])).toBe("-g needs a value")
+    expect(argumentProblem(["ship", "-g", "g", "-s", "s", "--folow", "/etc/hostname"])).toBe(
+      "unknown option --folow of cwlogs ship (cwlogs ship --help lists them)"
+    )
+    // an option of the other command
+    expect(argumentProblem(["tail", "-g", "g", "--spool", "d"])).toMatch(/^unknown option --spool of cwlogs tail/)
+  })
+
+  it("leaves valid lines alone: values, --name=value, short flags together, -, --, built-in options", () => {
+    for (
+      const args of [
+        ["ship", "-g", "g", "-s", "s", "--retention", "7", "--follow", "app.log"],
+        ["ship", "--group=g", "--stream=s", "-"],
+        ["tail", "-g", "g", "--filter", "-x", "-f", "--raw"],
+        ["tail", "-fg", "g"],
+        ["ship", "-g", "g", "-s", "s", "--", "-odd-name.log"],
+        ["--log-level", "warning", "ship", "-g", "g", "-s", "s", "--help"],
+        ["--version"],
+        ["frobnicate", "--x"]
+      ]
+    ) expect(argumentProblem(args)).toBeUndefined()
+  })
+})
 
 describe("Cli.run", () => {
   it.scopedLive("answers 2 for bad arguments and 0 for --version", () =>

@@ -285,6 +285,63 @@ export const command = Command.make("cwlogs").pipe(
   Command.withSubcommands([shipCommand, tailCommand])
 )
 
+/**
+ * The options of each command as typed (those that take a value, and flags), with @effect/cli's own
+ * (`--help`, `--log-level`, ...). Kept beside the definitions above; `Cli.test.ts` checks it against `--help`.
+ *
+ * @internal
+ */
+export const OPTION_NAMES: Readonly<
+  Record<"ship" | "tail", { readonly values: ReadonlyArray<string>; readonly flags: ReadonlyArray<string> }>
+> = {
+  ship: {
+    values: ["--group", "-g", "--stream", "-s", "--retention", "--endpoint", "--region", "--spool", "--drain-timeout"],
+    flags: ["--create", "--timestamp-prefix", "--follow", "-f"]
+  },
+  tail: {
+    values: ["--group", "-g", "--stream", "-s", "--filter", "--endpoint", "--region"],
+    flags: ["--follow", "-f", "--raw"]
+  }
+}
+const BUILT_IN_VALUES = ["--completions", "--log-level"]
+const BUILT_IN_FLAGS = ["--help", "-h", "--version", "--wizard"]
+
+/**
+ * What @effect/cli would misname, said plainly: an option whose value is missing (last on the line; it
+ * said "cannot read --retention: no such file"), and an option no command has (it took `--folow` for
+ * FILE, and named the next argument as unknown). `undefined` when neither; the rest is @effect/cli's.
+ *
+ * @internal
+ */
+export const argumentProblem = (args: ReadonlyArray<string>): string | undefined => {
+  const name = args.find((arg) => arg === "ship" || arg === "tail")
+  if (name !== "ship" && name !== "tail") return undefined
+  const values = [...OPTION_NAMES[name].values, ...BUILT_IN_VALUES]
+  const flags = [...OPTION_NAMES[name].flags, ...BUILT_IN_FLAGS]
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    // `--` ends the options; `-` is stdin; the command's name; `--name=value`
+    if (arg === "--") return undefined
+    if (arg === "-" || !arg.startsWith("-")) continue
+    const option = arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg
+    if (values.includes(option)) {
+      if (option !== arg) continue
+      if (i === args.length - 1) return `${arg} needs a value`
+      i++
+      continue
+    }
+    if (flags.includes(option)) continue
+    // short flags together (`-fh`): each one known
+    const letters = /^-[a-zA-Z]{2,}$/.test(arg) ? arg.slice(1).split("").map((c) => `-${c}`) : []
+    if (letters.length > 0 && letters.every((l) => flags.includes(l) || values.includes(l))) {
+      if (values.includes(letters[letters.length - 1])) i++
+      continue
+    }
+    return `unknown option ${arg} of cwlogs ${name} (cwlogs ${name} --help lists them)`
+  }
+  return undefined
+}
+
 const cli = Command.run(command, { name: "cwlogs", version: VERSION })
 
 /**
@@ -296,7 +353,10 @@ const cli = Command.run(command, { name: "cwlogs", version: VERSION })
 export const run = (
   argv: ReadonlyArray<string>
 ): Effect.Effect<number, never, StopSignal | CliApp.CliApp.Environment> =>
-  cli(argv).pipe(
+  Effect.suspend(() => {
+    const problem = argumentProblem(argv.slice(2))
+    return problem !== undefined ? new CliError({ message: problem, exitCode: EXIT_USAGE }) : cli(argv)
+  }).pipe(
     // the library's own logs repeat what the summary says: off unless asked for with --log-level, and on
     // stderr, never mixed with the output of `tail`
     Logger.withMinimumLogLevel(LogLevel.None),

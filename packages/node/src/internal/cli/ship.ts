@@ -224,10 +224,7 @@ export const ship = (
         Effect.mapError((e) =>
           new CliError({
             message: `cannot read ${options.source}: ${
-              e._tag === "SystemError" && e.reason === "NotFound"
-                // an option cwlogs does not know is taken for the FILE
-                ? options.source.startsWith("-") ? "no such file, and no such option of cwlogs ship" : "no such file"
-                : e.message
+              e._tag === "SystemError" && e.reason === "NotFound" ? "no such file" : e.message
             }`,
             exitCode: EXIT_USAGE
           })
