@@ -118,7 +118,11 @@ export const renderSummary = (destination: string, outcome: Outcome, elapsedMill
   if (outcome.skipped > 0) out.push(`  skipped   ${outcome.skipped} empty line${outcome.skipped === 1 ? "" : "s"}`)
   if (r.split > 0) out.push(`  split     ${r.split} oversize line${r.split === 1 ? "" : "s"} into several events`)
   if (r.truncated > 0) out.push(`  truncated ${r.truncated} oversize line${r.truncated === 1 ? "" : "s"}`)
-  if (r.possibleDuplicates > 0) out.push(`  possibly duplicated ${r.possibleDuplicates} (answers lost, sent again)`)
+  if (r.possibleDuplicates > 0) {
+    out.push(
+      `  possibly duplicated ${r.possibleDuplicates} (copies at most: sent again after answers that may have been lost)`
+    )
+  }
   if (outcome.partialLine !== undefined) {
     out.push(`  not read  the line being read when it stopped (${outcome.partialLine} bytes of it, not shipped)`)
   }
