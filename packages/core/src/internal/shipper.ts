@@ -530,8 +530,7 @@ export const make = (
               }
               c.retries += result.retries - countedRetries(lane, batch)
               c.possibleDuplicates += result.possibleDuplicates
-              lane.inFlight.delete(batch)
-              if (slotsWanted > 0) unsafeRetire(lane)
+              untrack(lane, batch)
               return done === undefined
                 ? acknowledge(lane, batch.events, result.rejected)
                 : acknowledge(lane, done, refused)
@@ -543,8 +542,7 @@ export const make = (
               lane.stats.counts.retries += (error.retries ?? 0) - countedRetries(lane, batch)
               // handed back as not delivered, and maybe stored already by puts whose answer was lost
               lane.stats.counts.possibleDuplicates += batch.events.length * (error.possiblyStored ?? 0)
-              lane.inFlight.delete(batch)
-              if (slotsWanted > 0) unsafeRetire(lane)
+              untrack(lane, batch)
               if (failure === undefined) failure = error
               yield* Effect.logWarning(
                 `cwlogs: ${batch.events.length} events to ${
@@ -559,11 +557,22 @@ export const make = (
     /** Retries of a batch the uploader has told of as they happened (an uploader of the caller's may not). */
     const countedRetries = (lane: Lane, batch: Batch): number => lane.inFlight.get(batch)?.retries ?? 0
 
+    /**
+     * A batch settled: it leaves `inFlight`, and a lane left with nothing to do gives its place to a
+     * destination waiting for one (the lane's own loop may already be waiting on its buffer, with nothing
+     * to wake it). Every removal from `inFlight` before the end goes through here.
+     */
+    const untrack = (lane: Lane, batch: Batch): void => {
+      lane.inFlight.delete(batch)
+      if (slotsWanted > 0) unsafeRetire(lane)
+    }
+
     /** Fails a batch that was tracked but will not be sent (a fatal error came first). */
     const failTracked = (lane: Lane, batch: Batch): Effect.Effect<void> =>
       Effect.suspend(() => {
-        lane.inFlight.delete(batch)
-        return failPieces(lane, batch)
+        unsafeFail(lane, batch)
+        untrack(lane, batch)
+        return rejectedMetric(lane, "Failed", batch.events.length)
       })
 
     const dispatch = (lane: Lane, batch: Batch): Effect.Effect<void> =>
@@ -1133,6 +1142,7 @@ export const make = (
             possiblyStored += b.events.length * Math.min(copies, 1)
           }
           const batches = [...l.inFlight.keys(), ...l.acc.flush()]
+          // not through `untrack`: after the end no lane retires
           l.inFlight.clear()
           for (const b of batches) yield* failPieces(l, b)
           const taken = l.taken.flat()

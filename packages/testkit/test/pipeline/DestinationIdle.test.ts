@@ -1,6 +1,7 @@
-import { CloudWatchLogs, CloudWatchLogsApi, Destination, LogEvent, Metrics } from "@cwlogs/core"
+import { CloudWatchLogs, CloudWatchLogsApi, Destination, LogEvent, Metrics, ShipReport } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as Mailbox from "effect/Mailbox"
@@ -384,6 +385,43 @@ describe("maxDestinations: back-pressure on the number of destinations", () => {
         expect(report.accepted).toBe(2)
         expect(report.rejected.Empty).toBe(1)
         expect(yield* stored(b)).toEqual(["b1"])
+        expect(yield* held).toBe(base)
+      }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+  }
+
+  for (const idle of [Infinity, 60_000]) {
+    it.effect(`at the cap with destinationIdleMillis ${idle}: a lane whose split event failed gives its place, and the sink fails at once`, () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const base = yield* held
+        const missing = Destination.make("missing", "s", { createGroup: false })
+        // 200 characters with maxBatchBytes 100: 3 parts, a batch each; the first fails (the group is
+        // missing) and the other two are failed unsent, on the upload's fiber, while b waits for the place
+        const input = [routed(missing, "m".repeat(200)), routed(b, "b1")]
+        const fiber = yield* Stream.fromIterable(input).pipe(
+          Stream.run(CloudWatchLogs.sink((r: CloudWatchLogs.Routed) => r, {
+            maxDestinations: 1,
+            destinationIdleMillis: idle,
+            maxBatchBytes: 100,
+            lingerMillis: 0
+          })),
+          Effect.either,
+          Effect.fork
+        )
+        // one second of the TestClock, far less than destinationIdleMillis
+        for (let step = 0; step < 10 && fiber.unsafePoll() === null; step++) {
+          yield* settle
+          yield* TestClock.adjust(100)
+        }
+        expect(fiber.unsafePoll()).not.toBeNull()
+        const result = yield* Fiber.join(fiber)
+        if (Either.isRight(result)) throw new Error("expected a ShipError")
+        const error = result.left
+        expect(error.cause.reason).toBe("DestinationMissing")
+        expect(error.report.rejected.Failed).toBe(2)
+        expect(ShipReport.total(error.report)).toBe(2)
+        expect(error.undelivered.flatMap((u) => u.events).map((e) => e.message).join("")).toBe("m".repeat(200) + "b1")
+        expect(yield* TestCloudWatchLogs.callCount("PutLogEvents")).toBe(1)
         expect(yield* held).toBe(base)
       }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
   }
