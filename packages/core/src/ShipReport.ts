@@ -77,7 +77,8 @@ export interface Counts {
    * that ignores tokens, or when the stream could not be read back) counts once per such answer, and
    * each event counted `Failed` once per put of it whose answer may have been lost (resending it may
    * store it again). So it can exceed the events shipped (50 events, each answered 503 nine times: 450);
-   * the copies really stored are never more.
+   * the copies really stored are never more. An event split in parts counts as one, with its parts' most
+   * copies.
    */
   readonly possibleDuplicates: number
 }

@@ -141,6 +141,11 @@ interface Entry {
   readonly split: boolean
   remaining: number
   reason: RejectionReason | undefined
+  /**
+   * Copies a lost answer may have stored of it beyond the one meant: the most of any of its parts,
+   * counted in `possibleDuplicates` once, when it settles (the report counts inputs, not parts).
+   */
+  copies: number
 }
 
 /** A batch: events in columns, tagged with their `Entry` when they stand for another input. */
@@ -435,7 +440,29 @@ export const make = (
       if (entry.remaining === 0) {
         if (entry.reason === undefined) lane.stats.counts.accepted++
         else lane.stats.counts.rejected[entry.reason]++
+        lane.stats.counts.possibleDuplicates += entry.copies
       }
+    }
+
+    /**
+     * Events of which a lost answer may have stored `copies` copies beyond the one meant: counted in
+     * `possibleDuplicates` per input, an event on its own at once, the parts of an input on its `Entry`
+     * (settled later). Call it before the events settle.
+     */
+    const unsafeMayBeStored = (lane: Account, pieces: Pieces, copies: number): void => {
+      if (copies <= 0) return
+      const tags = pieces.tags
+      if (tags === undefined) {
+        lane.stats.counts.possibleDuplicates += pieces.events.length * copies
+        return
+      }
+      for (let i = 0; i < pieces.events.length; i++) mayBeStored(lane, tags[i], copies)
+    }
+
+    /** One event of `unsafeMayBeStored`: an input of its own, or a part of its `Entry`'s input. */
+    const mayBeStored = (lane: Account, entry: Entry | undefined, copies: number): void => {
+      if (entry === undefined) lane.stats.counts.possibleDuplicates += copies
+      else if (entry.copies < copies) entry.copies = copies
     }
 
     /**
@@ -510,9 +537,17 @@ export const make = (
               // What `onStored` names: the inputs this put settled (a split event's with its last part).
               const done: Array<LogEvent> | undefined = onStored === undefined || tags === undefined ? undefined : []
               const refused: Array<StoredBatch["rejected"][number]> = []
+              // The uploader counts each event stored once per copy a lost answer may have added (the same
+              // for all): without tags, as is; with tags, per input (`mayBeStored`).
+              const c = lane.stats.counts
+              const copies = tags === undefined || result.accepted <= 0
+                ? 0
+                : Math.ceil(result.possibleDuplicates / result.accepted)
+              if (tags === undefined) c.possibleDuplicates += result.possibleDuplicates
               for (let i = 0; i < batch.events.length; i++) {
                 const entry = tags === undefined ? undefined : tags[i]
                 const reason = reasons.size === 0 ? undefined : reasons.get(i)
+                if (copies > 0 && reason === undefined) mayBeStored(lane, entry, copies)
                 settle(lane, entry, reason)
                 if (done === undefined) continue
                 if (entry === undefined) {
@@ -523,13 +558,11 @@ export const make = (
                   done.push(entry.input)
                 }
               }
-              const c = lane.stats.counts
               if (result.accepted > 0) {
                 c.batches++
                 c.bytes += result.bytes
               }
               c.retries += result.retries - countedRetries(lane, batch)
-              c.possibleDuplicates += result.possibleDuplicates
               untrack(lane, batch)
               return done === undefined
                 ? acknowledge(lane, batch.events, result.rejected)
@@ -537,11 +570,11 @@ export const make = (
             }),
           onFailure: (error) =>
             Effect.gen(function*() {
+              // handed back as not delivered, and maybe stored already by puts whose answer was lost
+              unsafeMayBeStored(lane, batch, error.possiblyStored ?? 0)
               // The uploader counted these in its metrics (reason Failed): settle without the metric.
               unsafeFail(lane, batch)
               lane.stats.counts.retries += (error.retries ?? 0) - countedRetries(lane, batch)
-              // handed back as not delivered, and maybe stored already by puts whose answer was lost
-              lane.stats.counts.possibleDuplicates += batch.events.length * (error.possiblyStored ?? 0)
               untrack(lane, batch)
               if (failure === undefined) failure = error
               yield* Effect.logWarning(
@@ -626,7 +659,8 @@ export const make = (
       input: isShaped(input) ? input : undefined,
       split,
       remaining: parts,
-      reason: undefined
+      reason: undefined,
+      copies: 0
     })
 
     /** One per shipper: the validator's fast path writes into it (lanes validate synchronously). */
@@ -1124,8 +1158,10 @@ export const make = (
           Effect.timeoutOption(timeoutMillis)
         )
         const timedOut = Option.isNone(done)
-        /** Events handed back whose upload was cut off after a put of them was sent. */
+        /** Inputs handed back whose upload was cut off after a put of them was sent. */
         let possiblyStored = 0
+        /** Those of them that went out in parts (counted once). */
+        const sent = new Set<Entry>()
         if (timedOut) {
           cutOff = true
           yield* Fiber.interruptAll(fibers)
@@ -1138,8 +1174,16 @@ export const make = (
           // a batch whose upload was cut off may have been stored by its put in flight, or by earlier puts
           // whose answer was lost: handed back as not delivered, and counted as possible duplicates
           for (const [b, { copies }] of l.inFlight) {
-            l.stats.counts.possibleDuplicates += b.events.length * copies
-            possiblyStored += b.events.length * Math.min(copies, 1)
+            if (copies <= 0) continue
+            unsafeMayBeStored(l, b, copies)
+            for (let i = 0; i < b.events.length; i++) {
+              const entry = b.tags === undefined ? undefined : b.tags[i]
+              if (entry === undefined) possiblyStored++
+              else if (!sent.has(entry)) {
+                sent.add(entry)
+                possiblyStored++
+              }
+            }
           }
           const batches = [...l.inFlight.keys(), ...l.acc.flush()]
           // not through `untrack`: after the end no lane retires

@@ -6,6 +6,7 @@ import {
   Metrics,
   RetryPolicy,
   ShipReport,
+  Uploader,
   UploadRateLimiter
 } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
@@ -342,6 +343,43 @@ describe("CloudWatchLogs.sink", () => {
       Effect.provide(TestCloudWatchLogs.layer()),
       Effect.provide(RetryPolicy.layer({ transient: RetryPolicy.backoff({ base: 0, cap: 0, retries: 2 }) }))
     ))
+
+  it.scoped("possibleDuplicates counts an input once, not once per part: a split event whose every part may be stored twice counts 1", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const real = yield* CloudWatchLogs.makeUploader()
+      // as after one lost answer per put to a service that ignores tokens: every event stored may be stored twice
+      const twice: Uploader.UploaderShape = {
+        upload: (destination, batch, options) =>
+          Effect.map(real.upload(destination, batch, options), (r) => ({ ...r, possibleDuplicates: r.accepted }))
+      }
+      // 190 characters with maxBatchBytes 100: 3 parts (74, 74, 42), a put each; the event after it shares the last
+      const report = yield* runOnClock(
+        Stream.make(LogEvent.make(NOW, "x".repeat(190)), LogEvent.make(NOW, "after")),
+        CloudWatchLogs.sink(dest, { maxBatchBytes: 100, lingerMillis: 0 })
+      ).pipe(Effect.provideService(Uploader.Uploader, twice))
+      expect(report.accepted).toBe(2)
+      expect(report.split).toBe(1)
+      expect(report.batches).toBe(3)
+      expect(report.possibleDuplicates).toBe(2)
+      expect(report.perDestination.get(Destination.key(dest))?.possibleDuplicates).toBe(2)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("a split event counts the most copies any of its parts may have, as an event not split would", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      // the parts go in order: the first one is re-sent after 3 lost answers, the others go at once
+      yield* TestCloudWatchLogs.failNext(3, "lostResponse")
+      const report = yield* runOnClock(
+        Stream.make(LogEvent.make(NOW, "x".repeat(200))),
+        CloudWatchLogs.sink(dest, { maxBatchBytes: 100, lingerMillis: 0 })
+      )
+      const copies = (yield* stored()).filter((m) => m === "x".repeat(74)).length
+      expect(report.accepted).toBe(1)
+      expect(report.split).toBe(1)
+      expect(report.possibleDuplicates).toBe(3)
+      expect(copies).toBeLessThanOrEqual(1 + report.possibleDuplicates)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer({ sequenceTokens: "ignored" }))))
 
   it.effect("routes events to several destinations, with counts per destination", () =>
     Effect.gen(function*() {
