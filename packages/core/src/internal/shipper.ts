@@ -404,6 +404,12 @@ export const make = (
     // Upload slots, all lanes together, served in the order lanes asked (internal/permits.ts).
     const permits = new Permits(options.maxInFlight)
     const lanes = new Map<string, Lane>()
+    /**
+     * Lanes whose fiber has not ended, retired or not. A retired lane's fiber ends once its uploads have,
+     * with their `onStored` callbacks: `finish` and the drain wait for (or cut off) all of these, not only
+     * the lanes in `lanes`, so the sink does not end before a retired lane's work does.
+     */
+    const running = new Set<Lane>()
     /** The accounts of destinations whose lane was retired (merged when a lane is retired again). */
     const retired = new Map<string, Stats>()
     const retireAfter = options.retireIdleMillis !== undefined && options.retireIdleMillis > 0 &&
@@ -927,7 +933,9 @@ export const make = (
         lane.fiber = yield* Effect.forkIn(Effect.interruptible(runLane(lane)), scope)
         // Counted while its fiber lives (an observer runs however the fiber ends, even before it started).
         Metrics.destinationsHeld.unsafeModify(1, [])
+        running.add(lane)
         lane.fiber.addObserver(() => {
+          running.delete(lane)
           Metrics.destinationsHeld.unsafeModify(-1, [])
           laneSlots?.unsafeRelease()
         })
@@ -1126,9 +1134,10 @@ export const make = (
       return Effect.forEach(lanes.values(), (l) => l.buffer.end, { discard: true })
     })
 
+    /** The fibers of the lanes still running, retired ones included (`running`). */
     const laneFibers = () => {
       const out: Array<Fiber.RuntimeFiber<void>> = []
-      for (const l of lanes.values()) if (l.fiber !== undefined) out.push(l.fiber)
+      for (const l of running) if (l.fiber !== undefined) out.push(l.fiber)
       return out
     }
 
@@ -1153,6 +1162,7 @@ export const make = (
     const drain = (timeoutMillis: number): Effect.Effect<DrainResult> =>
       Effect.gen(function*() {
         yield* endAll
+        const held = [...running]
         const fibers = laneFibers()
         const done = yield* Effect.interruptible(Fiber.awaitAll(fibers)).pipe(
           Effect.timeoutOption(timeoutMillis)
@@ -1165,6 +1175,8 @@ export const make = (
         if (timedOut) {
           cutOff = true
           yield* Fiber.interruptAll(fibers)
+          // a retired lane holds nothing to account for, but its uploads may still run `onStored`
+          for (const l of held) if (l.retired) yield* FiberSet.clear(l.uploads)
         }
         // The lane fibers have ended (done, interrupted at the deadline, or died). Every input not yet
         // accounted for is somewhere: in a batch tracked or pending, taken but not validated, or still

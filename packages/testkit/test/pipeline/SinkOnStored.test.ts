@@ -1,13 +1,15 @@
 import type { LogEvent as LogEventType } from "@cwlogs/core"
 import { CloudWatchLogs, Destination, Limits, LogEvent, RetryPolicy } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
-import { onClock, shortRetention } from "./support.js"
+import { onClock, settle, shortRetention } from "./support.js"
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
 const DAY = 24 * 60 * 60 * 1000
@@ -219,4 +221,88 @@ describe("CloudWatchLogs.sink onStored", () => {
       Effect.provide(smallService),
       Effect.provide(RetryPolicy.layer({ transient: RetryPolicy.backoff({ base: 0, cap: 0, retries: 0 }) }))
     ))
+})
+
+describe("CloudWatchLogs.sink onStored of a destination released while its callback runs", () => {
+  const A = Destination.make(G, "a")
+  const B = Destination.make(G, "b")
+  /** A slow acknowledgement (a commit upstream): 5 s, then the inputs are named. */
+  const slowly = (named: Array<string>) => (batch: CloudWatchLogs.StoredBatch) =>
+    Effect.zipRight(
+      Effect.sleep(5_000),
+      Effect.sync(() => {
+        for (const e of batch.events) named.push(e.message)
+      })
+    )
+  const input = [LogEvent.make(NOW, "a0"), LogEvent.make(NOW, "a1")]
+  /** The stream goes on, quietly, for 2 s after its events: the lane is idle (500 ms) and released meanwhile. */
+  const quietly = Stream.fromIterable(input).pipe(
+    Stream.concat(Stream.fromEffect(Effect.sleep(2_000)).pipe(Stream.drain))
+  )
+
+  it.effect("released by its idle timer: the sink ends only once the callback has named every input", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const named: Array<string> = []
+      const report = yield* onClock(
+        quietly.pipe(Stream.run(CloudWatchLogs.sink((_: LogEventType.LogEvent) => A, {
+          lingerMillis: 0,
+          destinationIdleMillis: 500,
+          onStored: slowly(named)
+        })))
+      )
+      expect(report.accepted).toBe(2)
+      expect((yield* TestCloudWatchLogs.events(G, "a")).length).toBe(2)
+      // named when the sink ended (before: 0, and the callback was cut off when the sink's scope closed)
+      expect(named).toEqual(["a0", "a1"])
+      expect(yield* Clock.currentTimeMillis).toBeGreaterThanOrEqual(NOW + 5_000)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("released by its idle timer, then the stream interrupted: the drain lets the callback finish", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const named: Array<string> = []
+      const fiber = yield* Stream.fromIterable(input).pipe(
+        Stream.concat(Stream.never),
+        Stream.run(CloudWatchLogs.sink((_: LogEventType.LogEvent) => A, {
+          lingerMillis: 0,
+          destinationIdleMillis: 500,
+          onStored: slowly(named)
+        })),
+        Effect.fork
+      )
+      for (let i = 0; i < 10; i++) {
+        yield* settle
+        yield* TestClock.adjust(100)
+      }
+      expect((yield* TestCloudWatchLogs.events(G, "a")).length).toBe(2)
+      expect(named).toEqual([])
+      // the drain (10 s by default) waits for the released lane's callback too
+      const interrupted = yield* Effect.fork(Fiber.interrupt(fiber))
+      for (let i = 0; i < 100 && interrupted.unsafePoll() === null; i++) {
+        yield* settle
+        yield* TestClock.adjust(100)
+      }
+      yield* Fiber.join(interrupted)
+      expect(named).toEqual(["a0", "a1"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("released for a destination waiting at the cap: the callback ends before the next destination's lane starts", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const named: Array<string> = []
+      const report = yield* onClock(
+        Stream.make(LogEvent.make(NOW, "a0"), LogEvent.make(NOW, "b0")).pipe(
+          Stream.run(CloudWatchLogs.sink((e: LogEventType.LogEvent) => e.message.startsWith("a") ? A : B, {
+            lingerMillis: 0,
+            maxDestinations: 1,
+            onStored: slowly(named)
+          }))
+        )
+      )
+      expect(report.accepted).toBe(2)
+      expect(named).toEqual(["a0", "b0"])
+      // one after the other: b's lane waited for a's place, which a gave up once its callback returned
+      expect(yield* Clock.currentTimeMillis).toBeGreaterThanOrEqual(NOW + 10_000)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 })
