@@ -141,6 +141,12 @@ export interface SinkOptions extends ShippingOptions {
    * in it is logged and ignored.
    */
   readonly onStored?: ((batch: StoredBatch) => Effect.Effect<void>) | undefined
+  /**
+   * The caller ships again what this sink fails to deliver (the durable spool does: its events wait on
+   * disk). What the `ShipError` hands back is then not counted as rejected (`Failed`) in the metrics,
+   * nor logged as not delivered, since it is not lost; the error and the reports are the same.
+   */
+  readonly redelivers?: boolean | undefined
 }
 
 /**
@@ -355,7 +361,8 @@ export const sink: {
         ? options.destinationIdleMillis ?? DEFAULT_DESTINATION_IDLE_MILLIS
         : undefined,
       maxLanes: typeof target === "function" ? options.maxDestinations ?? DEFAULT_MAX_DESTINATIONS : undefined,
-      onStored: options.onStored
+      onStored: options.onStored,
+      redelivers: options.redelivers
     }),
     (shipper) => {
       const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {

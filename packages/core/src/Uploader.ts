@@ -198,6 +198,12 @@ export interface UploadOptions {
   readonly onPossiblyStored?: ((copies: number) => void) | undefined
   /** Told of each retry as it happens (the result's `retries` counts them too, once the upload ends). */
   readonly onRetry?: (() => void) | undefined
+  /**
+   * The caller ships the batch again should the upload fail (the durable spool: its events wait on
+   * disk): a failed upload's events are then not counted as rejected (`Failed`) in the metrics, since
+   * they are not lost. The error is the same.
+   */
+  readonly redelivers?: boolean | undefined
 }
 
 /**

@@ -57,12 +57,13 @@ import * as internal from "./internal/spool.js"
 
 /**
  * Options of the spool: where it keeps its files, and the options of the sink it ships through (but
- * `onStored`: the spool acknowledges its own records with it).
+ * `onStored`: the spool acknowledges its own records with it; and `redelivers`: it always ships again
+ * what a shipment failed to deliver).
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options extends Omit<CloudWatchLogs.SinkOptions, "onStored"> {
+export interface Options extends Omit<CloudWatchLogs.SinkOptions, "onStored" | "redelivers"> {
   /** The spool's directory (created if missing). One process at a time. */
   readonly directory: string
   /** A segment is sealed and shipped once it holds this many bytes (default 4 MiB; 1 or more). */

@@ -6,7 +6,7 @@
  * that failed first. A fatal error still stops it, as documented.
  */
 import type { LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, Destination, RetryPolicy } from "@cwlogs/core"
+import { CloudWatchLogs, Destination, Metrics, RetryPolicy } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
@@ -14,6 +14,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import * as Logger from "effect/Logger"
+import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -116,6 +120,16 @@ const copies = (messages: ReadonlyArray<unknown>): Map<unknown, number> => {
   return out
 }
 
+/** The messages of the warnings logged from now on in this fiber and the fibers it forks (the spool's). */
+const recordWarnings = Effect.gen(function*() {
+  const warnings: Array<string> = []
+  const recording = Logger.make(({ logLevel, message }) => {
+    if (logLevel._tag === "Warning") warnings.push(String(Array.isArray(message) ? message[0] : message))
+  })
+  yield* Effect.locallyScopedWith(FiberRef.currentLoggers, HashSet.add(recording))
+  return warnings
+})
+
 const outages = [["30 s", 30 * SECOND], ["5 minutes", 5 * MINUTE]] as const
 
 describe("DurableSpool through an outage", () => {
@@ -195,6 +209,48 @@ describe("DurableSpool through an outage", () => {
         expect(segmentFiles(directory)).toEqual([])
       }).pipe(clockRunsOnFailure, Effect.provide(TestCloudWatchLogs.layer())))
   }
+
+  it.scoped("an outage is not counted as events lost: no Failed in the metrics, no 'not delivered' warning, one warning of the pause", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // a destination of its own: the metrics are the process's
+      const quiet = { logGroupName: "orders", logStreamName: "outage-metrics" }
+      const failedMetric = Metric.value(
+        Metrics.forDestination(
+          Metrics.eventsRejected,
+          Destination.make(quiet.logGroupName, quiet.logStreamName),
+          "stream"
+        )
+          .pipe(Metric.tagged("reason", "Failed"))
+      )
+      const acceptedMetric = Metric.value(
+        Metrics.forDestination(
+          Metrics.eventsAccepted,
+          Destination.make(quiet.logGroupName, quiet.logStreamName),
+          "stream"
+        )
+      )
+      const warnings = yield* recordWarnings
+      const report = yield* Effect.gen(function*() {
+        const spool = yield* DurableSpool.make({ directory })
+        yield* TestCloudWatchLogs.setOutage(true)
+        yield* spool.write(events(50, "during").map((event) => ({ destination: quiet, event })))
+        // the retries run out (~23 s) several times over
+        yield* pass(3 * MINUTE)
+        yield* TestCloudWatchLogs.setOutage(false)
+        const finishing = yield* Effect.fork(spool.finish)
+        return yield* passUntilDone(finishing)
+      })
+      expect(report).toMatchObject({ accepted: 50 })
+      expect(report.rejected.Failed).toBe(0)
+      expect((yield* failedMetric).count).toBe(0)
+      expect((yield* acceptedMetric).count).toBe(50)
+      // the sink's own warnings: "N events to G:S not delivered", and its drain's "N events not delivered, ..."
+      expect(warnings.filter((w) => /^cwlogs: (\d+ events to \S+ not delivered|.*\d+ events not delivered,)/.test(w)))
+        .toEqual([])
+      expect(warnings.filter((w) => w.includes("could not ship"))).toHaveLength(1)
+    }).pipe(clockRunsOnFailure, Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("DurableSpool.sink: a stream through a 5-minute outage is taken whole and delivered once, in order", () =>
     Effect.gen(function*() {
@@ -341,6 +397,7 @@ describe("DurableSpool through an outage", () => {
       // a group that does not exist and may not be created: DestinationMissing, fatal. The service is
       // down first: the failure that passes (~23 s in) is not the one that stops it
       const missing = Destination.make("missing", "s", { createGroup: false })
+      const warnings = yield* recordWarnings
       const spool = yield* DurableSpool.make({ directory })
       yield* TestCloudWatchLogs.setOutage(true)
       yield* spool.write([{ destination: missing, event: { timestamp: NOW, message: "m-0" } }])
@@ -364,6 +421,10 @@ describe("DurableSpool through an outage", () => {
       expect(segmentMessages(directory)).toEqual(["m-0", "m-1"])
       const finished = yield* Effect.either(spool.finish)
       expect(Either.isLeft(finished) && finished.left._tag).toBe("ShipError")
+      // said once, by the spool: the outage's pause, then the stop (the sink says nothing: it is shipped again)
+      expect(warnings.filter((w) => w.includes("could not ship"))).toHaveLength(1)
+      expect(warnings.filter((w) => w.includes("stopped shipping"))).toHaveLength(1)
+      expect(warnings.filter((w) => /^cwlogs: \d+ events to /.test(w))).toEqual([])
     }).pipe(clockRunsOnFailure, Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("the durable logger after a fatal error: new lines dropped and counted, as documented", () =>

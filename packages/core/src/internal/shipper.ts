@@ -78,6 +78,11 @@ export interface ShipperOptions {
   /** Tags of the per-destination metrics (the engine's own, and the default uploader's). */
   readonly metricLabels?: Metrics.DestinationLabels | undefined
   /**
+   * The caller ships again what the engine fails to deliver (`SinkOptions.redelivers`): it is not counted
+   * as rejected (`Failed`) in the metrics, nor warned of as not delivered.
+   */
+  readonly redelivers?: boolean | undefined
+  /**
    * Lanes held at once (`undefined`: no cap; the logger never sets it). At the cap, a new destination makes the lanes with
    * nothing to do retire at once, then waits until one has ended (each lane that becomes idle retires
    * while a destination waits): back-pressure on the number of destinations, as the buffers give it on
@@ -479,8 +484,9 @@ export const make = (
       if (options.stopOnFatal) lane.stats.undelivered.push(event)
     }
 
+    const redelivers = options.redelivers === true
     const rejectedMetric = (lane: Account, reason: RejectionReason, n: number) =>
-      n === 0 ? Effect.void : Metric.incrementBy(
+      n === 0 || (redelivers && reason === "Failed") ? Effect.void : Metric.incrementBy(
         Metrics.forDestination(Metrics.eventsRejected, lane.destination, labels).pipe(Metric.tagged("reason", reason)),
         n
       )
@@ -524,7 +530,8 @@ export const make = (
           if (tracked === undefined) return
           tracked.retries++
           lane.stats.counts.retries++
-        }
+        },
+        redelivers
       }).pipe(
         // an upload that dies would otherwise take its batch with it (its fiber's defect goes nowhere)
         // (the uploader counts a failed upload's events in its metrics; one that died it never saw fail)
@@ -583,6 +590,7 @@ export const make = (
               lane.stats.counts.retries += (error.retries ?? 0) - countedRetries(lane, batch)
               untrack(lane, batch)
               if (failure === undefined) failure = error
+              if (redelivers) return
               yield* Effect.logWarning(
                 `cwlogs: ${batch.events.length} events to ${
                   Destinations.show(lane.destination)
@@ -1208,7 +1216,8 @@ export const make = (
         }
         for (const l of lanes.values()) yield* answerFlushes(l)
         const report = reportNow()
-        const failed = report.rejected.Failed
+        // what the caller ships again is not lost: not warned of
+        const failed = redelivers ? 0 : report.rejected.Failed
         const dropped = droppedNow()
         if (failed > 0 || dropped > 0) {
           yield* internalLog(Effect.logWarning(

@@ -208,7 +208,10 @@ export const make = (
           const result = yield* guarded.pipe(
             Effect.tapError((error) =>
               Effect.zipRight(
-                Metric.incrementBy(state.metrics.rejected("Failed"), batch.length),
+                // not lost when the caller ships the batch again
+                options?.redelivers === true
+                  ? Effect.void
+                  : Metric.incrementBy(state.metrics.rejected("Failed"), batch.length),
                 // a failed upload's span tells what it cost too (its outcome is the error)
                 Effect.annotateCurrentSpan({
                   "cwlogs.accepted": 0,

@@ -33,7 +33,7 @@ import * as format from "./spoolFormat.js"
 import { lock } from "./spoolLock.js"
 
 /** Options of the spool. @internal */
-export interface SpoolOptions extends Omit<CloudWatchLogs.SinkOptions, "onStored"> {
+export interface SpoolOptions extends Omit<CloudWatchLogs.SinkOptions, "onStored" | "redelivers"> {
   readonly directory: string
   readonly segmentBytes?: number | undefined
   readonly segmentMillis?: number | undefined
@@ -299,8 +299,20 @@ const makeWith = (
      */
     const failWith = (cause: Cause.Cause<SpoolError | CloudWatchLogs.ShipError>) =>
       Cause.isInterruptedOnly(cause) ? Effect.void : Effect.suspend(() => {
+        const first = !failed
         failed = true
-        return Effect.zipRight(Deferred.failCause(failure, cause), Effect.sync(unsafeStopped))
+        return Effect.zipRight(Deferred.failCause(failure, cause), Effect.sync(unsafeStopped)).pipe(
+          // said once (the sink, told the spool ships again what it fails to deliver, says nothing)
+          Effect.zipRight(
+            first
+              ? Effect.logWarning(
+                `cwlogs: the durable spool in ${directory} stopped shipping; what was not delivered waits on ` +
+                  "disk for the next run",
+                cause
+              ).pipe(Effect.annotateLogs(CloudWatchLogs.INTERNAL_ANNOTATION, true))
+              : Effect.void
+          )
+        )
       })
     /**
      * The spool's scope has closed: nothing more is shipped in this run (what is left waits on disk for
@@ -590,6 +602,9 @@ const makeWith = (
           Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, {
             ...options,
             onStored: acks.onStored,
+            // what it fails to deliver stays on disk and is shipped again: not counted as Failed in the
+            // metrics, nor warned of by the sink (the spool says when it pauses, and when it gives up)
+            redelivers: true,
             // The sink ends with its stream; its own drain runs only when it is cut off (the spool's
             // deadline passed, or the other shipper failed), when the spool's deadline is the one to keep:
             // it stops at once, what it had not delivered stays in the segment, its acknowledgements say

@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
@@ -303,6 +304,40 @@ describe("CloudWatchLogs.sink", () => {
       expect(error.report.rejected.Failed).toBe(35)
       expect(ShipReport.total(error.report)).toBe(35)
       expect(yield* TestCloudWatchLogs.callCount("PutLogEvents")).toBe(1)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("redelivers: what the sink fails to deliver is not counted Failed in the metrics nor warned of; the error is the same", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      yield* TestCloudWatchLogs.setFaults({ unavailable: 1 })
+      const failedOf = (stream: string) =>
+        Effect.map(
+          Metric.value(
+            Metrics.forDestination(Metrics.eventsRejected, Destination.make(G, stream)).pipe(
+              Metric.tagged("reason", "Failed")
+            )
+          ),
+          (state) => state.count
+        )
+      const warnings: Array<string> = []
+      const recording = Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(String(Array.isArray(message) ? message[0] : message))
+      })
+      const run = (stream: string, redelivers: boolean) =>
+        Effect.flip(runOnClock(
+          Stream.fromIterable(events(5)),
+          CloudWatchLogs.sink(Destination.make(G, stream), { redelivers })
+        )).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, recording)))
+      const counted = yield* run("counted", false)
+      expect(yield* failedOf("counted")).toBe(5)
+      expect(warnings.filter((w) => w.includes("5 events to orders:counted not delivered"))).toHaveLength(1)
+      const kept = yield* run("kept", true)
+      expect(yield* failedOf("kept")).toBe(0)
+      expect(warnings.filter((w) => w.includes("orders:kept"))).toEqual([])
+      // the same error and report either way: the caller still learns what to ship again
+      expect(kept.cause.reason).toBe("RetriesExhausted")
+      expect(kept.report.rejected.Failed).toBe(counted.report.rejected.Failed)
+      expect(kept.undelivered[0].events).toEqual(counted.undelivered[0].events)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.effect("retries exhausted is fatal too, and the events are not counted as sent", () =>
