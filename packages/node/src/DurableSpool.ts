@@ -148,6 +148,11 @@ export interface Spool {
   ) => Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError>
   /** Seals what was written, ships every segment and reports (in an outage, once the service is back). */
   readonly finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
+  /**
+   * What the spool has shipped so far; after its scope has closed, with what the close's drain shipped
+   * (a shipment the deadline cut off counts the events it was done with: stored or refused).
+   */
+  readonly report: () => SpoolReport
 }
 
 /**

@@ -196,6 +196,13 @@ export const invalidOptions = (options: SpoolOptions): string | undefined => {
   return problems.length === 0 ? undefined : problems.join("; ")
 }
 
+/** The counts of what a sink was done with in one call of `onStored`: stored, or refused by reason. */
+const countsOf = (batch: CloudWatchLogs.StoredBatch): ShipReport.Counts => {
+  const rejected = { ...ShipReport.emptyCounts.rejected }
+  for (const r of batch.rejected) rejected[r.reason]++
+  return { ...ShipReport.emptyCounts, accepted: batch.events.length - batch.rejected.length, rejected }
+}
+
 const makeWith = (
   fs: FileSystem.FileSystem,
   options: SpoolOptions
@@ -613,7 +620,14 @@ const makeWith = (
           })),
           Effect.provideService(Uploader.Uploader, segmentUploader(acks.onSent)),
           Effect.either,
-          Effect.ensuring(Effect.sync(acks.close))
+          Effect.ensuring(Effect.sync(acks.close)),
+          // cut off (the close's deadline, the other shipper failing): the sink's report goes with it, so what
+          // it said it was done with is counted, and the copies earlier runs' puts may have stored of it
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              report = ShipReport.combine(report, ShipReport.combine(acks.done(), acks.duplicates()))
+            })
+          )
         )
         // (a segment shipped again after a failure is a rewrite: what it holds was counted the first time)
         if (segment.recovered) {
@@ -715,6 +729,8 @@ const makeWith = (
       const entries: Array<Uint8Array> = [found.subarray(0, end)]
       /** The possible duplicates of the events this run stored, counted as the sink names them. */
       let duplicates: ShipReport.ShipReport = ShipReport.empty
+      /** What the sink said it was done with (`onStored`): the shipment's counts, should it be interrupted. */
+      let done: ShipReport.ShipReport = ShipReport.empty
       const append = (bytes: Uint8Array): void => {
         entries.push(bytes)
         if (broken || closed) return
@@ -728,6 +744,7 @@ const makeWith = (
       }
       const onStored = (batch: CloudWatchLogs.StoredBatch): Effect.Effect<void> =>
         Effect.sync(() => {
+          done = ShipReport.add(done, batch.destination, countsOf(batch))
           const records: Array<number> = []
           const refused = sent.length === 0 || batch.rejected.length === 0
             ? undefined
@@ -768,7 +785,7 @@ const makeWith = (
       }
       /** What is said now: the events done with (acknowledged by an earlier run or by this one), and those sent. */
       const now = (): format.Acks => format.readAcks(Buffer.concat(entries))
-      return { acked, sent, onStored, onSent, close, now, duplicates: () => duplicates }
+      return { acked, sent, onStored, onSent, close, now, duplicates: () => duplicates, done: () => done }
     }
 
     /**
