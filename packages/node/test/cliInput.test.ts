@@ -114,11 +114,9 @@ describe("cwlogs input: reading lines", () => {
       expect(Chunk.toReadonlyArray(yield* Stream.runCollect(lines(only, neverStop)))).toEqual(["a", "\uFFFD"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  it.scopedLive("stop in the middle of a FILE: it reads on to the end of the line being read, no line is cut", () =>
+  /** Reads `file`'s lines, stopped as the first line is emitted: the lines, and the part of a line cut off. */
+  const stoppedAtFirstLine = (file: string) =>
     Effect.gen(function*() {
-      // lines of 11 bytes: a 64 KiB chunk ends in the middle of one (65536 = 11 * 5957 + 9)
-      const all = Array.from({ length: 40_000 }, (_, i) => `l${String(i).padStart(9, "0")}`)
-      const file = yield* tempFile(all.join("\n") + "\n")
       let stopped = false
       const partial: Array<string> = []
       const seen = yield* lines(file, {
@@ -133,6 +131,15 @@ describe("cwlogs input: reading lines", () => {
         ),
         Stream.runCollect
       )
+      return { seen, partial }
+    })
+
+  it.scopedLive("stop in the middle of a FILE: it reads on to the end of the line being read, no line is cut", () =>
+    Effect.gen(function*() {
+      // lines of 11 bytes: a 64 KiB chunk ends in the middle of one (65536 = 11 * 5957 + 9)
+      const all = Array.from({ length: 40_000 }, (_, i) => `l${String(i).padStart(9, "0")}`)
+      const file = yield* tempFile(all.join("\n") + "\n")
+      const { seen, partial } = yield* stoppedAtFirstLine(file)
       // before: the last line was "l00000595", the first 9 bytes of "l000005957"
       expect(Chunk.toReadonlyArray(seen)).toEqual(all.slice(0, seen.length))
       expect(seen.length).toBeGreaterThan(5957)
@@ -144,20 +151,7 @@ describe("cwlogs input: reading lines", () => {
     Effect.gen(function*() {
       const long = "x".repeat(READ_ON_BYTES + 3 * 65_536)
       const file = yield* tempFile(`a\n${long}\nb\n`)
-      let stopped = false
-      const partial: Array<string> = []
-      const seen = yield* lines(file, {
-        ...neverStop,
-        stopped: Effect.sync(() => stopped),
-        onPartialLine: (text) => Effect.sync(() => partial.push(text))
-      }).pipe(
-        Stream.tap(() =>
-          Effect.sync(() => {
-            stopped = true
-          })
-        ),
-        Stream.runCollect
-      )
+      const { seen, partial } = yield* stoppedAtFirstLine(file)
       expect(Chunk.toReadonlyArray(seen)).toEqual(["a"])
       expect(partial).toHaveLength(1)
       expect(long.startsWith(partial[0])).toBe(true)

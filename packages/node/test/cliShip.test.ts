@@ -151,23 +151,34 @@ const called = (n: number) =>
     Effect.timeout("20 seconds")
   )
 
+/**
+ * Ships `text` from a file with a drain deadline of 100 ms, and stops it once the service has had its
+ * first put; the run's failure (a `CliError`) and its summaries.
+ */
+const stoppedAfterFirstPut = (text: string, extra: Partial<ShipOptions> = {}) =>
+  Effect.gen(function*() {
+    const summaries: Array<string> = []
+    const stop = yield* Deferred.make<void>()
+    const file = yield* tempFile(text)
+    const fiber = yield* Effect.fork(ship(options(file, summaries, {
+      ...extra,
+      drainTimeoutMillis: 100,
+      stop: Deferred.await(stop),
+      stopped: Deferred.isDone(stop)
+    })))
+    yield* called(1)
+    yield* Deferred.succeed(stop, undefined)
+    const error = yield* Effect.flip(Fiber.join(fiber))
+    return { error, summaries, file }
+  })
+
 describe("cwlogs ship: the drain after a stop keeps to its deadline", () => {
   it.scopedLive("an outage: what the deadline cuts off is counted as not delivered, exit 1", () =>
     Effect.gen(function*() {
       yield* withDestination("api-1")
       yield* TestCloudWatchLogs.setFaults({ unavailable: 1 })
-      const summaries: Array<string> = []
-      const stop = yield* Deferred.make<void>()
-      const file = yield* tempFile("a\nb\nc\n")
-      const fiber = yield* Effect.fork(ship(options(file, summaries, {
-        drainTimeoutMillis: 100,
-        stop: Deferred.await(stop),
-        stopped: Deferred.isDone(stop)
-      })))
-      yield* called(1)
-      yield* Deferred.succeed(stop, undefined)
       // the retry policy would go on for some 20 s more: the deadline ends it
-      const error = yield* Effect.flip(Fiber.join(fiber))
+      const { error, summaries } = yield* stoppedAfterFirstPut("a\nb\nc\n")
       expect(error.exitCode).toBe(1)
       expect(error.message).toBe("the drain's deadline of 100 ms passed after the stop: 3 line(s) not delivered")
       expect(summaries[0]).toContain("accepted  0")
@@ -179,17 +190,7 @@ describe("cwlogs ship: the drain after a stop keeps to its deadline", () => {
       yield* withDestination("api-1")
       // the put is stored, and its answer comes ten minutes later
       yield* TestCloudWatchLogs.setFaults({ latencyMillis: 600_000 })
-      const summaries: Array<string> = []
-      const stop = yield* Deferred.make<void>()
-      const file = yield* tempFile("a\nb\n")
-      const fiber = yield* Effect.fork(ship(options(file, summaries, {
-        drainTimeoutMillis: 100,
-        stop: Deferred.await(stop),
-        stopped: Deferred.isDone(stop)
-      })))
-      yield* called(1)
-      yield* Deferred.succeed(stop, undefined)
-      const error = yield* Effect.flip(Fiber.join(fiber))
+      const { error, summaries } = yield* stoppedAfterFirstPut("a\nb\n")
       expect(error.message).toBe("the drain's deadline of 100 ms passed after the stop: 2 line(s) not delivered")
       expect(summaries[0]).toContain("not delivered 2")
     }).pipe(Effect.provide(Model)))
@@ -212,20 +213,9 @@ describe("cwlogs ship: the drain after a stop keeps to its deadline", () => {
     Effect.gen(function*() {
       yield* withDestination("api-1")
       yield* TestCloudWatchLogs.setFaults({ unavailable: 1 })
-      const summaries: Array<string> = []
-      const stop = yield* Deferred.make<void>()
-      const file = yield* tempFile("a\nb\nc\n")
-      const spool = Path.join(Path.dirname(file), "spool")
-      const fiber = yield* Effect.fork(ship(options(file, summaries, {
-        spool,
-        drainTimeoutMillis: 100,
-        stop: Deferred.await(stop),
-        stopped: Deferred.isDone(stop)
-      })))
-      yield* called(1)
-      yield* Deferred.succeed(stop, undefined)
+      const spool = Path.join(Path.dirname(yield* tempFile("")), "spool")
       // without the stop's interruption the spool waits for the service for ever (its resume schedule)
-      const error = yield* Effect.flip(Fiber.join(fiber))
+      const { error, summaries } = yield* stoppedAfterFirstPut("a\nb\nc\n", { spool })
       expect(error.exitCode).toBe(1)
       expect(error.message).toBe(
         `the drain's deadline of 100 ms passed after the stop: 3 line(s) left in ${spool} for the next run`
