@@ -329,11 +329,27 @@ export const fromWire = (wire: {
       return new InvalidSequenceTokenException({ ...base, ...token })
     case "DataAlreadyAcceptedException":
       return new DataAlreadyAcceptedException({ ...base, ...token })
+    // The AWS SDK's own throttling names (`THROTTLING_ERROR_CODES` of @smithy/core,
+    // dist-es/submodules/retry/service-error-classification/constants.js), but LimitExceededException:
+    // for CloudWatch Logs that is a quota (too many log groups), which waiting does not lift.
     case "ThrottlingException":
     case "Throttling":
     case "TooManyRequestsException":
     case "RequestLimitExceeded":
+    case "RequestThrottled":
+    case "RequestThrottledException":
+    case "ThrottledException":
+    case "SlowDown":
+    case "PriorRequestNotComplete":
+    case "BandwidthLimitExceeded":
+    case "ProvisionedThroughputExceededException":
+    case "EC2ThrottledException":
+    case "TransactionInProgressException":
       return new ThrottlingException(base)
+    // and its transient names (`TRANSIENT_ERROR_CODES`, same file): the request timed out on the way
+    case "RequestTimeout":
+    case "RequestTimeoutException":
+    case "TimeoutError":
     case "ServiceUnavailableException":
     case "ServiceUnavailable":
     case "InternalFailure":

@@ -79,6 +79,37 @@ describe("CloudWatchLogsError", () => {
     }
   })
 
+  it("retries what the AWS SDK's retry strategy retries: its throttling and transient names (LimitExceeded aside)", () => {
+    // THROTTLING_ERROR_CODES and TRANSIENT_ERROR_CODES of @smithy/core's service-error-classification
+    const cases: ReadonlyArray<[string, number, string, CloudWatchLogsError.ErrorClass]> = [
+      ["RequestTimeout", 400, "ServiceUnavailableException", "transient"],
+      ["RequestTimeoutException", 400, "ServiceUnavailableException", "transient"],
+      ["RequestTimeoutException", 408, "ServiceUnavailableException", "transient"],
+      ["TimeoutError", 400, "ServiceUnavailableException", "transient"],
+      ["RequestThrottled", 400, "ThrottlingException", "throttled"],
+      ["RequestThrottledException", 400, "ThrottlingException", "throttled"],
+      ["ThrottledException", 400, "ThrottlingException", "throttled"],
+      ["SlowDown", 503, "ThrottlingException", "throttled"],
+      ["PriorRequestNotComplete", 400, "ThrottlingException", "throttled"],
+      ["BandwidthLimitExceeded", 400, "ThrottlingException", "throttled"],
+      ["ProvisionedThroughputExceededException", 400, "ThrottlingException", "throttled"],
+      ["EC2ThrottledException", 400, "ThrottlingException", "throttled"],
+      ["TransactionInProgressException", 400, "ThrottlingException", "throttled"],
+      ["com.amazonaws.logs#RequestThrottled:http://internal", 400, "ThrottlingException", "throttled"],
+      // a quota (too many log groups): waiting does not lift it
+      ["LimitExceededException", 400, "LimitExceededException", "fatal"]
+    ]
+    for (const [name, httpStatus, tag, expected] of cases) {
+      const error = CloudWatchLogsError.fromWire({ name, message: "m", httpStatus, requestId: "r" })
+      expect({ name, tag: error._tag, class: CloudWatchLogsError.classify(error) }).toEqual({
+        name,
+        tag,
+        class: expected
+      })
+      expect(error).toMatchObject({ message: "m", httpStatus, requestId: "r" })
+    }
+  })
+
   it("tells a missing group from a missing stream", () => {
     const g = CloudWatchLogsError.fromWire({
       name: "ResourceNotFoundException",

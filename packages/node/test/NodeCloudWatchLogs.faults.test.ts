@@ -1,5 +1,13 @@
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs"
-import { CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
+import {
+  CloudWatchLogs,
+  CloudWatchLogsApi,
+  CloudWatchLogsError,
+  Destination,
+  LogEvent,
+  RetryPolicy,
+  UploadRateLimiter
+} from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -13,6 +21,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
 import { type Answer, awsError, awsOk, fakeServer, freePort, type SeenRequest } from "./support/servers.js"
@@ -350,6 +359,54 @@ describe("NodeCloudWatchLogs: service errors", () => {
       expect(error._tag).toBe("UnrecognizedClientException")
       expect(CloudWatchLogsError.classify(error)).toBe("fatal")
     }))
+})
+
+describe("NodeCloudWatchLogs: what the AWS SDK retries is retried", () => {
+  // THROTTLING_ERROR_CODES and TRANSIENT_ERROR_CODES of @smithy/core's service-error-classification
+  const cases = [
+    [400, "RequestTimeout", "transient"],
+    [400, "RequestTimeoutException", "transient"],
+    [408, "RequestTimeoutException", "transient"],
+    [400, "RequestThrottled", "throttled"],
+    [400, "RequestThrottledException", "throttled"],
+    [503, "SlowDown", "throttled"],
+    [400, "PriorRequestNotComplete", "throttled"],
+    [400, "BandwidthLimitExceeded", "throttled"]
+  ] as const
+  // retries without a pause: nothing here waits on the clock
+  const Retries = RetryPolicy.layer({ transient: Schedule.recurs(2), throttled: Schedule.recurs(2) })
+
+  for (const [status, type, expected] of cases) {
+    it.scopedLive(`${status} ${type} is ${expected}: the batch is sent again and stored`, () =>
+      Effect.gen(function*() {
+        const once = yield* answering(awsError(status, type, "try again"))
+        const error = yield* Effect.flip(Effect.flatMap(api(once.endpoint), put))
+        expect({ status: "httpStatus" in error && error.httpStatus, class: CloudWatchLogsError.classify(error) })
+          .toEqual({ status, class: expected })
+
+        let puts = 0
+        const server = yield* answering((request) => {
+          if (request.operation !== "PutLogEvents") return awsOk({})
+          puts += 1
+          return puts === 1 ? awsError(status, type, "try again") : awsOk({ nextSequenceToken: "1" })
+        })
+        const report = yield* Stream.make(LogEvent.make(Date.now(), "kept")).pipe(
+          Stream.run(CloudWatchLogs.sink(Destination.make("g", "s"), { maxInFlight: 1 })),
+          Effect.provide(
+            Layer.mergeAll(
+              NodeCloudWatchLogs.layer({ endpoint: server.endpoint, region: "us-east-1", credentials }),
+              Retries,
+              UploadRateLimiter.layerUnlimited
+            )
+          )
+        )
+        expect(report.accepted).toBe(1)
+        expect(report.retries).toBe(1)
+        const sent = server.seen.filter((r) => r.operation === "PutLogEvents").map((r) => JSON.parse(r.body))
+        expect(sent).toHaveLength(2)
+        expect(sent[1]).toEqual(sent[0])
+      }))
+  }
 })
 
 describe("NodeCloudWatchLogs: secrets", () => {
