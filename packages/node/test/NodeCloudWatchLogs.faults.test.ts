@@ -23,8 +23,9 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import { MAX_RESPONSE_BYTES } from "../src/internal/sdk.js"
 import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
-import { type Answer, awsError, awsOk, fakeServer, freePort, type SeenRequest } from "./support/servers.js"
+import { type Answer, awsError, awsOk, fakeServer, freePort, httpServer, type SeenRequest } from "./support/servers.js"
 
 const SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
 const SESSION = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789"
@@ -407,6 +408,119 @@ describe("NodeCloudWatchLogs: what the AWS SDK retries is retried", () => {
         expect(sent[1]).toEqual(sent[0])
       }))
   }
+})
+
+describe("NodeCloudWatchLogs: the size of an answer is bounded", () => {
+  const MiB = 1024 * 1024
+  /** What the server writes at most: far past the bound, so that an unbounded read gets it all. */
+  const ENDLESS = 128 * MiB
+  /**
+   * Socket buffers between the server's writes and the client's reads (loopback: a receive buffer of up
+   * to `tcp_rmem`'s 32 MiB here, a send buffer of 4 MiB, a chunk): what the server may have written past
+   * what the client read.
+   */
+  const IN_BUFFERS = 40 * MiB
+
+  /**
+   * A server that answers every request with `status` and a JSON body that goes on for `ENDLESS` bytes,
+   * written as fast as the client takes it; `declared` sets a content-length. It counts what it wrote
+   * and whether the client closed the connection before the body's end.
+   */
+  const endless = (status: number, declared?: number) =>
+    Effect.gen(function*() {
+      const state = { sent: 0, closedEarly: false }
+      const chunk = Buffer.alloc(MiB, 0x61)
+      const endpoint = yield* httpServer((req, res) => {
+        req.resume()
+        res.writeHead(status, {
+          "content-type": "application/x-amz-json-1.1",
+          ...(declared !== undefined ? { "content-length": String(declared) } : {})
+        })
+        res.once("close", () => {
+          if (!res.writableFinished) state.closedEarly = true
+        })
+        res.write("{\"nextSequenceToken\":\"")
+        const pump = () => {
+          while (!res.destroyed) {
+            if (state.sent >= ENDLESS) {
+              if (declared === undefined) res.end("\"}")
+              else res.destroy()
+              return
+            }
+            state.sent += chunk.length
+            if (!res.write(chunk)) return
+          }
+        }
+        res.on("drain", pump)
+        pump()
+      })
+      return { endpoint, state }
+    })
+
+  /** How a call ended, in a few words (an answer read whole would be too large to print). */
+  const outcome = <A, E extends CloudWatchLogsError.CloudWatchLogsError, R>(call: Effect.Effect<A, E, R>) =>
+    Effect.match(call, {
+      onSuccess: () => ({ _tag: "Success", httpStatus: undefined, message: "", class: undefined }),
+      onFailure: (error) => ({
+        _tag: error._tag,
+        httpStatus: "httpStatus" in error ? error.httpStatus : undefined,
+        message: error.message.slice(0, 300),
+        class: CloudWatchLogsError.classify(error)
+      })
+    })
+
+  const waitClosed = (state: { readonly closedEarly: boolean }) =>
+    Effect.sync(() => state.closedEarly).pipe(
+      Effect.repeat({ until: (closed) => closed, schedule: Schedule.spaced("10 millis") }),
+      Effect.timeout("5 seconds")
+    )
+
+  it.scopedLive("an endless 200 body fails as MalformedResponseError once past the bound, its request aborted", () =>
+    Effect.gen(function*() {
+      const server = yield* endless(200)
+      // the default deadline (35 s): the bound ends the call, not the deadline
+      const ended = yield* outcome(Effect.flatMap(api(server.endpoint), put))
+      // classified as any malformed answer with this status
+      expect(ended).toMatchObject({ _tag: "MalformedResponseError", httpStatus: 200, class: "fatal" })
+      expect(ended.message).toContain(`larger than the ${MAX_RESPONSE_BYTES} bytes a response may have`)
+      yield* waitClosed(server.state)
+      expect(server.state.sent).toBeGreaterThan(MAX_RESPONSE_BYTES)
+      expect(server.state.sent).toBeLessThan(MAX_RESPONSE_BYTES + IN_BUFFERS)
+      secretFree(ended)
+    }))
+
+  it.scopedLive("an endless 502 body is MalformedResponseError too, and transient as a gateway's HTML is", () =>
+    Effect.gen(function*() {
+      const server = yield* endless(502)
+      const ended = yield* outcome(
+        Effect.flatMap(api(server.endpoint), (cw) => cw.describeLogStreams({ logGroupName: "g" }))
+      )
+      expect(ended).toMatchObject({ _tag: "MalformedResponseError", httpStatus: 502, class: "transient" })
+      yield* waitClosed(server.state)
+      expect(server.state.sent).toBeLessThan(MAX_RESPONSE_BYTES + IN_BUFFERS)
+    }))
+
+  it.scopedLive("a content-length past the bound fails before the body is read", () =>
+    Effect.gen(function*() {
+      const server = yield* endless(200, 1024 * MiB)
+      const ended = yield* outcome(Effect.flatMap(api(server.endpoint), put))
+      expect(ended).toMatchObject({ _tag: "MalformedResponseError", httpStatus: 200 })
+      expect(ended.message).toContain(`(its content-length: ${1024 * MiB})`)
+      yield* waitClosed(server.state)
+      // nothing read: what the server wrote is what the socket buffers took
+      expect(server.state.sent).toBeLessThan(IN_BUFFERS)
+    }))
+
+  it.scopedLive("a page of the largest JSON the service sends (1 MiB of control characters, escaped) is read", () =>
+    Effect.gen(function*() {
+      const message = "\u0001".repeat(MiB)
+      const server = yield* answering(awsOk({ events: [{ timestamp: 1, message, ingestionTime: 2 }] }))
+      const page = yield* Effect.flatMap(
+        api(server.endpoint),
+        (cw) => cw.getLogEvents({ logGroupName: "g", logStreamName: "s" })
+      )
+      expect(page.events.map((e) => e.message.length)).toEqual([MiB])
+    }))
 })
 
 describe("NodeCloudWatchLogs: secrets", () => {

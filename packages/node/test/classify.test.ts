@@ -1,5 +1,6 @@
+import { CloudWatchLogsError } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
-import { fromSdkError, networkReason, scrub } from "../src/internal/classify.js"
+import { fromSdkError, networkReason, RESPONSE_TOO_LARGE, scrub } from "../src/internal/classify.js"
 
 const err = (name: string, message: string, extra: object = {}) => Object.assign(new Error(message), { name }, extra)
 
@@ -22,6 +23,29 @@ describe("classify: SDK failures to typed errors", () => {
       const typed = fromSdkError(error)
       expect(typed._tag).toBe("NetworkError")
       expect(typed._tag === "NetworkError" && typed.reason).toBe(reason)
+    }
+  })
+
+  it("a body cut off at the bound is MalformedResponseError with the status the SDK gave it", () => {
+    const tooLarge = (httpStatusCode: number) =>
+      fromSdkError(
+        err(
+          RESPONSE_TOO_LARGE,
+          "The endpoint answered with a body of more than 16 bytes\n  Deserialization error: ...",
+          {
+            $metadata: { httpStatusCode, requestId: "r1" }
+          }
+        )
+      )
+    for (const [status, expected] of [[200, "fatal"], [429, "throttled"], [502, "transient"]] as const) {
+      const typed = tooLarge(status)
+      expect(typed).toMatchObject({
+        _tag: "MalformedResponseError",
+        httpStatus: status,
+        requestId: "r1",
+        message: `The endpoint answered with a body of more than 16 bytes (HTTP ${status})`
+      })
+      expect(CloudWatchLogsError.classify(typed)).toBe(expected)
     }
   })
 

@@ -24,6 +24,13 @@ const numberField = (value: unknown, key: string): number | undefined => {
   return typeof v === "number" ? v : undefined
 }
 
+/**
+ * The name of the error a response body larger than the adapter reads fails with (`sdk.ts`).
+ *
+ * @internal
+ */
+export const RESPONSE_TOO_LARGE = "ResponseTooLargeError"
+
 const NETWORK_CODES: Readonly<Record<string, Reason>> = {
   ECONNREFUSED: "refused",
   ECONNRESET: "reset",
@@ -122,6 +129,15 @@ export const fromSdkError = (
       ...(httpStatus !== undefined ? { httpStatus } : {}),
       ...(requestId !== undefined ? { requestId } : {}),
       ...(expected !== undefined ? { expectedSequenceToken: expected } : {})
+    })
+  }
+
+  // A body larger than any answer of the service: cut off, its request's socket closed.
+  if (name === RESPONSE_TOO_LARGE) {
+    return new CloudWatchLogsError.MalformedResponseError({
+      message: `${message}${httpStatus !== undefined ? ` (HTTP ${httpStatus})` : ""}`,
+      ...(httpStatus !== undefined ? { httpStatus } : {}),
+      ...(requestId !== undefined ? { requestId } : {})
     })
   }
 

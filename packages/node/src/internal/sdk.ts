@@ -25,9 +25,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
+import { Readable } from "node:stream"
 import type { Options } from "../NodeCloudWatchLogs.js"
 import { bodyPool } from "./bodyPool.js"
-import { answered, fromSdkError } from "./classify.js"
+import { answered, fromSdkError, RESPONSE_TOO_LARGE } from "./classify.js"
 import { NativeJsonProtocol } from "./nativeJsonProtocol.js"
 
 /** @internal */
@@ -71,8 +73,60 @@ export const callDeadline = (options: Options): Duration.Duration | undefined =>
 }
 
 /**
+ * The most of a response body a call reads: 16 MiB. The answers to PutLogEvents and the create, delete
+ * and retention calls are a few hundred bytes; a page of DescribeLogGroups, DescribeLogStreams,
+ * GetLogEvents or FilterLogEvents is at most about 1 MB of data by the API's own bound, and at most
+ * ~6.3 MiB as JSON (1 MiB of control characters, each escaped as `\u00XX`). 16 MiB leaves room for all
+ * of them, while an endpoint that streams without end (a broken proxy, a wrong `endpoint`) is cut off
+ * there instead of filling the heap until the call's deadline.
+ *
+ * @internal
+ */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+
+/** What a bounded collector fails with: `fromSdkError` makes it a `MalformedResponseError`. */
+class ResponseTooLarge extends Error {
+  override readonly name = RESPONSE_TOO_LARGE
+}
+
+/**
+ * A `streamCollector` for the SDK client (the function it reads every response body with) that reads
+ * at most `limit` bytes: past them, or when the `content-length` says there will be more, it destroys
+ * the body (closing the request's socket) and fails with an error `fromSdkError` classifies as a
+ * `MalformedResponseError` (with the status the SDK adds to it). Reads Node streams, which is what the
+ * SDK's Node handler answers with.
+ *
+ * @internal
+ */
+export const boundedStreamCollector = (limit: number) => async (stream: unknown): Promise<Uint8Array> => {
+  if (!(stream instanceof Readable)) {
+    throw new TypeError(`cwlogs: a response body that is not a Node stream: ${Object.prototype.toString.call(stream)}`)
+  }
+  const tooLarge = (detail: string) => {
+    stream.destroy()
+    return new ResponseTooLarge(
+      `The endpoint's answer is larger than the ${limit} bytes a response may have (${detail}); its request was closed`
+    )
+  }
+  const declared = stream instanceof Http.IncomingMessage ? Number(stream.headers["content-length"]) : NaN
+  if (declared > limit) throw tooLarge(`its content-length: ${declared}`)
+  const chunks: Array<Uint8Array> = []
+  let length = 0
+  const body: AsyncIterable<unknown> = stream
+  for await (const chunk of body) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("cwlogs: a response body chunk that is not bytes")
+    length += bytes.byteLength
+    if (length > limit) throw tooLarge(`${length} bytes had come, and more was coming`)
+    chunks.push(bytes)
+  }
+  return Buffer.concat(chunks, length)
+}
+
+/**
  * The SDK client configuration for the options: SDK retries off unless asked, timeouts on, the SDK's
- * logging silenced (its traffic must never feed a shipping logger). An empty region is none.
+ * logging silenced (its traffic must never feed a shipping logger), response bodies read up to
+ * `MAX_RESPONSE_BYTES`. An empty region is none.
  *
  * @internal
  */
@@ -82,6 +136,7 @@ export const clientConfig = (options: Options): CloudWatchLogsClientConfig => {
   return {
     maxAttempts: options.maxAttempts ?? 1,
     logger: silentLogger,
+    streamCollector: boundedStreamCollector(MAX_RESPONSE_BYTES),
     ...(options.serializer === "sdk" ? {} : { protocol: NativeJsonProtocol }),
     requestHandler: {
       connectionTimeout: timeoutMillis(options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT),
