@@ -27,7 +27,8 @@ import * as internal from "./internal/sdk.js"
  * - `maxAttempts`: the SDK's own attempts (default 1: the library's Schedules retry).
  * - `connectionTimeout` (default 5 s) and `requestTimeout` (default 30 s): a call that exceeds them fails
  *   with `NetworkError { reason: "timeout" }`. An infinite one means none; zero or less is refused (a
- *   defect from `layer`/`make`, a `ConfigError` from `layerConfig`), as is a `maxAttempts` below 1.
+ *   defect from `layer`/`make`, a `ConfigError` from `layerConfig`), as are a `maxAttempts` below 1 and
+ *   an `endpoint` that is not an `http://` or `https://` URL (`localhost:4566`); an empty one is none.
  * - `serializer`: how PutLogEvents bodies are written. `"native"` (the default): by `JSON.stringify`,
  *   the same JSON at a fraction of the CPU; `"sdk"`: by the SDK's own schema serializer. Every other
  *   operation always uses the SDK's.

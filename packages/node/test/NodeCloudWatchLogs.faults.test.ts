@@ -591,6 +591,30 @@ describe("NodeCloudWatchLogs: layers and configuration", () => {
       expect(server.seen).toHaveLength(0)
     }))
 
+  it.scopedLive("an endpoint that is not an http(s) URL is refused when the layer is made, not at the first call", () =>
+    Effect.gen(function*() {
+      for (const endpoint of ["localhost:4566", "127.0.0.1:4566", "ftp://127.0.0.1:4566", "::not a url"]) {
+        const options = { endpoint, region: "us-east-1", credentials }
+        const exit = yield* Effect.exit(describeGroups.pipe(Effect.provide(NodeCloudWatchLogs.layer(options))))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+          `cwlogs: NodeCloudWatchLogs: endpoint must be a URL starting with http:// or https:// (got ${
+            JSON.stringify(endpoint)
+          })`
+        )
+        const error = yield* Effect.flip(
+          describeGroups.pipe(
+            Effect.provide(NodeCloudWatchLogs.layerConfig({
+              endpoint: Config.string("ENDPOINT"),
+              region: Config.succeed("us-east-1")
+            })),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["ENDPOINT", endpoint]])))
+          )
+        )
+        expect(ConfigError.isConfigError(error) && String(error)).toContain("endpoint must be a URL")
+      }
+    }))
+
   it.scopedLive("layer: maps the response and drops $metadata; arrays default to []", () =>
     Effect.gen(function*() {
       const server = yield* answering(awsOk({}))

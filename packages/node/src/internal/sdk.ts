@@ -580,14 +580,25 @@ export const fromClient = (
   }
 }
 
+/** Whether an endpoint is an http or https URL (`localhost:4566` parses, as a URL of scheme `localhost:`). */
+const isHttpUrl = (endpoint: string): boolean => {
+  if (!URL.canParse(endpoint)) return false
+  const url = new URL(endpoint)
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== ""
+}
+
 /**
  * What is wrong with the options, if anything: a timeout of zero or less (which the SDK would read as
  * none, so that a call without an answer would wait for ever), `maxAttempts` not a whole number of at
- * least 1.
+ * least 1, an endpoint that is not an http or https URL (each call would fail with "Invalid URL").
  *
  * @internal
  */
 export const invalidOptions = (options: Options): string | undefined => {
+  if (options.endpoint !== undefined && options.endpoint !== "" && !isHttpUrl(options.endpoint)) {
+    return `endpoint must be a URL starting with http:// or https:// (got ${JSON.stringify(options.endpoint)}), ` +
+      `e.g. http://localhost:4566`
+  }
   for (const name of ["connectionTimeout", "requestTimeout"] as const) {
     const value = options[name]
     if (value === undefined) continue
