@@ -580,8 +580,11 @@ export const fromClient = (
   }
 }
 
-/** Whether an endpoint is an http or https URL (`localhost:4566` parses, as a URL of scheme `localhost:`). */
-const isHttpUrl = (endpoint: string): boolean => {
+/**
+ * Whether an endpoint is an http or https URL with a host (`localhost:4566` parses, as a URL of scheme
+ * `localhost:`). @internal
+ */
+export const isHttpUrl = (endpoint: string): boolean => {
   if (!URL.canParse(endpoint)) return false
   const url = new URL(endpoint)
   return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== ""

@@ -19,6 +19,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as NodeCloudWatchLogs from "../../NodeCloudWatchLogs.js"
+import { isHttpUrl } from "../sdk.js"
 import { CliError, describeServiceError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./errors.js"
 import { ship } from "./ship.js"
 import * as Tail from "./tail.js"
@@ -56,21 +57,11 @@ const follow = Options.boolean("follow").pipe(Options.withAlias("f"))
 /** A value given empty (`--region ""`, `AWS_REGION=`) counts as not given. */
 const given = (value: string | undefined): string | undefined => value === "" ? undefined : value
 
-/** An endpoint is an http(s) URL: `http://127.0.0.1:4566`, `https://logs.eu-west-1.amazonaws.com`. */
-const isEndpointUrl = (value: string): boolean => {
-  try {
-    const url = new URL(value)
-    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== ""
-  } catch {
-    return false
-  }
-}
-
 /** The client for `--endpoint` and `--region` (or the environment), and how to name it in messages. */
 const connection = (endpointOpt: Option.Option<string>, regionOpt: Option.Option<string>) =>
   Effect.gen(function*() {
     const endpointValue = given(Option.getOrUndefined(endpointOpt))
-    if (endpointValue !== undefined && !isEndpointUrl(endpointValue)) {
+    if (endpointValue !== undefined && !isHttpUrl(endpointValue)) {
       return yield* new CliError({
         message: `invalid --endpoint ${endpointValue}: an http or https URL, such as http://127.0.0.1:4566`,
         exitCode: EXIT_USAGE
