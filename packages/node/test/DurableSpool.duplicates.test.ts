@@ -229,7 +229,7 @@ describe("DurableSpool, possible duplicates across runs", () => {
       expect(report.possibleDuplicates).toBe(0)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
-  it.scoped("a fatal error after a lost answer: the rewritten segment keeps what may be stored, by its new numbers", () =>
+  it.scoped("a fatal error after a lost answer: the rewritten segment's events keep their numbers, and what may be stored of them", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       yield* createStream
@@ -260,7 +260,7 @@ describe("DurableSpool, possible duplicates across runs", () => {
       }
       expect(result.left.cause.reason).toBe("RetriesExhausted")
       expect(yield* puts).toEqual(["Answered", "LostResponse"])
-      // the segment holds the 200 events not delivered; e-100 to e-199 (now its first 100) may be stored
+      // the segment holds the 200 events not delivered (numbered 100 to 299, as before); e-100 to e-199 may be stored
       expect(yield* stored).toHaveLength(200)
       expect(files(directory)).toContain("000000000001.seg")
 

@@ -367,8 +367,13 @@ describe("DurableSpool", () => {
       const [segment] = segmentFiles(directory)
       const kept = readSegment(Path.join(directory, segment!))
       expect(kept).toHaveLength(30)
-      // the acknowledgements of the 40 stored went with the old segment: they do not name the rewrite's events
-      expect(files(directory).filter((f) => f.endsWith(".acks"))).toEqual([])
+      // the rewrite keeps each event's number (40 to 69): the acknowledgements stay as they were, naming
+      // the 40 stored (0 to 39), none of the rewrite's events
+      const numbers = [...format.read(Fs.readFileSync(Path.join(directory, segment!))).entries].map(({ event }) =>
+        event instanceof format.SpoolEvent ? event.record : -1
+      )
+      expect(numbers).toEqual(Array.from({ length: 30 }, (_, i) => 40 + i))
+      expect(format.readAcks(Fs.readFileSync(Path.join(directory, `${segment!}.acks`))).acked).toEqual([[0, 40]])
       expect(kept.every((e) => e.destination.logGroupName === "missing" && e.destination.createGroup === false)).toBe(
         true
       )

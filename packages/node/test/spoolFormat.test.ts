@@ -54,6 +54,60 @@ describe("the spool's segment format", () => {
     })
   })
 
+  it("a rewrite keeps each event's number (an N record says where it skips): acknowledgements name the same events", () => {
+    const inputs = Array.from({ length: 10 }, (_, i) => ({
+      destination: i < 5 ? orders : billing,
+      event: { timestamp: i, message: `m${i}` }
+    }))
+    const original = encodeAll(inputs).bytes
+    const acked: format.Ranges = [[0, 2], [4, 5], [7, 8]]
+    const numbered = (bytes: Buffer, ranges: format.Ranges = []) =>
+      [...format.read(bytes, ranges).entries].map(({ event }) => [
+        event.message,
+        event instanceof format.SpoolEvent ? event.record : -1
+      ])
+    // the events not acknowledged, rewritten with their numbers
+    const kept = [...format.read(original, acked).entries].map(({ destination, event }) => ({
+      destination,
+      event,
+      record: event instanceof format.SpoolEvent ? event.record : undefined
+    }))
+    const rewrite = encodeAll(kept).bytes
+    expect(numbered(rewrite)).toEqual(numbered(original, acked))
+    // the acknowledgements of the segment skip nothing more in the rewrite, and later ones name the same
+    expect(numbered(rewrite, acked)).toEqual(numbered(rewrite))
+    expect(numbered(rewrite, [[5, 7]]).map(([m]) => m)).toEqual(["m2", "m3", "m8", "m9"])
+    expect(readAll(rewrite)).toMatchObject({ events: 6, skipped: 0, unreadableBytes: 0, tornBytes: 0 })
+    // gaps only: no number record where the numbers follow on
+    const plain = encodeAll(inputs.map((input, i) => ({ ...input, record: i }))).bytes
+    expect(plain.equals(original)).toBe(true)
+  })
+
+  it("a number record that goes back, or is not 4 bytes, makes the rest unreadable", () => {
+    const head = encodeAll([
+      { destination: orders, event: { timestamp: 1, message: "a" }, record: 5 },
+      { destination: orders, event: { timestamp: 2, message: "b" } }
+    ]).bytes
+    const record = (length: number, value: number) => {
+      const out = Buffer.alloc(5 + length)
+      out[0] = 0x4e
+      out.writeUInt32LE(length, 1)
+      if (length >= 4) out.writeUInt32LE(value, 5)
+      return out
+    }
+    const event = encodeAll([{ destination: orders, event: { timestamp: 3, message: "c" } }], {
+      ...format.encoder(),
+      started: true,
+      last: JSON.stringify(orders)
+    }).bytes
+    const back = Buffer.concat([head, record(4, 6), event])
+    expect(readAll(back)).toMatchObject({ events: 2, unreadableBytes: back.length - head.length })
+    const odd = Buffer.concat([head, record(3, 0), event])
+    expect(readAll(odd)).toMatchObject({ events: 2, unreadableBytes: odd.length - head.length })
+    const ahead = Buffer.concat([head, record(4, 9), event])
+    expect(readAll(ahead)).toMatchObject({ events: 3, unreadableBytes: 0 })
+  })
+
   it("writes a lone surrogate as U+FFFD, as the service stores it", () => {
     const { bytes } = encodeAll([{ destination: orders, event: { timestamp: 1, message: "a\ud800b" } }])
     expect(readAll(bytes).entries[0]?.event.message).toBe("a\ufffdb")

@@ -169,6 +169,17 @@ const writeAll = (fd: number, bytes: Uint8Array, position: number, sync: boolean
     step(0)
   })
 
+const toError = (cause: unknown): Error => cause instanceof Error ? cause : new Error(String(cause))
+
+/** Closes `fd` after a failure (a second error from the close says nothing more). */
+const closeQuietly = (fd: number): void => {
+  try {
+    NodeFs.closeSync(fd)
+  } catch {
+    // already said by the failure
+  }
+}
+
 const fileError = (directory: string, what: string) => (cause: unknown): SpoolError =>
   new SpoolError({
     reason: "FileSystem",
@@ -450,19 +461,34 @@ const makeWith = (
       return queueWaiting
     })
 
+    /** Makes the directory's entries (a file created, renamed) last, with `fsync`. */
+    const syncDirectory = (): void => {
+      if (!fsync) return
+      const dir = NodeFs.openSync(directory, "r")
+      try {
+        NodeFs.fsyncSync(dir)
+      } finally {
+        NodeFs.closeSync(dir)
+      }
+    }
+
+    /** Writes `bytes` to the file at `path` (made, or emptied), and syncs it with `fsync`. */
+    const writeFileNow = (path: string, bytes: Uint8Array): Effect.Effect<void, Error> =>
+      Effect.flatMap(
+        Effect.try({ try: () => NodeFs.openSync(path, "w"), catch: toError }),
+        (fd) =>
+          writeAll(fd, bytes, 0, fsync).pipe(
+            Effect.tapError(() => Effect.sync(() => closeQuietly(fd))),
+            Effect.zipRight(Effect.try({ try: () => NodeFs.closeSync(fd), catch: toError }))
+          )
+      )
+
     /** A new active segment (its file created, and made to last in its directory with `fsync`). */
     const openNow = (now: number): Active => {
       const seq = nextSeq++
       const path = Path.join(directory, format.segmentName(seq))
       const fd = NodeFs.openSync(path, "wx")
-      if (fsync) {
-        const dir = NodeFs.openSync(directory, "r")
-        try {
-          NodeFs.fsyncSync(dir)
-        } finally {
-          NodeFs.closeSync(dir)
-        }
-      }
+      syncDirectory()
       const segment: Active = { seq, path, fd, openedAt: now, encoder: format.encoder(), bytes: 0, synced: 0 }
       active = segment
       Queue.unsafeOffer(opened, undefined)
@@ -661,32 +687,42 @@ const makeWith = (
         const undelivered = [...format.read(bytes, said.acked).entries]
         const cause = passingCause(error)
         // Events shipped again are counted when they go: not as `Failed` now, nor as possible duplicates,
-        // which the shipment that stores them counts (from the sent entries the rewrite keeps).
+        // which the shipment that stores them counts (from the sent entries the acknowledgements keep).
         const kept = cause === undefined ? ShipReport.empty : keptCounts(error.report, undelivered, acks.sent, said.sent)
         report = ShipReport.combine(report, withoutKept(error.report, kept))
         const temporary = format.temporaryOf(segment.path)
-        // In one step: cut off between removing the acknowledgements and the rename (a close's deadline),
-        // the segment would stay whole and the next shipment send again what they named.
+        // The rewrite keeps each event's number, so the acknowledgements (left as they are) name the same
+        // events in both files: a crash or a failure at any step leaves a segment and acknowledgements
+        // that agree (the old one, or the rewrite), and the next shipment sends again none they name. The
+        // rewrite is written and synced whole before it replaces the segment (a rename), and the rename is
+        // synced. One step: a write cut off would leave its file descriptor to a write still under way.
         yield* Effect.uninterruptible(Effect.gen(function*() {
           // bytes that could not be read are kept for a person to look at, as a segment shipped whole keeps
           // them (the rewrite holds only the events)
-          if (counts.unreadableBytes > 0) yield* Effect.ignore(fs.writeFile(`${segment.path}.unreadable`, bytes))
-          // the acknowledgements go first: they name this segment's events, not the rewrite's (if they
-          // cannot be removed, the segment and they stay as they are, and the next run skips what they name)
-          yield* removeAcks(segment.path)
-          yield* fs.writeFile(temporary, format.encode(format.encoder(), undelivered, rejectAtWrite)).pipe(
-            Effect.zipRight(fs.rename(temporary, segment.path)),
+          if (counts.unreadableBytes > 0) {
+            yield* writeFileNow(`${segment.path}.unreadable`, bytes).pipe(
+              Effect.mapError(fail(`keeping ${segment.path}.unreadable`))
+            )
+          }
+          const rewrite = format.encode(
+            format.encoder(),
+            undelivered.map(({ destination, event }) => ({
+              destination,
+              event,
+              record: event instanceof format.SpoolEvent ? event.record : undefined
+            })),
+            rejectAtWrite
+          )
+          yield* writeFileNow(temporary, rewrite).pipe(
+            Effect.zipRight(Effect.try({
+              try: () => {
+                NodeFs.renameSync(temporary, segment.path)
+                syncDirectory()
+              },
+              catch: toError
+            })),
             Effect.mapError(fail(`rewriting ${segment.path}`))
           )
-          // The events a put may have stored are said again, by their numbers in the rewrite: the next
-          // shipment counts them as possible duplicates when it stores them. (Lost with a crash right
-          // before, or a failed write: a possible duplicate not counted.)
-          if (said.sent.length > 0) {
-            const copies = sentAfterRewrite(undelivered, said.sent)
-            if (copies.length > 0) {
-              yield* Effect.ignore(fs.writeFile(format.acksOf(segment.path), Buffer.concat(copies)))
-            }
-          }
         }))
         const giveUp = () =>
           new CloudWatchLogs.ShipError({
@@ -1009,21 +1045,6 @@ const groupByCopies = (
 }
 
 /**
- * The sent entries of a segment rewritten with `undelivered` (read from it: each event carries its old
- * number), for the copies `sent` said of their old numbers. The rewrite numbers the events it writes in
- * order; one whose timestamp is not finite (a damaged file) is not written, and takes no number.
- */
-const sentAfterRewrite = (undelivered: ReadonlyArray<format.Entry>, sent: format.SentRanges): Array<Uint8Array> => {
-  /** By new number. */
-  const copies: Array<number> = []
-  for (const { event } of undelivered) {
-    if (!Number.isFinite(event.timestamp)) continue
-    copies.push(event instanceof format.SpoolEvent ? format.copiesOf(sent, event.record) : 0)
-  }
-  return groupByCopies(copies.flatMap((c, n) => c > 0 ? [n] : []), (n) => copies[n])
-}
-
-/**
  * A segment's shipment that failed for a reason that passes: the service's last error (`cause`, for the
  * resume schedule), what the failed shipment's report counted of the events kept to be shipped again
  * (`kept`), and the error to fail with if the spool gives up (the schedule at its end).
@@ -1037,7 +1058,7 @@ interface Interrupted {
 
 /**
  * What the report of a failed shipment (`failed`) counted of the events kept in the segment (`undelivered`,
- * by their numbers before the rewrite): as `Failed` (every event it failed is kept), and as possible
+ * by their numbers, which the rewrite keeps): as `Failed` (every event it failed is kept), and as possible
  * duplicates the copies this shipment's puts said (`after`, less what earlier shipments had said:
  * `before`), which the shipment that stores them counts in its turn.
  */

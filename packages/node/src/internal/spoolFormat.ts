@@ -7,7 +7,11 @@
  *   `createGroup`, `createStream`, `retentionInDays` when they were given); it applies to the events
  *   after it;
  * - `E` (event): the length of the message, the timestamp as a 64-bit little-endian float, then the
- *   message's UTF-8 bytes.
+ *   message's UTF-8 bytes;
+ * - `N` (number): the length, 4, then the number (32-bit little-endian) of the event after it. Events are
+ *   numbered in order from 0 (what acknowledgements name); a rewrite keeps each event's number, and says
+ *   where it skips some (those it dropped, acknowledged). Numbers never go back. A reader that predates
+ *   it finds the rest of the file unreadable (kept aside, not shipped).
  * No escaping and no parsing: a message is copied in with `encodeInto` and out with `toString`, at a
  * fraction of the cost of JSON. Records are appended whole; a record that runs past the end of the file
  * was not written whole (the process died in the middle of the write) and was therefore never
@@ -61,8 +65,15 @@ export const MAGIC: Uint8Array = Buffer.from("cwlogs-spool/1\n", "latin1")
 
 const EVENT = 0x45 // "E"
 const DESTINATION = 0x44 // "D"
+const NUMBER = 0x4e // "N"
 const EVENT_HEADER = 13
 const DESTINATION_HEADER = 5
+/** A number record, whole: its header (as a destination's) and the number. */
+const NUMBER_BYTES = DESTINATION_HEADER + 4
+
+/** The header's size of a record of `type` (0: not a record). */
+const headerOf = (type: number): number =>
+  type === EVENT ? EVENT_HEADER : type === DESTINATION || type === NUMBER ? DESTINATION_HEADER : 0
 
 /** The file name of segment `seq`: names sort as their numbers do. @internal */
 export const segmentName = (seq: number): string => `${String(seq).padStart(12, "0")}.seg`
@@ -96,10 +107,15 @@ export const segments = (
 
 const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null
 
-/** An input to write: where it goes, and the event as the caller gave it (checked when written). @internal */
+/**
+ * An input to write: where it goes, the event as the caller gave it (checked when written), and for a
+ * rewrite the event's number in the segment it comes from (kept, so that its acknowledgements still name it).
+ * @internal
+ */
 export interface Input {
   readonly destination: Destination.Destination
   readonly event: unknown
+  readonly record?: number | undefined
 }
 
 /** What an encoder keeps between writes to one segment. @internal */
@@ -108,12 +124,19 @@ export interface Encoder {
   last: string | undefined
   /** Whether the magic was written. */
   started: boolean
+  /** The number the next event written takes (for a numbered input: a rewrite's, in one `encode`). */
+  next: number
   /** Where records are written, grown as needed and reused: its bytes last until the next `encode`. */
   buffer: Buffer
 }
 
 /** A fresh encoder, for a new segment. @internal */
-export const encoder = (): Encoder => ({ last: undefined, started: false, buffer: Buffer.allocUnsafe(64 * 1024) })
+export const encoder = (): Encoder => ({
+  last: undefined,
+  started: false,
+  next: 0,
+  buffer: Buffer.allocUnsafe(64 * 1024)
+})
 
 const reserve = (encoder: Encoder, used: number, more: number): void => {
   if (used + more <= encoder.buffer.length) return
@@ -126,7 +149,8 @@ const reserve = (encoder: Encoder, used: number, more: number): void => {
  * The records of `inputs`, continuing the segment `encoder` writes (a view of the encoder's buffer,
  * valid until its next `encode`). An input the service refuses whenever it is sent (not an object, a
  * timestamp that is not a finite number, a message that is not a string) is not written: it is handed
- * to `rejected` with the reason the validator gives it, in the validator's order.
+ * to `rejected` with the reason the validator gives it, in the validator's order. An input with a
+ * `record` beyond the next number keeps it (an `N` record says it); numbers never go back.
  * @internal
  */
 export const encode = (
@@ -141,7 +165,7 @@ export const encode = (
     used = MAGIC.length
     encoder.started = true
   }
-  for (const { destination, event } of inputs) {
+  for (const { destination, event, record } of inputs) {
     if (!isRecord(event)) {
       rejected(destination, "InvalidMessage")
       continue
@@ -165,6 +189,15 @@ export const encode = (
       used += DESTINATION_HEADER + n
       encoder.last = key
     }
+    if (record !== undefined && record > encoder.next) {
+      reserve(encoder, used, NUMBER_BYTES)
+      encoder.buffer[used] = NUMBER
+      encoder.buffer.writeUInt32LE(4, used + 1)
+      encoder.buffer.writeUInt32LE(record, used + DESTINATION_HEADER)
+      used += NUMBER_BYTES
+      encoder.next = record
+    }
+    encoder.next++
     // at most 3 bytes per UTF-16 unit (a lone surrogate is written as U+FFFD, as the service stores it)
     reserve(encoder, used, EVENT_HEADER + message.length * 3)
     const n = encoder.buffer.write(message, used + EVENT_HEADER, "utf8")
@@ -401,7 +434,7 @@ export const read = (
     let range = 0
     while (at < end) {
       const type = bytes[at]
-      const header = type === EVENT ? EVENT_HEADER : type === DESTINATION ? DESTINATION_HEADER : 0
+      const header = headerOf(type)
       if (header === 0 || (type === EVENT && destination === undefined)) {
         if (zerosFrom(bytes, at)) counts.tornBytes += end - at
         else counts.unreadableBytes += end - at
@@ -423,6 +456,14 @@ export const read = (
           return
         }
         destination = read
+      } else if (type === NUMBER) {
+        // a rewrite's gap: the next event's number (never one gone by)
+        const next = length === 4 ? bytes.readUInt32LE(body) : -1
+        if (next < record) {
+          counts.unreadableBytes += end - at
+          return
+        }
+        record = next
       } else if (destination !== undefined) {
         const n = record++
         while (range < acked.length && acked[range][1] <= n) range++
@@ -447,12 +488,12 @@ export const read = (
 const recordsFollow = (bytes: Buffer, from: number): boolean => {
   const end = bytes.length
   for (let p = from; p < end; p++) {
-    if (bytes[p] !== EVENT && bytes[p] !== DESTINATION) continue
+    if (headerOf(bytes[p]) === 0) continue
     let at = p
     let whole = 0
     while (at < end) {
       const type = bytes[at]
-      const header = type === EVENT ? EVENT_HEADER : type === DESTINATION ? DESTINATION_HEADER : 0
+      const header = headerOf(type)
       if (header === 0) {
         if (zerosFrom(bytes, at) && whole >= 2) return true
         break
