@@ -461,6 +461,28 @@ describe("DurableSpool through an outage", () => {
       ])
     }).pipe(clockRunsOnFailure, Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("an outage early in a recovered segment with a damaged tail: once delivered, recovered and unreadableBytes count it whole, its bytes kept aside", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const garbage = Buffer.from("damaged bytes, not a record")
+      const input = events(100_000, "m").map((event) => ({ destination: orders, event }))
+      const bytes = Buffer.concat([Buffer.from(format.encode(format.encoder(), input, () => {})), garbage])
+      Fs.writeFileSync(Path.join(directory, "000000000001.seg"), bytes)
+      yield* TestCloudWatchLogs.setOutage(true)
+      const recovering = yield* Effect.fork(DurableSpool.recover({ directory, maxInFlight: 1 }))
+      // a try or two fail, long before the sink has read the whole segment
+      yield* pass(MINUTE)
+      expect((yield* puts).length).toBeGreaterThanOrEqual(9)
+      yield* TestCloudWatchLogs.setOutage(false)
+      const report = yield* passUntilDone(recovering)
+      expect(report.accepted).toBe(100_000)
+      expect(report.recovered).toBe(100_000)
+      expect(report.unreadableBytes).toBe(garbage.length)
+      expect(files(directory)).toEqual(["000000000001.seg.unreadable"])
+      expect(Fs.readFileSync(Path.join(directory, "000000000001.seg.unreadable")).equals(bytes)).toBe(true)
+    }).pipe(clockRunsOnFailure, Effect.provide(TestCloudWatchLogs.layer())))
+
   it.scoped("a resume schedule that ends gives up as a fatal error: its events counted not delivered, kept on disk", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

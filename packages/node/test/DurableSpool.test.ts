@@ -343,6 +343,40 @@ describe("DurableSpool", () => {
       expect(kept.map((e) => e.event.message)).toEqual(input.map((e) => e.message))
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
+  for (const [tail, what] of [["damaged", "unreadableBytes"], ["torn", "tornBytes"]] as const) {
+    it.scoped(`a fatal error early in a segment left with a ${tail} tail: ${what} and recovered count the whole segment${tail === "damaged" ? ", its bytes kept aside" : ""}`, () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const directory = yield* tempDir
+        const missing = Destination.make("missing", "s", { createGroup: false })
+        const input = events(30_000, "m").map((event) => ({ destination: missing, event }))
+        const whole = segmentBytes([...input, { destination: missing, event: { timestamp: NOW, message: "cut" } }])
+        // a damaged tail, or the last record cut off by a crash
+        const bytes = tail === "damaged"
+          ? Buffer.concat([segmentBytes(input), Buffer.from("damaged bytes, not a record")])
+          : whole.subarray(0, whole.length - 2)
+        const extra = bytes.length - segmentBytes(input).length
+        Fs.writeFileSync(Path.join(directory, "000000000001.seg"), bytes)
+        // the first put fails for good, long before the sink has read the whole segment
+        const result = yield* Effect.either(DurableSpool.recover({ directory, maxInFlight: 1 }))
+        if (Either.isRight(result) || result.left._tag !== "ShipError") {
+          return yield* Effect.dieMessage("expected a ShipError")
+        }
+        // (the spool's ShipError carries its SpoolReport)
+        expect(result.left.report).toMatchObject({
+          recovered: 30_000,
+          unreadableBytes: tail === "damaged" ? extra : 0,
+          tornBytes: tail === "torn" ? extra : 0
+        })
+        expect(readSegment(Path.join(directory, "000000000001.seg"))).toHaveLength(30_000)
+        if (tail === "damaged") {
+          expect(Fs.readFileSync(Path.join(directory, "000000000001.seg.unreadable")).equals(bytes)).toBe(true)
+        } else {
+          expect(files(directory)).not.toContain("000000000001.seg.unreadable")
+        }
+      }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+  }
+
   it.scoped("a fatal error keeps exactly the events not delivered on disk; the next run sends nothing twice", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

@@ -655,19 +655,22 @@ const makeWith = (
             })
           )
         )
+        // What the segment holds besides its events, and its events an earlier run had not seen stored: read
+        // to its end (a sink that failed may have stopped reading anywhere).
+        const found = shipped._tag === "Right" ? counts : format.readCounts(bytes, acks.acked)
         // (a segment shipped again after a failure is a rewrite: what it holds was counted the first time)
         if (segment.recovered) {
-          recoveredEvents += counts.events
+          recoveredEvents += found.events
           segment.recovered = false
         }
-        unreadableBytes += counts.unreadableBytes
-        tornBytes += counts.tornBytes
+        unreadableBytes += found.unreadableBytes
+        tornBytes += found.tornBytes
         // the events stored that an earlier run's puts, never answered, may have stored already
         report = ShipReport.combine(report, acks.duplicates())
         if (shipped._tag === "Right") {
           report = ShipReport.combine(report, shipped.right)
           // a segment with bytes that could not be read is kept for a person to look at, out of the way
-          yield* (counts.unreadableBytes > 0
+          yield* (found.unreadableBytes > 0
             ? fs.rename(segment.path, `${segment.path}.unreadable`)
             : fs.remove(segment.path)).pipe(Effect.mapError(fail(`removing ${segment.path}`)))
           // after its segment (left alone, the next run removes it: it names no segment)
@@ -699,7 +702,7 @@ const makeWith = (
         yield* Effect.uninterruptible(Effect.gen(function*() {
           // bytes that could not be read are kept for a person to look at, as a segment shipped whole keeps
           // them (the rewrite holds only the events)
-          if (counts.unreadableBytes > 0) {
+          if (found.unreadableBytes > 0) {
             yield* writeFileNow(`${segment.path}.unreadable`, bytes).pipe(
               Effect.mapError(fail(`keeping ${segment.path}.unreadable`))
             )

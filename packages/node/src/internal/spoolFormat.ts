@@ -481,6 +481,14 @@ export const read = (
   return { entries: { [Symbol.iterator]: entries }, counts }
 }
 
+/** What `read` finds in the whole segment (every record read, the events not kept). @internal */
+export const readCounts = (bytes: Buffer, acked: Ranges = []): ReadCounts => {
+  const { counts, entries } = read(bytes, acked)
+  const events = entries[Symbol.iterator]()
+  while (events.next().done !== true) continue
+  return counts
+}
+
 /**
  * Whether, somewhere from `from` on, two or more whole records run on to the end of the segment (or to a
  * torn or zeroed tail): the sign of a damaged record in the middle rather than a torn last write.
