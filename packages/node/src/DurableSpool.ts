@@ -84,7 +84,8 @@ export interface Options extends Omit<CloudWatchLogs.SinkOptions, "onStored" | "
    * recurrences (given the service's last error) the segments that failed are shipped again, first,
    * until one is shipped, which ends the outage (the next one starts the schedule afresh). Default
    * `defaultResumeSchedule`: 1 s, doubling, at most a minute apart, for as long as it takes. At the
-   * schedule's end the failure is fatal (`Schedule.stop`: at the first failure, as a fatal error).
+   * schedule's end the failure is fatal (`Schedule.stop`: at the first failure, as a fatal error), the
+   * events of every segment put back counted `Failed` and listed in its `undelivered`.
    */
   readonly resumeSchedule?: Schedule.Schedule<unknown, CloudWatchLogsError.CloudWatchLogsError> | undefined
 }
@@ -250,7 +251,8 @@ export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overf
    * recurrences (given the service's last error) the segments that failed are shipped again, first,
    * until one is shipped, which ends the outage (the next one starts the schedule afresh). Default
    * `defaultResumeSchedule`: 1 s, doubling, at most a minute apart, for as long as it takes. At the
-   * schedule's end the failure is fatal (`Schedule.stop`: at the first failure, as a fatal error).
+   * schedule's end the failure is fatal (`Schedule.stop`: at the first failure, as a fatal error), the
+   * events of every segment put back counted `Failed` and listed in its `undelivered`.
    */
   readonly resumeSchedule?: Schedule.Schedule<unknown, CloudWatchLogsError.CloudWatchLogsError> | undefined
 }

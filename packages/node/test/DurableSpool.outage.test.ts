@@ -502,6 +502,39 @@ describe("DurableSpool through an outage", () => {
       expect(segmentMessages(directory)).toEqual(events(10, "e").map((e) => e.message))
     }).pipe(clockRunsOnFailure, Effect.provide(TestCloudWatchLogs.layer())))
 
+  it.scoped("a resume schedule that ends with both shippers' segments put back: the events of both counted Failed and listed undelivered", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const spool = yield* DurableSpool.make({
+        directory,
+        segmentBytes: 1,
+        resumeSchedule: Schedule.spaced("30 seconds").pipe(Schedule.intersect(Schedule.recurs(1)))
+      })
+      yield* TestCloudWatchLogs.setOutage(true)
+      // two segments (each write seals one), shipped together, both failing at each try (no retries)
+      yield* spool.write(routed(events(10, "a")))
+      yield* spool.write(routed(events(10, "b")))
+      const refused = yield* passUntil(probe(spool), Either.isLeft)
+      if (Either.isRight(refused) || refused.left._tag !== "ShipError") {
+        return yield* Effect.dieMessage("expected the ShipError")
+      }
+      // two tries of each segment, none delivered: 20 events not delivered
+      expect((yield* puts).length).toBe(4)
+      expect(refused.left.report.accepted).toBe(0)
+      expect(refused.left.report.rejected.Failed).toBe(20)
+      expect(refused.left.undelivered.flatMap((u) => u.events.map((e) => e.message)).sort()).toEqual(
+        [...events(10, "a"), ...events(10, "b")].map((e) => e.message).sort()
+      )
+      expect(refused.left.message).toContain("000000000001.seg, ")
+      expect(refused.left.message).toContain("000000000002.seg")
+      expect(segmentFiles(directory)).toEqual(["000000000001.seg", "000000000002.seg"])
+    }).pipe(
+      clockRunsOnFailure,
+      Effect.provide(TestCloudWatchLogs.layer()),
+      Effect.provide(RetryPolicy.layer(RetryPolicy.none))
+    ))
+
   for (const closeAt of [10 * SECOND, 30 * SECOND]) {
     it.scoped(`closed ${closeAt / SECOND} s into an outage: the close keeps to its drain deadline, everything waits for the next run`, () =>
       Effect.gen(function*() {

@@ -727,15 +727,9 @@ const makeWith = (
             Effect.mapError(fail(`rewriting ${segment.path}`))
           )
         }))
-        const giveUp = () =>
-          new CloudWatchLogs.ShipError({
-            cause: error.cause,
-            undelivered: error.undelivered,
-            report: reportNow(),
-            message: `${error.message} (the events not delivered are kept in ${segment.path} for the next run)`
-          })
-        if (cause !== undefined) return { error, cause, kept, giveUp }
-        return yield* Effect.fail(giveUp())
+        if (cause !== undefined) return { error, cause, kept, path: segment.path }
+        const failed = { error, path: segment.path }
+        return yield* Effect.fail(givenUp(failed, [failed]))
       })
 
     /**
@@ -857,6 +851,25 @@ const makeWith = (
 
     const reportNow = (): SpoolReport => ({ ...report, recovered: recoveredEvents, unreadableBytes, tornBytes })
 
+    /** The segments put back after a failure that passes, by number, with what their shipment kept. */
+    const putBack = new Map<number, Interrupted>()
+    /** Segments being shipped. */
+    let shipping = 0
+
+    /**
+     * The error the spool fails with, `last`'s, once it gives up on the segments `all` (a fatal error: the
+     * one that met it; the resume schedule's end: every segment put back): their events not delivered.
+     */
+    const givenUp = (last: Failed, all: ReadonlyArray<Failed>): CloudWatchLogs.ShipError =>
+      new CloudWatchLogs.ShipError({
+        cause: last.error.cause,
+        undelivered: all.flatMap((each) => each.error.undelivered),
+        report: reportNow(),
+        message: `${last.error.message} (the events not delivered are kept in ${
+          all.map((each) => each.path).join(", ")
+        } for the next run)`
+      })
+
     /**
      * The next segment to ship: those ahead (an earlier run's, those to ship again), then the sealed ones
      * as they come; none while the shipping pauses. A segment taken from the queue as it paused (its
@@ -882,7 +895,8 @@ const makeWith = (
      * After a shipment failed for a reason that passes (its segment put back ahead): the shipping pauses
      * for the resume schedule's next delay, waited out by the shipper that failed (the other, if it fails
      * meanwhile, puts its segment back and waits in `next`, without a step of the schedule); then the
-     * segments put back go first. The schedule at its end, the spool gives up: the failure is fatal.
+     * segments put back go first. The schedule at its end, the spool gives up: the failure is fatal, and
+     * the events of every segment put back are counted `Failed`.
      */
     const pause = (interrupted: Interrupted): Effect.Effect<void, CloudWatchLogs.ShipError> =>
       Effect.gen(function*() {
@@ -901,17 +915,27 @@ const makeWith = (
         }
         const driver = resumeDriver ?? (yield* Schedule.driver(resumeSchedule))
         resumeDriver = driver
-        const resumed = yield* Effect.either(driver.next(interrupted.cause)).pipe(
-          Effect.ensuring(Effect.sync(() => {
-            paused = false
-            unsafeWake()
-          }))
-        )
-        if (Either.isRight(resumed)) return
-        // given up: the events kept count as not delivered, as after a fatal error
-        report = ShipReport.combine(report, interrupted.kept)
-        return yield* Effect.fail(interrupted.giveUp())
+        const resume = Effect.sync(() => {
+          paused = false
+          unsafeWake()
+        })
+        const resumed = yield* Effect.either(driver.next(interrupted.cause)).pipe(Effect.onInterrupt(() => resume))
+        if (Either.isRight(resumed)) return yield* resume
+        // Given up: the events kept count as not delivered, as after a fatal error, those of every segment
+        // put back. The other shipper's try under way ends first (still paused: no segment is taken), so
+        // that its segment, put back, is counted too.
+        yield* Effect.ensuring(idle, resume)
+        const all = [...putBack.values()].sort((a, b) => a.path < b.path ? -1 : 1)
+        for (const each of all) report = ShipReport.combine(report, each.kept)
+        return yield* Effect.fail(givenUp(interrupted, all))
       })
+
+    /** Waits until no segment is being shipped. */
+    const idle: Effect.Effect<void> = Effect.suspend(
+      function again(): Effect.Effect<void> {
+        return shipping === 0 ? Effect.void : awaitChange(again)
+      }
+    )
 
     /**
      * Ships segments, `SHIPPERS` at a time, oldest first, until told to end. Two, so that the next
@@ -927,9 +951,16 @@ const makeWith = (
             while (true) {
               const segment = yield* next
               if (segment === undefined) return
-              const interrupted = yield* ship(segment)
+              // shipped again: what it keeps now is this shipment's to say
+              putBack.delete(segment.seq)
+              shipping++
+              const interrupted = yield* ship(segment).pipe(Effect.ensuring(Effect.sync(() => {
+                shipping--
+                unsafeWake()
+              })))
               if (interrupted === undefined) continue
               unsafePutBack(segment)
+              putBack.set(segment.seq, interrupted)
               yield* pause(interrupted)
             }
             // said at once, not once the other shipper, interrupted, has drained its sink
@@ -1050,13 +1081,17 @@ const groupByCopies = (
 /**
  * A segment's shipment that failed for a reason that passes: the service's last error (`cause`, for the
  * resume schedule), what the failed shipment's report counted of the events kept to be shipped again
- * (`kept`), and the error to fail with if the spool gives up (the schedule at its end).
+ * (`kept`), counted `Failed` if the spool gives up (the schedule at its end).
  */
-interface Interrupted {
-  readonly error: CloudWatchLogs.ShipError
+interface Interrupted extends Failed {
   readonly cause: CloudWatchLogsError.CloudWatchLogsError
   readonly kept: ShipReport.ShipReport
-  readonly giveUp: () => CloudWatchLogs.ShipError
+}
+
+/** A segment's shipment that failed: its error, and the segment (which keeps the events not delivered). */
+interface Failed {
+  readonly error: CloudWatchLogs.ShipError
+  readonly path: string
 }
 
 /**
