@@ -63,6 +63,17 @@ const stored = (d: Destination.Destination) =>
 
 const eventually = eventuallyLive
 
+/**
+ * On a failure of `effect` (an assertion), moves the TestClock on in the background, a second every 2 ms
+ * of real time, for 10 minutes of it: a spool closed with puts in flight then ends at its drain deadline.
+ */
+const clockRunsOnFailure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.tapErrorCause(effect, () =>
+    Effect.forkDaemon(Effect.repeatN(
+      Effect.zipRight(TestClock.adjust("1 second"), TestServices.provideLive(Effect.sleep("2 millis"))),
+      600
+    )))
+
 describe("DurableSpool", () => {
   it.scoped("ships every event through segments, in order, and leaves the directory empty", () =>
     Effect.gen(function*() {
@@ -242,6 +253,55 @@ describe("DurableSpool", () => {
       expect(new Set(all).size).toBe(all.length)
       expect(segmentFiles(directory)).toEqual([])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("writes given up one after another while the spool is full leave nothing more on disk: it stays within maxSpoolBytes", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // the service stalled: every put is answered a minute later on the TestClock, which does not move yet
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 60_000 })
+      const segmentBytes = 10_000
+      const maxSpoolBytes = 40_000
+      const spool = yield* DurableSpool.make({ directory, segmentBytes, maxSpoolBytes })
+      let n = 0
+      const batch = () =>
+        Array.from({ length: 30 }, () => ({
+          destination: orders,
+          event: { timestamp: NOW, message: `e-${n++}-${"x".repeat(80)}` }
+        }))
+      const writeBytes = segmentBytes / 3
+      let answered = 0
+      let givenUp = 0
+      // each producer call gives up a write not answered at once (a request handler answering 503)
+      for (let i = 0; i < 40; i++) {
+        const write = yield* Effect.fork(spool.write(batch()))
+        yield* TestServices.provideLive(Effect.sleep("5 millis"))
+        if (write.unsafePoll() === null) {
+          givenUp++
+          yield* Fiber.interrupt(write)
+        } else {
+          answered += 30
+        }
+      }
+      expect(givenUp).toBeGreaterThan(1)
+      const onDisk = segmentFiles(directory).reduce((sum, f) => sum + Fs.statSync(Path.join(directory, f)).size, 0)
+      // the bound, and beside it the segment being written (up to segmentBytes and one write) and a sealed
+      // one waiting for room (before: a segment more for each write given up, 4.5 times the bound)
+      expect(onDisk).toBeLessThanOrEqual(maxSpoolBytes + 2 * (segmentBytes + writeBytes))
+      // the service back: every write answered is delivered, once
+      yield* TestCloudWatchLogs.setFaults({})
+      const finishing = yield* Effect.fork(spool.finish)
+      for (let i = 0; i < 1_000 && finishing.unsafePoll() === null; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* TestServices.provideLive(Effect.sleep("2 millis"))
+      }
+      const report = yield* Fiber.join(finishing)
+      const all = yield* stored(orders)
+      expect(all.length).toBeGreaterThanOrEqual(answered)
+      expect(report.accepted).toBe(all.length)
+      expect(new Set(all).size).toBe(all.length)
+      expect(segmentFiles(directory)).toEqual([])
+    }).pipe(clockRunsOnFailure, Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("fsync: false still writes before answering (a process crash loses nothing; a machine's may)", () =>
     Effect.gen(function*() {

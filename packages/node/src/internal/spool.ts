@@ -515,6 +515,9 @@ const makeWith = (
         if (Option.isSome(failed)) return Effect.flatten(failed.value)
         if (inputs.length === 0) return Effect.void
         return writing.withPermits(1)(Effect.gen(function*() {
+          // A segment sealed by a write given up while it waited for room is queued first: given up in
+          // turn, this write leaves nothing more on disk (else each write given up added a segment).
+          yield* queueWaiting
           // the spool's scope has closed: its lock is released, the directory may be another process's now
           if (closed) {
             return yield* new SpoolError({
