@@ -262,7 +262,7 @@ export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overf
  * write to the file per line, no wait), and its handle (`flush`: seal and ship everything written, e.g.
  * at the end of a Lambda call; `report`). The lines are the shipping logger's (structured JSON). A line
  * logged when the spool is full (`maxSpoolBytes` not yet shipped), or that the file system refused, is
- * dropped and counted in `dropped`. In an outage (the retry policy gave up on a service unavailable,
+ * dropped and counted in `dropped` (and in `Metrics.eventsDropped`). In an outage (the retry policy gave up on a service unavailable,
  * network errors, throttling) lines are still written, and shipped once the shipping resumes
  * (`resumeSchedule`); meanwhile `flush` syncs them and returns at once with the report as it stands. After
  * a fatal error (a `ShipError`: credentials or access refused, a rule broken) nothing more is shipped:

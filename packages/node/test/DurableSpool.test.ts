@@ -4,7 +4,7 @@
  * kill is in DurableSpool.crash.test.ts.
  */
 import type { LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, Destination, Limits } from "@cwlogs/core"
+import { CloudWatchLogs, Destination, Limits, Metrics } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
@@ -12,6 +12,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -375,6 +376,40 @@ describe("DurableSpool", () => {
       expect(report.perDestination.get(Destination.key(orders))?.rejected.InvalidMessage).toBe(1)
       expect(yield* stored(orders)).toEqual(["ok"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  for (const metricLabels of ["stream", "group"] as const) {
+    it.scoped(`events refused when written are counted in Metrics.eventsRejected by reason (metricLabels: ${metricLabels})`, () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(NOW)
+        const directory = yield* tempDir
+        // a destination of this test's own: the metrics are the process's
+        const refused = { logGroupName: `refused-at-write-${metricLabels}`, logStreamName: "api-1" }
+        const spool = yield* DurableSpool.make({ directory, metricLabels })
+        yield* spool.write([
+          { destination: refused, event: { timestamp: Number.NaN, message: "no time" } },
+          { destination: refused, event: JSON.parse(`{"timestamp":${NOW},"message":7}`) },
+          { destination: refused, event: JSON.parse(`{"timestamp":${NOW},"message":null}`) },
+          { destination: refused, event: { timestamp: NOW, message: "ok" } }
+        ])
+        const report = yield* spool.finish
+        expect(report.rejected).toMatchObject({ InvalidTimestamp: 1, InvalidMessage: 2 })
+        const counted = (reason: string) =>
+          Effect.map(
+            Metric.value(
+              Metrics.forDestination(Metrics.eventsRejected, refused, metricLabels).pipe(
+                Metric.tagged("reason", reason)
+              )
+            ),
+            (state) => state.count
+          )
+        expect(yield* counted("InvalidTimestamp")).toBe(1)
+        expect(yield* counted("InvalidMessage")).toBe(2)
+        expect(yield* Metric.value(Metrics.forDestination(Metrics.eventsAccepted, refused, metricLabels)))
+          .toMatchObject(
+            { count: 1 }
+          )
+      }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+  }
 
   it.scoped("a fatal error early in a large segment keeps on disk every event it had not stored, not only those it had taken", () =>
     Effect.gen(function*() {

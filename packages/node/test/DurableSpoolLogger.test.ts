@@ -3,14 +3,17 @@
  * spool's file when its log call returns (a copy of the directory taken right then ships it), flush ships
  * everything logged so far, a full spool drops and counts, and nothing of the library's own is logged.
  */
-import { CloudWatchLogs } from "@cwlogs/core"
+import { CloudWatchLogs, Metrics } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
 import * as Fs from "node:fs"
@@ -120,6 +123,39 @@ describe("DurableSpool.layerLogger", () => {
       // two segments are shipped at once)
       const numbers = kept.map((line: string) => Number(line.slice("line ".length))).sort((a, b) => a - b)
       expect(numbers).toEqual(Array.from({ length: kept.length }, (_, i) => i))
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("lines dropped (the spool full, or closed) are counted in Metrics.eventsDropped, tagged as metricLabels says", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // a destination of this test's own: the metrics are the process's
+      const dropping = { logGroupName: "app-dropping", logStreamName: "api-1" }
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 10_000 })
+      const segmentBytes = 2_000
+      const scope = yield* Scope.make()
+      const { handle, logger } = yield* Scope.extend(
+        DurableSpool.makeLogger({
+          ...dropping,
+          directory,
+          segmentBytes,
+          maxSpoolBytes: 5 * segmentBytes,
+          metricLabels: "group",
+          drainTimeoutMillis: 0
+        }),
+        scope
+      )
+      const logging = Logger.replace(Logger.defaultLogger, logger)
+      for (let i = 0; i < 400; i++) yield* Effect.logInfo(`line ${i}`).pipe(Effect.provide(logging))
+      const full = (yield* handle.report).dropped
+      expect(full).toBeGreaterThan(0)
+      const metric = Metrics.forDestination(Metrics.eventsDropped, dropping, "group")
+      expect((yield* Metric.value(metric)).count).toBe(full)
+      // closed: a line logged now is dropped too
+      yield* Scope.close(scope, Exit.void)
+      yield* Effect.logInfo("after the close").pipe(Effect.provide(logging))
+      expect((yield* handle.report).dropped).toBe(full + 1)
+      expect((yield* Metric.value(metric)).count).toBe(full + 1)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("a directory in use is a SpoolError when the layer is built", () =>

@@ -9,7 +9,14 @@
  * @internal
  */
 import type { CloudWatchLogsApi, LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, CloudWatchLogsError, Destination as Destinations, ShipReport, Uploader } from "@cwlogs/core"
+import {
+  CloudWatchLogs,
+  CloudWatchLogsError,
+  Destination as Destinations,
+  Metrics,
+  ShipReport,
+  Uploader
+} from "@cwlogs/core"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Cause from "effect/Cause"
@@ -21,6 +28,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
@@ -99,7 +107,7 @@ export interface Spool {
   readonly write: (inputs: ReadonlyArray<format.Input>) => Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError>
   /**
    * Writes at once, without waiting (a logger): `false` when the inputs were dropped (the spool full, or
-   * a file system error), counted in `dropped`.
+   * a file system error), counted in `dropped` and in `Metrics.eventsDropped`.
    */
   readonly unsafeWrite: (inputs: ReadonlyArray<format.Input>) => boolean
   /**
@@ -495,8 +503,22 @@ const makeWith = (
       return segment
     }
 
+    // tagged as the sinks' and the loggers' metrics are
+    const labels = options.metricLabels ?? "stream"
+
+    /** An event refused when written (in the report, and in `Metrics.eventsRejected` with its reason). */
     const rejectAtWrite = (destination: Destinations.Destination, reason: ShipReport.RejectionReason): void => {
       report = ShipReport.add(report, destination, rejectedOne(reason))
+      Metrics.forDestination(Metrics.eventsRejected, destination, labels).pipe(Metric.tagged("reason", reason))
+        .unsafeUpdate(1, [])
+    }
+
+    /** Inputs `unsafeWrite` dropped: in `dropped`, and in `Metrics.eventsDropped`. */
+    const unsafeDrop = (inputs: ReadonlyArray<format.Input>): void => {
+      dropped += inputs.length
+      for (const { destination } of inputs) {
+        Metrics.forDestination(Metrics.eventsDropped, destination, labels).unsafeUpdate(1, [])
+      }
     }
 
     /** A write that failed half-way (a full disk) is cut off; the next one says its destination again. */
@@ -552,7 +574,7 @@ const makeWith = (
       // the spool is full (a sealed segment waits for room), has failed or is closed (its directory is no
       // longer this process's): the logger cannot wait
       if (waiting.length > 0 || failed || closed) {
-        dropped += inputs.length
+        unsafeDrop(inputs)
         return false
       }
       let segment: Active | undefined
@@ -568,7 +590,7 @@ const makeWith = (
         return true
       } catch {
         if (segment !== undefined) cutOff(segment)
-        dropped += inputs.length
+        unsafeDrop(inputs)
         return false
       }
     }
