@@ -215,8 +215,8 @@ export const invalidOptions = (options: SpoolOptions): string | undefined => {
   return problems.length === 0 ? undefined : problems.join("; ")
 }
 
-/** The counts of what a sink was done with in one call of `onStored`: stored, or refused by reason. */
-const countsOf = (batch: CloudWatchLogs.StoredBatch): ShipReport.Counts => {
+/** The counts of what a sink was done with in one call of `onStored`: stored, or refused by reason. @internal */
+export const countsOf = (batch: CloudWatchLogs.StoredBatch): ShipReport.Counts => {
   const rejected = { ...ShipReport.emptyCounts.rejected }
   for (const r of batch.rejected) rejected[r.reason]++
   return { ...ShipReport.emptyCounts, accepted: batch.events.length - batch.rejected.length, rejected }

@@ -142,13 +142,6 @@ interface Shipped {
   readonly stopped: boolean
 }
 
-/** What the sink was done with in one call of `onStored`: the events stored, and those refused by reason. */
-const countsOf = (batch: CloudWatchLogs.StoredBatch): ShipReport.Counts => {
-  const rejected = { ...ShipReport.emptyCounts.rejected }
-  for (const r of batch.rejected) rejected[r.reason]++
-  return { ...ShipReport.emptyCounts, accepted: batch.events.length - batch.rejected.length, rejected }
-}
-
 /** Did every line that was read end up stored? */
 const allAccepted = (outcome: Outcome): boolean =>
   outcome.inputError === undefined && outcome.failure === undefined && outcome.cutOff === undefined &&
@@ -289,7 +282,7 @@ export const ship = (
       function*() {
         const tally = yield* Ref.make(ShipReport.empty)
         const onStored = (batch: CloudWatchLogs.StoredBatch) =>
-          Ref.update(tally, (report) => ShipReport.add(report, batch.destination, countsOf(batch)))
+          Ref.update(tally, (report) => ShipReport.add(report, batch.destination, Spool.countsOf(batch)))
         const finished = yield* Stream.run(
           events,
           CloudWatchLogs.sink(destination, { drainTimeoutMillis: 0, onStored })
