@@ -214,12 +214,8 @@ export const unsafeMake = (limits: Limits.LimitsShape, options: BatcherOptions =
  * @category constructors
  */
 export const make = (options: BatcherOptions = {}): Effect.Effect<BatcherShape> =>
-  Effect.flatMap(Limits.Limits, (limits) => {
-    const invalid = invalidOptions(options, limits)
-    return invalid === undefined
-      ? Effect.succeed(unsafeMake(limits, options))
-      : Effect.dieMessage(`cwlogs: Batcher: ${invalid}`)
-  })
+  // `unsafeMake` throws on invalid options: a defect here
+  Effect.map(Limits.Limits, (limits) => unsafeMake(limits, options))
 
 /**
  * A batcher layer.

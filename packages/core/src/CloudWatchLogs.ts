@@ -308,6 +308,13 @@ export const invalidOptions = (
   limits: Limits.LimitsShape = Limits.current
 ): string | undefined => Shipper.invalidOptions(options, limits)
 
+/** Dies with what is wrong with the options (`invalidOptions`, the `Limits` in force), before anything is made. */
+const refuseInvalid = (options: SinkOptions): Effect.Effect<void> =>
+  Effect.flatMap(Limits.Limits, (limits) => {
+    const invalid = invalidOptions(options, limits)
+    return invalid === undefined ? Effect.void : Effect.dieMessage(`cwlogs: ${invalid}`)
+  })
+
 const shipperOptions = (
   options: ShippingOptions,
   overflow: "suspend" | "dropNewest" | "dropOldest",
@@ -353,67 +360,71 @@ export const sink: {
   target: Destination | ((input: A) => Destination | Routed),
   options: SinkOptions = {}
 ): Sink.Sink<ShipReport, A, never, Shipper.ShipError, CloudWatchLogsApi> =>
-  Sink.unwrapScoped(Effect.map(
-    Shipper.make({
-      ...shipperOptions(options, "suspend", true),
-      // A sink to one destination keeps its one lane; a routed sink releases the idle ones.
-      retireIdleMillis: typeof target === "function"
-        ? options.destinationIdleMillis ?? DEFAULT_DESTINATION_IDLE_MILLIS
-        : undefined,
-      maxLanes: typeof target === "function" ? options.maxDestinations ?? DEFAULT_MAX_DESTINATIONS : undefined,
-      onStored: options.onStored,
-      redelivers: options.redelivers
-    }),
-    (shipper) => {
-      const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {
-        if (typeof target !== "function") {
-          return Effect.flatMap(shipper.lane(target), (lane) => shipper.offerAll(lane, Chunk.toReadonlyArray(chunk)))
-        }
-        return Effect.suspend(() => {
-          // Group by destination, keeping the order within each. Runs of elements routed to the same
-          // destination object (built once, as routers do) look its group up once.
-          const groups = new Map<string, { destination: Destination; inputs: Array<unknown> }>()
-          let last: Destination | undefined
-          let group: { destination: Destination; inputs: Array<unknown> } | undefined
-          for (const input of chunk) {
-            const routed = target(input)
-            const destination = isDestination(routed) ? routed : routed.destination
-            const event: unknown = isDestination(routed) ? input : routed.event
-            if (destination !== last || group === undefined) {
-              const k = Destinations.key(destination)
-              group = groups.get(k)
-              if (group === undefined) {
-                group = { destination, inputs: [] }
-                groups.set(k, group)
-              }
-              last = destination
-            }
-            group.inputs.push(event)
+  Sink.unwrapScoped(Effect.zipRight(
+    refuseInvalid(options),
+    Effect.map(
+      Shipper.make({
+        ...shipperOptions(options, "suspend", true),
+        // A sink to one destination keeps its one lane; a routed sink releases the idle ones.
+        retireIdleMillis: typeof target === "function"
+          ? options.destinationIdleMillis ?? DEFAULT_DESTINATION_IDLE_MILLIS
+          : undefined,
+        maxLanes: typeof target === "function" ? options.maxDestinations ?? DEFAULT_MAX_DESTINATIONS : undefined,
+        onStored: options.onStored,
+        redelivers: options.redelivers
+      }),
+      (shipper) => {
+        const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {
+          if (typeof target !== "function") {
+            return Effect.flatMap(shipper.lane(target), (lane) => shipper.offerAll(lane, Chunk.toReadonlyArray(chunk)))
           }
-          // Cut off (the stream interrupted), the groups not yet handed to an offer are counted, not lost:
-          // one whose offer began counts what it had not buffered itself.
-          const list = [...groups.values()]
-          let offered = 0
-          return Effect.onInterrupt(
-            Effect.forEach(
-              list,
-              (g) =>
-                Effect.flatMap(shipper.lane(g.destination), (lane) => {
-                  offered++
-                  return shipper.offerAll(lane, g.inputs)
-                }),
-              { discard: true }
-            ),
-            () => Effect.forEach(list.slice(offered), (g) => shipper.cutOff(g.destination, g.inputs), { discard: true })
-          )
-        })
+          return Effect.suspend(() => {
+            // Group by destination, keeping the order within each. Runs of elements routed to the same
+            // destination object (built once, as routers do) look its group up once.
+            const groups = new Map<string, { destination: Destination; inputs: Array<unknown> }>()
+            let last: Destination | undefined
+            let group: { destination: Destination; inputs: Array<unknown> } | undefined
+            for (const input of chunk) {
+              const routed = target(input)
+              const destination = isDestination(routed) ? routed : routed.destination
+              const event: unknown = isDestination(routed) ? input : routed.event
+              if (destination !== last || group === undefined) {
+                const k = Destinations.key(destination)
+                group = groups.get(k)
+                if (group === undefined) {
+                  group = { destination, inputs: [] }
+                  groups.set(k, group)
+                }
+                last = destination
+              }
+              group.inputs.push(event)
+            }
+            // Cut off (the stream interrupted), the groups not yet handed to an offer are counted, not lost:
+            // one whose offer began counts what it had not buffered itself.
+            const list = [...groups.values()]
+            let offered = 0
+            return Effect.onInterrupt(
+              Effect.forEach(
+                list,
+                (g) =>
+                  Effect.flatMap(shipper.lane(g.destination), (lane) => {
+                    offered++
+                    return shipper.offerAll(lane, g.inputs)
+                  }),
+                { discard: true }
+              ),
+              () =>
+                Effect.forEach(list.slice(offered), (g) => shipper.cutOff(g.destination, g.inputs), { discard: true })
+            )
+          })
+        }
+        return Sink.foldChunksEffect(
+          undefined,
+          () => shipper.failure() === undefined,
+          (_: void, chunk: Chunk.Chunk<A>) => offer(chunk)
+        ).pipe(Sink.ignoreLeftover, Sink.mapEffect(() => shipper.finish))
       }
-      return Sink.foldChunksEffect(
-        undefined,
-        () => shipper.failure() === undefined,
-        (_: void, chunk: Chunk.Chunk<A>) => offer(chunk)
-      ).pipe(Sink.ignoreLeftover, Sink.mapEffect(() => shipper.finish))
-    }
+    )
   ))
 
 /**
@@ -462,6 +473,7 @@ export const makeLogger = (
   Effect.gen(function*() {
     const named = Names.validateDestination(options)
     if (Either.isLeft(named)) return yield* Effect.dieMessage(`cwlogs: the logger's destination: ${named.left.message}`)
+    yield* refuseInvalid(options)
     const shipper = yield* Shipper.make(shipperOptions(options, options.overflow ?? "dropNewest", false))
     const destination: Destination = {
       logGroupName: options.logGroupName,

@@ -6,9 +6,11 @@
  *
  * Who updates what: the `Uploader` updates `uploads`, `eventsAccepted`, `batchBytes`, `uploadLatency`,
  * `retries`, and `eventsRejected` for the events the service refused (`TooOld`, `Expired`, `TooNew`) and
- * for every event of a batch that failed with an `UploadError` (`Failed`). The sink and the logger
- * update `eventsRejected` for what they reject before upload, for a batch whose upload died, and
- * `eventsDropped`.
+ * for every event of a batch that failed with an `UploadError` (`Failed`; not when the caller ships the
+ * batch again, `UploadOptions.redelivers`). The sink and the logger update `eventsRejected` for what they
+ * reject before upload, for a batch whose upload died (not with `SinkOptions.redelivers`), and
+ * `eventsDropped`; the durable spool (`@cwlogs/node`) for what it refuses at write, and what its logger
+ * drops.
  *
  * The uploader's counters count events as they were sent, as the service counts them (its own
  * `IncomingLogEvents`): the parts of an event split to fit (`oversize: "split"`) count one each. A

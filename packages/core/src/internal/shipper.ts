@@ -372,21 +372,14 @@ export const invalidOptions = (options: CheckedOptions, limits: Limits.LimitsSha
 }
 
 /**
- * The engine, for the lifetime of the scope. Invalid options (`invalidOptions`) are a defect, with a
- * message saying which, before anything is made.
+ * The engine, for the lifetime of the scope. Its callers refuse invalid options first (`invalidOptions`,
+ * on the options as the user gave them: the sink and the logger).
  * @internal
  */
 export const make = (
   options: ShipperOptions
 ): Effect.Effect<Shipper, never, CloudWatchLogsApi | Scope.Scope> =>
   Effect.gen(function*() {
-    const invalid = invalidOptions({
-      ...options,
-      bufferCapacity: options.capacity,
-      maxDestinations: options.maxLanes,
-      destinationIdleMillis: options.retireIdleMillis
-    }, yield* Limits.Limits)
-    if (invalid !== undefined) return yield* Effect.dieMessage(`cwlogs: ${invalid}`)
     const labels = options.metricLabels ?? "stream"
     const uploader = yield* resolveUploader({ metricLabels: labels })
     const batcher = yield* Option.match(yield* Effect.serviceOption(Batcher.Batcher), {

@@ -132,14 +132,18 @@ export const fromSdkError = (
     })
   }
 
-  // A body larger than any answer of the service: cut off, its request's socket closed.
-  if (name === RESPONSE_TOO_LARGE) {
-    return new CloudWatchLogsError.MalformedResponseError({
-      message: `${message}${httpStatus !== undefined ? ` (HTTP ${httpStatus})` : ""}`,
+  /** An answer that is not one of the service's: `what` it was, its status (if any), then `detail`. */
+  const malformed = (what: string, detail?: string) =>
+    new CloudWatchLogsError.MalformedResponseError({
+      message: `${what}${httpStatus !== undefined ? ` (HTTP ${httpStatus})` : ""}${
+        detail === undefined ? "" : `: ${detail}`
+      }`,
       ...(httpStatus !== undefined ? { httpStatus } : {}),
       ...(requestId !== undefined ? { requestId } : {})
     })
-  }
+
+  // A body larger than any answer of the service: cut off, its request's socket closed.
+  if (name === RESPONSE_TOO_LARGE) return malformed(message)
 
   // The connection failed, the answer's body cut included (the SDK then also says it could not parse
   // it, but the socket's code says what happened: the answer was lost, not malformed).
@@ -159,13 +163,7 @@ export const fromSdkError = (
 
   // The body could not be parsed: HTML from a proxy, garbage.
   if (name === "SyntaxError" || /Deserialization error|is not valid JSON|Unexpected (token|end)/.test(rawMessage)) {
-    return new CloudWatchLogsError.MalformedResponseError({
-      message: `The endpoint answered with a response that is not valid JSON${
-        httpStatus !== undefined ? ` (HTTP ${httpStatus})` : ""
-      }: ${message}`,
-      ...(httpStatus !== undefined ? { httpStatus } : {}),
-      ...(requestId !== undefined ? { requestId } : {})
-    })
+    return malformed("The endpoint answered with a response that is not valid JSON", message)
   }
 
   if (name === "CredentialsProviderError" || name === "CredentialsError" || /credentials/i.test(rawMessage)) {

@@ -197,6 +197,9 @@ describe("CloudWatchLogs.sink: the other batch options are refused out of range,
       expect(yield* outcome({ destinationIdleMillis: Number.NaN }, true)).toContain(
         "destinationIdleMillis must be a number"
       )
+      // a sink to one destination has no use for them, and refuses them all the same (as the spool does)
+      expect(yield* outcome({ maxDestinations: 0 })).toContain("maxDestinations must be a whole number, 1 or more")
+      expect(yield* outcome({ destinationIdleMillis: Number.NaN })).toContain("destinationIdleMillis must be a number")
       expect(yield* m.callCount("PutLogEvents")).toBe(0)
       // every problem is named at once
       const all = yield* outcome({ bufferCapacity: 0, maxInFlight: 0, maxBatchEvents: 0 })
