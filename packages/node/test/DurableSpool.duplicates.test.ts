@@ -15,7 +15,6 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
@@ -25,6 +24,7 @@ import * as Path from "node:path"
 import * as DurableSpool from "../src/DurableSpool.js"
 import * as format from "../src/internal/spoolFormat.js"
 import { eventuallyLive } from "./support/live.js"
+import { answeredThenLostThenGivenUp, copies, puts } from "./support/spool.js"
 
 const NOW = 1_700_000_000_000
 const orders = { logGroupName: "orders", logStreamName: "api-1" }
@@ -42,19 +42,6 @@ const events = (n: number): Array<LogEvent.LogEvent> =>
 const stored = Effect.map(
   TestCloudWatchLogs.events(orders.logGroupName, orders.logStreamName),
   (es) => es.map((e) => e.message)
-)
-
-/** How many times each message is stored. */
-const copies = (messages: ReadonlyArray<string>): Map<string, number> => {
-  const out = new Map<string, number>()
-  for (const m of messages) out.set(m, (out.get(m) ?? 0) + 1)
-  return out
-}
-
-/** The PutLogEvents calls the service has seen, by outcome. */
-const puts = Effect.map(
-  TestCloudWatchLogs.calls,
-  (calls) => calls.filter((c) => c.operation === "PutLogEvents").map((c) => c.outcome)
 )
 
 const eventually = eventuallyLive
@@ -236,25 +223,7 @@ describe("DurableSpool, possible duplicates across runs", () => {
       const directory = yield* tempDir
       // the first put stored and answered; the second stored and its answer lost, and no retries: given
       // up at once (retries exhausted passes, and the spool would ship again: here it gives up, as fatal)
-      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 10_000 })
-      const first = yield* Stream.fromIterable(events(300)).pipe(
-        Stream.run(DurableSpool.sink(orders, {
-          directory,
-          maxBatchEvents: 100,
-          maxInFlight: 1,
-          resumeSchedule: Schedule.stop
-        })),
-        Effect.provide(RetryPolicy.layer(RetryPolicy.none)),
-        Effect.either,
-        Effect.fork
-      )
-      yield* eventually(Effect.zipLeft(puts, TestClock.adjust("1 second")), (outcomes) => outcomes.length === 1)
-      yield* TestCloudWatchLogs.failNext(1, "lostResponse")
-      while (first.unsafePoll() === null) {
-        yield* TestClock.adjust("10 seconds")
-        yield* TestServices.provideLive(Effect.sleep("5 millis"))
-      }
-      const result = yield* Fiber.join(first)
+      const result = yield* answeredThenLostThenGivenUp(directory, orders, events(300))
       if (Either.isRight(result) || result.left._tag !== "ShipError") {
         return yield* Effect.dieMessage("expected a ShipError")
       }

@@ -10,22 +10,19 @@
  * is taken before each step of the rewrite (what a process killed then leaves), and syncs are recorded.
  */
 import type { CloudWatchLogs, LogEvent } from "@cwlogs/core"
-import { Destination, RetryPolicy } from "@cwlogs/core"
+import { Destination } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Fiber from "effect/Fiber"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import * as TestServices from "effect/TestServices"
 import * as Fs from "node:fs"
 import { createRequire, syncBuiltinESMExports } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as DurableSpool from "../src/DurableSpool.js"
-import { eventuallyLive } from "./support/live.js"
+import { answeredThenLostThenGivenUp, copies, puts } from "./support/spool.js"
 
 const NOW = 1_700_000_000_000
 const orders = { logGroupName: "orders", logStreamName: "api-1" }
@@ -40,17 +37,6 @@ const events = (n: number, prefix = "e"): Array<LogEvent.LogEvent> =>
 
 const storedIn = (d: { readonly logGroupName: string; readonly logStreamName: string }) =>
   Effect.map(TestCloudWatchLogs.events(d.logGroupName, d.logStreamName), (es) => es.map((e) => e.message))
-
-const copies = (messages: ReadonlyArray<string>): Map<string, number> => {
-  const out = new Map<string, number>()
-  for (const m of messages) out.set(m, (out.get(m) ?? 0) + 1)
-  return out
-}
-
-const puts = Effect.map(
-  TestCloudWatchLogs.calls,
-  (calls) => calls.filter((c) => c.operation === "PutLogEvents").map((c) => c.outcome)
-)
 
 const createStream = Effect.flatMap(
   TestCloudWatchLogs.TestCloudWatchLogs,
@@ -154,25 +140,7 @@ describe("DurableSpool, the rewrite after a failed shipment", () => {
       )
       // 300 events put 100 at a time: the first put stored and answered (acknowledged), the second
       // stored and its answer lost (said sent), then given up at once (no retries, Schedule.stop: fatal)
-      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 10_000 })
-      const first = yield* Stream.fromIterable(events(300)).pipe(
-        Stream.run(DurableSpool.sink(orders, {
-          directory,
-          maxBatchEvents: 100,
-          maxInFlight: 1,
-          resumeSchedule: Schedule.stop
-        })),
-        Effect.provide(RetryPolicy.layer(RetryPolicy.none)),
-        Effect.either,
-        Effect.fork
-      )
-      yield* eventuallyLive(Effect.zipLeft(puts, TestClock.adjust("1 second")), (outcomes) => outcomes.length === 1)
-      yield* TestCloudWatchLogs.failNext(1, "lostResponse")
-      while (first.unsafePoll() === null) {
-        yield* TestClock.adjust("10 seconds")
-        yield* TestServices.provideLive(Effect.sleep("5 millis"))
-      }
-      const result = yield* Fiber.join(first)
+      const result = yield* answeredThenLostThenGivenUp(directory, orders, events(300))
       crash.stop()
       expect(Either.isLeft(result)).toBe(true)
       expect(yield* puts).toEqual(["Answered", "LostResponse"])
