@@ -1,9 +1,10 @@
 /**
  * Where the uploader keeps the sequence token of each destination (legacy protocol). A store is a cache:
  * it adopts `nextSequenceToken` from responses and `expectedSequenceToken` from errors, its failures are
- * swallowed, and losing it costs one InvalidSequenceTokenException at most. The uploader reads each
- * write back: a token the store did not keep (a failed write) it keeps itself, and sends until the store
- * gives another writer's. Against a service that ignores tokens it is never consulted.
+ * swallowed, and losing it costs one InvalidSequenceTokenException at most. The uploader keeps each token
+ * it gives the store until a read (one per put) shows the store kept it: while the store still gives what
+ * it gave before (a failed write), the uploader sends its own; once it gives another writer's, that one.
+ * Against a service that ignores tokens it is never consulted.
  *
  * @since 0.1.0
  */

@@ -47,18 +47,22 @@ interface DestinationState {
   readonly metrics: DestinationMetrics
   /** Uploads to the destination in progress: the state may be forgotten (`release`) only at 0. */
   active: number
-  /** The token learnt last, when the store did not keep it (see `Unstored`). */
+  /** The token learnt last, until a read of the store shows it kept it (see `Unstored`). */
   unstored: Unstored | undefined
+  /** What the store gave at its last read for the destination (`undefined`: not read yet). */
+  lastRead: { readonly token: Option.Option<string> } | undefined
 }
 
 /**
- * A token we learnt that the store does not give back (its write failed: a full disk, a read-only
- * directory), and what the store gave instead right after. While the store still gives that, our token
- * is the fresher; once it gives something else, another writer stored a token since, and the store's wins.
+ * A token we learnt and gave the store, and what the store gave before (when it had been read). A read
+ * that gives our token: the store kept it. One that still gives what it had before: the write failed (a
+ * full disk, a read-only directory), and our token is the fresher. Anything else: another writer stored
+ * a token since, and the store's wins (so it does when what it had before is not known: at most one token
+ * error).
  */
 interface Unstored {
   readonly token: Option.Option<string>
-  readonly storeHad: Option.Option<string>
+  readonly storeHad: { readonly token: Option.Option<string> } | undefined
 }
 
 const sameToken = Option.getEquivalence(Equivalence.string)
@@ -150,7 +154,8 @@ export const make = (
           parallel: new Permits(maxParallel),
           metrics: destinationMetrics(destination, options.metricLabels ?? "stream"),
           active: 0,
-          unstored: undefined
+          unstored: undefined,
+          lastRead: undefined
         }
         states.set(k, state)
       }
@@ -159,20 +164,27 @@ export const make = (
 
     /**
      * The token the next put to the destination should carry: the store's, unless the store did not keep
-     * the one we learnt last and has not changed since.
+     * the one we learnt last and has not changed since (`Unstored`).
      */
     const currentToken = (destination: Destination, state: DestinationState): Effect.Effect<Option.Option<string>> =>
       Effect.map(store.get(destination), (stored) => {
+        state.lastRead = { token: stored }
         const unstored = state.unstored
         if (unstored === undefined) return stored
-        if (sameToken(stored, unstored.storeHad)) return unstored.token
+        if (
+          !sameToken(stored, unstored.token) && unstored.storeHad !== undefined &&
+          sameToken(stored, unstored.storeHad.token)
+        ) {
+          return unstored.token
+        }
         state.unstored = undefined
         return stored
       })
 
     /**
-     * Adopts the token the next put should carry (none: a new stream, or a stream never written): written
-     * to the store, and read back; when the store does not give it back, it is kept here.
+     * Adopts the token the next put should carry (none: a new stream, or a stream never written): given to
+     * the store, and kept here with what the store gave at its last read, until a read shows the store
+     * kept it (no read back: a put reads the store anyway).
      */
     const learnToken = (
       destination: Destination,
@@ -184,8 +196,7 @@ export const make = (
           onNone: () => store.invalidate(destination),
           onSome: (t) => store.set(destination, t)
         })
-        const stored = yield* store.get(destination)
-        state.unstored = sameToken(stored, token) ? undefined : { token, storeHad: stored }
+        state.unstored = { token, storeHad: state.lastRead }
       })
 
     const upload = (

@@ -16,16 +16,37 @@ const puts = (calls: ReadonlyArray<TestCloudWatchLogs.Call>) =>
  */
 const tokenFiles = () => {
   const files = new Map<string, string>()
+  const reads = { count: 0 }
   const store = (writable: () => boolean) =>
     SequenceTokenStore.fromKeyValue({
-      get: (k) => Effect.sync(() => Option.fromNullable(files.get(k))),
+      get: (k) =>
+        Effect.sync(() => {
+          reads.count++
+          return Option.fromNullable(files.get(k))
+        }),
       set: (k, v) => writable() ? Effect.sync(() => void files.set(k, v)) : Effect.fail("ENOSPC"),
       remove: (k) => writable() ? Effect.sync(() => void files.delete(k)) : Effect.fail("ENOSPC")
     })
-  return { store }
+  return { store, reads }
 }
 
 describe("Uploader: a token store that does not keep what it is given", () => {
+  it.effect("a store that works is read once a put, not once more for each token learnt", () =>
+    Effect.gen(function*() {
+      const files = tokenFiles()
+      const ours = yield* setup({
+        model: { sequenceTokens: "enforced" },
+        uploader: { tokens: "enforced" },
+        store: files.store(() => true)
+      })
+      yield* ours.uploader.upload(dest(), batch("a", 1))
+      const before = files.reads.count
+      for (let i = 1; i <= 10; i++) yield* ours.uploader.upload(dest(), batch(`b${i}`, 1, NOW + i))
+      expect(puts(yield* ours.model.calls).slice(-10)).toEqual(Array.from({ length: 10 }, () => "Answered"))
+      // before, each token learnt from an answer was read back: 20 reads for 10 puts (a file read each)
+      expect(files.reads.count - before).toBe(10)
+    }))
+
   it.effect("writes that fail cost one token error at most: the token learnt is used, not the store's old one", () =>
     Effect.gen(function*() {
       let writable = true
