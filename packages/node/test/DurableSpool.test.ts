@@ -75,6 +75,25 @@ const clockRunsOnFailure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Eff
       600
     )))
 
+/**
+ * Finishes `spool` (moving the TestClock on until it is done): at least the `answered` events are stored,
+ * each once, the report counts them, and no segment is left in `directory`.
+ */
+const finishDeliversEachOnce = (spool: DurableSpool.Spool, answered: number, directory: string) =>
+  Effect.gen(function*() {
+    const finishing = yield* Effect.fork(spool.finish)
+    for (let i = 0; i < 1_000 && finishing.unsafePoll() === null; i++) {
+      yield* TestClock.adjust("1 second")
+      yield* TestServices.provideLive(Effect.sleep("2 millis"))
+    }
+    const report = yield* Fiber.join(finishing)
+    const all = yield* stored(orders)
+    expect(all.length).toBeGreaterThanOrEqual(answered)
+    expect(report.accepted).toBe(all.length)
+    expect(new Set(all).size).toBe(all.length)
+    expect(segmentFiles(directory)).toEqual([])
+  })
+
 describe("DurableSpool", () => {
   it.scoped("ships every event through segments, in order, and leaves the directory empty", () =>
     Effect.gen(function*() {
@@ -241,18 +260,8 @@ describe("DurableSpool", () => {
       }
       expect(answered).toBeGreaterThan(0)
       yield* TestCloudWatchLogs.setOutage(false)
-      const finishing = yield* Effect.fork(spool.finish)
-      for (let i = 0; i < 1_000 && finishing.unsafePoll() === null; i++) {
-        yield* TestClock.adjust("1 second")
-        yield* TestServices.provideLive(Effect.sleep("2 millis"))
-      }
-      const report = yield* Fiber.join(finishing)
-      const all = yield* stored(orders)
       // every answered write is stored (the given-up one too: its events were on disk), and nothing is left
-      expect(all.length).toBeGreaterThanOrEqual(answered)
-      expect(report.accepted).toBe(all.length)
-      expect(new Set(all).size).toBe(all.length)
-      expect(segmentFiles(directory)).toEqual([])
+      yield* finishDeliversEachOnce(spool, answered, directory)
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("writes given up one after another while the spool is full leave nothing more on disk: it stays within maxSpoolBytes", () =>
@@ -291,17 +300,7 @@ describe("DurableSpool", () => {
       expect(onDisk).toBeLessThanOrEqual(maxSpoolBytes + 2 * (segmentBytes + writeBytes))
       // the service back: every write answered is delivered, once
       yield* TestCloudWatchLogs.setFaults({})
-      const finishing = yield* Effect.fork(spool.finish)
-      for (let i = 0; i < 1_000 && finishing.unsafePoll() === null; i++) {
-        yield* TestClock.adjust("1 second")
-        yield* TestServices.provideLive(Effect.sleep("2 millis"))
-      }
-      const report = yield* Fiber.join(finishing)
-      const all = yield* stored(orders)
-      expect(all.length).toBeGreaterThanOrEqual(answered)
-      expect(report.accepted).toBe(all.length)
-      expect(new Set(all).size).toBe(all.length)
-      expect(segmentFiles(directory)).toEqual([])
+      yield* finishDeliversEachOnce(spool, answered, directory)
     }).pipe(clockRunsOnFailure, Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("fsync: false still writes before answering (a process crash loses nothing; a machine's may)", () =>
