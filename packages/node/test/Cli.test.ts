@@ -313,6 +313,16 @@ describe("cwlogs CLI", { timeout: 120_000 }, () => {
               `cwlogs: invalid --endpoint ${bad}: an http or https URL, such as http://127.0.0.1:4566`
             )
           }
+          // the same from the environment, naming the variable; --endpoint wins over it
+          const badEnvironment = yield* cwlogs(["ship", "-g", "g", "-s", "s"], {
+            env: childEnv({ AWS_ENDPOINT_URL: "127.0.0.1:4566" }),
+            stdin: "x\n"
+          })
+          expect(badEnvironment.code).toBe(2)
+          expect(oneLine(badEnvironment.stderr)).toBe(
+            "cwlogs: invalid AWS_ENDPOINT_URL 127.0.0.1:4566: an http or https URL, such as http://127.0.0.1:4566 " +
+              "(or pass --endpoint)"
+          )
         }))
 
       it.scoped("an empty AWS_REGION counts as none: the endpoint's default, or one line naming what to set", () =>

@@ -615,6 +615,52 @@ describe("NodeCloudWatchLogs: layers and configuration", () => {
       }
     }))
 
+  it.scopedLive("an AWS_ENDPOINT_URL* without a scheme is refused when the layer is made, naming the variable", () =>
+    Effect.gen(function*() {
+      const server = yield* answering(awsOk({ logGroups: [] }))
+      const saved = { service: process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, all: process.env.AWS_ENDPOINT_URL }
+      const restore = (name: string, value: string | undefined) => {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          restore("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", saved.service)
+          restore("AWS_ENDPOINT_URL", saved.all)
+        })
+      )
+      const fromEnvironment = { region: "us-east-1", credentials }
+      delete process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS
+      process.env.AWS_ENDPOINT_URL = "localhost:4566"
+      const exit = yield* Effect.exit(describeGroups.pipe(Effect.provide(NodeCloudWatchLogs.layer(fromEnvironment))))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain(
+        `cwlogs: NodeCloudWatchLogs: AWS_ENDPOINT_URL must be a URL starting with http:// or https:// (got "localhost:4566")`
+      )
+      const error = yield* Effect.flip(
+        describeGroups.pipe(Effect.provide(NodeCloudWatchLogs.layerConfig({ region: Config.succeed("us-east-1") })))
+      )
+      expect(ConfigError.isConfigError(error) && String(error)).toContain("AWS_ENDPOINT_URL must be a URL")
+      // the service's own variable comes first, as in the SDK: a good one there is used
+      process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = server.endpoint
+      expect(yield* describeGroups.pipe(Effect.provide(NodeCloudWatchLogs.layer(fromEnvironment)))).toEqual({
+        logGroups: [],
+        nextToken: undefined
+      })
+      // and a bad one there is named
+      process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS = "127.0.0.1:1"
+      process.env.AWS_ENDPOINT_URL = server.endpoint
+      const service = yield* Effect.exit(describeGroups.pipe(Effect.provide(NodeCloudWatchLogs.layer(fromEnvironment))))
+      expect(Exit.isFailure(service) && Cause.pretty(service.cause)).toContain(
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS must be"
+      )
+      // an endpoint given as an option wins over the environment, whatever it holds
+      yield* describeGroups.pipe(
+        Effect.provide(NodeCloudWatchLogs.layer({ ...fromEnvironment, endpoint: server.endpoint }))
+      )
+      expect(server.seen).toHaveLength(2)
+    }))
+
   it.scopedLive("layer: maps the response and drops $metadata; arrays default to []", () =>
     Effect.gen(function*() {
       const server = yield* answering(awsOk({}))

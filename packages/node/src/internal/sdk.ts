@@ -591,16 +591,45 @@ export const isHttpUrl = (endpoint: string): boolean => {
 }
 
 /**
+ * The endpoint the SDK takes from the environment when none is given, and the variable it comes from:
+ * `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, else `AWS_ENDPOINT_URL` (an empty one is skipped, as the SDK
+ * skips it). @internal
+ */
+export const environmentEndpoint = (
+  env: Readonly<Record<string, string | undefined>>
+): { readonly variable: string; readonly value: string } | undefined => {
+  for (const variable of ["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL"]) {
+    const value = env[variable]
+    if (value !== undefined && value !== "") return { variable, value }
+  }
+  return undefined
+}
+
+/**
  * What is wrong with the options, if anything: a timeout of zero or less (which the SDK would read as
  * none, so that a call without an answer would wait for ever), `maxAttempts` not a whole number of at
- * least 1, an endpoint that is not an http or https URL (each call would fail with "Invalid URL").
+ * least 1, an endpoint that is not an http or https URL (each call would fail with "Invalid URL"),
+ * given or, when none is, taken from the environment (`env`, `process.env` by default).
  *
  * @internal
  */
-export const invalidOptions = (options: Options): string | undefined => {
-  if (options.endpoint !== undefined && options.endpoint !== "" && !isHttpUrl(options.endpoint)) {
-    return `endpoint must be a URL starting with http:// or https:// (got ${JSON.stringify(options.endpoint)}), ` +
-      `e.g. http://localhost:4566`
+export const invalidOptions = (
+  options: Options,
+  env: Readonly<Record<string, string | undefined>> = process.env
+): string | undefined => {
+  if (options.endpoint !== undefined && options.endpoint !== "") {
+    if (!isHttpUrl(options.endpoint)) {
+      return `endpoint must be a URL starting with http:// or https:// (got ${
+        JSON.stringify(options.endpoint)
+      }), e.g. http://localhost:4566`
+    }
+  } else {
+    const fromEnv = environmentEndpoint(env)
+    if (fromEnv !== undefined && !isHttpUrl(fromEnv.value)) {
+      return `${fromEnv.variable} must be a URL starting with http:// or https:// (got ${
+        JSON.stringify(fromEnv.value)
+      }), e.g. http://localhost:4566`
+    }
   }
   for (const name of ["connectionTimeout", "requestTimeout"] as const) {
     const value = options[name]

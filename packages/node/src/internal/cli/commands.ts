@@ -19,7 +19,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as NodeCloudWatchLogs from "../../NodeCloudWatchLogs.js"
-import { isHttpUrl } from "../sdk.js"
+import { environmentEndpoint, isHttpUrl } from "../sdk.js"
 import { CliError, describeServiceError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./errors.js"
 import { ship } from "./ship.js"
 import * as Tail from "./tail.js"
@@ -67,6 +67,14 @@ const connection = (endpointOpt: Option.Option<string>, regionOpt: Option.Option
         exitCode: EXIT_USAGE
       })
     }
+    const environment = endpointValue === undefined ? environmentEndpoint(process.env) : undefined
+    if (environment !== undefined && !isHttpUrl(environment.value)) {
+      return yield* new CliError({
+        message: `invalid ${environment.variable} ${environment.value}: an http or https URL, such as ` +
+          `http://127.0.0.1:4566 (or pass --endpoint)`,
+        exitCode: EXIT_USAGE
+      })
+    }
     const fromEnvironment = given(process.env.AWS_REGION) ?? given(process.env.AWS_DEFAULT_REGION)
     const regionValue = given(Option.getOrUndefined(regionOpt)) ??
       (endpointValue !== undefined ? fromEnvironment ?? "us-east-1" : fromEnvironment)
@@ -82,8 +90,7 @@ const connection = (endpointOpt: Option.Option<string>, regionOpt: Option.Option
         ...(endpointValue !== undefined ? { endpoint: endpointValue } : {}),
         ...(regionValue !== undefined ? { region: regionValue } : {})
       }),
-      describe: endpointValue ?? given(process.env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS) ??
-        given(process.env.AWS_ENDPOINT_URL) ??
+      describe: endpointValue ?? environment?.value ??
         `CloudWatch Logs${regionValue !== undefined ? ` in ${regionValue}` : ""}`
     }
   })
