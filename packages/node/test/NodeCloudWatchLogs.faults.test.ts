@@ -100,6 +100,23 @@ describe("NodeCloudWatchLogs: failures are typed", () => {
       expect(error.message).toContain("logGroupName")
     }))
 
+  it.scopedLive("a token that is not a string (a number, an object) is MalformedResponseError, not sent back", () =>
+    Effect.gen(function*() {
+      for (const token of [123, { token: "x" }, true]) {
+        const server = yield* answering(awsOk({ nextSequenceToken: token }))
+        const error = yield* Effect.flip(Effect.flatMap(api(server.endpoint), put))
+        expect(error).toMatchObject({ _tag: "MalformedResponseError", httpStatus: 200 })
+        expect(error.message).toContain("nextSequenceToken")
+      }
+      // an index to cut the batch at that is not a whole number
+      const index = yield* answering(awsOk({ rejectedLogEventsInfo: { tooOldLogEventEndIndex: "2" } }))
+      const wrongIndex = yield* Effect.flip(Effect.flatMap(api(index.endpoint), put))
+      expect(wrongIndex.message).toContain("tooOldLogEventEndIndex is not a whole number")
+      // null is none, as the SDK reads it
+      const none = yield* answering(awsOk({ nextSequenceToken: null }))
+      expect((yield* Effect.flatMap(api(none.endpoint), put)).nextSequenceToken).toBeUndefined()
+    }))
+
   it.scopedLive("the call's span ends with the error it gives: a malformed answer, and a narrowed one", () =>
     Effect.gen(function*() {
       const spans: Array<Tracer.Span> = []

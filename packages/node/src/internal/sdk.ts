@@ -267,12 +267,31 @@ const narrow = <T extends Tag>(...extra: ReadonlyArray<T>) => {
 
 class MissingMember extends Data.TaggedError("MissingMember")<{ readonly member: string }> {}
 
+class WrongMember extends Data.TaggedError("WrongMember")<{ readonly member: string; readonly expected: string }> {}
+
 const need = <A>(value: A | undefined | null, member: string): A => {
   if (value === undefined || value === null) throw new MissingMember({ member })
   return value
 }
 
 const opt = <A>(value: A | null | undefined): A | undefined => value === null ? undefined : value
+
+/**
+ * A token the library sends back (a sequence or a page token): the SDK passes through whatever JSON type
+ * the answer has, and a number or an object would go back to the service. Absent or null is none.
+ */
+const optString = (value: unknown, member: string): string | undefined => {
+  if (value === null || value === undefined) return undefined
+  if (typeof value === "string") return value
+  throw new WrongMember({ member, expected: "a string" })
+}
+
+/** An index the uploader cuts a batch at: a whole number, or none (absent or null). */
+const optIndex = (value: unknown, member: string): number | undefined => {
+  if (value === null || value === undefined) return undefined
+  if (typeof value === "number" && Number.isInteger(value)) return value
+  throw new WrongMember({ member, expected: "a whole number" })
+}
 
 interface Metadata {
   readonly $metadata?: { readonly httpStatusCode?: number | undefined; readonly requestId?: string | undefined }
@@ -289,7 +308,9 @@ const mapResponse = <O extends Metadata, A>(
       const httpStatus = output.$metadata?.httpStatusCode
       const requestId = output.$metadata?.requestId
       return new CloudWatchLogsError.MalformedResponseError({
-        message: `${operation}: the response lacks ${error instanceof MissingMember ? error.member : "a member"}`,
+        message: error instanceof WrongMember ?
+          `${operation}: the response's ${error.member} is not ${error.expected}` :
+          `${operation}: the response lacks ${error instanceof MissingMember ? error.member : "a member"}`,
         ...(httpStatus !== undefined ? { httpStatus } : {}),
         ...(requestId !== undefined ? { requestId } : {})
       })
@@ -383,11 +404,20 @@ export const fromClient = (
         sent.pipe(
           Effect.flatMap((out) =>
             mapResponse("PutLogEvents", out, (o): CloudWatchLogsApi.PutLogEventsResponse => ({
-              nextSequenceToken: opt(o.nextSequenceToken),
+              nextSequenceToken: optString(o.nextSequenceToken, "nextSequenceToken"),
               rejectedLogEventsInfo: o.rejectedLogEventsInfo === undefined ? undefined : {
-                tooNewLogEventStartIndex: opt(o.rejectedLogEventsInfo.tooNewLogEventStartIndex),
-                tooOldLogEventEndIndex: opt(o.rejectedLogEventsInfo.tooOldLogEventEndIndex),
-                expiredLogEventEndIndex: opt(o.rejectedLogEventsInfo.expiredLogEventEndIndex)
+                tooNewLogEventStartIndex: optIndex(
+                  o.rejectedLogEventsInfo.tooNewLogEventStartIndex,
+                  "tooNewLogEventStartIndex"
+                ),
+                tooOldLogEventEndIndex: optIndex(
+                  o.rejectedLogEventsInfo.tooOldLogEventEndIndex,
+                  "tooOldLogEventEndIndex"
+                ),
+                expiredLogEventEndIndex: optIndex(
+                  o.rejectedLogEventsInfo.expiredLogEventEndIndex,
+                  "expiredLogEventEndIndex"
+                )
               },
               rejectedEntityInfo: o.rejectedEntityInfo?.errorType === undefined ?
                 undefined :
@@ -458,7 +488,7 @@ export const fromClient = (
                 logGroupArn: opt(g.logGroupArn),
                 logGroupClass: opt(g.logGroupClass)
               })),
-              nextToken: opt(o.nextToken)
+              nextToken: optString(o.nextToken, "nextToken")
             }))
           ),
           Effect.mapError(commonErrors)
@@ -486,11 +516,11 @@ export const fromClient = (
                 firstEventTimestamp: opt(s.firstEventTimestamp),
                 lastEventTimestamp: opt(s.lastEventTimestamp),
                 lastIngestionTime: opt(s.lastIngestionTime),
-                uploadSequenceToken: opt(s.uploadSequenceToken),
+                uploadSequenceToken: optString(s.uploadSequenceToken, "uploadSequenceToken"),
                 arn: opt(s.arn),
                 storedBytes: opt(s.storedBytes)
               })),
-              nextToken: opt(o.nextToken)
+              nextToken: optString(o.nextToken, "nextToken")
             }))
           ),
           Effect.mapError(readErrors)
@@ -540,8 +570,8 @@ export const fromClient = (
                 message: e.message ?? "",
                 ingestionTime: e.ingestionTime ?? 0
               })),
-              nextForwardToken: opt(o.nextForwardToken),
-              nextBackwardToken: opt(o.nextBackwardToken)
+              nextForwardToken: optString(o.nextForwardToken, "nextForwardToken"),
+              nextBackwardToken: optString(o.nextBackwardToken, "nextBackwardToken")
             }))
           ),
           Effect.mapError(readErrors)
@@ -572,7 +602,7 @@ export const fromClient = (
                 ingestionTime: e.ingestionTime ?? 0,
                 eventId: e.eventId ?? ""
               })),
-              nextToken: opt(o.nextToken)
+              nextToken: optString(o.nextToken, "nextToken")
             }))
           ),
           Effect.mapError(readErrors)
