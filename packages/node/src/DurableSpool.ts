@@ -130,6 +130,11 @@ export interface SpoolReport extends ShipReport.ShipReport {
   readonly unreadableBytes: number
   /** Bytes of a write an earlier run did not finish (never acknowledged, so not an event lost). */
   readonly tornBytes: number
+  /**
+   * Events this run wrote to disk (those refused at write, counted in `rejected`, are not): what its
+   * writes were answered for. With `recovered`, less what the report counts, what waits on disk.
+   */
+  readonly written: number
 }
 
 /**

@@ -106,6 +106,7 @@ describe("DurableSpool", () => {
       )
       expect(report.accepted).toBe(25_000)
       expect(report.recovered).toBe(0)
+      expect(report.written).toBe(25_000)
       expect(yield* stored(orders)).toEqual(input.map((e) => e.message))
       // 20 bytes per event record, 64 KiB segments: 8 segments were shipped (a batch at least each) and removed
       expect(report.batches).toBeGreaterThanOrEqual(Math.floor(25_000 * 20 / (64 * 1024)))
@@ -372,6 +373,8 @@ describe("DurableSpool", () => {
       const report = yield* Stream.fromIterable(input).pipe(Stream.run(DurableSpool.sink(orders, { directory })))
       expect(report.rejected).toMatchObject({ InvalidTimestamp: 1, InvalidMessage: 1, Empty: 1, TooOld: 1 })
       expect(report.accepted).toBe(1)
+      // on disk: all but the two JSON cannot carry (the service refuses the empty and the old ones)
+      expect(report.written).toBe(3)
       expect(report.perDestination.get(Destination.key(orders))?.rejected.InvalidMessage).toBe(1)
       expect(yield* stored(orders)).toEqual(["ok"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))

@@ -230,6 +230,60 @@ describe("cwlogs ship: the drain after a stop keeps to its deadline", () => {
     }).pipe(Effect.provide(Model)))
 })
 
+describe("cwlogs ship --spool: a stop while the spool is full", () => {
+  it.scopedLive("a write waiting for room gets until the deadline; then the run ends, counting what it leaves", () =>
+    Effect.gen(function*() {
+      yield* withDestination("api-1")
+      yield* TestCloudWatchLogs.setFaults({ unavailable: 1 })
+      const spool = Path.join(Path.dirname(yield* tempFile("")), "spool")
+      // 20,000 lines, read in chunks of 64 KiB: each write fills a segment of 1 KiB, and the spool holds
+      // 4 of them (2 being shipped, 1 queued, 1 waiting for room), so the fourth write waits
+      const text = Array.from({ length: 20_000 }, (_, i) => `line ${String(i).padStart(5, "0")} of the outage`)
+        .join("\n") + "\n"
+      const summaries: Array<string> = []
+      const stop = yield* Deferred.make<void>()
+      const run = yield* Effect.fork(ship(options(yield* tempFile(text), summaries, {
+        spool,
+        spoolSizes: { segmentBytes: 1024, maxSpoolBytes: 4 * 1024 },
+        drainTimeoutMillis: 100,
+        stop: Deferred.await(stop),
+        stopped: Deferred.isDone(stop)
+      })))
+      // full: a segment sealed (written to its size) and none after it, as the service is down
+      const full = () => {
+        if (!Fs.existsSync(spool)) return false
+        const segments = Fs.readdirSync(spool).filter((name) => name.endsWith(".seg")).sort()
+        const last = segments.at(-1)
+        return segments.length >= 2 && last !== undefined && Fs.statSync(Path.join(spool, last)).size >= 1024
+      }
+      yield* Effect.sync(full).pipe(
+        Effect.repeat({ until: (isFull) => isFull, schedule: Schedule.spaced("20 millis") }),
+        Effect.timeout("20 seconds")
+      )
+      yield* Deferred.succeed(stop, undefined)
+      // before: the write waiting for room never ended (the service is down), nor did the run
+      const error = yield* Effect.flip(Fiber.join(run)).pipe(
+        Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => "the run did not end" })
+      )
+      expect(error.exitCode).toBe(1)
+      const [, left, notWritten = "0"] =
+        /: (\d+) line\(s\) left in .* for the next run(?:, (\d+) not written to it \(it was full\))?$/
+          .exec(error.message) ?? []
+      expect(Number(left)).toBeGreaterThan(0)
+      const read = Number(/: (\d+) lines read/.exec(summaries[0] ?? "")?.[1])
+      expect(read).toBeLessThan(20_000)
+      expect(Number(left) + Number(notWritten)).toBe(read)
+      expect(summaries[0]).toContain(`left      ${left} in ${spool} for the next run`)
+      // the service is back: the next run ships exactly what this one left, each line once
+      yield* TestCloudWatchLogs.setFaults({ unavailable: 0 })
+      const next = yield* ship(options(yield* tempFile(""), [], { spool }))
+      expect(next.recovered).toBe(Number(left))
+      const stored = (yield* TestCloudWatchLogs.events("g", "api-1")).map((e) => e.message)
+      expect(stored).toHaveLength(Number(left))
+      expect(new Set(stored).size).toBe(stored.length)
+    }).pipe(Effect.provide(Model)))
+})
+
 describe("cwlogs ship summary", () => {
   it("lists accepted, rejected by reason, retries and batches; extras only when non-zero", () => {
     const report = {

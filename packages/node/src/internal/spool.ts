@@ -48,6 +48,11 @@ export interface SpoolOptions extends Omit<CloudWatchLogs.SinkOptions, "onStored
   readonly maxSpoolBytes?: number | undefined
   readonly fsync?: boolean | undefined
   readonly resumeSchedule?: ResumeSchedule | undefined
+  /**
+   * How long the close's drain may ship, read when the scope closes (default: `drainTimeoutMillis`): a
+   * caller that has already spent part of its deadline gives the rest.
+   */
+  readonly drainBudget?: Effect.Effect<number> | undefined
 }
 
 /**
@@ -100,6 +105,7 @@ export interface SpoolReport extends ShipReport.ShipReport {
   readonly recovered: number
   readonly unreadableBytes: number
   readonly tornBytes: number
+  readonly written: number
 }
 
 /** @internal */
@@ -291,6 +297,8 @@ const makeWith = (
     let unreadableBytes = 0
     let tornBytes = 0
     let dropped = 0
+    /** Events this run wrote to disk (not those refused at write). */
+    let written = 0
     let active: Active | undefined
     /** Sealed by `unsafeWrite` when the queue had no room: offered by the timer fiber, which may wait. */
     const waiting: Array<Sealed> = []
@@ -553,8 +561,12 @@ const makeWith = (
           // The encoding (it records the destination written last), the write and its count are one step:
           // a write given up half-way by its caller would leave bytes the segment does not count, and the
           // next write would go over them without saying its destination.
-          const written = yield* Effect.uninterruptible(Effect.suspend(() => {
-            const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
+          const wrote = yield* Effect.uninterruptible(Effect.suspend(() => {
+            let refused = 0
+            const bytes = format.encode(segment.encoder, inputs, (destination, reason) => {
+              refused++
+              rejectAtWrite(destination, reason)
+            })
             if (bytes.length === 0) return Effect.succeed(false)
             return writeAll(segment.fd, bytes, segment.bytes, fsync).pipe(
               Effect.mapError(fail(`writing ${segment.path}`)),
@@ -562,11 +574,12 @@ const makeWith = (
               Effect.zipRight(Effect.sync(() => {
                 segment.bytes += bytes.length
                 if (fsync) segment.synced = segment.bytes
+                written += inputs.length - refused
                 return true
               }))
             )
           }))
-          if (written && segment.bytes >= segmentBytes) yield* seal
+          if (wrote && segment.bytes >= segmentBytes) yield* seal
         }))
       })
 
@@ -580,9 +593,14 @@ const makeWith = (
       let segment: Active | undefined
       try {
         segment = active ?? openNow(millisOf(clock.unsafeCurrentTimeNanos()))
-        const bytes = format.encode(segment.encoder, inputs, rejectAtWrite)
+        let refused = 0
+        const bytes = format.encode(segment.encoder, inputs, (destination, reason) => {
+          refused++
+          rejectAtWrite(destination, reason)
+        })
         writeAllSync(segment.fd, bytes, segment.bytes)
         segment.bytes += bytes.length
+        written += inputs.length - refused
         if (segment.bytes >= segmentBytes) {
           const full = sealNow()
           if (full !== undefined && !unsafeEnqueue(full)) waiting.push(full)
@@ -874,7 +892,13 @@ const makeWith = (
         catch: fail(`removing ${format.acksOf(segmentPath)}`)
       })
 
-    const reportNow = (): SpoolReport => ({ ...report, recovered: recoveredEvents, unreadableBytes, tornBytes })
+    const reportNow = (): SpoolReport => ({
+      ...report,
+      recovered: recoveredEvents,
+      unreadableBytes,
+      tornBytes,
+      written
+    })
 
     /** The segments put back after a failure that passes, by number, with what their shipment kept. */
     const putBack = new Map<number, Interrupted>()
@@ -1004,6 +1028,7 @@ const makeWith = (
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         yield* Fiber.interrupt(timer)
+        const budget = options.drainBudget === undefined ? drainMillis : Math.max(0, yield* options.drainBudget)
         const drain = yield* Effect.forkDaemon(Effect.interruptible(
           Effect.gen(function*() {
             // after `finish` (or a failure) the shippers are gone: the queue may hold the end, and be full
@@ -1015,7 +1040,7 @@ const makeWith = (
           }).pipe(
             // shipping has stopped (an error, a defect): nothing will take from the queue, do not wait on it
             Effect.raceFirst(Deferred.await(failure)),
-            Effect.timeout(drainMillis),
+            Effect.timeout(budget),
             // the deadline, a failure or a defect: the failure is the shipment's to answer (its writers',
             // its flushes'), not the close's
             Effect.exit

@@ -19,6 +19,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
@@ -40,6 +41,8 @@ export interface ShipOptions {
   readonly source: string
   /** A durable spool's directory: lines are on disk before they are read further (and survive a crash). */
   readonly spool?: string | undefined
+  /** The spool's sizes (tests; the CLI keeps the defaults). */
+  readonly spoolSizes?: Pick<Spool.SpoolOptions, "segmentBytes" | "maxSpoolBytes"> | undefined
   /** Where requests go, for messages. */
   readonly endpoint: string
   /**
@@ -77,6 +80,11 @@ export interface CutOff {
   readonly notDelivered: number
   /** The spool's directory, where the lines not delivered wait for the next run. */
   readonly spool?: string | undefined
+  /**
+   * With the spool: lines read but not written to it (a write waiting for room in an outage when the
+   * deadline passed), so not left in it either. Counted in `notDelivered`.
+   */
+  readonly notWritten?: number | undefined
 }
 
 /**
@@ -106,9 +114,17 @@ export const renderSummary = (destination: string, outcome: Outcome, elapsedMill
     out.push(`  retries   ${r.retries}`, `  batches   ${r.batches} (${r.bytes} bytes)`)
   }
   if (cutOff?.spool !== undefined) {
+    const notWritten = cutOff.notWritten ?? 0
     out.push(
-      `  left      ${cutOff.notDelivered} in ${cutOff.spool} for the next run (the drain's deadline of ${cutOff.deadlineMillis} ms passed after the stop)`
+      `  left      ${
+        cutOff.notDelivered - notWritten
+      } in ${cutOff.spool} for the next run (the drain's deadline of ${cutOff.deadlineMillis} ms passed after the stop)`
     )
+    if (notWritten > 0) {
+      out.push(
+        `  not written ${notWritten} (the spool was full, waiting for the service, when the deadline passed; not delivered)`
+      )
+    }
   }
   if (outcome.recovered !== undefined && outcome.recovered > 0) {
     out.push(
@@ -139,7 +155,17 @@ type Requirements = CloudWatchLogsApi.CloudWatchLogsApi | FileSystem.FileSystem
 interface Shipped {
   readonly report: ShipReport.ShipReport
   readonly recovered: number | undefined
+  /** Through the spool: the events written to disk. */
+  readonly written?: number | undefined
   readonly stopped: boolean
+}
+
+/** What a cut-off left undone, in words. */
+const cutOffLines = (cutOff: CutOff): string => {
+  if (cutOff.spool === undefined) return `${cutOff.notDelivered} line(s) not delivered`
+  const notWritten = cutOff.notWritten ?? 0
+  const left = `${cutOff.notDelivered - notWritten} line(s) left in ${cutOff.spool} for the next run`
+  return notWritten > 0 ? `${left}, ${notWritten} not written to it (it was full)` : left
 }
 
 /** Did every line that was read end up stored? */
@@ -296,28 +322,52 @@ export const ship = (
 
     /**
      * Through the spool. Once the input has ended, `finish` ships everything (in an outage, when the
-     * service is back), unless the stop comes first: then the spool is closed instead, which ships for
-     * `drainMillis` and leaves the rest on disk, and its report is read after the close.
+     * service is back), unless the stop comes first. Then the input ends at its line's end, and a write
+     * waiting for room (the spool full in an outage) gets until the deadline; then the spool is closed,
+     * which ships for what is left of the deadline and leaves the rest on disk (a write still waiting is
+     * answered then, its lines not written), and its report is read after the close.
      */
     const viaSpool = (
       directory: string
     ): Effect.Effect<Shipped, CloudWatchLogs.ShipError | CliError, Requirements> =>
       Effect.gen(function*() {
         const scope = yield* Scope.make()
+        const stoppedAt = yield* Ref.make<number | undefined>(undefined)
+        const drainBudget = Effect.gen(function*() {
+          const since = yield* Ref.get(stoppedAt)
+          return since === undefined ? drainMillis : since + drainMillis - (yield* Clock.currentTimeMillis)
+        })
         const [spool, finished] = yield* Effect.gen(function*() {
-          const spool = yield* Scope.extend(Spool.make({ directory, drainTimeoutMillis: drainMillis }), scope)
-          yield* Stream.runForEachChunk(
+          const spool = yield* Scope.extend(
+            Spool.make({ ...options.spoolSizes, directory, drainTimeoutMillis: drainMillis, drainBudget }),
+            scope
+          )
+          const reading = yield* Effect.fork(Stream.runForEachChunk(
             events,
             (chunk) => spool.write(Chunk.toReadonlyArray(chunk).map((event) => ({ destination, event })))
-          )
+          ))
           const finished = yield* Effect.raceFirst(
-            Effect.map(spool.finish, Option.some),
+            Effect.zipRight(Fiber.join(reading), Effect.map(spool.finish, Option.some)),
             Effect.as(options.stop, Option.none())
           )
+          if (Option.isNone(finished)) {
+            yield* Ref.set(stoppedAt, yield* Clock.currentTimeMillis)
+            const ended = yield* Effect.raceFirst(
+              Effect.as(Fiber.await(reading), true),
+              Effect.as(Effect.sleep(Duration.millis(drainMillis)), false)
+            )
+            // a fatal failure met by a write is the run's, as without the stop
+            yield* ended ? Fiber.join(reading) : Fiber.interrupt(reading)
+          }
           return [spool, finished] as const
         }).pipe(Effect.onExit((exit) => Scope.close(scope, exit)))
         const report = Option.getOrElse(finished, () => spool.report())
-        return { report, recovered: report.recovered, stopped: Option.isNone(finished) }
+        return {
+          report,
+          recovered: report.recovered,
+          written: spool.report().written,
+          stopped: Option.isNone(finished)
+        }
       }).pipe(
         Effect.catchTag(
           "SpoolError",
@@ -333,6 +383,7 @@ export const ship = (
         Effect.succeed({
           report: error.report,
           recovered: undefined,
+          written: undefined,
           stopped: false,
           failure: `${
             error.cause.cause._tag === "UploadDefect"
@@ -345,6 +396,7 @@ export const ship = (
     const linesRead = yield* Ref.get(read)
     const linesSkipped = yield* Ref.get(skipped)
     const notDelivered = linesRead - linesSkipped + (result.recovered ?? 0) - ShipReport.total(result.report)
+    const notWritten = result.written === undefined ? 0 : Math.max(0, linesRead - linesSkipped - result.written)
     const outcome: Outcome = {
       read: linesRead,
       skipped: linesSkipped,
@@ -354,7 +406,12 @@ export const ship = (
       partialLine: yield* Ref.get(partialLine),
       failure: result.failure,
       cutOff: result.stopped && notDelivered > 0
-        ? { deadlineMillis: drainMillis, notDelivered, spool: options.spool }
+        ? {
+          deadlineMillis: drainMillis,
+          notDelivered,
+          spool: options.spool,
+          ...(notWritten > 0 ? { notWritten } : {})
+        }
         : undefined
     }
     const elapsed = (yield* Clock.currentTimeMillis) - started
@@ -366,8 +423,8 @@ export const ship = (
         message: outcome.failure !== undefined
           ? `delivery stopped: ${outcome.failure}`
           : outcome.cutOff !== undefined
-          ? `the drain's deadline of ${outcome.cutOff.deadlineMillis} ms passed after the stop: ${outcome.cutOff.notDelivered} line(s) ${
-            outcome.cutOff.spool !== undefined ? `left in ${outcome.cutOff.spool} for the next run` : "not delivered"
+          ? `the drain's deadline of ${outcome.cutOff.deadlineMillis} ms passed after the stop: ${
+            cutOffLines(outcome.cutOff)
           }`
           : outcome.inputError !== undefined
           ? `cannot read ${outcome.inputError.source}: ${outcome.inputError.message}`
