@@ -6,7 +6,7 @@
  * that failed first. A fatal error still stops it, as documented.
  */
 import type { LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, Destination, Metrics, RetryPolicy } from "@cwlogs/core"
+import { CloudWatchLogs, CloudWatchLogsApi, CloudWatchLogsError, Destination, Metrics, RetryPolicy } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
@@ -16,6 +16,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as HashSet from "effect/HashSet"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
@@ -532,6 +533,56 @@ describe("DurableSpool through an outage", () => {
     }).pipe(
       clockRunsOnFailure,
       Effect.provide(TestCloudWatchLogs.layer()),
+      Effect.provide(RetryPolicy.layer(RetryPolicy.none))
+    ))
+
+  it.scoped("a fatal error while the other shipper's segment is put back after an outage: the events of both counted Failed and listed undelivered", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const flaky = Destination.make("flaky", "s")
+      const denied = Destination.make("denied", "s")
+      const spool = yield* DurableSpool.make({
+        directory,
+        segmentBytes: 1,
+        resumeSchedule: Schedule.spaced("1 minute")
+      })
+      // the first segment's put fails for a reason that passes, at once: put back, the shipping pauses;
+      // the second's, under way meanwhile, is refused for good a second later
+      yield* spool.write(events(10, "a").map((event) => ({ destination: flaky, event })))
+      yield* spool.write(events(10, "b").map((event) => ({ destination: denied, event })))
+      const refused = yield* passUntil(probe(spool), Either.isLeft)
+      if (Either.isRight(refused) || refused.left._tag !== "ShipError") {
+        return yield* Effect.dieMessage("expected the ShipError")
+      }
+      expect(refused.left.cause.cause._tag).toBe("AccessDeniedException")
+      // before: 10 (the refused segment's), and only its events listed
+      expect(refused.left.report.rejected.Failed).toBe(20)
+      expect(refused.left.undelivered.flatMap((u) => u.events.map((e) => e.message)).sort()).toEqual(
+        [...events(10, "a"), ...events(10, "b")].map((e) => e.message).sort()
+      )
+      expect(refused.left.message).toContain("000000000001.seg")
+      expect(refused.left.message).toContain("000000000002.seg")
+      expect(segmentFiles(directory)).toEqual(["000000000001.seg", "000000000002.seg"])
+    }).pipe(
+      clockRunsOnFailure,
+      Effect.provide(
+        Layer.effect(
+          CloudWatchLogsApi.CloudWatchLogsApi,
+          Effect.map(TestCloudWatchLogs.TestCloudWatchLogs, (model) => ({
+            ...model.api,
+            putLogEvents: (request: CloudWatchLogsApi.PutLogEventsRequest) =>
+              request.logGroupName === "flaky"
+                ? Effect.fail(new CloudWatchLogsError.ServiceUnavailableException({ message: "down", httpStatus: 503 }))
+                : request.logGroupName === "denied"
+                ? Effect.zipRight(
+                  Effect.sleep("1 second"),
+                  Effect.fail(new CloudWatchLogsError.AccessDeniedException({ message: "no", httpStatus: 400 }))
+                )
+                : model.api.putLogEvents(request)
+          }))
+        ).pipe(Layer.provideMerge(TestCloudWatchLogs.layer()))
+      ),
       Effect.provide(RetryPolicy.layer(RetryPolicy.none))
     ))
 

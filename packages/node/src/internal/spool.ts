@@ -771,8 +771,7 @@ const makeWith = (
           )
         }))
         if (cause !== undefined) return { error, cause, kept, path: segment.path }
-        const failed = { error, path: segment.path }
-        return yield* Effect.fail(givenUp(failed, [failed]))
+        return yield* Effect.fail(fatal({ error, path: segment.path }))
       })
 
     /**
@@ -906,11 +905,18 @@ const makeWith = (
     let shipping = 0
 
     /**
-     * The error the spool fails with, `last`'s, once it gives up on the segments `all` (a fatal error: the
-     * one that met it; the resume schedule's end: every segment put back): their events not delivered.
+     * The error the spool fails with, `last`'s, once it gives up: on the segments `also` (a fatal error's)
+     * and on every segment put back (the resume schedule's end, or a fatal error met meanwhile), their
+     * events counted not delivered.
      */
-    const givenUp = (last: Failed, all: ReadonlyArray<Failed>): CloudWatchLogs.ShipError =>
-      new CloudWatchLogs.ShipError({
+    const givenUp = (last: Failed, also: ReadonlyArray<Failed>): CloudWatchLogs.ShipError => {
+      // the segments put back after a failure that passes will not be shipped again in this run either:
+      // their events kept count as not delivered
+      const back = [...putBack.values()]
+      for (const each of back) report = ShipReport.combine(report, each.kept)
+      putBack.clear()
+      const all = [...also, ...back].sort((a, b) => a.path < b.path ? -1 : 1)
+      return new CloudWatchLogs.ShipError({
         cause: last.error.cause,
         undelivered: all.flatMap((each) => each.error.undelivered),
         report: reportNow(),
@@ -918,6 +924,10 @@ const makeWith = (
           all.map((each) => each.path).join(", ")
         } for the next run)`
       })
+    }
+
+    /** A fatal error met by a shipment: the spool gives up on its segment and on those put back. */
+    const fatal = (failed: Failed): CloudWatchLogs.ShipError => givenUp(failed, [failed])
 
     /**
      * The next segment to ship: those ahead (an earlier run's, those to ship again), then the sealed ones
@@ -974,9 +984,7 @@ const makeWith = (
         // put back. The other shipper's try under way ends first (still paused: no segment is taken), so
         // that its segment, put back, is counted too.
         yield* Effect.ensuring(idle, resume)
-        const all = [...putBack.values()].sort((a, b) => a.path < b.path ? -1 : 1)
-        for (const each of all) report = ShipReport.combine(report, each.kept)
-        return yield* Effect.fail(givenUp(interrupted, all))
+        return yield* Effect.fail(givenUp(interrupted, []))
       })
 
     /** Waits until no segment is being shipped. */
