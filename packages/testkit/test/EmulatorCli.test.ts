@@ -136,6 +136,61 @@ describe("cwlogs-emulator binary", () => {
     expect(exit.stderr).toContain("SIGTERM, stopping")
   })
 
+  it("with --require-auth, SignedHeaders=host;constructor is refused with an error answer and the server keeps serving", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", BIN, "--require-auth", "AKID:secret"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const post = (url: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
+        const req = request(`${url}/`, {
+          method: "POST",
+          agent: false,
+          headers: {
+            "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+            "Content-Type": "application/x-amz-json-1.1",
+            ...headers
+          },
+          timeout: 5_000
+        }, (res) => {
+          let text = ""
+          res.on("data", (b: Buffer) => (text += b.toString()))
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }))
+        })
+        req.on("timeout", () => req.destroy(new Error("timeout")))
+        req.on("error", (e) => resolve({ error: e.message }))
+        req.end("{}")
+      })
+    try {
+      const firstLine = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (b: Buffer) => {
+          stdout += b.toString()
+          const nl = stdout.indexOf("\n")
+          if (nl >= 0) resolve(stdout.slice(0, nl))
+        })
+        child.on("exit", () => reject(new Error(`exited before listening: ${stderr}`)))
+      })
+      const url = firstLine.slice("listening on ".length)
+      const bad = await post(url, {
+        "X-Amz-Date": "20260101T000000Z",
+        Authorization:
+          "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/logs/aws4_request, SignedHeaders=host;constructor, Signature=00"
+      })
+      // a bad signature is a 400 InvalidSignatureException, never a dropped connection
+      expect(bad).toMatchObject({ status: 400, body: expect.stringContaining("InvalidSignatureException") })
+      const after = await post(url, {})
+      expect(after).toMatchObject({ status: 400, body: expect.stringContaining("MissingAuthenticationTokenException") })
+      expect(stderr).not.toContain("TypeError")
+    } finally {
+      child.kill("SIGTERM")
+      await exited
+    }
+  })
+
   it("exits with 2 and the usage on a bad flag", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", BIN, "--sequence-tokens", "maybe"], {
       cwd: ROOT,

@@ -564,6 +564,24 @@ describe("Emulator wire protocol", () => {
         expect(calls).toEqual([])
       }))
 
+    it.scopedLive("a signed header named after an Object.prototype member is absent: InvalidSignatureException, and the server serves on", () =>
+      Effect.gen(function*() {
+        const { api, calls } = stub()
+        const server = yield* Emulator.serve(api, { requireAuth })
+        for (const name of ["constructor", "__proto__", "tostring", "hasownproperty", "valueof"]) {
+          const res = yield* raw(server.url, T("DescribeLogGroups"), "{}", {
+            "X-Amz-Date": "20260101T000000Z",
+            Authorization:
+              `AWS4-HMAC-SHA256 Credential=${requireAuth.accessKeyId}/20260101/us-east-1/logs/aws4_request, SignedHeaders=host;${name}, Signature=00`
+          })
+          expect(res.status).toBe(400)
+          expect(res.json).toMatchObject({ __type: "InvalidSignatureException" })
+        }
+        const good = yield* attempt(() => client(server.url, requireAuth).send(new DescribeLogGroupsCommand({})))
+        expect("ok" in good).toBe(true)
+        expect(calls.map((c) => c.op)).toEqual(["describeLogGroups"])
+      }))
+
     it.scopedLive("without requireAuth any credentials are accepted", () =>
       Effect.gen(function*() {
         const server = yield* Emulator.serve(stub().api)

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -98,6 +99,9 @@ const send = (
 const sendError = (res: http.ServerResponse, requestId: string, error: WireError, close?: boolean): void =>
   send(res, requestId, error.status, errorBody(error), error.name, close)
 
+/** The answer to a defect in serving a request: a 500 InternalFailure, as AWS answers its own faults. */
+const internalFailure: WireError = wireError("InternalFailure", "The emulator failed to serve the request.", 500)
+
 /**
  * The server, not yet listening, with a handle to change the HTTP faults at run time.
  *
@@ -131,6 +135,19 @@ export const makeServer = (
   const dropped = { reset: 0, lostResponse: 0 }
   const runFork = Runtime.runFork(runtime)
   const inFlight = new Set<Fiber.RuntimeFiber<void>>()
+
+  /** Logs a defect of one request and answers it with a 500: no request can stop the server. */
+  const failed = (res: http.ServerResponse, requestId: string, defect: unknown): Effect.Effect<void> =>
+    Effect.zipRight(
+      Effect.logError(`cwlogs-emulator: request ${requestId} failed`, Cause.die(defect)),
+      Effect.sync(() => {
+        try {
+          sendError(res, requestId, internalFailure)
+        } catch {
+          res.destroy()
+        }
+      })
+    )
 
   const handleBody = (req: http.IncomingMessage, res: http.ServerResponse, requestId: string, raw: Buffer) => {
     if (options.requireAuth !== undefined) {
@@ -184,58 +201,65 @@ export const makeServer = (
             return req.socket.destroy()
         }
       })
-    }).pipe(
-      Effect.catchAllDefect((defect) =>
-        Effect.sync(() =>
-          sendError(res, requestId, wireError("InternalFailure", `The emulator failed: ${String(defect)}`, 500))
-        )
-      )
-    )
+    }).pipe(Effect.catchAllDefect((defect) => failed(res, requestId, defect)))
     const fiber = runFork(program)
     inFlight.add(fiber)
     fiber.addObserver(() => inFlight.delete(fiber))
   }
 
+  /** Runs a synchronous step of serving a request; a throw is answered like a defect of the request. */
+  const guarded = (res: http.ServerResponse, requestId: string, step: () => void): void => {
+    try {
+      step()
+    } catch (defect) {
+      runFork(failed(res, requestId, defect))
+    }
+  }
+
   const server = http.createServer((req, res) => {
     const requestId = randomUUID()
-    const declared = Number(req.headers["content-length"] ?? "0")
-    const tooLarge = (size: number) =>
-      wireError(
-        "RequestEntityTooLargeException",
-        `Request body of ${size} bytes exceeds the limit of ${options.maxRequestBytes} bytes.`,
-        413
-      )
-    if (Number.isFinite(declared) && declared > options.maxRequestBytes) {
-      // Refused without reading the body; the connection is closed after the answer.
-      sendError(res, requestId, tooLarge(declared), true)
-      req.resume()
-      return
-    }
-    const chunks: Array<Buffer> = []
-    let length = 0
-    let refused = false
-    req.on("data", (chunk: Buffer) => {
-      if (refused) return
-      length += chunk.length
-      if (length > options.maxRequestBytes) {
-        refused = true
-        chunks.length = 0
-        sendError(res, requestId, tooLarge(length), true)
+    guarded(res, requestId, () => {
+      const declared = Number(req.headers["content-length"] ?? "0")
+      const tooLarge = (size: number) =>
+        wireError(
+          "RequestEntityTooLargeException",
+          `Request body of ${size} bytes exceeds the limit of ${options.maxRequestBytes} bytes.`,
+          413
+        )
+      if (Number.isFinite(declared) && declared > options.maxRequestBytes) {
+        // Refused without reading the body; the connection is closed after the answer.
+        sendError(res, requestId, tooLarge(declared), true)
+        req.resume()
         return
       }
-      chunks.push(chunk)
-    })
-    req.on("end", () => {
-      if (refused) return
-      handleBody(
-        req,
-        res,
-        requestId,
-        chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)
-      )
-    })
-    req.on("error", () => {
-      refused = true
+      const chunks: Array<Buffer> = []
+      let length = 0
+      let refused = false
+      req.on("data", (chunk: Buffer) =>
+        guarded(res, requestId, () => {
+          if (refused) return
+          length += chunk.length
+          if (length > options.maxRequestBytes) {
+            refused = true
+            chunks.length = 0
+            sendError(res, requestId, tooLarge(length), true)
+            return
+          }
+          chunks.push(chunk)
+        }))
+      req.on("end", () =>
+        guarded(res, requestId, () => {
+          if (refused) return
+          handleBody(
+            req,
+            res,
+            requestId,
+            chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)
+          )
+        }))
+      req.on("error", () => {
+        refused = true
+      })
     })
   })
   server.keepAliveTimeout = 60_000

@@ -102,9 +102,14 @@ const canonicalQuery = (query: string): string => {
   return pairs.map(([k, v]) => `${k}=${v}`).join("&")
 }
 
-const headerValue = (value: string | ReadonlyArray<string> | undefined): string => {
-  if (value === undefined) return ""
-  const joined = typeof value === "string" ? value : value.join(",")
+/**
+ * A header's value by lower-case name, trimmed, with runs of spaces folded. Own properties only: a signed
+ * header named `constructor` or `__proto__` is absent, not a member of `Object.prototype`.
+ */
+const headerValue = (headers: SignedRequest["headers"], name: string): string => {
+  if (!Object.prototype.hasOwnProperty.call(headers, name)) return ""
+  const value = headers[name]
+  const joined = value === undefined ? "" : typeof value === "string" ? value : value.join(",")
   return joined.trim().replace(/\s+/g, " ")
 }
 
@@ -126,7 +131,7 @@ export const expectedSignature = (
   const q = request.url.indexOf("?")
   const path = q < 0 ? request.url : request.url.slice(0, q)
   const query = q < 0 ? "" : request.url.slice(q + 1)
-  const canonicalHeaders = auth.signedHeaders.map((name) => `${name}:${headerValue(request.headers[name])}\n`).join("")
+  const canonicalHeaders = auth.signedHeaders.map((name) => `${name}:${headerValue(request.headers, name)}\n`).join("")
   const declaredHash = request.headers["x-amz-content-sha256"]
   const payloadHash = typeof declaredHash === "string" && declaredHash !== "UNSIGNED-PAYLOAD"
     ? declaredHash
@@ -139,7 +144,7 @@ export const expectedSignature = (
     auth.signedHeaders.join(";"),
     payloadHash
   ].join("\n")
-  const amzDate = headerValue(request.headers["x-amz-date"]) || headerValue(request.headers["date"])
+  const amzDate = headerValue(request.headers, "x-amz-date") || headerValue(request.headers, "date")
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`
   const stringToSign = [ALGORITHM, amzDate, scope, hex(canonicalRequest)].join("\n")
   const kDate = hmac(`AWS4${secretAccessKey}`, auth.date)
@@ -155,7 +160,7 @@ export const expectedSignature = (
  * @internal
  */
 export const verify = (request: SignedRequest, credentials: Credentials): WireError | undefined => {
-  const header = headerValue(request.headers["authorization"])
+  const header = headerValue(request.headers, "authorization")
   if (header === "") {
     return wireError("MissingAuthenticationTokenException", "Missing Authentication Token")
   }
