@@ -55,6 +55,40 @@ describe("TestCloudWatchLogs layer", () => {
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 })
 
+describe("what is stored is what was accepted", () => {
+  it.effect("a caller reusing its batch array after a put does not change the stored events", () =>
+    Effect.gen(function*() {
+      const api = yield* setup
+      const buffer = [{ timestamp: NOW - 1, message: "a" }, { timestamp: NOW, message: "b" }]
+      yield* api.putLogEvents({ logGroupName: G, logStreamName: S, logEvents: buffer })
+      // a batcher clears and refills its buffer for the next batch (the service has a copy by now)
+      buffer.length = 0
+      buffer.push({ timestamp: NOW, message: "next-batch" })
+      const stored = yield* Effect.exit(TestCloudWatchLogs.events(G, S))
+      expect(stored).toMatchObject({
+        _tag: "Success",
+        value: [
+          { timestamp: NOW - 1, message: "a", ingestionTime: NOW },
+          { timestamp: NOW, message: "b", ingestionTime: NOW }
+        ]
+      })
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("changing an event object after the put does not rewrite history", () =>
+    Effect.gen(function*() {
+      const api = yield* setup
+      const event = { timestamp: NOW, message: "original" }
+      yield* api.putLogEvents({ logGroupName: G, logStreamName: S, logEvents: [event] })
+      event.message = "rewritten"
+      event.timestamp = NOW - 5
+      expect(yield* TestCloudWatchLogs.events(G, S)).toEqual([{
+        timestamp: NOW,
+        message: "original",
+        ingestionTime: NOW
+      }])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
+
 const putOne = (api: CloudWatchLogsApi.CloudWatchLogsApiShape, message: string, sequenceToken?: string) =>
   api.putLogEvents({
     logGroupName: G,

@@ -3,8 +3,9 @@
  * current time (epoch milliseconds) as an argument and answers with an `Either` of the response or the
  * service's error (AWS's name and message).
  *
- * Storage: an accepted batch is kept as a reference to the request's events with the accepted index
- * range (no per-event copy on the write path); reads materialise a sorted view lazily.
+ * Storage: an accepted batch is kept as a copy of its timestamps and messages (two arrays, no object per
+ * event) with the accepted index range, so a caller reusing or changing its events after the put changes
+ * nothing stored; reads materialise a sorted view lazily.
  *
  * @internal
  */
@@ -73,8 +74,26 @@ export interface StreamStats {
   readonly batches: number
 }
 
+/** A batch as it was put: its timestamps and messages, copied at put time. */
+interface Batch {
+  readonly timestamps: ReadonlyArray<number>
+  readonly messages: ReadonlyArray<string>
+}
+
+const copyBatch = (events: ReadonlyArray<Api.InputLogEvent>): Batch => {
+  const n = events.length
+  const timestamps = new Array<number>(n)
+  const messages = new Array<string>(n)
+  for (let i = 0; i < n; i++) {
+    const e = events[i]
+    timestamps[i] = e.timestamp
+    messages[i] = e.message
+  }
+  return { timestamps, messages }
+}
+
 interface Chunk {
-  readonly events: ReadonlyArray<Api.InputLogEvent>
+  readonly batch: Batch
   readonly start: number
   readonly end: number
   readonly ingestionTime: number
@@ -502,7 +521,10 @@ export class Model {
       for (let i = 0; i < start; i++) acceptedBytes -= utf8Bytes(events[i].message) + overhead
       for (let i = end; i < n; i++) acceptedBytes -= utf8Bytes(events[i].message) + overhead
     }
-    this.store(stream, events, start, end, acceptedBytes, now)
+    const batch = !this.options.discard && end > start ? copyBatch(events) : undefined
+    if (end > start) {
+      this.store(stream, batch, start, end, events[start].timestamp, events[end - 1].timestamp, acceptedBytes, now)
+    }
     stream.lastAcceptedUnder = request.sequenceToken
     stream.lastBatch = events
     const token = this.newToken(stream)
@@ -519,11 +541,14 @@ export class Model {
     })
   }
 
+  /** Counts the accepted events `start..end` and keeps them (from the batch's copy) unless discarding. */
   private store(
     stream: StreamState,
-    events: ReadonlyArray<Api.InputLogEvent>,
+    batch: Batch | undefined,
     start: number,
     end: number,
+    first: number,
+    last: number,
     bytes: number,
     now: number
   ): void {
@@ -534,8 +559,6 @@ export class Model {
     stream.bytes += bytes
     stream.messageBytes += bytes - count * overhead
     stream.batches++
-    const first = events[start].timestamp
-    const last = events[end - 1].timestamp
     if (stream.firstEventTimestamp === undefined || first < stream.firstEventTimestamp) {
       stream.firstEventTimestamp = first
     }
@@ -545,8 +568,8 @@ export class Model {
     stream.lastIngestionTime = now
     const firstSeq = this.seq
     this.seq += count
-    if (!this.options.discard) {
-      stream.pending.push({ events, start, end, ingestionTime: now, firstSeq })
+    if (!this.options.discard && batch !== undefined) {
+      stream.pending.push({ batch, start, end, ingestionTime: now, firstSeq })
     }
   }
 
@@ -558,10 +581,11 @@ export class Model {
     const stream = this.groups.get(groupName)?.streams.get(streamName)
     if (stream === undefined) return false
     const message = `competing-writer ${this.seq}`
-    const events: ReadonlyArray<Api.InputLogEvent> = [{ timestamp: now, message }]
-    this.store(stream, events, 0, 1, utf8Bytes(message) + this.options.limits.perEventOverheadBytes, now)
+    const batch: Batch = { timestamps: [now], messages: [message] }
+    const bytes = utf8Bytes(message) + this.options.limits.perEventOverheadBytes
+    this.store(stream, batch, 0, 1, now, now, bytes, now)
     stream.lastAcceptedUnder = stream.expectedToken
-    stream.lastBatch = events
+    stream.lastBatch = [{ timestamp: now, message }]
     stream.expectedToken = this.newToken(stream)
     return true
   }
@@ -823,13 +847,14 @@ export class Model {
       let sorted = true
       let last = view.length > 0 ? view[view.length - 1].timestamp : -Infinity
       for (const chunk of stream.pending) {
+        const { messages, timestamps } = chunk.batch
         for (let i = chunk.start; i < chunk.end; i++) {
-          const e = chunk.events[i]
-          if (e.timestamp < last) sorted = false
-          last = e.timestamp
+          const timestamp = timestamps[i]
+          if (timestamp < last) sorted = false
+          last = timestamp
           view.push({
-            timestamp: e.timestamp,
-            message: e.message,
+            timestamp,
+            message: messages[i],
             ingestionTime: chunk.ingestionTime,
             seq: chunk.firstSeq + (i - chunk.start)
           })
