@@ -87,6 +87,48 @@ describe("what is stored is what was accepted", () => {
         ingestionTime: NOW
       }])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("enforced: new events in a reused batch array, sent with a stale token, are InvalidSequenceToken (not DataAlreadyAccepted)", () =>
+    Effect.gen(function*() {
+      const api = yield* setup
+      const buffer = [{ timestamp: NOW, message: "first" }]
+      const first = yield* api.putLogEvents({ logGroupName: G, logStreamName: S, logEvents: buffer })
+      const second = yield* api.putLogEvents({
+        logGroupName: G,
+        logStreamName: S,
+        logEvents: buffer,
+        sequenceToken: first.nextSequenceToken
+      })
+      // the shipper reuses its array for the next batch and, by mistake, the token before `second`
+      buffer[0] = { timestamp: NOW, message: "third (new data)" }
+      const stale = yield* Effect.flip(
+        api.putLogEvents({
+          logGroupName: G,
+          logStreamName: S,
+          logEvents: buffer,
+          sequenceToken: first.nextSequenceToken
+        })
+      )
+      // the service never saw this content: it is not a replay
+      expect(stale).toMatchObject({
+        _tag: "InvalidSequenceTokenException",
+        expectedSequenceToken: second.nextSequenceToken
+      })
+      // the same content again is a replay, whatever array it comes in
+      const replay = yield* Effect.flip(
+        api.putLogEvents({
+          logGroupName: G,
+          logStreamName: S,
+          logEvents: [{ timestamp: NOW, message: "first" }],
+          sequenceToken: first.nextSequenceToken
+        })
+      )
+      expect(replay).toMatchObject({
+        _tag: "DataAlreadyAcceptedException",
+        expectedSequenceToken: second.nextSequenceToken
+      })
+      expect((yield* TestCloudWatchLogs.events(G, S)).map((e) => e.message)).toEqual(["first", "first"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer({ sequenceTokens: "enforced" }))))
 })
 
 const putOne = (api: CloudWatchLogsApi.CloudWatchLogsApiShape, message: string, sequenceToken?: string) =>

@@ -117,9 +117,9 @@ class StreamState {
   lastIngestionTime: number | undefined = undefined
   /** The token the next put must carry (`undefined` before the first put). */
   expectedToken: string | undefined = undefined
-  /** The token the last accepted batch was sent under, and that batch (for DataAlreadyAccepted). */
+  /** The token the last accepted batch was sent under, and a copy of that batch (for DataAlreadyAccepted). */
   lastAcceptedUnder: string | undefined = undefined
-  lastBatch: ReadonlyArray<Api.InputLogEvent> | undefined = undefined
+  lastBatch: Batch | undefined = undefined
   bucket: Bucket | undefined = undefined
   constructor(readonly name: string, readonly creationTime: number, readonly id: number) {}
 }
@@ -257,11 +257,11 @@ export const parseFilterPattern = (pattern: string | undefined): ReadonlyArray<s
   return terms
 }
 
-const sameEvents = (a: ReadonlyArray<Api.InputLogEvent>, b: ReadonlyArray<Api.InputLogEvent>): boolean => {
-  if (a === b) return true
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    if (a[i].timestamp !== b[i].timestamp || a[i].message !== b[i].message) return false
+/** Whether a batch sent now holds the same events as the copy kept of an earlier one. */
+const sameEvents = (kept: Batch, sent: ReadonlyArray<Api.InputLogEvent>): boolean => {
+  if (kept.timestamps.length !== sent.length) return false
+  for (let i = 0; i < sent.length; i++) {
+    if (kept.timestamps[i] !== sent[i].timestamp || kept.messages[i] !== sent[i].message) return false
   }
   return true
 }
@@ -521,12 +521,14 @@ export class Model {
       for (let i = 0; i < start; i++) acceptedBytes -= utf8Bytes(events[i].message) + overhead
       for (let i = end; i < n; i++) acceptedBytes -= utf8Bytes(events[i].message) + overhead
     }
-    const batch = !this.options.discard && end > start ? copyBatch(events) : undefined
+    const enforced = this.options.sequenceTokens === "enforced"
+    // The copy is what is stored, and (tokens enforced) what a replay is compared with.
+    const batch = enforced || (!this.options.discard && end > start) ? copyBatch(events) : undefined
     if (end > start) {
       this.store(stream, batch, start, end, events[start].timestamp, events[end - 1].timestamp, acceptedBytes, now)
     }
     stream.lastAcceptedUnder = request.sequenceToken
-    stream.lastBatch = events
+    stream.lastBatch = enforced ? batch : undefined
     const token = this.newToken(stream)
     stream.expectedToken = token
 
@@ -585,7 +587,7 @@ export class Model {
     const bytes = utf8Bytes(message) + this.options.limits.perEventOverheadBytes
     this.store(stream, batch, 0, 1, now, now, bytes, now)
     stream.lastAcceptedUnder = stream.expectedToken
-    stream.lastBatch = [{ timestamp: now, message }]
+    stream.lastBatch = this.options.sequenceTokens === "enforced" ? batch : undefined
     stream.expectedToken = this.newToken(stream)
     return true
   }
