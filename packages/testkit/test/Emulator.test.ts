@@ -174,6 +174,31 @@ describe("Emulator with the AWS SDK", () => {
       expect(read).toEqual(Array.from({ length: 25 }, (_, i) => `m${i}`))
     }))
 
+  it.scopedLive("pagination: a stream deleted or created between pages neither skips nor repeats one (tokens name the last stream)", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make()
+      const c = client(emulator.url)
+      const names = (
+        r: { readonly logStreams?: ReadonlyArray<{ readonly logStreamName?: string | undefined }> | undefined }
+      ) => (r.logStreams ?? []).map((s) => s.logStreamName)
+      yield* succeed(() => c.send(new CreateLogGroupCommand({ logGroupName: "pg" })))
+      for (const s of ["b", "c", "d"]) {
+        yield* succeed(() => c.send(new CreateLogStreamCommand({ logGroupName: "pg", logStreamName: s })))
+      }
+      const first = yield* succeed(() => c.send(new DescribeLogStreamsCommand({ logGroupName: "pg", limit: 2 })))
+      expect(names(first)).toEqual(["b", "c"])
+      yield* succeed(() => c.send(new DeleteLogStreamCommand({ logGroupName: "pg", logStreamName: "b" })))
+      const afterDelete = yield* succeed(() =>
+        c.send(new DescribeLogStreamsCommand({ logGroupName: "pg", limit: 2, nextToken: first.nextToken }))
+      )
+      expect(names(afterDelete)).toEqual(["d"])
+      yield* succeed(() => c.send(new CreateLogStreamCommand({ logGroupName: "pg", logStreamName: "a" })))
+      const afterCreate = yield* succeed(() =>
+        c.send(new DescribeLogStreamsCommand({ logGroupName: "pg", limit: 2, nextToken: first.nextToken }))
+      )
+      expect(names(afterCreate)).toEqual(["d"])
+    }))
+
   it.scopedLive("errors: not found, already exists, the batch rules, retention, in AWS's words", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make()

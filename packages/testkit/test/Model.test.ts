@@ -606,6 +606,86 @@ describe("DescribeLogGroups and DescribeLogStreams", () => {
     )
   })
 
+  it("page tokens name the last entry returned: streams and groups created or deleted between pages neither shift nor repeat the rest", () => {
+    const names = (r: Api.DescribeLogStreamsResponse) => r.logStreams.map((s) => s.logStreamName)
+    const m = streams(["b", "c", "d", "e/1"])
+    const first = right(m.describeLogStreams({ logGroupName: G, limit: 2 }, NOW))
+    expect(names(first)).toEqual(["api-1", "b"])
+    right(m.deleteLogStream({ logGroupName: G, logStreamName: "b" }, NOW))
+    right(m.createLogStream({ logGroupName: G, logStreamName: "a" }, NOW))
+    right(m.createLogStream({ logGroupName: G, logStreamName: "bb" }, NOW))
+    const second = right(m.describeLogStreams({ logGroupName: G, limit: 2, nextToken: first.nextToken }, NOW))
+    expect(names(second)).toEqual(["bb", "c"])
+    // the last entry of a page may be gone: the listing goes on after its name; names may hold "/"
+    right(m.deleteLogStream({ logGroupName: G, logStreamName: "c" }, NOW))
+    const third = right(m.describeLogStreams({ logGroupName: G, limit: 2, nextToken: second.nextToken }, NOW))
+    expect(names(third)).toEqual(["d", "e/1"])
+    expect(third.nextToken).toBeUndefined()
+    const desc1 = right(m.describeLogStreams({ logGroupName: G, limit: 2, descending: true }, NOW))
+    expect(names(desc1)).toEqual(["e/1", "d"])
+    right(m.createLogStream({ logGroupName: G, logStreamName: "z" }, NOW))
+    const desc2 = right(
+      m.describeLogStreams({ logGroupName: G, limit: 2, descending: true, nextToken: desc1.nextToken }, NOW)
+    )
+    expect(names(desc2)).toEqual(["bb", "api-1"])
+
+    const groups = make()
+    for (const name of ["g/b", "g/c", "g/d"]) right(groups.createLogGroup({ logGroupName: name }, NOW))
+    const g1 = right(groups.describeLogGroups({ limit: 2 }, NOW))
+    expect(g1.logGroups.map((g) => g.logGroupName)).toEqual(["g/b", "g/c"])
+    right(groups.deleteLogGroup({ logGroupName: "g/b" }, NOW))
+    right(groups.createLogGroup({ logGroupName: "g/a" }, NOW))
+    const g2 = right(groups.describeLogGroups({ limit: 2, nextToken: g1.nextToken }, NOW))
+    expect(g2.logGroups.map((g) => g.logGroupName)).toEqual(["g/d"])
+    expect(g2.nextToken).toBeUndefined()
+  })
+
+  it("orderBy LastEventTime pages by time then name, either direction; a token is refused in another order or direction", () => {
+    const names = (r: Api.DescribeLogStreamsResponse) => r.logStreams.map((s) => s.logStreamName)
+    const m = streams(["w", "x", "y", "z"])
+    right(put(m, [ev(NOW - 10, "a")], NOW, "y"))
+    right(put(m, [ev(NOW - 5, "a")], NOW, "x"))
+    right(put(m, [ev(NOW - 5, "a")], NOW, "w"))
+    right(put(m, [ev(NOW - 1, "a")], NOW, S))
+    // ascending: "z" (no events) first, then by time, equal times by name
+    const all = names(right(m.describeLogStreams({ logGroupName: G, orderBy: "LastEventTime" }, NOW)))
+    expect(all).toEqual(["z", "y", "w", "x", S])
+    for (const descending of [false, true]) {
+      const seen: Array<string> = []
+      let nextToken: string | undefined
+      do {
+        const page = right(
+          m.describeLogStreams({ logGroupName: G, orderBy: "LastEventTime", descending, limit: 2, nextToken }, NOW)
+        )
+        seen.push(...names(page))
+        nextToken = page.nextToken
+      } while (nextToken !== undefined)
+      expect(seen).toEqual(descending ? [...all].reverse() : all)
+    }
+    const page = right(m.describeLogStreams({ logGroupName: G, orderBy: "LastEventTime", limit: 2 }, NOW))
+    // "y" (the first returned before the cursor) is deleted, "v" has no events: before the cursor, not shown
+    right(m.deleteLogStream({ logGroupName: G, logStreamName: "y" }, NOW))
+    right(m.createLogStream({ logGroupName: G, logStreamName: "v" }, NOW))
+    const next = right(
+      m.describeLogStreams({ logGroupName: G, orderBy: "LastEventTime", limit: 2, nextToken: page.nextToken }, NOW)
+    )
+    expect(names(next)).toEqual(["w", "x"])
+    for (
+      const other of [
+        { orderBy: "LastEventTime" as const, descending: true },
+        { orderBy: "LogStreamName" as const },
+        {}
+      ]
+    ) {
+      expectInvalid(
+        left(m.describeLogStreams({ logGroupName: G, ...other, nextToken: page.nextToken }, NOW)),
+        "InvalidParameter",
+        "The specified nextToken is invalid."
+      )
+    }
+    expectInvalid(left(m.describeLogGroups({ nextToken: page.nextToken }, NOW)), "InvalidParameter", /nextToken/)
+  })
+
   it("reports a stream's storedBytes as 0 (no longer supported), the group's as its message bytes", () => {
     const m = streams(["empty"])
     const before = right(m.describeLogStreams({ logGroupName: G }, NOW)).logStreams

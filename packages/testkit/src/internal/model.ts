@@ -236,13 +236,47 @@ const parseCursor = (token: string): { dir: string; ts: number; seq: number } | 
   return { dir: m[1], ts: Number(m[2]), seq: Number(m[3]) }
 }
 
-const OFFSET = /^o\/(\d+)$/
-
-const parseOffset = (token: string | undefined): number | undefined => {
-  if (token === undefined) return 0
-  const m = OFFSET.exec(token)
-  return m === null ? undefined : Number(m[1])
+/**
+ * Where a listing resumes: after the entry with this key, in the listing's order. Page tokens name the
+ * last entry returned (not its position), so groups or streams created or deleted between pages neither
+ * shift nor repeat the rest.
+ */
+interface ListCursor {
+  /** `n`: by name; `t`: by last event time, then name. */
+  readonly order: "n" | "t"
+  readonly descending: boolean
+  /** The last event time of the entry (`t` order; -1 for a stream without events). */
+  readonly time: number
+  readonly name: string
 }
+
+/** DescribeLogStreams: `n+/NAME`, `n-/NAME` by name, `t+/TIME/NAME`, `t-/TIME/NAME` by last event time. */
+const formatListCursor = (cursor: ListCursor): string =>
+  cursor.order === "n"
+    ? `n${cursor.descending ? "-" : "+"}/${cursor.name}`
+    : `t${cursor.descending ? "-" : "+"}/${cursor.time}/${cursor.name}`
+
+const LIST_CURSOR_HEAD = /^([nt])([+-])\//
+const CURSOR_TIME = /^(-?\d+)\//
+
+const parseListCursor = (token: string): ListCursor | undefined => {
+  const head = LIST_CURSOR_HEAD.exec(token)
+  if (head === null) return undefined
+  const descending = head[2] === "-"
+  const rest = token.slice(head[0].length)
+  if (head[1] === "n") return rest === "" ? undefined : { order: "n", descending, time: -1, name: rest }
+  const time = CURSOR_TIME.exec(rest)
+  if (time === null) return undefined
+  const name = rest.slice(time[0].length)
+  return name === "" ? undefined : { order: "t", descending, time: Number(time[1]), name }
+}
+
+/** DescribeLogGroups: `g/NAME`, the last group returned (groups are listed by name). */
+const GROUP_CURSOR = "g/"
+
+/** Compares two entries in ascending listing order: by time first in `t` order, then by name. */
+const compareListKey = (order: "n" | "t", timeA: number, nameA: string, timeB: number, nameB: string): number =>
+  order === "t" && timeA !== timeB ? timeA - timeB : compareStrings(nameA, nameB)
 
 /** Splits a filter pattern into terms: space-separated words, `"quoted phrases"` kept whole. @internal */
 export const parseFilterPattern = (pattern: string | undefined): ReadonlyArray<string> => {
@@ -750,8 +784,11 @@ export class Model {
         )
       )
     }
-    const offset = parseOffset(request.nextToken)
-    if (offset === undefined) return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+    let after: string | undefined
+    if (request.nextToken !== undefined) {
+      after = request.nextToken.startsWith(GROUP_CURSOR) ? request.nextToken.slice(GROUP_CURSOR.length) : ""
+      if (after === "") return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+    }
     // Outside a monitoring account the identifiers are log group names, matched exactly.
     const wanted = identifiers === undefined ? undefined : new Set(identifiers)
     const groups = [...this.groups.values()]
@@ -760,11 +797,12 @@ export class Model {
         // case-sensitive substring search
         (pattern === undefined || g.name.includes(pattern)) &&
         (logGroupClass === undefined || g.logGroupClass === logGroupClass) &&
-        (wanted === undefined || wanted.has(g.name))
+        (wanted === undefined || wanted.has(g.name)) &&
+        (after === undefined || compareStrings(g.name, after) > 0)
       )
       .sort((a, b) => compareStrings(a.name, b.name))
     const limit = request.limit ?? 50
-    const page = groups.slice(offset, offset + limit)
+    const page = groups.slice(0, limit)
     const logGroups = page.map((g): Api.LogGroup => {
       const name = g.name
       const arn = this.arnOf(name)
@@ -782,8 +820,12 @@ export class Model {
         logGroupClass: g.logGroupClass
       }
     })
-    const next = offset + limit
-    return Either.right(next < groups.length ? { logGroups, nextToken: `o/${next}` } : { logGroups })
+    const last = page[page.length - 1]
+    return Either.right(
+      groups.length > limit && last !== undefined
+        ? { logGroups, nextToken: `${GROUP_CURSOR}${last.name}` }
+        : { logGroups }
+    )
   }
 
   describeLogStreams(
@@ -799,22 +841,28 @@ export class Model {
     if (orderBy === "LastEventTime" && prefix !== undefined) {
       return Either.left(invalid("Cannot order by LastEventTime with a logStreamNamePrefix.", "InvalidParameter"))
     }
-    const offset = parseOffset(request.nextToken)
-    if (offset === undefined) return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+    const order = orderBy === "LastEventTime" ? "t" : "n"
+    const descending = request.descending === true
+    let cursor: ListCursor | undefined
+    if (request.nextToken !== undefined) {
+      cursor = parseListCursor(request.nextToken)
+      // a token resumes the listing it came from: same order, same direction
+      if (cursor === undefined || cursor.order !== order || cursor.descending !== descending) {
+        return Either.left(invalid(BAD_TOKEN, "InvalidParameter"))
+      }
+    }
     const resolved = this.resolveGroup(request.logGroupName)
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
     const group = resolved.right
-    const streams = [...group.streams.values()].filter((s) => prefix === undefined || s.name.startsWith(prefix))
-    if (orderBy === "LastEventTime") {
-      streams.sort((a, b) =>
-        (a.lastEventTimestamp ?? -1) - (b.lastEventTimestamp ?? -1) || compareStrings(a.name, b.name)
-      )
-    } else {
-      streams.sort((a, b) => compareStrings(a.name, b.name))
-    }
-    if (request.descending === true) streams.reverse()
+    const timeOf = (s: StreamState): number => s.lastEventTimestamp ?? -1
+    const sign = descending ? -1 : 1
+    const streams = [...group.streams.values()].filter((s) =>
+      (prefix === undefined || s.name.startsWith(prefix)) &&
+      (cursor === undefined || sign * compareListKey(order, timeOf(s), s.name, cursor.time, cursor.name) > 0)
+    )
+    streams.sort((a, b) => sign * compareListKey(order, timeOf(a), a.name, timeOf(b), b.name))
     const limit = request.limit ?? 50
-    const page = streams.slice(offset, offset + limit)
+    const page = streams.slice(0, limit)
     const logStreams = page.map((s): Api.LogStream => ({
       logStreamName: s.name,
       creationTime: s.creationTime,
@@ -828,8 +876,12 @@ export class Model {
       // reported as zero." (the group's storedBytes still counts)
       storedBytes: 0
     }))
-    const next = offset + limit
-    return Either.right(next < streams.length ? { logStreams, nextToken: `o/${next}` } : { logStreams })
+    const last = page[page.length - 1]
+    return Either.right(
+      streams.length > limit && last !== undefined
+        ? { logStreams, nextToken: formatListCursor({ order, descending, time: timeOf(last), name: last.name }) }
+        : { logStreams }
+    )
   }
 
   // ---------------------------------------------------------------------------------------------------
