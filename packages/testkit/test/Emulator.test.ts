@@ -527,6 +527,40 @@ describe("Emulator with the AWS SDK", () => {
         }
       }))
 
+    it.scopedLive("FilterLogEvents patterns: ?terms (any of them), -terms (excluded), quoted phrases; JSON patterns refused", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = yield* setup(emulator.url)
+        const t = now()
+        yield* succeed(() =>
+          c.send(
+            putEvents("g", "s", [
+              ev("ERROR disk full", t),
+              ev("WARN cpu hot", t + 1),
+              ev("INFO all good", t + 2),
+              ev("ERROR network down", t + 3)
+            ])
+          )
+        )
+        const messages = (filterPattern: string) =>
+          Effect.map(
+            succeed(() => c.send(new FilterLogEventsCommand({ logGroupName: "g", filterPattern }))),
+            (r) => (r.events ?? []).map((e) => e.message)
+          )
+        // AWS: "?ERROR ?Exception" returns the events holding ERROR or Exception
+        expect(yield* messages("?ERROR ?WARN")).toEqual(["ERROR disk full", "WARN cpu hot", "ERROR network down"])
+        // AWS: "ERROR -ARGUMENTS" returns the events holding ERROR and not ARGUMENTS
+        expect(yield* messages("ERROR -disk")).toEqual(["ERROR network down"])
+        expect(yield* messages(`?"cpu hot" ?"all good"`)).toEqual(["WARN cpu hot", "INFO all good"])
+        const json = yield* attempt(() =>
+          c.send(new FilterLogEventsCommand({ logGroupName: "g", filterPattern: `{ $.level = "ERROR" }` }))
+        )
+        expect(errorOf(json)).toMatchObject({
+          name: "InvalidParameterException",
+          message: expect.stringContaining("uses the JSON syntax, which the emulator does not support")
+        })
+      }))
+
     it.scopedLive("FilterLogEvents startFromHead false: latest first and paging on; startTime from Jan 1, 2024 only", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.make()

@@ -963,10 +963,51 @@ describe("FilterLogEvents", () => {
   }
   const messages = (r: Api.FilterLogEventsResponse) => r.events.map((e) => e.message)
 
-  it("parses terms and quoted phrases", () => {
-    expect(parseFilterPattern(`ERROR "disk full"  db`)).toEqual(["ERROR", "disk full", "db"])
-    expect(parseFilterPattern(undefined)).toEqual([])
-    expect(parseFilterPattern("   ")).toEqual([])
+  it("parses terms, quoted phrases, ?optional and -excluded terms", () => {
+    const none = { required: [], optional: [], excluded: [] }
+    expect(parseFilterPattern(`ERROR "disk full"  db`)).toEqual({ ...none, required: ["ERROR", "disk full", "db"] })
+    expect(parseFilterPattern(`?ERROR ?"disk full" -db -"a b" x - ?`)).toEqual({
+      required: ["x", "-", "?"],
+      optional: ["ERROR", "disk full"],
+      excluded: ["db", "a b"]
+    })
+    expect(parseFilterPattern(undefined)).toEqual(none)
+    expect(parseFilterPattern("   ")).toEqual(none)
+    expect(parseFilterPattern(`" "`)).toEqual(none)
+  })
+
+  it("?terms match any of them, -terms exclude, with the required terms; quoted phrases whole", () => {
+    const m = setup()
+    const run = (filterPattern: string) => messages(right(m.filterLogEvents({ logGroupName: G, filterPattern }, NOW)))
+    expect(run("?WARN ?INFO")).toEqual(["WARN disk slow", "INFO started"])
+    expect(run(`?timeout ?"disk full"`)).toEqual([
+      "ERROR disk full on /var",
+      "ERROR timeout calling db",
+      "ERROR disk full again"
+    ])
+    expect(run("ERROR -full")).toEqual(["ERROR timeout calling db"])
+    expect(run(`ERROR -"disk full"`)).toEqual(["ERROR timeout calling db", "ERROR full disk"])
+    expect(run("-ERROR")).toEqual(["WARN disk slow", "INFO started"])
+    expect(run("disk ?WARN ?again -slow")).toEqual(["ERROR disk full again"])
+    // AWS: `" "` matches everything
+    expect(run(`" "`).length).toBe(6)
+  })
+
+  it("JSON, space-delimited and regular-expression patterns are refused as not supported, not matched as terms", () => {
+    const m = setup()
+    for (
+      const [filterPattern, syntax] of [
+        [`{ $.level = "ERROR" }`, "JSON"],
+        ["[ip, user, status = 404]", "space-delimited"],
+        ["%ERROR|WARN%", "regular expression"]
+      ]
+    ) {
+      expectInvalid(
+        left(m.filterLogEvents({ logGroupName: G, filterPattern }, NOW)),
+        "InvalidParameter",
+        `The filter pattern '${filterPattern}' uses the ${syntax} syntax, which the emulator does not support (it supports terms, "quoted phrases", ?term and -term).`
+      )
+    }
   })
 
   it("matches every term, in time order across streams", () => {

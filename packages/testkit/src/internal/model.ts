@@ -278,17 +278,63 @@ const GROUP_CURSOR = "g/"
 const compareListKey = (order: "n" | "t", timeA: number, nameA: string, timeB: number, nameB: string): number =>
   order === "t" && timeA !== timeB ? timeA - timeB : compareStrings(nameA, nameB)
 
-/** Splits a filter pattern into terms: space-separated words, `"quoted phrases"` kept whole. @internal */
-export const parseFilterPattern = (pattern: string | undefined): ReadonlyArray<string> => {
-  if (pattern === undefined) return []
-  const terms: Array<string> = []
-  const re = /"([^"]*)"|(\S+)/g
-  let m: RegExpExecArray | null
-  while ((m = re.exec(pattern)) !== null) {
-    const term = m[1] ?? m[2]
-    if (term !== undefined && term.length > 0) terms.push(term)
+/**
+ * A filter pattern for unstructured log events (AWS's "Filter and Pattern Syntax"): an event matches when
+ * it holds every `required` term, none of the `excluded` ones (`-term`), and, when there are `optional`
+ * ones (`?term`), at least one of them. Terms are case-sensitive substrings; `"quoted phrases"` are kept
+ * whole (and may follow `?` or `-`); a blank phrase (`" "`) matches everything.
+ *
+ * @internal
+ */
+export interface FilterPattern {
+  readonly required: ReadonlyArray<string>
+  readonly optional: ReadonlyArray<string>
+  readonly excluded: ReadonlyArray<string>
+}
+
+/** The pattern syntaxes the emulator does not evaluate, by their first character. */
+const UNSUPPORTED_SYNTAX: Readonly<Record<string, string>> = {
+  "{": "JSON",
+  "[": "space-delimited",
+  "%": "regular expression"
+}
+
+/**
+ * Parses a filter pattern; a string (the reason) for a syntax the emulator does not support.
+ *
+ * @internal
+ */
+export const parseFilterPattern = (pattern: string | undefined): FilterPattern | string => {
+  const required: Array<string> = []
+  const optional: Array<string> = []
+  const excluded: Array<string> = []
+  if (pattern === undefined) return { required, optional, excluded }
+  const trimmed = pattern.trim()
+  const first = trimmed.charAt(0)
+  if (Object.prototype.hasOwnProperty.call(UNSUPPORTED_SYNTAX, first)) {
+    return `The filter pattern '${pattern}' uses the ${
+      UNSUPPORTED_SYNTAX[first]
+    } syntax, which the emulator does not support (it supports terms, "quoted phrases", ?term and -term).`
   }
-  return terms
+  const re = /([?-]?)(?:"([^"]*)"|(\S+))/g
+  let m: RegExpExecArray | null
+  while ((m = re.exec(trimmed)) !== null) {
+    const quoted = m[2]
+    const term = quoted ?? m[3]
+    if (term === undefined || term.trim().length === 0) continue
+    if (m[1] === "?") optional.push(term)
+    else if (m[1] === "-") excluded.push(term)
+    else required.push(term)
+  }
+  return { required, optional, excluded }
+}
+
+const matchesPattern = (message: string, pattern: FilterPattern): boolean => {
+  for (const term of pattern.required) if (!message.includes(term)) return false
+  for (const term of pattern.excluded) if (message.includes(term)) return false
+  if (pattern.optional.length === 0) return true
+  for (const term of pattern.optional) if (message.includes(term)) return true
+  return false
 }
 
 /** Whether a batch sent now holds the same events as the copy kept of an earlier one. */
@@ -1032,12 +1078,13 @@ export class Model {
         )
       )
     }
+    const pattern = parseFilterPattern(request.filterPattern)
+    if (typeof pattern === "string") return Either.left(invalid(pattern, "InvalidParameter"))
     const resolved = this.resolveGroup(request.logGroupName)
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
     const group = resolved.right
     const names = request.logStreamNames !== undefined ? new Set(request.logStreamNames) : undefined
     const prefix = request.logStreamNamePrefix
-    const terms = parseFilterPattern(request.filterPattern)
     const startTime = request.startTime ?? -Infinity
     const endTime = request.endTime ?? Infinity
     const matches: Array<{ readonly stream: string; readonly event: StoredEvent }> = []
@@ -1050,14 +1097,7 @@ export class Model {
           const c = compareKey(e.timestamp, e.seq, cursor.ts, cursor.seq)
           if (latestFirst ? c >= 0 : c <= 0) continue
         }
-        let ok = true
-        for (const term of terms) {
-          if (!e.message.includes(term)) {
-            ok = false
-            break
-          }
-        }
-        if (ok) matches.push({ stream: stream.name, event: e })
+        if (matchesPattern(e.message, pattern)) matches.push({ stream: stream.name, event: e })
       }
     }
     matches.sort(latestFirst ? (a, b) => byKey(b.event, a.event) : (a, b) => byKey(a.event, b.event))
