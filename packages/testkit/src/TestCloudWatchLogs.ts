@@ -88,6 +88,24 @@ export type StreamStats = model.StreamStats
 export type DescribeLogGroupsRequest = model.DescribeLogGroupsRequest
 
 /**
+ * CreateLogGroup as the model takes it: the port's request plus `deletionProtectionEnabled` (while on,
+ * DeleteLogGroup and DeleteLogStream of the group fail with `ValidationException`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CreateLogGroupRequest = model.CreateLogGroupRequest
+
+/**
+ * DescribeLogGroups as the model answers it: each group also reports `kmsKeyId` (when given at creation)
+ * and `deletionProtectionEnabled`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DescribeLogGroupsResponse = model.DescribeLogGroupsResponse
+
+/**
  * FilterLogEvents as the model takes it: the port's request plus `startFromHead` (`false`: latest events
  * first, only with a `startTime` on or after Jan 1, 2024 UTC; a `nextToken` keeps its direction).
  *
@@ -154,7 +172,7 @@ export interface Operations {
     readonly error: Api.PutLogEventsError
   }
   readonly CreateLogGroup: {
-    readonly request: Api.CreateLogGroupRequest
+    readonly request: CreateLogGroupRequest
     readonly response: void
     readonly error: Api.CreateLogGroupError
   }
@@ -175,7 +193,7 @@ export interface Operations {
   }
   readonly DescribeLogGroups: {
     readonly request: DescribeLogGroupsRequest
-    readonly response: Api.DescribeLogGroupsResponse
+    readonly response: DescribeLogGroupsResponse
     readonly error: CloudWatchLogsError.CommonError
   }
   readonly DescribeLogStreams: {

@@ -527,6 +527,38 @@ describe("Emulator with the AWS SDK", () => {
         }
       }))
 
+    it.scopedLive("CreateLogGroup kmsKeyId and deletionProtectionEnabled are reported; protection refuses deletions with ValidationException", () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make()
+        const c = client(emulator.url)
+        const kmsKeyId = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        yield* succeed(() =>
+          c.send(new CreateLogGroupCommand({ logGroupName: "p", kmsKeyId, deletionProtectionEnabled: true }))
+        )
+        yield* succeed(() => c.send(new CreateLogStreamCommand({ logGroupName: "p", logStreamName: "s" })))
+        yield* succeed(() => c.send(new CreateLogGroupCommand({ logGroupName: "q" })))
+        const described = yield* succeed(() => c.send(new DescribeLogGroupsCommand({})))
+        expect(described.logGroups?.map((g) => [g.logGroupName, g.kmsKeyId, g.deletionProtectionEnabled])).toEqual([
+          ["p", kmsKeyId, true],
+          ["q", undefined, false]
+        ])
+        // AWS: "If you attempt to delete a log group with deletion protection enabled, you receive a
+        // ValidationException"; the API model: protection "blocks all deletion operations"
+        const group = yield* attempt(() => c.send(new DeleteLogGroupCommand({ logGroupName: "p" })))
+        expect(errorOf(group)).toMatchObject({
+          name: "ValidationException",
+          message: "Cannot delete log group with deletion protection enabled. Disable deletion protection first.",
+          $metadata: { httpStatusCode: 400 }
+        })
+        const stream = yield* attempt(() =>
+          c.send(new DeleteLogStreamCommand({ logGroupName: "p", logStreamName: "s" }))
+        )
+        expect(errorOf(stream)).toMatchObject({ name: "ValidationException" })
+        const after = yield* succeed(() => c.send(new DescribeLogStreamsCommand({ logGroupName: "p" })))
+        expect(after.logStreams?.map((s) => s.logStreamName)).toEqual(["s"])
+        yield* succeed(() => c.send(new DeleteLogGroupCommand({ logGroupName: "q" })))
+      }))
+
     it.scopedLive("FilterLogEvents patterns: ?terms (any of them), -terms (excluded), quoted phrases; JSON patterns refused", () =>
       Effect.gen(function*() {
         const emulator = yield* Emulator.make()

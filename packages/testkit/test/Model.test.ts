@@ -765,8 +765,40 @@ describe("DescribeLogGroups and DescribeLogStreams", () => {
       storedBytes: 0,
       arn: "arn:aws:logs:eu-west-1:123456789012:log-group:DataLogs:*",
       logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:DataLogs",
-      logGroupClass: "STANDARD"
+      logGroupClass: "STANDARD",
+      deletionProtectionEnabled: false
     })
+  })
+
+  it("kmsKeyId and deletionProtectionEnabled are kept and reported; protection refuses DeleteLogGroup and DeleteLogStream", () => {
+    const m = make()
+    const kmsKeyId = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    right(m.createLogGroup({ logGroupName: "kept", kmsKeyId, deletionProtectionEnabled: true }, NOW))
+    right(m.createLogStream({ logGroupName: "kept", logStreamName: S }, NOW))
+    right(m.createLogGroup({ logGroupName: "plain" }, NOW))
+    const groups = right(m.describeLogGroups({}, NOW)).logGroups
+    expect(groups.map((g) => [g.logGroupName, g.kmsKeyId, g.deletionProtectionEnabled])).toEqual([
+      ["kept", kmsKeyId, true],
+      ["plain", undefined, false]
+    ])
+    expect("kmsKeyId" in (groups[1] ?? {})).toBe(false)
+    // with a pattern, only arn, creationTime and logGroupName
+    expect(right(m.describeLogGroups({ logGroupNamePattern: "kept" }, NOW)).logGroups[0]).not.toHaveProperty("kmsKeyId")
+    expect(left(m.deleteLogGroup({ logGroupName: "kept" }, NOW))).toMatchObject({
+      _tag: "UnknownServiceError",
+      errorName: "ValidationException",
+      message: "Cannot delete log group with deletion protection enabled. Disable deletion protection first.",
+      httpStatus: 400
+    })
+    expect(left(m.deleteLogStream({ logGroupName: "kept", logStreamName: S }, NOW))).toMatchObject({
+      _tag: "UnknownServiceError",
+      errorName: "ValidationException"
+    })
+    expect(right(m.describeLogStreams({ logGroupName: "kept" }, NOW)).logStreams.map((s) => s.logStreamName)).toEqual([
+      S
+    ])
+    right(m.deleteLogGroup({ logGroupName: "plain" }, NOW))
+    expect(right(m.describeLogGroups({}, NOW)).logGroups.map((g) => g.logGroupName)).toEqual(["kept"])
   })
 
   it("logGroupClass keeps the groups of that class, alone or with a prefix or a pattern", () => {

@@ -224,7 +224,8 @@ export const dispatch = (
           logGroupName: reqStr(body, "logGroupName"),
           kmsKeyId: str(body, "kmsKeyId"),
           tags: record(body, "tags"),
-          logGroupClass: logGroupClassOf(body)
+          logGroupClass: logGroupClassOf(body),
+          deletionProtectionEnabled: bool(body, "deletionProtectionEnabled")
         }),
         none
       )

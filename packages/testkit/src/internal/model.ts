@@ -24,6 +24,31 @@ const LATEST_FIRST_SINCE = Date.UTC(2024, 0, 1)
 export type LogGroupClass = NonNullable<Api.CreateLogGroupRequest["logGroupClass"]>
 
 /**
+ * CreateLogGroup as the service takes it: the port's request plus `deletionProtectionEnabled`, which the
+ * port leaves out.
+ *
+ * @internal
+ */
+export type CreateLogGroupRequest = Api.CreateLogGroupRequest & {
+  readonly deletionProtectionEnabled?: boolean | undefined
+}
+
+/**
+ * A log group as DescribeLogGroups answers it: the port's plus `kmsKeyId` and `deletionProtectionEnabled`.
+ *
+ * @internal
+ */
+export type LogGroup = Api.LogGroup & {
+  readonly kmsKeyId?: string | undefined
+  readonly deletionProtectionEnabled?: boolean | undefined
+}
+
+/** @internal */
+export interface DescribeLogGroupsResponse extends Api.DescribeLogGroupsResponse {
+  readonly logGroups: ReadonlyArray<LogGroup>
+}
+
+/**
  * DescribeLogGroups as the service takes it: the port's request plus `logGroupClass` and
  * `logGroupIdentifiers`, which the port leaves out.
  *
@@ -130,7 +155,9 @@ class GroupState {
   constructor(
     readonly name: string,
     readonly creationTime: number,
-    readonly logGroupClass: string
+    readonly logGroupClass: string,
+    readonly kmsKeyId: string | undefined,
+    readonly deletionProtectionEnabled: boolean
   ) {}
 }
 
@@ -141,6 +168,20 @@ const groupNotFound = (): Errors.ResourceNotFoundException =>
   new Errors.ResourceNotFoundException({
     message: "The specified log group does not exist.",
     resource: "logGroup",
+    httpStatus: 400
+  })
+
+/**
+ * A deletion refused while the group's deletion protection is on: AWS's `ValidationException` (a name the
+ * port does not type, hence `UnknownServiceError`; on the wire it is `ValidationException`).
+ */
+const deletionProtected = (what: "log group" | "log stream"): Errors.UnknownServiceError =>
+  new Errors.UnknownServiceError({
+    errorName: "ValidationException",
+    fault: "client",
+    message: what === "log group"
+      ? "Cannot delete log group with deletion protection enabled. Disable deletion protection first."
+      : "Cannot delete log stream in a log group with deletion protection enabled. Disable deletion protection first.",
     httpStatus: 400
   })
 
@@ -676,7 +717,7 @@ export class Model {
   // groups and streams
 
   createLogGroup(
-    request: Api.CreateLogGroupRequest,
+    request: CreateLogGroupRequest,
     now: number
   ): Either.Either<void, Api.CreateLogGroupError> {
     const throttled = this.throttle("CreateLogGroup", now)
@@ -704,7 +745,13 @@ export class Model {
     }
     this.groups.set(
       request.logGroupName,
-      new GroupState(request.logGroupName, now, request.logGroupClass ?? "STANDARD")
+      new GroupState(
+        request.logGroupName,
+        now,
+        request.logGroupClass ?? "STANDARD",
+        request.kmsKeyId,
+        request.deletionProtectionEnabled === true
+      )
     )
     return Either.void
   }
@@ -736,6 +783,7 @@ export class Model {
     if (throttled !== undefined) return Either.left(throttled)
     const group = this.resolveGroup(request.logGroupName)
     if (Either.isLeft(group)) return Either.left(group.left)
+    if (group.right.deletionProtectionEnabled) return Either.left(deletionProtected("log group"))
     this.groups.delete(request.logGroupName)
     return Either.void
   }
@@ -745,6 +793,8 @@ export class Model {
     if (throttled !== undefined) return Either.left(throttled)
     const resolved = this.resolveStream(request.logGroupName, request.logStreamName)
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
+    // "deletion protection blocks all deletion operations" (the API model), a stream's deletion too
+    if (resolved.right.group.deletionProtectionEnabled) return Either.left(deletionProtected("log stream"))
     resolved.right.group.streams.delete(request.logStreamName)
     return Either.void
   }
@@ -792,7 +842,7 @@ export class Model {
   describeLogGroups(
     request: DescribeLogGroupsRequest,
     now: number
-  ): Either.Either<Api.DescribeLogGroupsResponse, Errors.CommonError> {
+  ): Either.Either<DescribeLogGroupsResponse, Errors.CommonError> {
     const throttled = this.throttle("DescribeLogGroups", now)
     if (throttled !== undefined) return Either.left(throttled)
     const limitError = checkLimit(request.limit, 50)
@@ -849,7 +899,7 @@ export class Model {
       .sort((a, b) => compareStrings(a.name, b.name))
     const limit = request.limit ?? 50
     const page = groups.slice(0, limit)
-    const logGroups = page.map((g): Api.LogGroup => {
+    const logGroups = page.map((g): LogGroup => {
       const name = g.name
       const arn = this.arnOf(name)
       // With a pattern, "only arn, creationTime, and logGroupName are included in the response".
@@ -863,7 +913,9 @@ export class Model {
         storedBytes,
         arn: `${arn}:*`,
         logGroupArn: arn,
-        logGroupClass: g.logGroupClass
+        logGroupClass: g.logGroupClass,
+        ...(g.kmsKeyId !== undefined ? { kmsKeyId: g.kmsKeyId } : {}),
+        deletionProtectionEnabled: g.deletionProtectionEnabled
       }
     })
     const last = page[page.length - 1]
