@@ -18,9 +18,15 @@ export interface Format {
   readonly minimumLevel?: LogLevel.LogLevel | undefined
 }
 
-/** @internal */
+/**
+ * Whether a line is the library's own (annotated `cwlogs.internal`), the only lines never shipped. The
+ * AWS SDK's own logging needs no rule here: `@cwlogs/node` gives its clients a silent logger, and the
+ * SDK logs through that, never through Effect's loggers. (An `aws.sdk` annotation used to skip a line
+ * too, whatever its value: an application line so annotated was neither shipped nor counted.)
+ * @internal
+ */
 export const isInternal = (annotations: HashMap.HashMap<string, unknown>): boolean =>
-  HashMap.has(annotations, INTERNAL_ANNOTATION) || HashMap.has(annotations, "aws.sdk")
+  HashMap.has(annotations, INTERNAL_ANNOTATION)
 
 /** Objects `isPlainData` looks up in a list before it keeps them in a set (a typical line has a few). */
 const FEW_OBJECTS = 32

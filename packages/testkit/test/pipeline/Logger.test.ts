@@ -261,19 +261,25 @@ describe("CloudWatchLogs.logger", () => {
       expect([...alone.perDestination.values()].map((c) => c.destination.logStreamName)).toEqual(["e"])
     }))
 
-  it.effect("never ships the library's own lines (annotated cwlogs.internal) nor the SDK's", () =>
+  it.effect("never ships the library's own lines (annotated cwlogs.internal), and ships every other line", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const { api, m } = yield* model()
-      yield* Effect.gen(function*() {
+      const report = yield* Effect.gen(function*() {
         yield* Effect.log("mine")
         yield* Effect.log("internal").pipe(Effect.annotateLogs("cwlogs.internal", true))
+        // an application line: before, any "aws.sdk" annotation left it out, and uncounted
         yield* Effect.log("sdk").pipe(Effect.annotateLogs("aws.sdk", "request"))
+        return yield* CloudWatchLogs.flush
       }).pipe(
         Effect.provide(CloudWatchLogs.layerLogger({ logGroupName: G, logStreamName: "s" })),
         Effect.provide(api)
       )
-      expect((yield* docs(m, "s")).map((d) => d.doc)).toEqual([expect.objectContaining({ message: "mine" })])
+      expect((yield* docs(m, "s")).map((d) => d.doc)).toEqual([
+        expect.objectContaining({ message: "mine" }),
+        expect.objectContaining({ message: "sdk", annotations: { "aws.sdk": "request" } })
+      ])
+      expect(report.accepted).toBe(2)
     }))
 
   it.effect("honours a minimum level", () =>
