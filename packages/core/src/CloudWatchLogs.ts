@@ -245,7 +245,7 @@ export class CloudWatchLogs extends Context.Tag("@cwlogs/core/CloudWatchLogs")<C
 
 /**
  * The log annotation that marks a line as cwlogs' own: no shipping logger ships a line annotated with it
- * (`true`), so that the library's warnings never recurse into CloudWatch Logs.
+ * `true` (any other value marks nothing), so that the library's warnings never recurse into CloudWatch Logs.
  *
  * @since 0.1.0
  * @category constants

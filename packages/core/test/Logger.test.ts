@@ -30,4 +30,15 @@ describe("the shipping logger's lines", () => {
       }))
       expect(messages).toEqual(["payment captured", "plain"])
     }))
+
+  it.effect("only cwlogs.internal = true marks the library's own line: any other value is an application's", () =>
+    Effect.gen(function*() {
+      const messages = yield* offered(Effect.gen(function*() {
+        yield* Effect.log("own").pipe(Effect.annotateLogs(CloudWatchLogs.INTERNAL_ANNOTATION, true))
+        // before, the annotation's presence was enough: `false` left the line out too
+        yield* Effect.log("false").pipe(Effect.annotateLogs(CloudWatchLogs.INTERNAL_ANNOTATION, false))
+        yield* Effect.log("string").pipe(Effect.annotateLogs(CloudWatchLogs.INTERNAL_ANNOTATION, "true"))
+      }))
+      expect(messages).toEqual(["false", "string"])
+    }))
 })

@@ -1,7 +1,7 @@
 /**
  * The shipping Logger: every log line becomes one structured JSON event, offered without waiting to the
- * shipper's bounded buffer (a Logger is synchronous). The library's own lines (annotated
- * `cwlogs.internal`, which every fiber of the shipper is) never enter it.
+ * shipper's bounded buffer (a Logger is synchronous). The library's own lines (`cwlogs.internal`
+ * annotated `true`, as every fiber of the shipper is) never enter it.
  *
  * @internal
  */
@@ -10,6 +10,7 @@ import * as HashMap from "effect/HashMap"
 import * as Inspectable from "effect/Inspectable"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import { describeThrown } from "./describe.js"
 import { INTERNAL_ANNOTATION } from "./shipper.js"
 
@@ -19,14 +20,17 @@ export interface Format {
 }
 
 /**
- * Whether a line is the library's own (annotated `cwlogs.internal`), the only lines never shipped. The
- * AWS SDK's own logging needs no rule here: `@cwlogs/node` gives its clients a silent logger, and the
- * SDK logs through that, never through Effect's loggers. (An `aws.sdk` annotation used to skip a line
- * too, whatever its value: an application line so annotated was neither shipped nor counted.)
+ * Whether a line is the library's own (`cwlogs.internal` annotated `true`), the only lines never shipped:
+ * any other value (`false`) is an application's line. The AWS SDK's own logging needs no rule here:
+ * `@cwlogs/node` gives its clients a silent logger, and the SDK logs through that, never through Effect's
+ * loggers. (An `aws.sdk` annotation used to skip a line too, whatever its value: an application line so
+ * annotated was neither shipped nor counted.)
  * @internal
  */
-export const isInternal = (annotations: HashMap.HashMap<string, unknown>): boolean =>
-  HashMap.has(annotations, INTERNAL_ANNOTATION)
+export const isInternal = (annotations: HashMap.HashMap<string, unknown>): boolean => {
+  const marked = HashMap.get(annotations, INTERNAL_ANNOTATION)
+  return Option.isSome(marked) && marked.value === true
+}
 
 /** Objects `isPlainData` looks up in a list before it keeps them in a set (a typical line has a few). */
 const FEW_OBJECTS = 32
