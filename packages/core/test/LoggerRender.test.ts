@@ -1,7 +1,8 @@
 /**
  * The logger's JSON lines take `JSON.stringify` when the data is plain (`isPlainData`), and a careful
  * path otherwise (`stringifyCareful`: Effect's `Inspectable.stringifyCircular`, plus `bigint`s and
- * errors, cutting only true cycles where `stringifyCircular` drops every repeat): the two must write the
+ * errors, cutting only true cycles where `stringifyCircular` drops every repeat, and repeats past a budget
+ * written as a marker, so a graph of shared objects takes linear time): the two must write the
  * same line whenever the fast one is taken, and the careful one must be taken for everything its replacer
  * changes. And a log call never throws, whatever it is given.
  */
@@ -16,7 +17,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as fc from "fast-check"
-import { isPlainData, render, stringifyCareful } from "../src/internal/logger.js"
+import { isPlainData, render, REPEAT_BUDGET, REPEATED, stringifyCareful } from "../src/internal/logger.js"
 
 const NOW = 1_700_000_000_000
 
@@ -210,6 +211,39 @@ describe("repeats and cycles: only a true cycle is cut", () => {
     // as JSON.stringify writes it (it writes repeats too; it throws only on cycles)
     const repeated = { a: shared, b: [shared, shared] }
     expect(stringifyCareful(repeated)).toBe(JSON.stringify(repeated))
+  })
+
+  it("shared objects are written in linear time: past the line's budget of repeats, a repeat is a marker", () => {
+    // 23 objects, each holding the next twice (no cycle): every repeat written in full was 2^22 leaves,
+    // an 84 MB line (split into 80 events of JSON fragments), ~2 s of one synchronous log call
+    let shared: Record<string, unknown> = {}
+    for (let i = 0; i < 22; i++) shared = { left: shared, right: shared }
+    expect(isPlainData({ config: shared })).toBe(false)
+    const started = Date.now()
+    const written = line({ config: shared })
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(written.length).toBeLessThan(2 * REPEAT_BUDGET)
+    expect(written).toContain(JSON.stringify(REPEATED))
+    // the first path down is written in full, the last repeat a marker
+    let node: unknown = JSON.parse(written).message.config
+    let depth = 0
+    while (node !== null && typeof node === "object" && "left" in node && "right" in node) {
+      depth++
+      node = node.left
+    }
+    expect([depth, node]).toEqual([22, {}])
+    expect(JSON.parse(written).message.config.right).toBe(REPEATED)
+    // 1,000 levels: still a short line
+    for (let i = 0; i < 978; i++) shared = { left: shared, right: shared }
+    expect(line(shared).length).toBeLessThan(4 * REPEAT_BUDGET)
+    // one object with a long text, reached 2,000 times: the repeats' text is charged too (it was a 20 MB line)
+    const big = { text: "x".repeat(10_000), at: new Point(1) }
+    const copies: Array<unknown> = JSON.parse(line(Array.from({ length: 2_000 }, () => big))).message
+    const inFull = copies.filter((c) => c !== REPEATED)
+    // the first, and repeats while within the budget (the last maybe in part: its `at` a marker)
+    expect(JSON.stringify(copies[0]) === JSON.stringify({ text: big.text, at: { x: 1 } })).toBe(true)
+    expect(inFull.length).toBeGreaterThan(1)
+    expect(inFull.length).toBeLessThanOrEqual(REPEAT_BUDGET / 10_000 + 2)
   })
 
   it("a cycle is cut where it closes: the property left out, null in an array, the rest written", () => {
