@@ -164,6 +164,39 @@ describe("a log line is written whatever the log call is given", () => {
     expect(JSON.parse(line(own)).message).toBe("custom")
   })
 
+  it("writes an AggregateError's errors (not enumerable) as errors, cycles cut and repeats written as elsewhere", () => {
+    // before, `errors` was lost: {"name":"AggregateError","message":"2 writes failed"}
+    const failed = new AggregateError(
+      [new Error("disk full"), new Error("timeout", { cause: "slow" })],
+      "2 writes failed"
+    )
+    expect(JSON.parse(line(failed)).message).toEqual({
+      name: "AggregateError",
+      message: "2 writes failed",
+      errors: [{ name: "Error", message: "disk full" }, { name: "Error", message: "timeout", cause: "slow" }]
+    })
+    // nested in data, with a cause of its own
+    const nested = new AggregateError([new RangeError("a")], "batch", { cause: new Error("root") })
+    expect(JSON.parse(line({ attempt: 1, error: nested })).message).toEqual({
+      attempt: 1,
+      error: {
+        name: "AggregateError",
+        message: "batch",
+        errors: [{ name: "RangeError", message: "a" }],
+        cause: { name: "Error", message: "root" }
+      }
+    })
+    // an aggregate among its own errors is a cycle: null in the array; an error aggregated twice is written twice
+    const once = new Error("once")
+    const loop = new AggregateError([once, once], "loop")
+    loop.errors.push(loop)
+    expect(JSON.parse(line(loop)).message).toEqual({
+      name: "AggregateError",
+      message: "loop",
+      errors: [{ name: "Error", message: "once" }, { name: "Error", message: "once" }, null]
+    })
+  })
+
   it("a value that cannot be read (a getter that throws) gives a line that says so, at the call's level and time", () => {
     const order = {
       get total(): number {

@@ -97,7 +97,7 @@ const repeatCost = (key: string, value: unknown): number =>
  * that is one of its own ancestors is left out (`null` in an array), while one merely reached again is
  * written again, in full while the line's repeats stay within `REPEAT_BUDGET`, else as `REPEATED`
  * (`stringifyCircular` drops every repeat). A `bigint` is written as its digits in a string, where
- * `JSON.stringify` throws, and an `Error` as its name, message, fields and cause.
+ * `JSON.stringify` throws, and an `Error` as its name, message, fields, aggregated errors and cause.
  *
  * Linear time in the size of the graph (plus the budget): the path of ancestors is a stack, and a map
  * says of every object met whether it is on the path. `JSON.stringify` serializes depth first and calls
@@ -155,14 +155,23 @@ export const stringifyCareful = (doc: unknown): string => {
 }
 
 /**
- * An `Error` (without a `toJSON` of its own) as its name, message, own fields and cause: `JSON.stringify`
- * would write `{}` (its `name`, `message` and `cause` are not enumerable fields of its own). As Effect's
- * `Logger.json` does for the message, here wherever the error is (a message part, an annotation, a field).
+ * An `Error` (without a `toJSON` of its own) as its name, message, own fields, the errors of an
+ * `AggregateError`, and cause: `JSON.stringify` would write `{}` (`name`, `message`, `errors` and `cause`
+ * are not enumerable fields of its own). As Effect's `Logger.json` does for the message, here wherever
+ * the error is (a message part, an annotation, a field). The errors and the cause are written by the
+ * same replacer: cycles cut, repeats within the budget.
  */
 const errorFields = (value: unknown): unknown => {
   if (!(value instanceof Error) || "toJSON" in value) return value
   const cause: unknown = value.cause
-  return { ...value, name: value.name, message: value.message, ...(cause !== undefined ? { cause } : {}) }
+  const errors: unknown = value instanceof AggregateError ? value.errors : undefined
+  return {
+    ...value,
+    name: value.name,
+    message: value.message,
+    ...(errors !== undefined ? { errors } : {}),
+    ...(cause !== undefined ? { cause } : {})
+  }
 }
 
 /**
