@@ -46,6 +46,17 @@ const data = fc.anything({
   withBigInt: false
 })
 
+/** The same without maps and sets, which the careful path writes by their contents (Effect's as `{}`). */
+const dataWithoutCollections = fc.anything({
+  withBoxedValues: true,
+  withDate: true,
+  withNullPrototype: true,
+  withObjectString: true,
+  withSparseArray: true,
+  withTypedArray: true,
+  withBigInt: false
+})
+
 class Point {
   constructor(readonly x: number) {}
 }
@@ -116,9 +127,9 @@ describe("the logger's fast path", () => {
     expect(JSON.parse(line("plain", HashMap.make(["user", { id: 1 }]))).annotations).toEqual({ user: { id: 1 } })
   })
 
-  it("the careful path writes what stringifyCircular writes, for anything without a repeated object", () => {
+  it("the careful path writes what stringifyCircular writes, for anything without a repeated object, map or set", () => {
     fc.assert(
-      fc.property(data, (value) => {
+      fc.property(dataWithoutCollections, (value) => {
         expect(stringifyCareful(value)).toBe(Inspectable.stringifyCircular(value))
       }),
       { numRuns: 1000 }
@@ -195,6 +206,26 @@ describe("a log line is written whatever the log call is given", () => {
       message: "loop",
       errors: [{ name: "Error", message: "once" }, { name: "Error", message: "once" }, null]
     })
+  })
+
+  it("writes a Map by its entries (an object when every key is a string) and a Set by its values, not as {}", () => {
+    const doc = JSON.parse(line({
+      byName: new Map<string, unknown>([["alice", 1], ["__proto__", { polluted: true }]]),
+      byId: new Map<unknown, string>([[1, "one"], [{ id: 2 }, "two"]]),
+      tags: new Set(["a", new Set([1])]),
+      nested: new Map([["inner", new Map([["deep", new Set([3])]])]])
+    }))
+    expect(doc.message).toEqual({
+      byName: JSON.parse("{\"alice\":1,\"__proto__\":{\"polluted\":true}}"),
+      byId: [[1, "one"], [{ id: 2 }, "two"]],
+      tags: ["a", [1]],
+      nested: { inner: { deep: [3] } }
+    })
+    expect(Object.getPrototypeOf(doc.message.byName)).toBe(Object.prototype)
+    // a map holding itself: the cycle is cut where it closes, as for any object
+    const self = new Map<string, unknown>([["name", "self"]])
+    self.set("again", self)
+    expect(JSON.parse(line(self)).message).toEqual({ name: "self" })
   })
 
   it("a value that cannot be read (a getter that throws) gives a line that says so, at the call's level and time", () => {

@@ -133,7 +133,7 @@ export const stringifyCareful = (doc: unknown): string => {
     }
     const state = met.get(value)
     if (state === true) return undefined
-    const written = errorFields(Inspectable.redact(value))
+    const written = collectionFields(errorFields(Inspectable.redact(value)))
     if (typeof written !== "object" || written === null) return written
     const writtenState = written === value ? state : met.get(written)
     if (writtenState === true) return undefined
@@ -172,6 +172,24 @@ const errorFields = (value: unknown): unknown => {
     ...(errors !== undefined ? { errors } : {}),
     ...(cause !== undefined ? { cause } : {})
   }
+}
+
+/**
+ * A `Map` as an object of its entries when every key is a string (as a query tool reads fields), else as
+ * an array of `[key, value]` pairs; a `Set` as an array of its values. `JSON.stringify` writes both as
+ * `{}`, their contents lost.
+ */
+const collectionFields = (value: unknown): unknown => {
+  if (value instanceof Map) {
+    const named: Array<[string, unknown]> = []
+    for (const [key, entry] of value) {
+      if (typeof key !== "string") return Array.from(value)
+      named.push([key, entry])
+    }
+    return Object.fromEntries(named)
+  }
+  if (value instanceof Set) return Array.from(value)
+  return value
 }
 
 /**
