@@ -149,6 +149,34 @@ describe("UploadRateLimiter", () => {
       expect(yield* limiter.currentRate("putLogEvents")).toBe(0.2)
     }))
 
+  it.effect("requests given up while they wait for a permit leave no debt: the next starts at once, at the quota", () =>
+    Effect.gen(function*() {
+      // CreateLogStream: 50/s, a burst of one second
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: null })
+      // 50 take the burst, 450 queue behind them (9 s of debt) and are given up (a drain deadline, a timeout)
+      const queued = yield* Effect.fork(starts(limiter, 500, A, "createLogStream", 60_000))
+      yield* TestClock.adjust(0)
+      yield* Fiber.interrupt(queued)
+      // a second later the bucket is full again: 50 start at once, then 50 per second, as on a fresh limiter
+      yield* TestClock.adjust(1000)
+      const start = yield* Clock.currentTimeMillis
+      const times = (yield* starts(limiter, 100, A, "createLogStream")).map((t) => t - start)
+      expect(within(times, 0, 1)).toBe(50)
+      expect(Math.max(...times)).toBe(1000)
+    }))
+
+  it.effect("legacy per-stream rate: puts given up while they wait do not hold the stream back", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: 5 })
+      const queued = yield* Effect.fork(starts(limiter, 50, A, "putLogEvents", 60_000))
+      yield* TestClock.adjust(0)
+      yield* Fiber.interrupt(queued)
+      yield* TestClock.adjust(1000)
+      const start = yield* Clock.currentTimeMillis
+      const times = (yield* starts(limiter, 3)).map((t) => t - start)
+      expect(times).toEqual([0, 200, 400])
+    }))
+
   it.effect("options: quotas and AIMD factors", () =>
     Effect.gen(function*() {
       const limiter = yield* UploadRateLimiter.make({

@@ -69,6 +69,18 @@ export const reserve = (bucket: Bucket, now: number): number => {
   return Math.ceil((-bucket.tokens * 1000) / bucket.rate)
 }
 
+/**
+ * Gives back the token of a reservation that was never used (its holder gave up while it waited): the
+ * debt it added goes. Waiters already queued keep their times, so a request made next may start with the
+ * last of them (a burst of one, within the bucket's capacity).
+ *
+ * @internal
+ */
+export const giveBack = (bucket: Bucket, now: number): void => {
+  refill(bucket, now)
+  bucket.tokens = Math.min(bucket.capacity, bucket.tokens + 1)
+}
+
 /** @internal */
 export const decrease = (bucket: Bucket, now: number, tuning: Tuning): void => {
   refill(bucket, now)
@@ -162,19 +174,34 @@ const makeValid = (
       }
       return bucket
     }
-    const wait = (millis: number) => (millis > 0 ? Effect.sleep(Duration.millis(millis)) : Effect.void)
-    const acquire = (destination: Destination, operation: Operation): Effect.Effect<void> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const stream = streamBucket(destination, operation, now)
-        const first = stream === undefined ? 0 : reserve(stream, now)
-        return Effect.zipRight(
-          wait(first),
-          Effect.flatMap(Clock.currentTimeMillis, (later) => {
-            const bucket = account.get(operation)
-            return wait(bucket === undefined ? 0 : reserve(bucket, later))
-          })
+    /**
+     * Waits `millis` for a reservation of `bucket`, interruptibly (`restore`); given up, the reservation is
+     * given back. Run in an uninterruptible region, so nothing comes between the reservation and this.
+     */
+    const hold = (
+      restore: <A>(effect: Effect.Effect<A>) => Effect.Effect<A>,
+      bucket: Bucket,
+      millis: number
+    ): Effect.Effect<void> =>
+      millis > 0
+        ? Effect.onInterrupt(
+          restore(Effect.sleep(Duration.millis(millis))),
+          () => Effect.map(Clock.currentTimeMillis, (now) => giveBack(bucket, now))
         )
-      })
+        : Effect.void
+    const acquire = (destination: Destination, operation: Operation): Effect.Effect<void> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const stream = streamBucket(destination, operation, now)
+          const accountStage = Effect.flatMap(Clock.currentTimeMillis, (later) => {
+            const bucket = account.get(operation)
+            return bucket === undefined ? Effect.void : hold(restore, bucket, reserve(bucket, later))
+          })
+          return stream === undefined
+            ? accountStage
+            : Effect.zipRight(hold(restore, stream, reserve(stream, now)), accountStage)
+        })
+      )
     const signal =
       (f: (bucket: Bucket, now: number, tuning: Tuning) => void) =>
       (destination: Destination, operation: Operation): Effect.Effect<void> =>
