@@ -2,8 +2,9 @@
  * Limits the requests the uploader makes: per account and operation (the service's quotas, from
  * `Limits`), and optionally per stream (the legacy 5 PutLogEvents per second). One limiter is shared by
  * every fiber of the process. It slows down when the service throttles (AIMD: a ThrottlingException
- * halves the allowed rate, each success gives back a little of it) and is driven by the `Clock`, so
- * `TestClock` drives it in tests. A request given up while it waits for its permit (interrupted) gives the
+ * halves the allowed rate, each success gives back a little of it) and is driven by the `Clock`'s
+ * monotonic time (`currentTimeNanos`: a wall clock set back does not hold it), so `TestClock` drives it
+ * in tests. A request given up while it waits for its permit (interrupted) gives the
  * permit back: later requests do not wait for it.
  *
  * @since 0.1.0

@@ -177,6 +177,22 @@ describe("UploadRateLimiter", () => {
       expect(times).toEqual([0, 200, 400])
     }))
 
+  it.effect("a wall clock set back (NTP) does not stall requests made under the quota", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.UTC(2026, 0, 15, 12, 0, 0))
+      const limiter = yield* UploadRateLimiter.make({ quotas: quotas(10), perStreamPutsPerSecond: null })
+      yield* TestClock.setTime(Date.UTC(2026, 0, 15, 11, 0, 0))
+      // 5 requests a second (half the quota) for a minute: none waits
+      const issued: Array<readonly [number, Fiber.RuntimeFiber<number>]> = []
+      for (let i = 0; i < 300; i++) {
+        const before = yield* Clock.currentTimeMillis
+        issued.push([before, yield* Effect.fork(limiter.withPermit(A, "putLogEvents")(Clock.currentTimeMillis))])
+        yield* TestClock.adjust(200)
+      }
+      yield* TestClock.adjust(3_600_000)
+      for (const [before, fiber] of issued) expect((yield* Fiber.join(fiber)) - before).toBe(0)
+    }))
+
   it.effect("options: quotas and AIMD factors", () =>
     Effect.gen(function*() {
       const limiter = yield* UploadRateLimiter.make({

@@ -23,9 +23,9 @@ export interface Bucket {
   readonly capacity: number
   /** Tokens now; negative when requests wait. */
   tokens: number
-  /** When `tokens` was last brought up to date (epoch ms). */
+  /** When `tokens` was last brought up to date (ms on the monotonic clock, `monotonicMillis`). */
   last: number
-  /** When the rate was last lowered (epoch ms). */
+  /** When the rate was last lowered (ms on the monotonic clock). */
   lastDecrease: number
 }
 
@@ -50,11 +50,14 @@ export const makeBucket = (quota: number, capacity: number, now: number): Bucket
   lastDecrease: Number.NEGATIVE_INFINITY
 })
 
+/** Brings `tokens` up to `now`. A time before `last` (a clock that went back) refills nothing and is the new base. */
 const refill = (bucket: Bucket, now: number): void => {
   if (now > bucket.last) {
     bucket.tokens = Math.min(bucket.capacity, bucket.tokens + ((now - bucket.last) * bucket.rate) / 1000)
-    bucket.last = now
+  } else if (now < bucket.lastDecrease) {
+    bucket.lastDecrease = now
   }
+  bucket.last = now
 }
 
 /**
@@ -145,10 +148,21 @@ export const make = (
     return invalid === undefined ? makeValid(options) : Effect.dieMessage(`cwlogs: UploadRateLimiter: ${invalid}`)
   })
 
+/**
+ * Milliseconds on the monotonic clock (Effect's nanoseconds: `process.hrtime` in Node, the TestClock's time
+ * in tests): a wall clock set back (NTP) would stop the refills until it caught up.
+ *
+ * @internal
+ */
+export const monotonicMillis: Effect.Effect<number> = Effect.map(
+  Clock.currentTimeNanos,
+  (nanos) => Number(nanos / 1_000_000n)
+)
+
 const makeValid = (
   options: Options & { readonly quotas: OperationQuotas; readonly perStreamPutsPerSecond: number | null }
 ): Effect.Effect<UploadRateLimiterShape> =>
-  Effect.map(Clock.currentTimeMillis, (start): UploadRateLimiterShape => {
+  Effect.map(monotonicMillis, (start): UploadRateLimiterShape => {
     const tuning: Tuning = {
       decreaseFactor: options.decreaseFactor ?? 0.5,
       increaseFraction: options.increaseFraction ?? 0.05,
@@ -186,14 +200,14 @@ const makeValid = (
       millis > 0
         ? Effect.onInterrupt(
           restore(Effect.sleep(Duration.millis(millis))),
-          () => Effect.map(Clock.currentTimeMillis, (now) => giveBack(bucket, now))
+          () => Effect.map(monotonicMillis, (now) => giveBack(bucket, now))
         )
         : Effect.void
     const acquire = (destination: Destination, operation: Operation): Effect.Effect<void> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        Effect.flatMap(monotonicMillis, (now) => {
           const stream = streamBucket(destination, operation, now)
-          const accountStage = Effect.flatMap(Clock.currentTimeMillis, (later) => {
+          const accountStage = Effect.flatMap(monotonicMillis, (later) => {
             const bucket = account.get(operation)
             return bucket === undefined ? Effect.void : hold(restore, bucket, reserve(bucket, later))
           })
@@ -205,7 +219,7 @@ const makeValid = (
     const signal =
       (f: (bucket: Bucket, now: number, tuning: Tuning) => void) =>
       (destination: Destination, operation: Operation): Effect.Effect<void> =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.flatMap(monotonicMillis, (now) =>
           Effect.sync(() => {
             const bucket = account.get(operation)
             if (bucket !== undefined) f(bucket, now, tuning)
