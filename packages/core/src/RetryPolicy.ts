@@ -62,10 +62,14 @@ export interface RetryPolicyShape {
   readonly token: RetrySchedule
   /**
    * ServiceUnavailable, network errors, OperationAborted, unknown server faults: exponential backoff with
-   * jitter, capped (default: from 100 ms, capped at 10 s, 8 retries).
+   * jitter, capped (default: from 100 ms, capped at 10 s, 8 retries; each delay jittered to 80%..120%, the
+   * capped ones too: 8 s to 12 s).
    */
   readonly transient: RetrySchedule
-  /** ThrottlingException: a longer backoff with jitter (default: from 500 ms, capped at 30 s, 10 retries). */
+  /**
+   * ThrottlingException: a longer backoff with jitter (default: from 500 ms, capped at 30 s, 10 retries;
+   * each delay jittered to 80%..120%, the capped ones too: 24 s to 36 s).
+   */
   readonly throttled: RetrySchedule
   /**
    * ResourceNotFoundException, after the missing group or stream was created: resend (default: once at
@@ -94,17 +98,18 @@ export interface BackoffOptions {
   readonly base: Duration.DurationInput
   /** Growth of the delay per retry (default 2). */
   readonly factor?: number | undefined
-  /** The largest delay. */
+  /** The largest delay before jitter (with jitter, a capped delay is 80%..120% of it). */
   readonly cap: Duration.DurationInput
   /** Retries at most. */
   readonly retries: number
-  /** Randomise each delay between 80% and 120% (default true). */
+  /** Randomise each delay between 80% and 120%, after the cap (default true). */
   readonly jitter?: boolean | undefined
 }
 
 /**
- * An exponential backoff, jittered, capped and bounded:
- * `exponential(base, factor)`, `jittered`, `union(spaced(cap))`, `intersect(recurs(retries))`.
+ * An exponential backoff, capped, jittered and bounded:
+ * `exponential(base, factor)`, `union(spaced(cap))`, `jittered`, `intersect(recurs(retries))`. The cap
+ * comes before the jitter, so capped delays are randomised too (not all exactly the cap, in lock-step).
  *
  * @since 0.1.0
  * @category constructors

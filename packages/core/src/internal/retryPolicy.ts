@@ -8,12 +8,17 @@ import type {
   RetrySchedule
 } from "../RetryPolicy.js"
 
-/** @internal */
+/**
+ * Capped first, then jittered: a delay at the cap is randomised too (jittered before the cap, every
+ * writer throttled together waited exactly the cap, in lock-step).
+ *
+ * @internal
+ */
 export const backoff = (options: BackoffOptions): RetrySchedule => {
-  const exponential = Schedule.exponential(options.base, options.factor ?? 2)
-  const jittered = options.jitter === false ? exponential : Schedule.jittered(exponential)
-  return jittered.pipe(
-    Schedule.union(Schedule.spaced(options.cap)),
+  const capped = Schedule.exponential(options.base, options.factor ?? 2).pipe(
+    Schedule.union(Schedule.spaced(options.cap))
+  )
+  return (options.jitter === false ? capped : Schedule.jittered(capped)).pipe(
     Schedule.intersect(Schedule.recurs(Math.max(0, Math.floor(options.retries))))
   )
 }
