@@ -18,7 +18,11 @@ export interface Destination {
   readonly createGroup?: boolean | undefined
   /** Create the log stream when it is missing (default `true`). */
   readonly createStream?: boolean | undefined
-  /** Retention applied to a group this library creates. */
+  /**
+   * Retention applied to a group this library creates (not to one found there already, made meanwhile by
+   * another writer). The destinations of one uploader naming a group share its creation: the retention of
+   * the one that creates it is set, so give them one.
+   */
   readonly retentionInDays?: number | undefined
 }
 

@@ -1,7 +1,10 @@
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Equivalence from "effect/Equivalence"
+import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
@@ -119,6 +122,9 @@ const OPERATION_LABEL: Record<Operation, string> = {
 
 const MAX_DESCRIBE_PAGES = 10
 
+/** How a call other than the put ended: done, the resource was there already, or not found. */
+type CallAnswer = "done" | "alreadyExists" | ResourceNotFoundException
+
 /** GetLogEvents pages read at most to settle a lost answer (past them the check gives up). */
 const MAX_READ_PAGES = 10
 /** Events become readable shortly after they are stored: the check reads no sooner after the lost put. */
@@ -138,6 +144,46 @@ export const make = (
     const limits = yield* Limits
     const maxParallel = Math.max(1, Math.floor(options.maxParallelPerDestination ?? 4))
     const states = new Map<string, DestinationState>()
+    /**
+     * The creations of log groups in flight (CreateLogGroup, then its retention), by group name: one at a
+     * time per group, the other destinations naming it wait for its outcome. Only while in flight: a later
+     * not-found (the group deleted) creates it again.
+     */
+    const creatingGroups = new Map<string, Deferred.Deferred<Exit.Exit<void, UploadError>>>()
+
+    /**
+     * Runs `create` for `group`, unless a creation of it is in flight: then waits for that one's outcome,
+     * its failure made the waiter's own by `asMine`. A creation given up (interrupted) is no outcome: the
+     * waiters go on, one of them creating.
+     */
+    const createGroupOnce = (
+      group: string,
+      create: Effect.Effect<void, UploadError>,
+      asMine: (error: UploadError) => Effect.Effect<never, UploadError>
+    ): Effect.Effect<void, UploadError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Deferred.make<Exit.Exit<void, UploadError>>(), (mine) =>
+          Effect.suspend(() => {
+            const inFlight = creatingGroups.get(group)
+            if (inFlight === undefined) {
+              creatingGroups.set(group, mine)
+              return Effect.onExit(restore(create), (exit) =>
+                Effect.suspend(() => {
+                  if (creatingGroups.get(group) === mine) creatingGroups.delete(group)
+                  return Deferred.succeed(mine, exit)
+                }))
+            }
+            return Effect.flatMap(restore(Deferred.await(inFlight)), (exit) =>
+              Exit.isSuccess(exit)
+                ? Effect.void
+                : Cause.isInterruptedOnly(exit.cause)
+                ? restore(createGroupOnce(group, create, asMine))
+                : Either.match(Cause.failureOrCause(exit.cause), {
+                  onLeft: asMine,
+                  onRight: (cause) => Effect.failCause(cause)
+                }))
+          }))
+      )
 
     const modeOf = (destination: Destination): TokenMode =>
       typeof options.tokens === "function" ? options.tokens(destination) : options.tokens ?? "auto"
@@ -336,7 +382,7 @@ export const make = (
 
       private fail(
         reason: UploadError["reason"],
-        cause: CloudWatchLogsError,
+        cause: UploadError["cause"],
         what: string
       ): Effect.Effect<never, UploadError> {
         // each put whose answer was lost may have stored the batch (an enforcing service once per token)
@@ -395,18 +441,18 @@ export const make = (
       private call(
         operation: Operation,
         effect: Effect.Effect<void, CloudWatchLogsError>
-      ): Effect.Effect<Option.Option<ResourceNotFoundException>, UploadError> {
+      ): Effect.Effect<CallAnswer, UploadError> {
         return Effect.gen(this, function*() {
           const what = OPERATION_LABEL[operation]
           while (true) {
             const result = yield* Effect.either(limiter.withPermit(this.destination, operation)(effect))
             if (Either.isRight(result)) {
               yield* limiter.succeeded(this.destination, operation)
-              return Option.none()
+              return "done" as const
             }
             const error = result.left
-            if (error._tag === "ResourceAlreadyExistsException") return Option.none()
-            if (error._tag === "ResourceNotFoundException") return Option.some(error)
+            if (error._tag === "ResourceAlreadyExistsException") return "alreadyExists" as const
+            if (error._tag === "ResourceNotFoundException") return error
             const cls = Errors.classify(error)
             if (cls === "throttled") {
               yield* limiter.throttled(this.destination, operation)
@@ -475,15 +521,35 @@ export const make = (
               })
             )
           }
-          yield* this.call("createLogGroup", api.createLogGroup({ logGroupName: d.logGroupName }))
-          const retentionInDays = d.retentionInDays
-          if (retentionInDays !== undefined) {
-            const notFound = yield* this.call(
-              "putRetentionPolicy",
-              api.putRetentionPolicy({ logGroupName: d.logGroupName, retentionInDays })
-            )
-            if (Option.isSome(notFound)) yield* this.retry("notFound", notFound.value, "PutRetentionPolicy")
-          }
+          yield* createGroupOnce(
+            d.logGroupName,
+            this.makeGroup(retention.right),
+            (shared) => this.fail(shared.reason, shared.cause, `Creating the log group ${d.logGroupName}`)
+          )
+        })
+      }
+
+      /**
+       * CreateLogGroup, then its retention, unless the group was there already (another writer made it:
+       * its retention is not ours to set).
+       */
+      private makeGroup(retentionInDays: number | undefined): Effect.Effect<void, UploadError> {
+        return Effect.gen(this, function*() {
+          const logGroupName = this.destination.logGroupName
+          const created = yield* this.call("createLogGroup", api.createLogGroup({ logGroupName }))
+          if (created === "done" && retentionInDays !== undefined) yield* this.setRetention(retentionInDays)
+        })
+      }
+
+      /** PutRetentionPolicy on a group just made. */
+      private setRetention(retentionInDays: number): Effect.Effect<void, UploadError> {
+        return Effect.gen(this, function*() {
+          const logGroupName = this.destination.logGroupName
+          const answer = yield* this.call(
+            "putRetentionPolicy",
+            api.putRetentionPolicy({ logGroupName, retentionInDays })
+          )
+          if (typeof answer !== "string") yield* this.retry("notFound", answer, "PutRetentionPolicy")
         })
       }
 
@@ -498,8 +564,8 @@ export const make = (
           } else {
             if (d.createStream === false) return yield* this.missing(error, "stream")
             const groupMissing = yield* this.call("createLogStream", createStream)
-            if (Option.isSome(groupMissing)) {
-              yield* this.createGroup(groupMissing.value)
+            if (typeof groupMissing !== "string") {
+              yield* this.createGroup(groupMissing)
               yield* this.call("createLogStream", createStream)
             }
           }

@@ -9,11 +9,13 @@ import {
   UploadRateLimiter
 } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -521,6 +523,127 @@ describe("Uploader: missing group or stream", () => {
       expect(stored.accepted).toBe(1)
       const groups = yield* Effect.orDie(model.api.describeLogGroups({}))
       expect(groups.logGroups.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([[G, 7]])
+    }))
+})
+
+describe("Uploader: a new group named by many destinations", () => {
+  /** `n` uploads of one event each, to streams s-0..s-(n-1) of the group G, at once. */
+  const toStreams = (uploader: Uploader.UploaderShape, n: number, retentionInDays?: number) =>
+    Effect.forEach(
+      Array.from({ length: n }, (_, i) => i),
+      (i) =>
+        Effect.either(uploader.upload(
+          { logGroupName: G, logStreamName: `s-${i}`, ...(retentionInDays === undefined ? {} : { retentionInDays }) },
+          batch(`s${i}`, 1)
+        )),
+      { concurrency: "unbounded" }
+    )
+
+  it.effect("100 streams of a new group: the group is created and its retention set once, not once per stream", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: null })
+      const { model, uploader } = yield* setup({
+        create: false,
+        limiter,
+        model: {
+          throttling: true,
+          faults: {
+            latencyMillis: 20,
+            operations: ["PutLogEvents", "CreateLogGroup", "CreateLogStream", "PutRetentionPolicy"]
+          }
+        }
+      })
+      const start = yield* Clock.currentTimeMillis
+      const results = yield* settle(toStreams(uploader, 100, 7), 10)
+      expect(results.every((r) => Either.isRight(r) && r.right.accepted === 1)).toBe(true)
+      // each stream waited for one creation (at 10 CreateLogGroup a second, 100 took 19 s)
+      expect((yield* Clock.currentTimeMillis) - start).toBeLessThan(3_000)
+      expect(yield* model.callCount("CreateLogGroup")).toBe(1)
+      expect(yield* model.callCount("PutRetentionPolicy")).toBe(1)
+      expect(yield* model.callCount("CreateLogStream")).toBe(100)
+      const groups = yield* Effect.orDie(model.api.describeLogGroups({ logGroupNamePrefix: G }))
+      expect(groups.logGroups.map((g) => g.retentionInDays)).toEqual([7])
+    }))
+
+  it.effect("the creation's failure is every waiting destination's, each with its own events", () =>
+    Effect.gen(function*() {
+      let creates = 0
+      const { model, uploader } = yield* setup({
+        create: false,
+        wrap: (api) => ({
+          ...api,
+          createLogGroup: () =>
+            Effect.zipRight(
+              Effect.zipRight(Effect.sync(() => creates++), Effect.sleep(20)),
+              Effect.fail(new CloudWatchLogsError.AccessDeniedException({ message: "not allowed" }))
+            )
+        })
+      })
+      const results = yield* settle(toStreams(uploader, 10), 10)
+      results.forEach((r, i) => {
+        expect(Either.isLeft(r) && r.left.reason).toBe("Fatal")
+        expect(Either.isLeft(r) && r.left.cause._tag).toBe("AccessDeniedException")
+        expect(Either.isLeft(r) && r.left.events).toEqual(batch(`s${i}`, 1))
+        expect(Either.isLeft(r) && r.left.destination.logStreamName).toBe(`s-${i}`)
+      })
+      expect(yield* model.callCount("PutLogEvents")).toBe(10)
+      expect(creates).toBe(1)
+    }))
+
+  it.effect("a creation given up (its upload interrupted) leaves the waiting destinations to create the group", () =>
+    Effect.gen(function*() {
+      let creates = 0
+      const { model, uploader } = yield* setup({
+        create: false,
+        wrap: (api) => ({
+          ...api,
+          // the first CreateLogGroup never answers
+          createLogGroup: (r) => creates++ === 0 ? Effect.never : api.createLogGroup(r)
+        })
+      })
+      const first = yield* Effect.fork(uploader.upload({ logGroupName: G, logStreamName: "s-0" }, batch("a", 1)))
+      yield* TestClock.adjust(10)
+      const second = yield* Effect.fork(uploader.upload({ logGroupName: G, logStreamName: "s-1" }, batch("b", 1)))
+      yield* TestClock.adjust(10)
+      expect(creates).toBe(1) // the second waits for the first's creation
+      yield* Fiber.interrupt(first)
+      const result = yield* settle(Fiber.join(second))
+      expect(result.accepted).toBe(1)
+      expect(creates).toBe(2)
+      expect((yield* model.events(G, "s-1")).length).toBe(1)
+    }))
+
+  it.effect("a group deleted after it was created is created again by the next not-found", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({ create: false })
+      expect((yield* uploader.upload(dest({ retentionInDays: 7 }), batch("a", 1))).accepted).toBe(1)
+      yield* Effect.orDie(model.api.deleteLogGroup({ logGroupName: G }))
+      expect((yield* uploader.upload(dest({ retentionInDays: 7 }), batch("b", 1, NOW + 1))).accepted).toBe(1)
+      expect(yield* model.callCount("CreateLogGroup")).toBe(2)
+      expect(yield* model.callCount("PutRetentionPolicy")).toBe(2)
+    }))
+
+  it.effect("a group another writer made meanwhile (ResourceAlreadyExists) keeps its retention: none is sent", () =>
+    Effect.gen(function*() {
+      const { model, uploader } = yield* setup({
+        create: false,
+        wrap: (api) => ({
+          ...api,
+          // another process creates the group, with a retention of its own, between our put and our create
+          createLogGroup: (r) =>
+            Effect.zipRight(
+              Effect.ignore(Effect.zipRight(
+                api.createLogGroup(r),
+                api.putRetentionPolicy({ logGroupName: r.logGroupName, retentionInDays: 30 })
+              )),
+              api.createLogGroup(r)
+            )
+        })
+      })
+      expect((yield* uploader.upload(dest({ retentionInDays: 7 }), batch("a", 1))).accepted).toBe(1)
+      expect(yield* model.callCount("PutRetentionPolicy")).toBe(1) // the other writer's
+      const groups = yield* Effect.orDie(model.api.describeLogGroups({ logGroupNamePrefix: G }))
+      expect(groups.logGroups.map((g) => g.retentionInDays)).toEqual([30])
     }))
 })
 
