@@ -74,7 +74,8 @@ export interface RetryPolicyShape {
   /**
    * ResourceNotFoundException, after the missing group or stream was created: resend (default: once at
    * once, then 3 more with a backoff from 200 ms, as a new stream may take a moment to be visible). A put
-   * that fails in another way in between starts the schedule again.
+   * that fails in another way in between starts the schedule again. PutRetentionPolicy on a group just
+   * made is sent again under a schedule of its own like it (past it, a warning, and the events still sent).
    */
   readonly notFound: RetrySchedule
 }

@@ -541,15 +541,33 @@ export const make = (
         })
       }
 
-      /** PutRetentionPolicy on a group just made. */
+      /**
+       * PutRetentionPolicy on a group just made, sent again under the not-found schedule while the group is
+       * not visible yet. When the schedule runs out, the events are still sent: the group keeps no
+       * retention, and a warning says so.
+       */
       private setRetention(retentionInDays: number): Effect.Effect<void, UploadError> {
         return Effect.gen(this, function*() {
           const logGroupName = this.destination.logGroupName
-          const answer = yield* this.call(
-            "putRetentionPolicy",
-            api.putRetentionPolicy({ logGroupName, retentionInDays })
-          )
-          if (typeof answer !== "string") yield* this.retry("notFound", answer, "PutRetentionPolicy")
+          let driver: Schedule.ScheduleDriver<unknown, CloudWatchLogsError> | undefined
+          while (true) {
+            const answer = yield* this.call(
+              "putRetentionPolicy",
+              api.putRetentionPolicy({ logGroupName, retentionInDays })
+            )
+            if (typeof answer === "string") return
+            driver ??= yield* Schedule.driver(policy.notFound)
+            const next = yield* Effect.either(driver.next(answer))
+            if (Either.isLeft(next)) {
+              return yield* Effect.logWarning(
+                `cwlogs: the retention of ${retentionInDays} days was not set on the log group ${logGroupName}, ` +
+                  `created without it: PutRetentionPolicy still found no such group (${answer.message})`
+              )
+            }
+            this.retries++
+            this.options?.onRetry?.()
+            yield* Metric.increment(this.state.metrics.retries("notFound"))
+          }
         })
       }
 

@@ -17,6 +17,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
@@ -644,6 +645,58 @@ describe("Uploader: a new group named by many destinations", () => {
       expect(yield* model.callCount("PutRetentionPolicy")).toBe(1) // the other writer's
       const groups = yield* Effect.orDie(model.api.describeLogGroups({ logGroupNamePrefix: G }))
       expect(groups.logGroups.map((g) => g.retentionInDays)).toEqual([30])
+    }))
+})
+
+describe("Uploader: the retention of a group it creates", () => {
+  /** PutRetentionPolicy answers ResourceNotFound `times` times (a new group not visible yet), then works. */
+  const notVisibleFor = (times: number) => {
+    const state = { refused: 0 }
+    const wrap = (api: CloudWatchLogsApi.CloudWatchLogsApiShape): CloudWatchLogsApi.CloudWatchLogsApiShape => ({
+      ...api,
+      putRetentionPolicy: (request) =>
+        Effect.suspend(() =>
+          state.refused++ < times
+            ? Effect.fail(
+              new CloudWatchLogsError.ResourceNotFoundException({
+                message: "The specified log group does not exist.",
+                resource: "logGroup"
+              })
+            )
+            : api.putRetentionPolicy(request)
+        )
+    })
+    return { state, wrap }
+  }
+
+  it.effect("PutRetentionPolicy answered ResourceNotFound (the group not visible yet) is sent again", () =>
+    Effect.gen(function*() {
+      const { state, wrap } = notVisibleFor(1)
+      const { model, uploader } = yield* setup({ create: false, wrap })
+      const result = yield* settle(uploader.upload(dest({ retentionInDays: 7 }), batch("r", 3)))
+      expect(result.accepted).toBe(3)
+      expect(state.refused).toBe(2)
+      const groups = yield* Effect.orDie(model.api.describeLogGroups({ logGroupNamePrefix: G }))
+      expect(groups.logGroups.map((g) => g.retentionInDays)).toEqual([7])
+    }))
+
+  it.effect("not found past the not-found schedule: the events are still delivered, and a warning says so", () =>
+    Effect.gen(function*() {
+      const { state, wrap } = notVisibleFor(Number.POSITIVE_INFINITY)
+      const { model, uploader } = yield* setup({ create: false, wrap })
+      const warnings: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(String(message))
+      })
+      const result = yield* settle(uploader.upload(dest({ retentionInDays: 7 }), batch("r", 3))).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      expect(result.accepted).toBe(3)
+      expect(state.refused).toBe(5) // once, then the 4 retries of the default not-found schedule
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/retention of 7 days was not set on the log group orders/)
+      const groups = yield* Effect.orDie(model.api.describeLogGroups({ logGroupNamePrefix: G }))
+      expect(groups.logGroups.map((g) => g.retentionInDays)).toEqual([undefined])
     }))
 })
 
