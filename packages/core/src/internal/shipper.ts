@@ -393,6 +393,8 @@ export const make = (
     })
     // The validator cuts events to what fits alone in a batch of the batcher in use (its `maxBatchBytes`,
     // lowered or not), not only to the service's event limit: else the batcher sends a larger one alone.
+    // No retention: a destination's `retentionInDays` is what a group the library creates gets, not that
+    // of a group found there (it may keep events longer); the service reports `Expired`.
     const validator = yield* Option.match(yield* Effect.serviceOption(BatchValidator.BatchValidator), {
       onNone: () => BatchValidator.make({ oversize: options.oversize, maxBatchBytes: batcher.limits.maxBytes }),
       onSome: Effect.succeed
