@@ -96,40 +96,55 @@ interface Exit {
   readonly stderr: string
 }
 
+/** The binary with `args`, once it says where it listens: its URL, its exit and what it wrote. */
+const startBinary = async (args: ReadonlyArray<string>) => {
+  const child = spawn(process.execPath, ["--import", "tsx", BIN, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()))
+  const exited = new Promise<Exit>((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })))
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    child.stdout.on("data", (b: Buffer) => {
+      stdout += b.toString()
+      const nl = stdout.indexOf("\n")
+      if (nl >= 0) resolve(stdout.slice(0, nl))
+    })
+    child.on("exit", () => reject(new Error(`exited before listening: ${stderr}`)))
+  })
+  return { child, firstLine, url: firstLine.slice("listening on ".length), exited, stderr: () => stderr }
+}
+
+/** A DescribeLogGroups POST with extra headers: the status and body, or the error of a dropped request. */
+const post = (url: string, headers: Record<string, string> = {}) =>
+  new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
+    const req = request(`${url}/`, {
+      method: "POST",
+      agent: false,
+      headers: {
+        "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+        "Content-Type": "application/x-amz-json-1.1",
+        ...headers
+      },
+      timeout: 5_000
+    }, (res) => {
+      let text = ""
+      res.on("data", (b: Buffer) => (text += b.toString()))
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }))
+    })
+    req.on("timeout", () => req.destroy(new Error("timeout")))
+    req.on("error", (e) => resolve({ error: e.message }))
+    req.end("{}")
+  })
+
 describe("cwlogs-emulator binary", () => {
   it("prints its address first, serves, and stops cleanly on SIGTERM", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", BIN, "--sequence-tokens", "enforced"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()))
-    const exited = new Promise<Exit>((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })))
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (b: Buffer) => {
-        stdout += b.toString()
-        const nl = stdout.indexOf("\n")
-        if (nl >= 0) resolve(stdout.slice(0, nl))
-      })
-      child.on("exit", () => reject(new Error(`exited before listening: ${stderr}`)))
-    })
+    const { child, exited, firstLine, url } = await startBinary(["--sequence-tokens", "enforced"])
     expect(firstLine).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/)
-    const url = firstLine.slice("listening on ".length)
-    const answer = await new Promise<string>((resolve, reject) => {
-      const req = request(`${url}/`, {
-        method: "POST",
-        agent: false,
-        headers: { "X-Amz-Target": "Logs_20140328.DescribeLogGroups", "Content-Type": "application/x-amz-json-1.1" }
-      }, (res) => {
-        let body = ""
-        res.on("data", (b: Buffer) => (body += b.toString()))
-        res.on("end", () => resolve(body))
-      })
-      req.on("error", reject)
-      req.end("{}")
-    })
-    expect(JSON.parse(answer)).toEqual({ logGroups: [] })
+    const answer = await post(url)
+    expect("body" in answer && JSON.parse(answer.body)).toEqual({ logGroups: [] })
     child.kill("SIGTERM")
     const exit = await exited
     expect(exit.code).toBe(0)
@@ -137,44 +152,8 @@ describe("cwlogs-emulator binary", () => {
   })
 
   it("with --require-auth, SignedHeaders=host;constructor is refused with an error answer and the server keeps serving", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", BIN, "--require-auth", "AKID:secret"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-    const post = (url: string, headers: Record<string, string>) =>
-      new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
-        const req = request(`${url}/`, {
-          method: "POST",
-          agent: false,
-          headers: {
-            "X-Amz-Target": "Logs_20140328.DescribeLogGroups",
-            "Content-Type": "application/x-amz-json-1.1",
-            ...headers
-          },
-          timeout: 5_000
-        }, (res) => {
-          let text = ""
-          res.on("data", (b: Buffer) => (text += b.toString()))
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }))
-        })
-        req.on("timeout", () => req.destroy(new Error("timeout")))
-        req.on("error", (e) => resolve({ error: e.message }))
-        req.end("{}")
-      })
+    const { child, exited, stderr, url } = await startBinary(["--require-auth", "AKID:secret"])
     try {
-      const firstLine = await new Promise<string>((resolve, reject) => {
-        child.stdout.on("data", (b: Buffer) => {
-          stdout += b.toString()
-          const nl = stdout.indexOf("\n")
-          if (nl >= 0) resolve(stdout.slice(0, nl))
-        })
-        child.on("exit", () => reject(new Error(`exited before listening: ${stderr}`)))
-      })
-      const url = firstLine.slice("listening on ".length)
       const bad = await post(url, {
         "X-Amz-Date": "20260101T000000Z",
         Authorization:
@@ -182,9 +161,9 @@ describe("cwlogs-emulator binary", () => {
       })
       // a bad signature is a 400 InvalidSignatureException, never a dropped connection
       expect(bad).toMatchObject({ status: 400, body: expect.stringContaining("InvalidSignatureException") })
-      const after = await post(url, {})
+      const after = await post(url)
       expect(after).toMatchObject({ status: 400, body: expect.stringContaining("MissingAuthenticationTokenException") })
-      expect(stderr).not.toContain("TypeError")
+      expect(stderr()).not.toContain("TypeError")
     } finally {
       child.kill("SIGTERM")
       await exited
