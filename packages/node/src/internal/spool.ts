@@ -734,8 +734,19 @@ const makeWith = (
         const cause = passingCause(error)
         // Events shipped again are counted when they go: not as `Failed` now, nor as possible duplicates,
         // which the shipment that stores them counts (from the sent entries the acknowledgements keep).
-        const kept = cause === undefined ? ShipReport.empty : keptCounts(error.report, undelivered, acks.sent, said.sent)
-        report = ShipReport.combine(report, withoutKept(error.report, kept))
+        // Counted `Failed`: every event the segment keeps, those the sink never took included (it stops
+        // reading at its failure), in place of the sink's own count; listed undelivered, all of them. Now
+        // for a fatal error; for a failure that passes, only if the spool gives up (`kept`).
+        const left = notDelivered(undelivered)
+        const sinkFailed = failedOnly(error.report)
+        const duplicates = cause === undefined ?
+          ShipReport.empty :
+          keptDuplicates(error.report, undelivered, acks.sent, said.sent)
+        report = ShipReport.combine(
+          report,
+          withoutKept(error.report, ShipReport.combine(sinkFailed, duplicates))
+        )
+        if (cause === undefined) report = ShipReport.combine(report, left.report)
         const temporary = format.temporaryOf(segment.path)
         // The rewrite keeps each event's number, so the acknowledgements (left as they are) name the same
         // events in both files: a crash or a failure at any step leaves a segment and acknowledgements
@@ -770,8 +781,9 @@ const makeWith = (
             Effect.mapError(fail(`rewriting ${segment.path}`))
           )
         }))
-        if (cause !== undefined) return { error, cause, kept, path: segment.path }
-        return yield* Effect.fail(fatal({ error, path: segment.path }))
+        const failed = { error, path: segment.path, undelivered: left.undelivered }
+        if (cause !== undefined) return { ...failed, cause, kept: ShipReport.combine(left.report, duplicates) }
+        return yield* Effect.fail(fatal(failed))
       })
 
     /**
@@ -918,7 +930,7 @@ const makeWith = (
       const all = [...also, ...back].sort((a, b) => a.path < b.path ? -1 : 1)
       return new CloudWatchLogs.ShipError({
         cause: last.error.cause,
-        undelivered: all.flatMap((each) => each.error.undelivered),
+        undelivered: all.flatMap((each) => each.undelivered),
         report: reportNow(),
         message: `${last.error.message} (the events not delivered are kept in ${
           all.map((each) => each.path).join(", ")
@@ -1146,19 +1158,23 @@ interface Interrupted extends Failed {
   readonly kept: ShipReport.ShipReport
 }
 
-/** A segment's shipment that failed: its error, and the segment (which keeps the events not delivered). */
+/**
+ * A segment's shipment that failed: its error, and the segment, which keeps the events not delivered
+ * (`undelivered`: all of them, those its sink never took included).
+ */
 interface Failed {
   readonly error: CloudWatchLogs.ShipError
   readonly path: string
+  readonly undelivered: ReadonlyArray<CloudWatchLogs.Undelivered>
 }
 
 /**
- * What the report of a failed shipment (`failed`) counted of the events kept in the segment (`undelivered`,
- * by their numbers, which the rewrite keeps): as `Failed` (every event it failed is kept), and as possible
- * duplicates the copies this shipment's puts said (`after`, less what earlier shipments had said:
- * `before`), which the shipment that stores them counts in its turn.
+ * The possible duplicates the report of a failed shipment (`failed`) counted of the events kept in the
+ * segment (`undelivered`, by their numbers, which the rewrite keeps): the copies this shipment's puts
+ * said (`after`, less what earlier shipments had said: `before`), which the shipment that stores them
+ * counts in its turn.
  */
-const keptCounts = (
+const keptDuplicates = (
   failed: ShipReport.ShipReport,
   undelivered: ReadonlyArray<format.Entry>,
   before: format.SentRanges,
@@ -1175,17 +1191,48 @@ const keptCounts = (
   let kept = ShipReport.empty
   for (const [key, counts] of failed.perDestination) {
     const possibleDuplicates = Math.min(counts.possibleDuplicates, copies.get(key) ?? 0)
-    if (counts.rejected.Failed === 0 && possibleDuplicates === 0) continue
-    kept = ShipReport.add(kept, counts.destination, {
-      ...ShipReport.emptyCounts,
-      rejected: { ...ShipReport.emptyCounts.rejected, Failed: counts.rejected.Failed },
-      possibleDuplicates
-    })
+    if (possibleDuplicates === 0) continue
+    kept = ShipReport.add(kept, counts.destination, { ...ShipReport.emptyCounts, possibleDuplicates })
   }
   return kept
 }
 
-/** `report` without the counts `kept` (`keptCounts`: `Failed` and possible duplicates only). */
+/** The `Failed` counts of a report, alone. */
+const failedOnly = (report: ShipReport.ShipReport): ShipReport.ShipReport => {
+  let failed = ShipReport.empty
+  for (const counts of report.perDestination.values()) {
+    if (counts.rejected.Failed === 0) continue
+    failed = ShipReport.add(failed, counts.destination, {
+      ...ShipReport.emptyCounts,
+      rejected: { ...ShipReport.emptyCounts.rejected, Failed: counts.rejected.Failed }
+    })
+  }
+  return failed
+}
+
+/** The events a segment keeps, per destination: counted `Failed`, and listed undelivered. */
+const notDelivered = (entries: ReadonlyArray<format.Entry>): {
+  readonly report: ShipReport.ShipReport
+  readonly undelivered: ReadonlyArray<CloudWatchLogs.Undelivered>
+} => {
+  const byDestination = new Map<string, { destination: Destinations.Destination; events: Array<LogEvent.LogEvent> }>()
+  for (const { destination, event } of entries) {
+    const key = Destinations.key(destination)
+    const found = byDestination.get(key)
+    if (found === undefined) byDestination.set(key, { destination, events: [event] })
+    else found.events.push(event)
+  }
+  let report = ShipReport.empty
+  for (const { destination, events } of byDestination.values()) {
+    report = ShipReport.add(report, destination, {
+      ...ShipReport.emptyCounts,
+      rejected: { ...ShipReport.emptyCounts.rejected, Failed: events.length }
+    })
+  }
+  return { report, undelivered: [...byDestination.values()] }
+}
+
+/** `report` without the counts `kept` (`Failed` and possible duplicates only). */
 const withoutKept = (report: ShipReport.ShipReport, kept: ShipReport.ShipReport): ShipReport.ShipReport => {
   const less = <C extends ShipReport.Counts>(counts: C, minus: ShipReport.Counts): C => ({
     ...counts,

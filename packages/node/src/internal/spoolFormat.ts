@@ -148,7 +148,8 @@ const reserve = (encoder: Encoder, used: number, more: number): void => {
 /**
  * The records of `inputs`, continuing the segment `encoder` writes (a view of the encoder's buffer,
  * valid until its next `encode`). An input the service refuses whenever it is sent (not an object, a
- * timestamp that is not a finite number, a message that is not a string) is not written: it is handed
+ * timestamp that is not a finite number, a message that is not a string, a field that cannot be read) is
+ * not written: it is handed
  * to `rejected` with the reason the validator gives it, in the validator's order. An input with a
  * `record` beyond the next number keeps it (an `N` record says it); numbers never go back.
  * @internal
@@ -170,7 +171,15 @@ export const encode = (
       rejected(destination, "InvalidMessage")
       continue
     }
-    const { message, timestamp } = event
+    let message: unknown
+    let timestamp: unknown
+    try {
+      ;({ message, timestamp } = event)
+    } catch {
+      // a field that cannot be read (a getter or a proxy that throws): refused, as the sink refuses it
+      rejected(destination, "InvalidMessage")
+      continue
+    }
     if (typeof timestamp !== "number" || !Number.isFinite(timestamp)) {
       rejected(destination, "InvalidTimestamp")
       continue
