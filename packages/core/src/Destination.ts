@@ -20,7 +20,7 @@ export interface Destination {
   readonly createStream?: boolean | undefined
   /**
    * Retention applied to a group this library creates (not to one found there already, made meanwhile by
-   * another writer). The destinations of one uploader naming a group share its creation: the retention of
+   * another writer; but a group found there after an attempt whose answer was lost counts as its own). The destinations of one uploader naming a group share its creation: the retention of
    * the one that creates it is set, so give them one. While the new group is not visible yet (ResourceNotFound),
    * PutRetentionPolicy is sent again under the `notFound` schedule; past it, the events are still sent, the
    * group keeps no retention, and a warning is logged.

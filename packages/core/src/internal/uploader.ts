@@ -122,7 +122,10 @@ const OPERATION_LABEL: Record<Operation, string> = {
 
 const MAX_DESCRIBE_PAGES = 10
 
-/** How a call other than the put ended: done, the resource was there already, or not found. */
+/**
+ * How a call other than the put ended: done (or there already after an attempt of this call whose answer
+ * was lost, which may have been the one that made it), the resource was there already, or not found.
+ */
 type CallAnswer = "done" | "alreadyExists" | ResourceNotFoundException
 
 /** GetLogEvents pages read at most to settle a lost answer (past them the check gives up). */
@@ -444,6 +447,9 @@ export const make = (
       ): Effect.Effect<CallAnswer, UploadError> {
         return Effect.gen(this, function*() {
           const what = OPERATION_LABEL[operation]
+          // an attempt failed in a way that may have been carried out (a lost answer, a 5xx): a later
+          // "already exists" may be its own doing
+          let mayHaveMade = false
           while (true) {
             const result = yield* Effect.either(limiter.withPermit(this.destination, operation)(effect))
             if (Either.isRight(result)) {
@@ -451,13 +457,14 @@ export const make = (
               return "done" as const
             }
             const error = result.left
-            if (error._tag === "ResourceAlreadyExistsException") return "alreadyExists" as const
+            if (error._tag === "ResourceAlreadyExistsException") return mayHaveMade ? "done" : "alreadyExists"
             if (error._tag === "ResourceNotFoundException") return error
             const cls = Errors.classify(error)
             if (cls === "throttled") {
               yield* limiter.throttled(this.destination, operation)
               yield* this.retry("throttled", error, what)
             } else if (cls === "transient") {
+              mayHaveMade = true
               yield* this.retry("transient", error, what)
             } else {
               return yield* this.fail("Fatal", error, what)

@@ -624,6 +624,35 @@ describe("Uploader: a new group named by many destinations", () => {
       expect(yield* model.callCount("PutRetentionPolicy")).toBe(2)
     }))
 
+  it.effect("a CreateLogGroup whose answer was lost (it did make the group) still gets its retention", () =>
+    Effect.gen(function*() {
+      let creates = 0
+      const { model, uploader } = yield* setup({
+        create: false,
+        wrap: (api) => ({
+          ...api,
+          // the first CreateLogGroup is carried out, its answer lost (a timeout): the retry is answered
+          // ResourceAlreadyExists, for the group this very upload made
+          createLogGroup: (r) =>
+            Effect.suspend(() =>
+              creates++ === 0
+                ? Effect.zipRight(
+                  Effect.orDie(api.createLogGroup(r)),
+                  Effect.fail(new CloudWatchLogsError.NetworkError({ message: "socket timeout", reason: "timeout" }))
+                )
+                : api.createLogGroup(r)
+            )
+        })
+      })
+      const result = yield* settle(uploader.upload(dest({ retentionInDays: 7 }), batch("a", 1)))
+      expect(result.accepted).toBe(1)
+      expect(creates).toBe(2)
+      // before: no PutRetentionPolicy, the group kept its events for ever
+      expect(yield* model.callCount("PutRetentionPolicy")).toBe(1)
+      const groups = yield* Effect.orDie(model.api.describeLogGroups({ logGroupNamePrefix: G }))
+      expect(groups.logGroups.map((g) => g.retentionInDays)).toEqual([7])
+    }))
+
   it.effect("a group another writer made meanwhile (ResourceAlreadyExists) keeps its retention: none is sent", () =>
     Effect.gen(function*() {
       const { model, uploader } = yield* setup({
