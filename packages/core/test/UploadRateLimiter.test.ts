@@ -165,6 +165,32 @@ describe("UploadRateLimiter", () => {
       expect(Math.max(...times)).toBe(1000)
     }))
 
+  it.effect("a put given up while it waits for the account's permit gives its stream's token back too", () =>
+    Effect.gen(function*() {
+      // PutLogEvents: 10/s for the account (a burst of 10), 5/s per stream (a burst of 1)
+      const limiter = yield* UploadRateLimiter.make({
+        quotas: { ...Limits.current.quotas, putLogEvents: 10 },
+        perStreamPutsPerSecond: 5
+      })
+      // ten other streams spend the account's burst, at once
+      for (let i = 0; i < 10; i++) {
+        yield* limiter.withPermit(Destination.make("g", `b-${i}`), "putLogEvents")(Effect.void)
+      }
+      const a = Destination.make("g", "a")
+      // stream a's put takes its stream's token at once, then waits 100 ms for the account: given up
+      const given = yield* Effect.fork(limiter.withPermit(a, "putLogEvents")(Effect.void))
+      yield* TestClock.adjust(0)
+      expect(given.unsafePoll()).toBeNull()
+      yield* Fiber.interrupt(given)
+      // 100 ms later the account has a token again, and stream a never sent its put: the next starts at
+      // once (before: it waited 100 ms more for the stream's token)
+      yield* TestClock.adjust(100)
+      const start = yield* Clock.currentTimeMillis
+      const next = yield* Effect.fork(limiter.withPermit(a, "putLogEvents")(Clock.currentTimeMillis))
+      yield* TestClock.adjust(1000)
+      expect((yield* Fiber.join(next)) - start).toBe(0)
+    }))
+
   it.effect("legacy per-stream rate: puts given up while they wait do not hold the stream back", () =>
     Effect.gen(function*() {
       const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: 5 })

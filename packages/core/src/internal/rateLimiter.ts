@@ -211,9 +211,14 @@ const makeValid = (
             const bucket = account.get(operation)
             return bucket === undefined ? Effect.void : hold(restore, bucket, reserve(bucket, later))
           })
+          // given up while it waits for the account, the request gives its stream's token back too: the
+          // put never went out
           return stream === undefined
             ? accountStage
-            : Effect.zipRight(hold(restore, stream, reserve(stream, now)), accountStage)
+            : Effect.zipRight(
+              hold(restore, stream, reserve(stream, now)),
+              Effect.onInterrupt(accountStage, () => Effect.map(monotonicMillis, (at) => giveBack(stream, at)))
+            )
         })
       )
     const signal =
