@@ -131,8 +131,9 @@ export interface SpoolReport extends ShipReport.ShipReport {
   /** Bytes of a write an earlier run did not finish (never acknowledged, so not an event lost). */
   readonly tornBytes: number
   /**
-   * Events this run wrote to disk (those refused at write, counted in `rejected`, are not): what its
-   * writes were answered for. With `recovered`, less what the report counts, what waits on disk.
+   * Events this run wrote to disk: what its writes were answered for (those refused at write, counted in
+   * `rejected`, are not). `written + recovered`, less the events the report counts as delivered or
+   * refused after they were written, is what waits on disk.
    */
   readonly written: number
 }

@@ -23,7 +23,7 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
-import { MAX_RESPONSE_BYTES } from "../src/internal/sdk.js"
+import { invalidOptions, MAX_RESPONSE_BYTES } from "../src/internal/sdk.js"
 import * as NodeCloudWatchLogs from "../src/NodeCloudWatchLogs.js"
 import { type Answer, awsError, awsOk, fakeServer, freePort, httpServer, type SeenRequest } from "./support/servers.js"
 
@@ -671,6 +671,13 @@ describe("NodeCloudWatchLogs: layers and configuration", () => {
       expect(Exit.isFailure(service) && Cause.pretty(service.cause)).toContain(
         "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS must be"
       )
+      // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true: the SDK ignores both variables, so they are not checked
+      expect(
+        invalidOptions({ region: "us-east-1" }, {
+          AWS_ENDPOINT_URL: "localhost:4566",
+          AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: "true"
+        })
+      ).toBeUndefined()
       // an endpoint given as an option wins over the environment, whatever it holds
       yield* describeGroups.pipe(
         Effect.provide(NodeCloudWatchLogs.layer({ ...fromEnvironment, endpoint: server.endpoint }))

@@ -623,11 +623,12 @@ export const isHttpUrl = (endpoint: string): boolean => {
 /**
  * The endpoint the SDK takes from the environment when none is given, and the variable it comes from:
  * `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, else `AWS_ENDPOINT_URL` (an empty one is skipped, as the SDK
- * skips it). @internal
+ * skips it); none with `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`, which makes the SDK ignore both. @internal
  */
 export const environmentEndpoint = (
   env: Readonly<Record<string, string | undefined>>
 ): { readonly variable: string; readonly value: string } | undefined => {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === "true") return undefined
   for (const variable of ["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL"]) {
     const value = env[variable]
     if (value !== undefined && value !== "") return { variable, value }
