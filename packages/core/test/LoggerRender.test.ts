@@ -310,6 +310,29 @@ describe("repeats and cycles: only a true cycle is cut", () => {
     expect(inFull.length).toBeLessThanOrEqual(REPEAT_BUDGET / 10_000 + 2)
   })
 
+  it("shared objects that write themselves through a toJSON are held to the same budget", () => {
+    // each node writes itself through toJSON (as domain classes and Effect's data types do), whose new
+    // object the replacer had never seen: 20 of them, each holding the next twice, wrote 2^20 leaves
+    class Node {
+      constructor(readonly next: unknown) {}
+      toJSON() {
+        return { left: this.next, right: this.next }
+      }
+    }
+    let shared: unknown = { leaf: 1 }
+    for (let i = 0; i < 20; i++) shared = new Node(shared)
+    const written = line({ config: shared })
+    expect(written.length).toBeLessThan(4 * REPEAT_BUDGET)
+    expect(written).toContain(REPEATED)
+    // a toJSON holding its object again is a cycle, cut as any
+    class Self {
+      toJSON() {
+        return { name: "self", again: this }
+      }
+    }
+    expect(JSON.parse(stringifyCareful({ self: new Self() }))).toEqual({ self: { name: "self" } })
+  })
+
   it("a cycle is cut where it closes: the property left out, null in an array, the rest written", () => {
     const self: { name: string; self?: unknown } = { name: "c" }
     self.self = self

@@ -131,11 +131,15 @@ export const stringifyCareful = (doc: unknown): string => {
       if (repeatAt >= 0) spent += repeatCost(key, value)
       return typeof value === "bigint" ? value.toString() : value
     }
-    const state = met.get(value)
+    // `JSON.stringify` hands the replacer what a `toJSON` returned (a new object each time), not the object
+    // in the graph: that one, the holder's own, is what a repeat or a cycle is told by
+    const own: unknown = typeof this === "object" && this !== null ? Reflect.get(this, key) : value
+    const identity = typeof own === "object" && own !== null ? own : value
+    const state = met.get(identity)
     if (state === true) return undefined
     const written = collectionFields(errorFields(Inspectable.redact(value)))
     if (typeof written !== "object" || written === null) return written
-    const writtenState = written === value ? state : met.get(written)
+    const writtenState = written === identity ? state : met.get(written)
     if (writtenState === true) return undefined
     if (repeatAt >= 0 || state === false || writtenState === false) {
       if (spent > REPEAT_BUDGET) return REPEATED
@@ -144,11 +148,11 @@ export const stringifyCareful = (doc: unknown): string => {
     }
     path.push(written)
     met.set(written, true)
-    if (written === value) {
+    if (written === identity) {
       given.push(undefined)
     } else {
-      given.push(value)
-      met.set(value, true)
+      given.push(identity)
+      met.set(identity, true)
     }
     return written
   })
