@@ -6,7 +6,15 @@
  * that failed first. A fatal error still stops it, as documented.
  */
 import type { LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, CloudWatchLogsApi, CloudWatchLogsError, Destination, Metrics, RetryPolicy } from "@cwlogs/core"
+import {
+  CloudWatchLogs,
+  CloudWatchLogsApi,
+  CloudWatchLogsError,
+  Destination,
+  Metrics,
+  RetryPolicy,
+  ShipReport
+} from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
@@ -536,6 +544,42 @@ describe("DurableSpool through an outage", () => {
       Effect.provide(RetryPolicy.layer(RetryPolicy.none))
     ))
 
+  it.scoped("a resume schedule that ends counts Failed, and lists undelivered, every event of a large segment put back, not only those its sink had taken", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const spool = yield* DurableSpool.make({
+        directory,
+        segmentBytes: 1,
+        bufferCapacity: 100,
+        maxBatchEvents: 100,
+        maxInFlight: 1,
+        resumeSchedule: Schedule.stop
+      })
+      yield* TestCloudWatchLogs.setOutage(true)
+      // one segment of 20,000 events (the write seals it), its first put failing: a failure that passes,
+      // and the schedule that ends at once makes it the end
+      const input = events(20_000, "e")
+      yield* spool.write(input.map((event) => ({ destination: orders, event })))
+      const refused = yield* passUntil(probe(spool), Either.isLeft)
+      if (Either.isRight(refused) || refused.left._tag !== "ShipError") {
+        return yield* Effect.dieMessage("expected the ShipError")
+      }
+      // every event is kept on disk for the next run...
+      expect(segmentMessages(directory)).toHaveLength(20_000)
+      const report = refused.left.report
+      const undelivered = refused.left.undelivered.flatMap((u) => u.events).length
+      // ...and, as documented ("the events of every segment put back counted Failed and listed in its
+      // undelivered"), counted: accepted + rejected = written
+      expect({ total: ShipReport.total(report), failed: report.rejected.Failed, undelivered }).toEqual({
+        total: 20_000,
+        failed: 20_000,
+        undelivered: 20_000
+      })
+    }).pipe(
+      Effect.provide(TestCloudWatchLogs.layer()),
+      Effect.provide(RetryPolicy.layer(RetryPolicy.none))
+    ))
   it.scoped("a fatal error while the other shipper's segment is put back after an outage: the events of both counted Failed and listed undelivered", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)

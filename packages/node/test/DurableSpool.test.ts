@@ -3,14 +3,14 @@
  * is taken as a copy of the directory at that moment (a kill -9 leaves exactly the files); the real
  * kill is in DurableSpool.crash.test.ts.
  */
-import type { LogEvent } from "@cwlogs/core"
-import { CloudWatchLogs, Destination, Limits, Metrics, ShipReport } from "@cwlogs/core"
+import { CloudWatchLogs, Destination, Limits, LogEvent, Metrics, ShipReport } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -377,6 +377,28 @@ describe("DurableSpool", () => {
       expect(report.written).toBe(3)
       expect(report.perDestination.get(Destination.key(orders))?.rejected.InvalidMessage).toBe(1)
       expect(yield* stored(orders)).toEqual(["ok"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("an input whose fields cannot be read is refused (InvalidMessage) and counted, as CloudWatchLogs.sink does, not a defect that loses its chunk", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const unreadable = new Proxy(LogEvent.make(NOW, "unreadable"), {
+        get: () => {
+          throw new Error("unreadable")
+        }
+      })
+      const exit = yield* Stream.make(LogEvent.make(NOW, "ok"), unreadable, LogEvent.make(NOW + 1, "ok too")).pipe(
+        Stream.run(DurableSpool.sink(orders, { directory })),
+        Effect.exit
+      )
+      // CloudWatchLogs.sink ends with { accepted: 2, rejected.InvalidMessage: 1 } for the same stream
+      expect(Exit.isSuccess(exit)).toBe(true)
+      if (Exit.isSuccess(exit)) {
+        expect(exit.value.accepted).toBe(2)
+        expect(exit.value.rejected.InvalidMessage).toBe(1)
+        expect(ShipReport.total(exit.value)).toBe(3)
+      }
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   for (const metricLabels of ["stream", "group"] as const) {
