@@ -101,6 +101,11 @@ const platformError = (source: string) => (error: unknown) =>
 
 const CHUNK = 64 * 1024
 
+/** After a stop, how far a FILE is read on to the end of the line being read; a longer one is cut off. */
+export const READ_ON_BYTES = 1024 * 1024
+
+const NEWLINE = 0x0a
+
 /** How many bytes of a followed file's start are kept to tell it was rewritten. */
 const HEAD_BYTES = 64
 
@@ -111,8 +116,9 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
 }
 
 /**
- * The bytes of a file, then of whatever is appended to it, until `stop` completes (the rest of the file
- * is still read). A file truncated in place is read again from its start: found shorter than what was
+ * The bytes of a file, then of whatever is appended to it, until `stop` completes; then the rest of the
+ * file as it is then (its size at the stop), on to the end of the line being written there (within
+ * `READ_ON_BYTES`), not what a busy writer adds after. A file truncated in place is read again from its start: found shorter than what was
  * read, or, while waiting for more, with a start that is no longer the one read (truncated and written
  * again past the old size between two polls, as by logrotate's `copytruncate` and a busy writer).
  *
@@ -128,8 +134,13 @@ export const followBytes = (
     const file = yield* Effect.mapError(fs.open(path, { flag: "r" }), platformError(path))
     const failed = (e: unknown) => Option.some(platformError(path)(e))
     let position = 0
-    /** The first bytes read from the start of the file (up to HEAD_BYTES). */
+    /** The first bytes read from the start of the file (up to HEAD_BYTES, however short the reads were). */
     let head: Uint8Array | undefined
+    /** The file's size when the stop was first seen: read to there, then to the end of its line. */
+    let endAtStop: number | undefined
+    /** Read past `endAtStop` looking for the end of the line; the last byte read was a newline. */
+    let readOn = 0
+    let atLineStart = true
     /** The last read found the end of the file: what comes next may be a rewrite. */
     let waiting = false
     const fromStart = Effect.gen(function*() {
@@ -137,6 +148,7 @@ export const followBytes = (
       position = 0
       head = undefined
       waiting = false
+      atLineStart = true
     })
     /** Whether the start of the file is still the one read (checked while waiting for more). */
     const sameStart = Effect.gen(function*() {
@@ -151,16 +163,36 @@ export const followBytes = (
         // Look at `stop` before reading: when it had completed, this read sees everything appended
         // before it, so ending at this read's end of file loses nothing.
         const stopped = yield* stop
+        if (stopped && endAtStop === undefined) endAtStop = Number((yield* Effect.mapError(file.stat, failed)).size)
         if (waiting && !(yield* sameStart)) {
           yield* fromStart
           continue
         }
+        // past the size at the stop: on to the end of the line being written there, and no further
+        if (endAtStop !== undefined && position >= endAtStop && (atLineStart || readOn > READ_ON_BYTES)) {
+          return yield* Effect.fail(Option.none())
+        }
         const bytes = yield* Effect.mapError(file.readAlloc(CHUNK), failed)
         if (Option.isSome(bytes) && bytes.value.length > 0) {
-          if (position === 0) head = bytes.value.slice(0, HEAD_BYTES)
-          position += bytes.value.length
+          let read = bytes.value
+          if (endAtStop !== undefined && position + read.length > endAtStop) {
+            const within = Math.max(0, endAtStop - position)
+            const end = read.indexOf(NEWLINE, within)
+            if (end !== -1) {
+              read = read.subarray(0, end + 1)
+              yield* file.seek(position + read.length, "start")
+            } else {
+              readOn += read.length - within
+            }
+          }
+          if (position < HEAD_BYTES) {
+            const more = read.subarray(0, HEAD_BYTES - position)
+            head = head === undefined ? more.slice() : Buffer.concat([head, more])
+          }
+          position += read.length
+          atLineStart = read[read.length - 1] === NEWLINE
           waiting = false
-          return bytes.value
+          return read
         }
         if (stopped) return yield* Effect.fail(Option.none())
         const info = yield* Effect.mapError(file.stat, failed)
@@ -178,11 +210,6 @@ export const followBytes = (
 /** Reads a stream Node opens (stdin, a pipe, a device): in order, no positioned reads. */
 const readable = (source: string, open: () => NodeJS.ReadableStream) =>
   NodeStream.fromReadable<InputError>(open, platformError(source))
-
-/** After a stop, how far a FILE is read on to the end of the line being read; a longer one is cut off. */
-export const READ_ON_BYTES = 1024 * 1024
-
-const NEWLINE = 0x0a
 
 /**
  * The bytes of a FILE until a stop, then on to the end of the line being read (within `READ_ON_BYTES`,
@@ -218,6 +245,13 @@ const toLineEndAfterStop = <E, R>(
     )
   })
 
+/**
+ * The longest line kept whole, in UTF-16 units (32 Mi: 32 to 96 MiB of UTF-8): a longer one (a run of
+ * NULs left by `copytruncate` under a writer not in append mode) is handed on in pieces of this length,
+ * each split into events as any long line, rather than built up until V8 cannot hold the string.
+ */
+export const MAX_LINE_UNITS = 32 * 1024 * 1024
+
 /** A line's text without the `\r` of a `\r\n` end. */
 const withoutCR = (line: string): string => line.endsWith("\r") ? line.slice(0, -1) : line
 
@@ -238,6 +272,10 @@ const toLines = <E, R>(
       let end = text.indexOf("\n")
       if (end === -1) {
         rest += text
+        while (rest.length > MAX_LINE_UNITS) {
+          out.push(rest.slice(0, MAX_LINE_UNITS))
+          rest = rest.slice(MAX_LINE_UNITS)
+        }
         return
       }
       out.push(withoutCR(rest + text.slice(0, end)))
