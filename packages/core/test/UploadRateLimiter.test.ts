@@ -10,9 +10,20 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
+import * as V8 from "node:v8"
+import * as Vm from "node:vm"
 import * as Destination from "../src/Destination.js"
 import * as Limits from "../src/Limits.js"
 import * as UploadRateLimiter from "../src/UploadRateLimiter.js"
+
+// A full collection on demand, to compare what the heap retains.
+V8.setFlagsFromString("--expose-gc")
+const gc: () => void = Vm.runInNewContext("gc")
+const heapUsed = (): number => {
+  gc()
+  gc()
+  return V8.getHeapStatistics().used_heap_size
+}
 
 const A = Destination.make("g", "a")
 const B = Destination.make("g", "b")
@@ -189,6 +200,41 @@ describe("UploadRateLimiter", () => {
       const next = yield* Effect.fork(limiter.withPermit(a, "putLogEvents")(Clock.currentTimeMillis))
       yield* TestClock.adjust(1000)
       expect((yield* Fiber.join(next)) - start).toBe(0)
+    }))
+
+  it.effect("legacy per-stream rate: a process writing to ever new streams keeps no bucket for each", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: 5 })
+      const put = (i: number) =>
+        limiter.withPermit(Destination.make("churn", `stream-${i}`), "putLogEvents")(Effect.void)
+      for (let i = 0; i < 1_000; i++) yield* put(i)
+      yield* TestClock.adjust(1_000)
+      const before = heapUsed()
+      // 100,000 streams that come and go, a put each, a second apart in groups (the account's quota)
+      for (let i = 1_000; i < 101_000; i++) {
+        yield* put(i)
+        if (i % 4_000 === 0) yield* TestClock.adjust(1_000)
+      }
+      yield* TestClock.adjust(1_000)
+      const perStream = (heapUsed() - before) / 100_000
+      // before: ~150-250 bytes per stream ever written, for the life of the process (the default limiter
+      // is process-wide); a bucket back to full is the same as none
+      expect(perStream).toBeLessThan(20)
+      // and a stream coming back still keeps to its rate
+      const a = Destination.make("churn", "stream-5")
+      const starts: Array<number> = []
+      const fiber = yield* Effect.fork(
+        Effect.forEach(
+          [1, 2, 3],
+          () =>
+            limiter.withPermit(a, "putLogEvents")(
+              Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => starts.push(t)))
+            )
+        )
+      )
+      yield* TestClock.adjust(2_000)
+      yield* Fiber.join(fiber)
+      expect(starts[2]! - starts[0]!).toBeGreaterThanOrEqual(400)
     }))
 
   it.effect("legacy per-stream rate: puts given up while they wait do not hold the stream back", () =>

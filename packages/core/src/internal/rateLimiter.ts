@@ -40,6 +40,9 @@ export interface Tuning {
 
 const MIN_RATE = 0.2
 
+/** Streams' buckets kept before the first sweep of those back to full. */
+const MIN_SWEEP = 1024
+
 /** @internal */
 export const makeBucket = (quota: number, capacity: number, now: number): Bucket => ({
   quota,
@@ -177,11 +180,26 @@ const makeValid = (
     }
     const perStream = options.perStreamPutsPerSecond
     const streams = new Map<string, Bucket>()
+    /** The number of streams' buckets at which the next sweep is due (twice what the last one kept). */
+    let sweepAt = MIN_SWEEP
+    /**
+     * Forgets the buckets back to full at the full rate: such a bucket is the same as none, and a process
+     * writing to ever new streams (a routed sink, the streams of a day) would keep one for each for ever.
+     * Amortised: due when the map has doubled since the last sweep.
+     */
+    const sweep = (now: number): void => {
+      for (const [k, bucket] of streams) {
+        refill(bucket, now)
+        if (bucket.tokens >= bucket.capacity && bucket.rate >= bucket.quota) streams.delete(k)
+      }
+      sweepAt = Math.max(MIN_SWEEP, streams.size * 2)
+    }
     const streamBucket = (destination: Destination, operation: Operation, now: number): Bucket | undefined => {
       if (operation !== "putLogEvents" || !limited(perStream)) return undefined
       const k = DestinationKey.key(destination)
       let bucket = streams.get(k)
       if (bucket === undefined) {
+        if (streams.size >= sweepAt) sweep(now)
         // one request at a time: at most `perStream` starts in any second
         bucket = makeBucket(perStream, 1, now)
         streams.set(k, bucket)
