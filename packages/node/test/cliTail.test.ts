@@ -135,3 +135,72 @@ describe("cwlogs tail", () => {
     expect(Tail.format(event, { raw: true, showStream: true })).toBe("hello")
   })
 })
+
+describe("cwlogs tail: follow (review)", () => {
+  for (const mode of ["one stream", "a group"] as const) {
+    it.effect(`follow (${mode}): one throttled poll does not end the following`, () =>
+      Effect.gen(function*() {
+        yield* setup
+        yield* put("g", "a", [[T0, "first"]])
+        const stop = yield* Deferred.make<void>()
+        const seen: Array<string> = []
+        const fiber = yield* Tail.events({
+          logGroupName: "g",
+          ...(mode === "one stream" ? { logStreamName: "a" } : {}),
+          follow: true,
+          stopped: Deferred.isDone(stop),
+          pollEvery: "1 second"
+        }).pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+        yield* TestClock.adjust("1 second")
+        expect(seen).toEqual(["first"])
+        // FilterLogEvents' quota is a few requests a second per account: another tail, a dashboard
+        yield* TestCloudWatchLogs.failNext(1, "throttle", mode === "one stream" ? "GetLogEvents" : "FilterLogEvents")
+        yield* TestClock.adjust("1 second")
+        yield* put("g", "a", [[T0 + 10, "after the throttle"]])
+        yield* TestClock.adjust("10 seconds")
+        yield* Deferred.succeed(stop, undefined)
+        yield* TestClock.adjust("1 second")
+        // before: the first ThrottlingException ended it (the CLI: exit 3, "service unavailable")
+        const exit = yield* Fiber.await(fiber)
+        expect(exit._tag).toBe("Success")
+        expect(seen).toEqual(["first", "after the throttle"])
+      }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+  }
+})
+
+describe("cwlogs tail: retries", () => {
+  it.effect("without follow: throttled or unavailable requests are retried READ_RETRIES times, then fail", () =>
+    Effect.gen(function*() {
+      yield* setup
+      yield* put("g", "a", [[T0 - 10, "m0"]])
+      for (const mode of ["one stream", "a group"] as const) {
+        const options = { logGroupName: "g", ...(mode === "one stream" ? { logStreamName: "a" } : {}), ...noStop }
+        const operation = mode === "one stream" ? "GetLogEvents" : "FilterLogEvents"
+        yield* TestCloudWatchLogs.failNext(Tail.READ_RETRIES, "unavailable", operation)
+        const ok = yield* Effect.fork(collect(options))
+        yield* TestClock.adjust("1 minute")
+        expect(yield* Fiber.join(ok)).toEqual(["m0"])
+        yield* TestCloudWatchLogs.failNext(Tail.READ_RETRIES + 1, "throttle", operation)
+        const failed = yield* Effect.fork(Effect.flip(collect(options)))
+        yield* TestClock.adjust("1 minute")
+        expect((yield* Fiber.join(failed))._tag).toBe("ThrottlingException")
+      }
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("follow: throttled without end, a stop still ends it within a retry's delay", () =>
+    Effect.gen(function*() {
+      yield* setup
+      const stop = yield* Deferred.make<void>()
+      yield* TestCloudWatchLogs.failNext(1_000, "throttle", "FilterLogEvents")
+      const fiber = yield* Tail.events({ logGroupName: "g", follow: true, stopped: Deferred.isDone(stop) }).pipe(
+        Stream.runDrain,
+        Effect.fork
+      )
+      yield* TestClock.adjust("2 minutes")
+      expect(fiber.unsafePoll()).toBeNull()
+      yield* Deferred.succeed(stop, undefined)
+      yield* TestClock.adjust("6 seconds")
+      const exit = fiber.unsafePoll()
+      expect(exit?._tag).toBe("Success")
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})

@@ -4,11 +4,12 @@
  *
  * @internal
  */
-import { CloudWatchLogsApi } from "@cwlogs/core"
+import { CloudWatchLogsApi, CloudWatchLogsError } from "@cwlogs/core"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 
 /** @internal */
@@ -36,6 +37,31 @@ export interface TailOptions {
  * @internal
  */
 export const LOOKBACK_MILLIS = 60_000
+
+/**
+ * Without `follow`, a throttled or transient request (`CloudWatchLogsError.classify`) is retried this
+ * many times in a row before its error ends the tail; with `follow`, until it succeeds or a stop.
+ *
+ * @internal
+ */
+export const READ_RETRIES = 5
+
+/**
+ * The delays between those retries: exponential from 200 ms, capped at 5 s, each jittered to 80%..120%
+ * (so at most 6 s apart).
+ *
+ * @internal
+ */
+export const readBackoff: Schedule.Schedule<unknown> = Schedule.exponential("200 millis").pipe(
+  Schedule.either(Schedule.spaced("5 seconds")),
+  Schedule.jittered,
+  Schedule.asVoid
+)
+
+const retryable = (error: CloudWatchLogsApi.ReadError): boolean => {
+  const kind = CloudWatchLogsError.classify(error)
+  return kind === "throttled" || kind === "transient"
+}
 
 /** @internal */
 export interface TailEvent {
@@ -82,11 +108,35 @@ export const events = (
         : Effect.flatMap(options.stopped, (stopped) =>
           stopped ? Effect.succeedNone : Effect.as(Effect.sleep(pollEvery), Option.some(state)))
 
+    /**
+     * One request, its throttled or transient failures retried (`readBackoff`): `READ_RETRIES` times, or
+     * following, until a stop (then `None`).
+     */
+    const request = <A>(
+      call: Effect.Effect<A, CloudWatchLogsApi.ReadError>
+    ): Effect.Effect<Option.Option<A>, CloudWatchLogsApi.ReadError> =>
+      options.follow
+        ? call.pipe(
+          Effect.map(Option.some),
+          Effect.retry({
+            schedule: Schedule.checkEffect(readBackoff, () => Effect.map(options.stopped, (stopped) => !stopped)),
+            while: retryable
+          }),
+          Effect.catchIf(
+            retryable,
+            (error) => Effect.flatMap(options.stopped, (stopped) => stopped ? Effect.succeedNone : Effect.fail(error))
+          )
+        )
+        : call.pipe(
+          Effect.map(Option.some),
+          Effect.retry({ schedule: Schedule.intersect(readBackoff, Schedule.recurs(READ_RETRIES)), while: retryable })
+        )
+
     const step = (
       state: State
     ): Effect.Effect<Option.Option<readonly [Chunk.Chunk<TailEvent>, State]>, CloudWatchLogsApi.ReadError> => {
       if (state._tag === "Get" && logStreamName !== undefined) {
-        const request = {
+        const getRequest = {
           logGroupName: options.logGroupName,
           logStreamName,
           startFromHead: true,
@@ -99,7 +149,9 @@ export const events = (
             const again = yield* atEnd(state)
             if (Option.isNone(again)) return Option.none()
           }
-          const page = yield* api.getLogEvents(request)
+          const answer = yield* request(api.getLogEvents(getRequest))
+          if (Option.isNone(answer)) return Option.none()
+          const page = answer.value
           const next = page.nextForwardToken
           const reachedEnd = next === undefined || next === state.nextToken || page.events.length === 0
           const out = Chunk.fromIterable(
@@ -115,14 +167,16 @@ export const events = (
           const again = yield* atEnd(state)
           if (Option.isNone(again)) return Option.none()
         }
-        const page = yield* api.filterLogEvents({
+        const answer = yield* request(api.filterLogEvents({
           logGroupName: options.logGroupName,
           ...(logStreamName !== undefined ? { logStreamNames: [logStreamName] } : {}),
           ...(options.filterPattern !== undefined ? { filterPattern: options.filterPattern } : {}),
           ...(options.pageSize !== undefined ? { limit: options.pageSize } : {}),
           ...(state.startTime !== undefined ? { startTime: state.startTime } : {}),
           ...(state.nextToken !== undefined ? { nextToken: state.nextToken } : {})
-        })
+        }))
+        if (Option.isNone(answer)) return Option.none()
+        const page = answer.value
         // following, a new query looks back from the newest printed: skip the events already printed
         const fresh = !options.follow ? page.events : page.events.filter((e) => !printed.has(eventKey(e)))
         if (options.follow && fresh.length > 0) {
