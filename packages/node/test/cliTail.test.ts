@@ -5,6 +5,7 @@ import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as Tail from "../src/internal/cli/tail.js"
@@ -166,6 +167,53 @@ describe("cwlogs tail: follow (review)", () => {
         expect(seen).toEqual(["first", "after the throttle"])
       }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
   }
+})
+
+/**
+ * The model, except that the first GetLogEvents (no token) answers an empty page with a new forward
+ * token, as AWS does on a stream with history (aws/aws-sdk-net#3218; the end of the stream is when the
+ * same token comes back, per the API reference).
+ */
+const EmptyFirstPage = Layer.effect(
+  CloudWatchLogsApi.CloudWatchLogsApi,
+  Effect.map(TestCloudWatchLogs.TestCloudWatchLogs, (model) => ({
+    ...model.api,
+    getLogEvents: (request: Parameters<typeof model.api.getLogEvents>[0]) =>
+      request.nextToken === undefined
+        ? Effect.succeed({ events: [], nextForwardToken: "f/-1/-1", nextBackwardToken: "b/-1/-1" })
+        : model.api.getLogEvents(request)
+  }))
+).pipe(Layer.provideMerge(TestCloudWatchLogs.layer()))
+
+describe("cwlogs tail: pages (review)", () => {
+  it.effect("one stream: an empty page with a new forward token is not the end", () =>
+    Effect.gen(function*() {
+      yield* setup
+      yield* put("g", "a", [[T0 - 10, "m0"], [T0 - 5, "m1"]])
+      const got = yield* collect({ logGroupName: "g", logStreamName: "a", ...noStop })
+      // before: the empty page ended the tail (exit 0, nothing printed)
+      expect(got).toEqual(["m0", "m1"])
+    }).pipe(Effect.provide(EmptyFirstPage)))
+
+  it.effect("one stream: MAX_EMPTY_PAGES empty pages in a row, each with a new token, are the end", () => {
+    let calls = 0
+    const NeverRepeats = Layer.effect(
+      CloudWatchLogsApi.CloudWatchLogsApi,
+      Effect.map(TestCloudWatchLogs.TestCloudWatchLogs, (model) => ({
+        ...model.api,
+        getLogEvents: () =>
+          Effect.sync(() => {
+            calls++
+            return { events: [], nextForwardToken: `f/${calls}`, nextBackwardToken: "b/0" }
+          })
+      }))
+    ).pipe(Layer.provideMerge(TestCloudWatchLogs.layer()))
+    return Effect.gen(function*() {
+      yield* setup
+      expect(yield* collect({ logGroupName: "g", logStreamName: "a", ...noStop })).toEqual([])
+      expect(calls).toBe(Tail.MAX_EMPTY_PAGES)
+    }).pipe(Effect.provide(NeverRepeats))
+  })
 })
 
 describe("cwlogs tail: retries", () => {

@@ -70,8 +70,24 @@ export interface TailEvent {
   readonly message: string
 }
 
+/**
+ * Reading one stream (`GetLogEvents`), the end is when the same forward token comes back (AWS's API
+ * reference); an empty page with a new token is not the end (AWS answers such pages where the stream
+ * has no events for a while). This many empty pages in a row count as the end all the same, so that a
+ * service that never repeats its token cannot keep the tail reading nothing.
+ *
+ * @internal
+ */
+export const MAX_EMPTY_PAGES = 1_000
+
 type State =
-  | { readonly _tag: "Get"; readonly nextToken: string | undefined; readonly atEnd: boolean }
+  | {
+    readonly _tag: "Get"
+    readonly nextToken: string | undefined
+    readonly atEnd: boolean
+    /** Empty pages in a row. */
+    readonly empty: number
+  }
   | {
     readonly _tag: "Filter"
     readonly nextToken: string | undefined
@@ -94,7 +110,7 @@ export const events = (
     const pollEvery = options.pollEvery ?? Duration.seconds(1)
     const logStreamName = options.logStreamName
     const initial: State = logStreamName !== undefined && options.filterPattern === undefined
-      ? { _tag: "Get", nextToken: undefined, atEnd: false }
+      ? { _tag: "Get", nextToken: undefined, atEnd: false, empty: 0 }
       : { _tag: "Filter", nextToken: undefined, startTime: options.startTime, atEnd: false }
     const lookback = options.lookbackMillis ?? LOOKBACK_MILLIS
     /** Following: the events printed within `lookback` of the newest (by key, with their timestamp). */
@@ -153,12 +169,20 @@ export const events = (
           if (Option.isNone(answer)) return Option.none()
           const page = answer.value
           const next = page.nextForwardToken
-          const reachedEnd = next === undefined || next === state.nextToken || page.events.length === 0
+          const empty = page.events.length === 0 ? state.empty + 1 : 0
+          const reachedEnd = next === undefined || next === state.nextToken || empty >= MAX_EMPTY_PAGES
           const out = Chunk.fromIterable(
             page.events.map((e) => ({ logStreamName, timestamp: e.timestamp, message: e.message }))
           )
           if (reachedEnd && !options.follow && out.length === 0) return Option.none()
-          return Option.some([out, { _tag: "Get", nextToken: next ?? state.nextToken, atEnd: reachedEnd }] as const)
+          return Option.some(
+            [out, {
+              _tag: "Get",
+              nextToken: next ?? state.nextToken,
+              atEnd: reachedEnd,
+              empty: reachedEnd ? 0 : empty
+            }] as const
+          )
         })
       }
       if (state._tag !== "Filter") return Effect.succeedNone
