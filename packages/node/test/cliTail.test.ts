@@ -138,6 +138,33 @@ describe("cwlogs tail", () => {
 })
 
 describe("cwlogs tail: follow (review)", () => {
+  it.effect("follow (one stream): an event stored after a newer one was printed is printed (two writers on one stream)", () =>
+    Effect.gen(function*() {
+      yield* setup
+      yield* put("g", "a", [[T0, "first"]])
+      const stop = yield* Deferred.make<void>()
+      const seen: Array<string> = []
+      const fiber = yield* Tail.events({
+        logGroupName: "g",
+        logStreamName: "a",
+        follow: true,
+        stopped: Deferred.isDone(stop),
+        pollEvery: "1 second"
+      }).pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+      yield* TestClock.adjust("1 second")
+      expect(seen).toEqual(["first"])
+      // a second `cwlogs ship` on the same stream (documented as supported): its batch, stamped 500 ms
+      // before "first", is stored after it (its linger, a retry)
+      yield* put("g", "a", [[T0 - 500, "late from the other writer"]])
+      yield* put("g", "a", [[T0 + 10, "later"]])
+      yield* TestClock.adjust("3 seconds")
+      yield* Deferred.succeed(stop, undefined)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      // before: GetLogEvents' forward token is past "first": "late from the other writer" is never printed
+      expect([...seen].sort()).toEqual(["first", "late from the other writer", "later"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
   for (const mode of ["one stream", "a group"] as const) {
     it.effect(`follow (${mode}): one throttled poll does not end the following`, () =>
       Effect.gen(function*() {
@@ -155,7 +182,9 @@ describe("cwlogs tail: follow (review)", () => {
         yield* TestClock.adjust("1 second")
         expect(seen).toEqual(["first"])
         // FilterLogEvents' quota is a few requests a second per account: another tail, a dashboard
-        yield* TestCloudWatchLogs.failNext(1, "throttle", mode === "one stream" ? "GetLogEvents" : "FilterLogEvents")
+        // (following one stream reads FilterLogEvents too, since the fix for late events: throttle both)
+        yield* TestCloudWatchLogs.failNext(1, "throttle", "GetLogEvents")
+        yield* TestCloudWatchLogs.failNext(1, "throttle", "FilterLogEvents")
         yield* TestClock.adjust("1 second")
         yield* put("g", "a", [[T0 + 10, "after the throttle"]])
         yield* TestClock.adjust("10 seconds")

@@ -24,15 +24,15 @@ export interface TailOptions {
   readonly pollEvery?: Duration.DurationInput | undefined
   /** Events per request (the service's default when unset). */
   readonly pageSize?: number | undefined
-  /** Following a group or a filter: how far back each new query looks (default `LOOKBACK_MILLIS`). */
+  /** Following: how far back each new query looks (default `LOOKBACK_MILLIS`). */
   readonly lookbackMillis?: number | undefined
 }
 
 /**
- * Following a group or a filter, each new query starts this long before the newest event printed, and
- * the events already printed are skipped (by id): an event stored after a newer one was printed (another
- * writer's linger or retries, a `--timestamp-prefix` time) is printed as long as its timestamp is within
- * this of the newest. The ids of the events printed in that window are kept, no older ones.
+ * Following (a group, a filter or one stream), each new query starts this long before the newest event
+ * printed, and the events already printed are skipped (by id): an event stored after a newer one was
+ * printed (another writer's linger or retries, a `--timestamp-prefix` time) is printed as long as its
+ * timestamp is within this of the newest. The ids of the events printed in that window are kept, no older ones.
  *
  * @internal
  */
@@ -99,7 +99,8 @@ const eventKey = (e: CloudWatchLogsApi.FilteredLogEvent): string =>
   e.eventId !== "" ? e.eventId : `${e.logStreamName}\u0000${e.timestamp}\u0000${e.message}`
 
 /**
- * The events, oldest first. Without `follow` the stream ends after the last page.
+ * The events, oldest first (following, an event stored late comes when seen). Without `follow` the stream
+ * ends after the last page.
  *
  * @internal
  */
@@ -109,7 +110,9 @@ export const events = (
   Stream.unwrap(Effect.map(CloudWatchLogsApi.CloudWatchLogsApi, (api) => {
     const pollEvery = options.pollEvery ?? Duration.seconds(1)
     const logStreamName = options.logStreamName
-    const initial: State = logStreamName !== undefined && options.filterPattern === undefined
+    // following one stream reads it like a group (FilterLogEvents, look-back and dedupe): GetLogEvents'
+    // forward token would skip an event stored after a newer one (two writers on the stream)
+    const initial: State = logStreamName !== undefined && options.filterPattern === undefined && !options.follow
       ? { _tag: "Get", nextToken: undefined, atEnd: false, empty: 0 }
       : { _tag: "Filter", nextToken: undefined, startTime: options.startTime, atEnd: false }
     const lookback = options.lookbackMillis ?? LOOKBACK_MILLIS
@@ -161,10 +164,7 @@ export const events = (
           ...(state.nextToken !== undefined ? { nextToken: state.nextToken } : {})
         }
         return Effect.gen(function*() {
-          if (state.atEnd) {
-            const again = yield* atEnd(state)
-            if (Option.isNone(again)) return Option.none()
-          }
+          if (state.atEnd) return Option.none()
           const answer = yield* request(api.getLogEvents(getRequest))
           if (Option.isNone(answer)) return Option.none()
           const page = answer.value
@@ -174,7 +174,7 @@ export const events = (
           const out = Chunk.fromIterable(
             page.events.map((e) => ({ logStreamName, timestamp: e.timestamp, message: e.message }))
           )
-          if (reachedEnd && !options.follow && out.length === 0) return Option.none()
+          if (reachedEnd && out.length === 0) return Option.none()
           return Option.some(
             [out, {
               _tag: "Get",
