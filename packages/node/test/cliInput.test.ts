@@ -22,6 +22,26 @@ import { tempFile } from "./support/files.js"
 
 const neverStop = { follow: false, stop: Effect.never, stopped: Effect.succeed(false) }
 
+/** `followBytes` on a file, polling every 20 ms: the text read so far, a wait for it, and the end. */
+const following = (file: string) =>
+  Effect.gen(function*() {
+    const stop = yield* Deferred.make<void>()
+    const chunks: Array<string> = []
+    const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
+      Stream.decodeText(),
+      Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
+      Effect.fork
+    )
+    const text = () => chunks.join("")
+    const until = (done: (t: string) => boolean) =>
+      Effect.sync(text).pipe(
+        Effect.repeat({ until: done, schedule: Schedule.spaced("20 millis") }),
+        Effect.timeout("10 seconds")
+      )
+    const end = Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.join(fiber))
+    return { text, until, end }
+  })
+
 describe("cwlogs input: leading timestamps", () => {
   it("reads ISO-8601 with Z, offsets, fractions, a space for T, and no zone as UTC", () => {
     expect(parseTimestampPrefix("2024-05-01T12:00:00Z hello")).toEqual({
@@ -255,26 +275,6 @@ describe("cwlogs input: reading lines", () => {
       expect(Chunk.toReadonlyArray(got)).toEqual(["one", "late", "last"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  /** `followBytes` on a file, polling every 20 ms: the text read so far, a wait for it, and the end. */
-  const following = (file: string) =>
-    Effect.gen(function*() {
-      const stop = yield* Deferred.make<void>()
-      const chunks: Array<string> = []
-      const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
-        Stream.decodeText(),
-        Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
-        Effect.fork
-      )
-      const text = () => chunks.join("")
-      const until = (done: (t: string) => boolean) =>
-        Effect.sync(text).pipe(
-          Effect.repeat({ until: done, schedule: Schedule.spaced("20 millis") }),
-          Effect.timeout("10 seconds")
-        )
-      const end = Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.join(fiber))
-      return { text, until, end }
-    })
-
   it.scopedLive("follow: a file truncated in place is read again from its start", () =>
     Effect.gen(function*() {
       const file = yield* tempFile("old line 1\nold line 2\n")
@@ -303,26 +303,6 @@ describe("cwlogs input: reading lines", () => {
 })
 
 describe("cwlogs input: follow, what a review found", () => {
-  /** `followBytes` on a file, polling every 20 ms: the text read so far, a wait for it, and the end. */
-  const following = (file: string) =>
-    Effect.gen(function*() {
-      const stop = yield* Deferred.make<void>()
-      const chunks: Array<string> = []
-      const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
-        Stream.decodeText(),
-        Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
-        Effect.fork
-      )
-      const text = () => chunks.join("")
-      const until = (done: (t: string) => boolean) =>
-        Effect.sync(text).pipe(
-          Effect.repeat({ until: done, schedule: Schedule.spaced("20 millis") }),
-          Effect.timeout("10 seconds")
-        )
-      const end = Effect.zipRight(Deferred.succeed(stop, undefined), Fiber.join(fiber))
-      return { text, until, end }
-    })
-
   it.scopedLive("follow: a rewrite whose first 64 bytes differ is seen, also when the first read was short", () =>
     Effect.gen(function*() {
       // the writer had written only the start of its first line when the reader opened the file
