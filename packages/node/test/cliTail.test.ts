@@ -32,6 +32,28 @@ const collect = (options: Tail.TailOptions) =>
 
 const noStop = { follow: false, stopped: Effect.succeed(false) }
 
+/**
+ * `Tail.events` following (polling every second), its messages as they are printed; `end` stops it and
+ * waits for it (a failure fails the test), `ended` the same with its exit.
+ */
+const following = (options: Omit<Tail.TailOptions, "follow" | "stopped" | "pollEvery">) =>
+  Effect.gen(function*() {
+    const stop = yield* Deferred.make<void>()
+    const seen: Array<string> = []
+    const fiber = yield* Tail.events({
+      ...options,
+      follow: true,
+      stopped: Deferred.isDone(stop),
+      pollEvery: "1 second"
+    })
+      .pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+    const ended = Effect.zipRight(
+      Effect.zipRight(Deferred.succeed(stop, undefined), TestClock.adjust("1 second")),
+      Fiber.await(fiber)
+    )
+    return { seen, ended, end: Effect.flatten(ended) }
+  })
+
 describe("cwlogs tail", () => {
   it.effect("one stream: every event, oldest first, across pages", () =>
     Effect.gen(function*() {
@@ -74,15 +96,10 @@ describe("cwlogs tail", () => {
       Effect.gen(function*() {
         yield* setup
         yield* put("g", "a", [[T0 - 5, "first"], [T0 - 5, "same time"]])
-        const stop = yield* Deferred.make<void>()
-        const seen: Array<string> = []
-        const fiber = yield* Tail.events({
+        const { end, seen } = yield* following({
           logGroupName: "g",
-          ...(mode === "one stream" ? { logStreamName: "a" } : {}),
-          follow: true,
-          stopped: Deferred.isDone(stop),
-          pollEvery: "1 second"
-        }).pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+          ...(mode === "one stream" ? { logStreamName: "a" } : {})
+        })
         yield* TestClock.adjust("1 second")
         expect(seen).toEqual(["first", "same time"])
         yield* put("g", "a", [[T0 - 5, "late at the same time"], [T0 + 500, "second"]])
@@ -90,9 +107,7 @@ describe("cwlogs tail", () => {
         yield* TestClock.adjust("1 second")
         yield* put("g", "a", [[T0 + 900, "third"]])
         yield* TestClock.adjust("3 seconds")
-        yield* Deferred.succeed(stop, undefined)
-        yield* TestClock.adjust("1 second")
-        yield* Fiber.join(fiber)
+        yield* end
         expect(seen).toEqual(["first", "same time", "late at the same time", "second", "third"])
       }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
   }
@@ -101,15 +116,10 @@ describe("cwlogs tail", () => {
     Effect.gen(function*() {
       yield* setup
       yield* put("g", "a", [[T0, "first in a"]])
-      const stop = yield* Deferred.make<void>()
-      const seen: Array<string> = []
-      const fiber = yield* Tail.events({
+      const { end, seen } = yield* following({
         logGroupName: "g",
-        follow: true,
-        stopped: Deferred.isDone(stop),
-        pollEvery: "1 second",
         lookbackMillis: 10_000
-      }).pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+      })
       yield* TestClock.adjust("1 second")
       expect(seen).toEqual(["first in a"])
       // a second writer's batch, stamped before "first in a", stored after it (its linger, a retry)
@@ -122,9 +132,7 @@ describe("cwlogs tail", () => {
       yield* put("g", "b", [[T0 + 10 - 10_001, "too late in b"]])
       yield* put("g", "a", [[T0 + 20, "last in a"]])
       yield* TestClock.adjust("2 seconds")
-      yield* Deferred.succeed(stop, undefined)
-      yield* TestClock.adjust("1 second")
-      yield* Fiber.join(fiber)
+      yield* end
       // each printed once, though every query reads the window again
       expect(seen).toEqual(["first in a", "late in b", "later in a", "last in a"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
@@ -137,20 +145,15 @@ describe("cwlogs tail", () => {
   })
 })
 
-describe("cwlogs tail: follow (review)", () => {
+describe("cwlogs tail: follow, what a review found", () => {
   it.effect("follow (one stream): an event stored after a newer one was printed is printed (two writers on one stream)", () =>
     Effect.gen(function*() {
       yield* setup
       yield* put("g", "a", [[T0, "first"]])
-      const stop = yield* Deferred.make<void>()
-      const seen: Array<string> = []
-      const fiber = yield* Tail.events({
+      const { end, seen } = yield* following({
         logGroupName: "g",
-        logStreamName: "a",
-        follow: true,
-        stopped: Deferred.isDone(stop),
-        pollEvery: "1 second"
-      }).pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+        logStreamName: "a"
+      })
       yield* TestClock.adjust("1 second")
       expect(seen).toEqual(["first"])
       // a second `cwlogs ship` on the same stream (documented as supported): its batch, stamped 500 ms
@@ -158,9 +161,7 @@ describe("cwlogs tail: follow (review)", () => {
       yield* put("g", "a", [[T0 - 500, "late from the other writer"]])
       yield* put("g", "a", [[T0 + 10, "later"]])
       yield* TestClock.adjust("3 seconds")
-      yield* Deferred.succeed(stop, undefined)
-      yield* TestClock.adjust("1 second")
-      yield* Fiber.join(fiber)
+      yield* end
       // before: GetLogEvents' forward token is past "first": "late from the other writer" is never printed
       expect([...seen].sort()).toEqual(["first", "late from the other writer", "later"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
@@ -170,15 +171,10 @@ describe("cwlogs tail: follow (review)", () => {
       Effect.gen(function*() {
         yield* setup
         yield* put("g", "a", [[T0, "first"]])
-        const stop = yield* Deferred.make<void>()
-        const seen: Array<string> = []
-        const fiber = yield* Tail.events({
+        const { ended, seen } = yield* following({
           logGroupName: "g",
-          ...(mode === "one stream" ? { logStreamName: "a" } : {}),
-          follow: true,
-          stopped: Deferred.isDone(stop),
-          pollEvery: "1 second"
-        }).pipe(Stream.runForEach((e) => Effect.sync(() => seen.push(e.message))), Effect.fork)
+          ...(mode === "one stream" ? { logStreamName: "a" } : {})
+        })
         yield* TestClock.adjust("1 second")
         expect(seen).toEqual(["first"])
         // FilterLogEvents' quota is a few requests a second per account: another tail, a dashboard
@@ -188,10 +184,8 @@ describe("cwlogs tail: follow (review)", () => {
         yield* TestClock.adjust("1 second")
         yield* put("g", "a", [[T0 + 10, "after the throttle"]])
         yield* TestClock.adjust("10 seconds")
-        yield* Deferred.succeed(stop, undefined)
-        yield* TestClock.adjust("1 second")
         // before: the first ThrottlingException ended it (the CLI: exit 3, "service unavailable")
-        const exit = yield* Fiber.await(fiber)
+        const exit = yield* ended
         expect(exit._tag).toBe("Success")
         expect(seen).toEqual(["first", "after the throttle"])
       }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
@@ -214,7 +208,7 @@ const EmptyFirstPage = Layer.effect(
   }))
 ).pipe(Layer.provideMerge(TestCloudWatchLogs.layer()))
 
-describe("cwlogs tail: pages (review)", () => {
+describe("cwlogs tail: pages, what a review found", () => {
   it.effect("one stream: an empty page with a new forward token is not the end", () =>
     Effect.gen(function*() {
       yield* setup
