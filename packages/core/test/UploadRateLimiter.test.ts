@@ -5,6 +5,7 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -200,6 +201,20 @@ describe("UploadRateLimiter", () => {
       const next = yield* Effect.fork(limiter.withPermit(a, "putLogEvents")(Clock.currentTimeMillis))
       yield* TestClock.adjust(1000)
       expect((yield* Fiber.join(next)) - start).toBe(0)
+    }))
+
+  it.effect("a TestClock at a fraction of a millisecond (after a jittered sleep) is a time like any", () =>
+    Effect.gen(function*() {
+      const limiter = yield* UploadRateLimiter.make({ quotas: Limits.current.quotas, perStreamPutsPerSecond: 5 })
+      // before: the TestClock's currentTimeNanos threw ("cannot be converted to a BigInt"), and every
+      // upload of an app's test died after its first jittered retry
+      // 0.1 + 0.2 ms: 300000.00000000006 ns, no whole number
+      yield* TestClock.adjust(Duration.millis(0.1))
+      yield* TestClock.adjust(Duration.millis(0.2))
+      const a = Destination.make("g", "a")
+      expect(yield* limiter.withPermit(a, "putLogEvents")(Effect.succeed("sent"))).toBe("sent")
+      yield* limiter.throttled(a, "putLogEvents")
+      yield* limiter.succeeded(a, "putLogEvents")
     }))
 
   it.effect("legacy per-stream rate: a process writing to ever new streams keeps no bucket for each", () =>

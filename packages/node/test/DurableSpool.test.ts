@@ -8,6 +8,7 @@ import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -359,6 +360,19 @@ describe("DurableSpool", () => {
       yield* eventually(stored(orders), (s) => s.length === 4)
       const report = yield* spool.finish
       expect(report.accepted).toBe(4)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.scoped("a TestClock at a fraction of a millisecond (after a jittered sleep) is a time like any", () =>
+    Effect.gen(function*() {
+      // 0.1 + 0.2 ms from the epoch: a time in nanoseconds that is no whole number (the TestClock's
+      // currentTimeNanos threw)
+      yield* TestClock.adjust(Duration.millis(0.1))
+      yield* TestClock.adjust(Duration.millis(0.2))
+      const directory = yield* tempDir
+      const input = [0, 0, 0].map((timestamp, i) => ({ timestamp, message: `e-${i}` }))
+      const report = yield* Stream.fromIterable(input).pipe(Stream.run(DurableSpool.sink(orders, { directory })))
+      expect(report.accepted).toBe(3)
+      expect(yield* stored(orders)).toEqual(input.map((e) => e.message))
     }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 
   it.scoped("events JSON cannot carry are rejected at once with the validator's reason; nothing else is lost", () =>

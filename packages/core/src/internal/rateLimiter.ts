@@ -1,4 +1,3 @@
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { Destination } from "../Destination.js"
@@ -157,9 +156,10 @@ export const make = (
  *
  * @internal
  */
-export const monotonicMillis: Effect.Effect<number> = Effect.map(
-  Clock.currentTimeNanos,
-  (nanos) => Number(nanos / 1_000_000n)
+export const monotonicMillis: Effect.Effect<number> = Effect.clockWith((clock) =>
+  // `unsafeCurrentTimeNanos`, not `currentTimeNanos`: the TestClock's `currentTimeNanos` throws once its
+  // time is a fraction of a millisecond (after a jittered sleep), where this one rounds down
+  Effect.sync(() => Number(clock.unsafeCurrentTimeNanos() / 1_000_000n))
 )
 
 const makeValid = (

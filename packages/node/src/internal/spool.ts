@@ -20,7 +20,6 @@ import {
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -155,7 +154,10 @@ interface Sealed {
  * Milliseconds on the monotonic clock (Effect's nanoseconds: `process.hrtime` in Node, the TestClock's
  * time in tests), for the age of segments: a wall clock set back (NTP) would hold a segment unsealed.
  */
-const ageClock: Effect.Effect<number> = Effect.map(Clock.currentTimeNanos, (nanos) => millisOf(nanos))
+const ageClock: Effect.Effect<number> = Effect.clockWith((clock) =>
+  // `unsafeCurrentTimeNanos`: the TestClock's `currentTimeNanos` throws at a fraction of a millisecond
+  Effect.sync(() => millisOf(clock.unsafeCurrentTimeNanos()))
+)
 
 const millisOf = (nanos: bigint): number => Number(nanos / 1_000_000n)
 
