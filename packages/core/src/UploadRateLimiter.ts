@@ -3,7 +3,7 @@
  * `Limits`), and optionally per stream (the legacy 5 PutLogEvents per second). One limiter is shared by
  * every fiber of the process. It slows down when the service throttles (AIMD: a ThrottlingException
  * halves the allowed rate, each success gives back a little of it) and is driven by the `Clock`'s
- * monotonic time (`currentTimeNanos`: a wall clock set back does not hold it), so `TestClock` drives it
+ * monotonic time (the Clock's nanoseconds: a wall clock set back does not hold it), so `TestClock` drives it
  * in tests. A request given up while it waits for its permit (interrupted) gives the
  * permit back: later requests do not wait for it.
  *
