@@ -103,6 +103,20 @@ const events = (n: number, prefix: string, at = NOW): Array<LogEvent.LogEvent> =
 /** `n` events from the TestClock's time. */
 const eventsNow = (n: number, prefix: string) => Effect.map(Clock.currentTimeMillis, (at) => events(n, prefix, at))
 
+/**
+ * The spool gave up on two segments of 10 events each ("a", "b"): all 20 counted `Failed`, listed
+ * undelivered, both segments named, and kept on disk.
+ */
+const givenUpOnBoth = (error: CloudWatchLogs.ShipError, directory: string) => {
+  expect(error.report.rejected.Failed).toBe(20)
+  expect(error.undelivered.flatMap((u) => u.events.map((e) => e.message)).sort()).toEqual(
+    [...events(10, "a"), ...events(10, "b")].map((e) => e.message).sort()
+  )
+  expect(error.message).toContain("000000000001.seg")
+  expect(error.message).toContain("000000000002.seg")
+  expect(segmentFiles(directory)).toEqual(["000000000001.seg", "000000000002.seg"])
+}
+
 /** A write of nothing: fails with the spool's failure, if it has failed for good. */
 const probe = (spool: DurableSpool.Spool) => Effect.either(spool.write([]))
 
@@ -541,13 +555,7 @@ describe("DurableSpool through an outage", () => {
       // two tries of each segment, none delivered: 20 events not delivered
       expect((yield* puts).length).toBe(4)
       expect(refused.left.report.accepted).toBe(0)
-      expect(refused.left.report.rejected.Failed).toBe(20)
-      expect(refused.left.undelivered.flatMap((u) => u.events.map((e) => e.message)).sort()).toEqual(
-        [...events(10, "a"), ...events(10, "b")].map((e) => e.message).sort()
-      )
-      expect(refused.left.message).toContain("000000000001.seg, ")
-      expect(refused.left.message).toContain("000000000002.seg")
-      expect(segmentFiles(directory)).toEqual(["000000000001.seg", "000000000002.seg"])
+      givenUpOnBoth(refused.left, directory)
     }).pipe(
       clockRunsOnFailure,
       Effect.provide(TestCloudWatchLogs.layer()),
@@ -611,13 +619,7 @@ describe("DurableSpool through an outage", () => {
       }
       expect(refused.left.cause.cause._tag).toBe("AccessDeniedException")
       // before: 10 (the refused segment's), and only its events listed
-      expect(refused.left.report.rejected.Failed).toBe(20)
-      expect(refused.left.undelivered.flatMap((u) => u.events.map((e) => e.message)).sort()).toEqual(
-        [...events(10, "a"), ...events(10, "b")].map((e) => e.message).sort()
-      )
-      expect(refused.left.message).toContain("000000000001.seg")
-      expect(refused.left.message).toContain("000000000002.seg")
-      expect(segmentFiles(directory)).toEqual(["000000000001.seg", "000000000002.seg"])
+      givenUpOnBoth(refused.left, directory)
     }).pipe(
       clockRunsOnFailure,
       Effect.provide(
