@@ -208,6 +208,50 @@ const EmptyFirstPage = Layer.effect(
   }))
 ).pipe(Layer.provideMerge(TestCloudWatchLogs.layer()))
 
+describe("cwlogs tail: follow, the look-back's cost", () => {
+  it.effect("a busy group: each poll re-reads the last few seconds, the whole look-back only every DEEP_EVERY polls", () =>
+    Effect.gen(function*() {
+      yield* setup
+      const { end, seen } = yield* following({ logGroupName: "g", pageSize: 100 })
+      const perSecond = 100
+      const sent: Array<string> = []
+      let callsBefore = 0
+      for (let second = 1; second <= 90; second++) {
+        if (second === 61) callsBefore = yield* TestCloudWatchLogs.callCount("FilterLogEvents")
+        const now = T0 + second * 1000
+        const batch = Array.from({ length: perSecond }, (_, i) => [now - 1000 + i * 10, `s${second}-${i}`] as const)
+        yield* put("g", second % 2 === 0 ? "a" : "b", batch)
+        sent.push(...batch.map(([, m]) => m))
+        yield* TestClock.adjust("1 second")
+      }
+      const steady = (yield* TestCloudWatchLogs.callCount("FilterLogEvents")) - callsBefore
+      yield* end
+      // every event printed, once
+      expect(seen).toHaveLength(sent.length)
+      expect(new Set(seen).size).toBe(sent.length)
+      // 30 polls of the steady state: 27 of ~5 s (6 pages of 100 events and the last, empty or not) and 3 of
+      // 60 s (61 pages): 375 requests; a query of the whole look-back each poll made 1,859
+      const recentPages = Tail.RECENT_LOOKBACK_MILLIS / 1000 + 2
+      const deepPages = Tail.LOOKBACK_MILLIS / 1000 + 2
+      expect(steady).toBeLessThanOrEqual(30 * recentPages + (30 / Tail.DEEP_EVERY) * deepPages)
+      expect(steady).toBeGreaterThanOrEqual(30)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+
+  it.effect("an event stored later than the recent look-back, within the whole one, is printed at the next deep query", () =>
+    Effect.gen(function*() {
+      yield* setup
+      yield* put("g", "a", [[T0, "first"]])
+      const { end, seen } = yield* following({ logGroupName: "g" })
+      yield* TestClock.adjust("1 second")
+      expect(seen).toEqual(["first"])
+      // 30 s older than the newest printed: past the recent look-back, within the whole one
+      yield* put("g", "b", [[T0 - 30_000, "late by 30 s"]])
+      yield* TestClock.adjust(`${Tail.DEEP_EVERY + 1} seconds`)
+      yield* end
+      expect(seen).toEqual(["first", "late by 30 s"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
+})
+
 describe("cwlogs tail: pages, what a review found", () => {
   it.effect("one stream: an empty page with a new forward token is not the end", () =>
     Effect.gen(function*() {

@@ -24,19 +24,41 @@ export interface TailOptions {
   readonly pollEvery?: Duration.DurationInput | undefined
   /** Events per request (the service's default when unset). */
   readonly pageSize?: number | undefined
-  /** Following: how far back each new query looks (default `LOOKBACK_MILLIS`). */
+  /** Following: how far back every `DEEP_EVERY`-th query looks (default `LOOKBACK_MILLIS`). */
   readonly lookbackMillis?: number | undefined
+  /** Following: how far back the other queries look (default `RECENT_LOOKBACK_MILLIS`, at most `lookbackMillis`). */
+  readonly recentLookbackMillis?: number | undefined
 }
 
 /**
- * Following (a group, a filter or one stream), each new query starts this long before the newest event
- * printed, and the events already printed are skipped (by id): an event stored after a newer one was
- * printed (another writer's linger or retries, a `--timestamp-prefix` time) is printed as long as its
- * timestamp is within this of the newest. The ids of the events printed in that window are kept, no older ones.
+ * Following (a group, a filter or one stream), every `DEEP_EVERY`-th query starts this long before the
+ * newest event printed, and the events already printed are skipped (by id): an event stored after a newer
+ * one was printed (another writer's linger or retries, a `--timestamp-prefix` time) is printed as long as
+ * its timestamp is within this of the newest. The ids of the events printed in that window are kept, no
+ * older ones.
  *
  * @internal
  */
 export const LOOKBACK_MILLIS = 60_000
+
+/**
+ * Following, the other queries start this long before the newest event printed: an event stored late by
+ * up to this (a shipper's linger: cwlogs' is 1 s, the CloudWatch agent's 5 s) is printed at the next poll,
+ * a later one at the next deep query. Each poll re-reads what is this recent, not the whole
+ * `LOOKBACK_MILLIS`: on a busy group (1,000 events a second) a query of 60 s is 60,000 events, a dozen
+ * pages a second, more than FilterLogEvents' quota of requests allows.
+ *
+ * @internal
+ */
+export const RECENT_LOOKBACK_MILLIS = 5_000
+
+/**
+ * Following, one query in this many (one every 10 s at one poll a second) looks back the whole
+ * `LOOKBACK_MILLIS`.
+ *
+ * @internal
+ */
+export const DEEP_EVERY = 10
 
 /**
  * Without `follow`, a throttled or transient request (`CloudWatchLogsError.classify`) is retried this
@@ -116,6 +138,9 @@ export const events = (
       ? { _tag: "Get", nextToken: undefined, atEnd: false, empty: 0 }
       : { _tag: "Filter", nextToken: undefined, startTime: options.startTime, atEnd: false }
     const lookback = options.lookbackMillis ?? LOOKBACK_MILLIS
+    const recent = Math.min(options.recentLookbackMillis ?? RECENT_LOOKBACK_MILLIS, lookback)
+    /** Following: the queries started after reaching the end of what was there (each `DEEP_EVERY`-th is deep). */
+    let polls = 0
     /** Following: the events printed within `lookback` of the newest (by key, with their timestamp). */
     const printed = new Map<string, number>()
     let newest: number | undefined
@@ -222,14 +247,18 @@ export const events = (
         )
         const more = page.nextToken !== undefined && page.nextToken !== state.nextToken
         if (!more && !options.follow && out.length === 0) return Option.none()
-        const next: State = more
-          ? { ...state, nextToken: page.nextToken, atEnd: false }
-          : {
+        let next: State
+        if (more) next = { ...state, nextToken: page.nextToken, atEnd: false }
+        else {
+          polls++
+          const back = polls % DEEP_EVERY === 0 ? lookback : recent
+          next = {
             _tag: "Filter",
             nextToken: undefined,
-            startTime: newest !== undefined ? Math.max(newest - lookback, options.startTime ?? 0) : state.startTime,
+            startTime: newest !== undefined ? Math.max(newest - back, options.startTime ?? 0) : state.startTime,
             atEnd: true
           }
+        }
         return Option.some([out, next] as const)
       })
     }
