@@ -5,9 +5,20 @@
  *
  * Each upload runs one driver per class, so the classes have separate budgets: token errors never use up
  * the transient or throttling retries, nor the other way round. The transient, throttling and not-found
- * schedules bound failures of their class *in a row*: the uploader restarts such a schedule when an
- * attempt ends in another way (a token error is an answer of a healthy service), so a put that needs many
- * attempts under token contention does not die of the occasional server fault met on the way.
+ * schedules bound the failures of their class over the whole upload (its puts and the calls that make a
+ * missing group or stream), whatever other failures come between: a failure of one of these classes
+ * restarts none of them (they did restart each other, so a service answering 5xx, throttled, 5xx, ...
+ * for ever was retried for ever). Only a token error (or a DataAlreadyAccepted for a batch not ours), an
+ * answer of a healthy service, restarts them, so a put that needs many attempts under token contention
+ * does not die of the occasional server fault met on the way.
+ *
+ * So an upload always ends. With the defaults, against a service that only fails (any mix of server
+ * faults, throttling and not-found answers): after at most 8 + 10 + 4 retries and about 3.5 minutes of
+ * delays (27 s of transient ones at most, 182 s of throttled ones, 2 s of not-found ones; plus the rate
+ * limiter's slowing down after throttling), with `RetriesExhausted` and every event of the batch. With
+ * token errors among the failures, each restarts the others' budgets, and token errors are bounded by the
+ * token schedule (3 minutes from the first), the resends at once after a wait by the same schedule with
+ * its delays dropped (3 minutes from the first such resend): at most about 13 minutes in all.
  *
  * ## Token contention
  *
@@ -22,6 +33,8 @@
  *   writers spread over a window that grows until it holds their puts, instead of colliding in lock-step);
  * - a token error answering a put sent after a wait is no step of the schedule: the uploader resends at
  *   once under the token that error carried (the one held was stale: others went on during the wait);
+ *   those resends are bounded by the token schedule with its delays dropped (for `contention`, the budget
+ *   from the first of them), so that waits of other classes and token errors cannot alternate for ever;
  * - bounded by elapsed time (`budget`, default 3 minutes from the first token error of the upload), not
  *   by a count: under contention a put may lose many rounds, and every lost round costs one call.
  *
@@ -63,18 +76,19 @@ export interface RetryPolicyShape {
   /**
    * ServiceUnavailable, network errors, OperationAborted, unknown server faults: exponential backoff with
    * jitter, capped (default: from 100 ms, capped at 10 s, 8 retries; each delay jittered to 80%..120%, the
-   * capped ones too: 8 s to 12 s).
+   * capped ones too: 8 s to 12 s). Over the whole upload: throttling in between does not start it again.
    */
   readonly transient: RetrySchedule
   /**
    * ThrottlingException: a longer backoff with jitter (default: from 500 ms, capped at 30 s, 10 retries;
-   * each delay jittered to 80%..120%, the capped ones too: 24 s to 36 s).
+   * each delay jittered to 80%..120%, the capped ones too: 24 s to 36 s). Over the whole upload: server
+   * faults in between do not start it again.
    */
   readonly throttled: RetrySchedule
   /**
    * ResourceNotFoundException, after the missing group or stream was created: resend (default: once at
-   * once, then 3 more with a backoff from 200 ms, as a new stream may take a moment to be visible). A put
-   * that fails in another way in between starts the schedule again. PutRetentionPolicy on a group just
+   * once, then 3 more with a backoff from 200 ms, as a new stream may take a moment to be visible), over
+   * the whole upload: other failures in between do not start it again, a token error does. PutRetentionPolicy on a group just
    * made is sent again under a schedule of its own like it (past it, a warning, and the events still sent).
    */
   readonly notFound: RetrySchedule

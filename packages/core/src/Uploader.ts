@@ -60,10 +60,12 @@
  * error (`RetriesExhausted`, with every event of the batch). A wait makes the token held stale (the
  * others went on meanwhile), so the put after a wait mostly learns the current token: when its token error
  * gives that token (or DescribeLogStreams does), the batch is resent at once, and that is no step of the
- * schedule; only a put under a fresh token that still loses is a lost round, and backs off. The classes keep separate budgets: token
- * losses use none of the transient or throttling retries, and those count failures in a row, starting
- * again whenever the service answers a put with a token error, or fails it in the other class (so a
- * put that needs many rounds is not failed by the occasional server fault or throttle on the way).
+ * schedule; only a put under a fresh token that still loses is a lost round, and backs off (those resends
+ * at once are bounded by the token schedule with its delays dropped). The classes keep separate budgets: token
+ * losses use none of the transient or throttling retries, and those count failures over the upload,
+ * starting again only when the service answers a put with a token error (so a put that needs many rounds
+ * is not failed by the occasional server fault or throttle on the way), never when it fails it in another
+ * class: failures alternating between server faults and throttling end the upload (`RetriesExhausted`).
  *
  * Ignored: puts go in parallel (up to `maxParallelPerDestination`), with no token and no token call; a
  * put replayed after an answer that may have been lost (a 5xx, a reset, a timeout) may have been stored

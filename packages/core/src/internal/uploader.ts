@@ -108,8 +108,11 @@ const destinationMetrics = (destination: Destination, labels: Metrics.Destinatio
 
 type RetryClass = "token" | "transient" | "throttled" | "notFound"
 
-/** The classes whose schedules bound failures of a put in a row (see `RetryPolicy`). */
-const IN_A_ROW: ReadonlyArray<RetryClass> = ["transient", "throttled", "notFound"]
+/**
+ * The classes of a failing service: their schedules bound their failures over an upload, restarted only
+ * by a token error (see `RetryPolicy`).
+ */
+const SERVICE_CLASSES: ReadonlyArray<RetryClass> = ["transient", "throttled", "notFound"]
 
 const OPERATION_LABEL: Record<Operation, string> = {
   putLogEvents: "PutLogEvents",
@@ -335,6 +338,8 @@ export const make = (
       private lostFrom = Number.POSITIVE_INFINITY
       private lostTo = Number.NEGATIVE_INFINITY
       private readonly drivers = new Map<RetryClass, Schedule.ScheduleDriver<unknown, CloudWatchLogsError>>()
+      /** The bound of the token resends at once after a wait (`resendAtOnce`), made at the first. */
+      private atOnce: Schedule.ScheduleDriver<unknown, CloudWatchLogsError> | undefined = undefined
       /** This upload is the probe: its puts go without a token until a token error answers. */
       private probe = false
       /** A token error answered although tokens are taken as ignored (forced): send the adopted token. */
@@ -406,24 +411,23 @@ export const make = (
       }
 
       /**
-       * A put failed with an error of class `cls`: the failures in a row of the transient, throttling and
-       * not-found classes other than `cls` end, and their schedules start again from the top. The token
-       * schedule is not restarted by the other classes (its bound is the time since the first token error
-       * of the upload), and token errors use none of the others' retries.
+       * A put failed with an error of class `cls`. A token error (or DataAlreadyAccepted), an answer of a
+       * healthy service, starts the transient, throttling and not-found schedules again from the top. A
+       * failure of one of those classes restarts none of them: their budgets hold for the whole upload
+       * between token errors (restarting each other, failures that alternated between them, 5xx and
+       * throttling say, were retried for ever). The token schedule is never restarted (its bound is the
+       * time since the first token error of the upload), and token errors use none of the others' retries.
        */
       private putEndedIn(cls: ErrorClass): void {
-        for (const inARow of IN_A_ROW) if (inARow !== cls) this.drivers.delete(inARow)
+        if (cls === "token" || cls === "alreadyAccepted") { for (const c of SERVICE_CLASSES) this.drivers.delete(c) }
       }
 
       /**
-       * Waits as the class's schedule says, or fails when it is exhausted. A failure of one of the
-       * transient and throttling classes ends the other's failures in a row (its schedule starts again),
-       * for the calls that make a missing group or stream as for puts.
+       * Waits as the class's schedule says, or fails when it is exhausted (for the calls that make a
+       * missing group or stream as for puts: they share the upload's schedules).
        */
       private retry(cls: RetryClass, error: CloudWatchLogsError, what: string): Effect.Effect<void, UploadError> {
         return Effect.gen(this, function*() {
-          if (cls === "transient") this.drivers.delete("throttled")
-          else if (cls === "throttled") this.drivers.delete("transient")
           let driver = this.drivers.get(cls)
           if (driver === undefined) {
             driver = yield* Schedule.driver(policy[cls satisfies keyof RetryPolicyShape])
@@ -437,6 +441,23 @@ export const make = (
           this.retries++
           this.options?.onRetry?.()
           yield* Metric.increment(this.state.metrics.retries(cls))
+        })
+      }
+
+      /**
+       * The resend at once after a put that waited and then lost to a moved token: no step of the token
+       * schedule (no delay), but bounded by the token schedule with its delays dropped (as many resends, or
+       * as long a time). Unbounded, 5xx (a wait) and token errors (a resend at once, which restarts the
+       * transient schedule) alternating for ever were retried for ever.
+       */
+      private resendAtOnce(error: CloudWatchLogsError): Effect.Effect<void, UploadError> {
+        return Effect.gen(this, function*() {
+          this.atOnce ??= yield* Schedule.driver(Schedule.modifyDelay(policy.token, () => 0))
+          const next = yield* Effect.either(this.atOnce.next(error))
+          if (Either.isLeft(next)) return yield* this.fail("RetriesExhausted", error, "PutLogEvents")
+          this.retries++
+          this.options?.onRetry?.()
+          yield* Metric.increment(this.state.metrics.retries("token"))
         })
       }
 
@@ -907,9 +928,7 @@ export const make = (
                 if (this.tokenStale && learned) {
                   // a put after a wait lost to a token that moved meanwhile: resend at once under the new one
                   this.tokenStale = false
-                  this.retries++
-                  this.options?.onRetry?.()
-                  yield* Metric.increment(state.metrics.retries("token"))
+                  yield* this.resendAtOnce(error)
                   continue
                 }
                 yield* this.retry("token", error, "PutLogEvents")

@@ -956,24 +956,27 @@ describe("Uploader: a batch that fails after lost answers", () => {
     }))
 })
 
-describe("Uploader: retry budgets count failures of a class in a row", () => {
-  it.effect("a throttle between server faults starts the server faults' count again (and the reverse)", () =>
+describe("Uploader: retry budgets of the service's failures hold for the whole upload", () => {
+  it.effect("a throttle between server faults does not start the server faults' count again", () =>
     Effect.gen(function*() {
       const { model, uploader } = yield* setup()
-      // 5 + 4 server faults with a throttle between: never more than 5 in a row (8 allowed)
+      // 5 + 3 server faults with a throttle between: 8 in all (8 allowed)
+      yield* model.failNext(5, "unavailable")
+      yield* model.failNext(1, "throttle")
+      yield* model.failNext(3, "unavailable")
+      const result = yield* settle(Effect.either(uploader.upload(dest(), batch("a", 1))))
+      expect(Either.isRight(result) && result.right.accepted).toBe(1)
+      expect(yield* model.callCount("PutLogEvents")).toBe(10)
+      // 5 + 4 are one too many, the throttle between them notwithstanding (it restarted the count before)
       yield* model.failNext(5, "unavailable")
       yield* model.failNext(1, "throttle")
       yield* model.failNext(4, "unavailable")
-      const result = yield* settle(Effect.either(uploader.upload(dest(), batch("a", 1))))
-      expect(Either.isRight(result) && result.right.accepted).toBe(1)
-      expect(yield* model.callCount("PutLogEvents")).toBe(11)
-      // 9 in a row are one too many
-      yield* model.failNext(9, "unavailable")
       const exhausted = yield* settle(Effect.either(uploader.upload(dest(), batch("b", 1, NOW + 1))))
       expect(Either.isLeft(exhausted) && exhausted.left.reason).toBe("RetriesExhausted")
+      expect(Either.isLeft(exhausted) && exhausted.left.cause._tag).toBe("ServiceUnavailableException")
     }))
 
-  it.effect("not-found answers between server faults start the not-found count again; 5 in a row are too many", () =>
+  it.effect("not-found answers between server faults do not start the not-found count again; a 5th is too many", () =>
     Effect.gen(function*() {
       // the puts fail in this order (the stream "missing" although it exists: CreateLogStream finds it)
       const failures: Array<"notFound" | "unavailable"> = []
@@ -996,12 +999,14 @@ describe("Uploader: retry budgets count failures of a class in a row", () => {
             })
         })
       })
-      // 6 not-found answers, never two in a row (4 retries allowed in a row)
-      for (let i = 0; i < 6; i++) failures.push("notFound", "unavailable")
+      // 4 not-found answers, never two in a row (4 retries allowed in all)
+      for (let i = 0; i < 4; i++) failures.push("notFound", "unavailable")
       const result = yield* settle(Effect.either(uploader.upload(dest(), batch("a", 1))))
       expect(Either.isRight(result) && result.right.accepted).toBe(1)
-      expect(Either.isRight(result) && result.right.retries).toBe(12)
-      failures.push("notFound", "notFound", "notFound", "notFound", "notFound")
+      expect(Either.isRight(result) && result.right.retries).toBe(8)
+      // a 5th, server faults between them or not (they restarted the count before)
+      for (let i = 0; i < 4; i++) failures.push("notFound", "unavailable")
+      failures.push("notFound")
       const exhausted = yield* settle(Effect.either(uploader.upload(dest(), batch("b", 1, NOW + 1))))
       expect(Either.isLeft(exhausted) && exhausted.left.reason).toBe("RetriesExhausted")
       expect(Either.isLeft(exhausted) && exhausted.left.cause._tag).toBe("ResourceNotFoundException")
