@@ -134,9 +134,11 @@ export interface SinkOptions extends ShippingOptions {
    * Called as the sink is done with events, to acknowledge upstream as they are stored (commit an
    * offset, delete a spooled record), not only at the end: after each put the service answered, with
    * the inputs it stored or refused, and at once with the inputs the sink refuses itself (empty, too old,
-   * too new, over the size limit with `oversize: "drop"`: never sent). Every input the sink was given is
-   * named once, except those it fails to deliver (they are in the `ShipError`) and those without a log
-   * event's shape (possible only from untyped code; counted in the report). It runs on the upload's (or
+   * too new, over the size limit with `oversize: "drop"`: never sent), also when the sink is cut off (its
+   * stream interrupted). Every input the sink was given is named once, except those it fails to deliver
+   * (they are in the `ShipError`; when the drain's deadline passes, everything the sink still holds, refused
+   * or not, counted `Failed`) and those without a log event's shape (possible only from untyped code;
+   * counted in the report). It runs on the upload's (or
    * the destination's) fiber before the sink goes on, so a slow callback slows the sink down; a defect
    * in it is logged and ignored.
    */

@@ -503,7 +503,7 @@ export const make = (
       })
 
     /** Names to `onStored` the inputs the sink is done with (stored or refused for good); a defect is logged. */
-    const acknowledge = (lane: Lane, events: ReadonlyArray<LogEvent>, rejected: StoredBatch["rejected"]) =>
+    const acknowledge = (lane: Account, events: ReadonlyArray<LogEvent>, rejected: StoredBatch["rejected"]) =>
       onStored === undefined || events.length === 0 ? Effect.void : Effect.catchAllDefect(
         // suspended: a callback that throws rather than returning an Effect is a defect like any other
         Effect.suspend(() => onStored({ destination: lane.destination, events, rejected })),
@@ -1057,20 +1057,38 @@ export const make = (
         return refusedAfterEnd(l, refused)
       })
 
-    /** Inputs offered after the end: accounted as `Failed` (never silently lost). */
-    const refusedAfterEnd = (l: Account, refused: ReadonlyArray<unknown>): Effect.Effect<void> => {
+    /**
+     * Inputs offered after the end, or cut off (an offer interrupted, the drain's deadline): accounted as
+     * `Failed` (never silently lost). Those the sink's checks refuse are refused for good, as at any time,
+     * and named to `onStored` like them; but not at the drain's deadline (`judged` false): what it still
+     * holds then is not delivered, refused or not (`Failed`, handed back, not named), and no callback of the
+     * caller runs after the deadline.
+     */
+    const refusedAfterEnd = (l: Account, refused: ReadonlyArray<unknown>, judged = true): Effect.Effect<void> => {
       if (refused.length === 0) return Effect.void
       return Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.suspend(() => {
           const events: Array<LogEvent> = []
           const tags: Array<Entry | undefined> = []
           const rejected = new Map<RejectionReason, number>()
+          // refused for good: named to `onStored`, as the lane's own refusals are (`ingest`)
+          const named: Array<LogEvent> = []
+          const reasons: Array<StoredBatch["rejected"][number]> = []
           for (const input of refused) {
             const o = validator.check(input, now)
             switch (o._tag) {
               case "Rejected":
+                if (!judged && isShaped(input)) {
+                  events.push(input)
+                  tags.push(undefined)
+                  break
+                }
                 l.stats.counts.rejected[o.reason]++
                 rejected.set(o.reason, (rejected.get(o.reason) ?? 0) + 1)
+                if (onStored !== undefined && isShaped(input) && o.reason !== "Failed") {
+                  reasons.push({ index: named.length, reason: o.reason })
+                  named.push(input)
+                }
                 break
               case "Split": {
                 const entry = standIn(input, true, o.parts.length)
@@ -1087,7 +1105,7 @@ export const make = (
           }
           return Effect.zipRight(
             Effect.forEach(rejected, ([reason, n]) => rejectedMetric(l, reason, n), { discard: true }),
-            failPieces(l, { events, tags })
+            Effect.zipRight(failPieces(l, { events, tags }), acknowledge(l, named, reasons))
           )
         }))
     }
@@ -1206,8 +1224,9 @@ export const make = (
           for (const b of batches) yield* failPieces(l, b)
           const taken = l.taken.flat()
           l.taken = []
-          yield* refusedAfterEnd(l, taken)
-          yield* refusedAfterEnd(l, yield* l.buffer.poll)
+          // at the deadline, not delivered, refused or not (no callback after it); after a lane died, judged
+          yield* refusedAfterEnd(l, taken, !timedOut)
+          yield* refusedAfterEnd(l, yield* l.buffer.poll, !timedOut)
         }
         for (const l of lanes.values()) yield* answerFlushes(l)
         const report = reportNow()
