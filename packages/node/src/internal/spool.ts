@@ -88,6 +88,12 @@ export const DEFAULT_MAX_SPOOL_BYTES = 256 * 1024 * 1024
 /** @internal */
 export { LOCK_FILE } from "./spoolLock.js"
 
+/**
+ * The size (bytes) up to which a segment's acknowledgements file may grow before it is compacted, however
+ * little it needs (341 entries). @internal
+ */
+export const ACKS_COMPACT_FLOOR = 4096
+
 /** Segments shipped at once. @internal */
 export const SHIPPERS = 2
 
@@ -799,6 +805,12 @@ const makeWith = (
      * - `onSent` (for the uploader's `onPossiblyStored`) records, before each put goes out and whenever an
      *   answer changes it, how many copies of a batch's events may be stored, added to what earlier runs
      *   left of them: a run cut off (or killed) with the put in flight leaves them said.
+     * Each put sends two sent entries or so per run of events (before it, and after its answer), each try
+     * of a segment again: in an outage the file grew by that at every try, without bound (a one-event
+     * segment's by 24 bytes a try). Once an entry would take the file past `ACKS_COMPACT_FLOOR` or twice
+     * what it needs (`format.compactAcks`), the file is rewritten with only that (written aside, synced
+     * with `fsync`, then renamed over it and the rename synced): a crash at any step leaves the old file
+     * or the new, which say the same.
      */
     const acknowledgements = (segmentPath: string) => {
       const path = format.acksOf(segmentPath)
@@ -814,8 +826,34 @@ const makeWith = (
       let fd: number | undefined
       let broken = false
       let closed = false
-      /** Every entry, the earlier run's and this one's, also when the file could not be written. */
+      /** Every entry, the earlier run's and this one's (since the last compaction), also when the file could not be written. */
       const entries: Array<Uint8Array> = [found.subarray(0, end)]
+      /** The size past which the file is compacted. */
+      let limit = Math.max(ACKS_COMPACT_FLOOR, 2 * format.compactAcks({ acked, sent }).length)
+      /** Rewrites the file with the fewest entries that say what `entries` say (the last one included). */
+      const compact = (): void => {
+        const bytes = format.compactAcks(format.readAcks(Buffer.concat(entries)))
+        const temporary = format.temporaryOf(path)
+        try {
+          const out = NodeFs.openSync(temporary, "w")
+          try {
+            writeAllSync(out, bytes, 0)
+            if (fsync) NodeFs.fdatasyncSync(out)
+          } finally {
+            NodeFs.closeSync(out)
+          }
+          NodeFs.renameSync(temporary, path)
+        } catch (error) {
+          NodeFs.rmSync(temporary, { force: true })
+          throw error
+        }
+        if (fd !== undefined) closeQuietly(fd)
+        fd = undefined
+        syncDirectory()
+        entries.splice(0, entries.length, bytes)
+        at = bytes.length
+        limit = Math.max(ACKS_COMPACT_FLOOR, 2 * bytes.length)
+      }
       /** The possible duplicates of the events this run stored, counted as the sink names them. */
       let duplicates: ShipReport.ShipReport = ShipReport.empty
       /** What the sink said it was done with (`onStored`): the shipment's counts, should it be interrupted. */
@@ -824,6 +862,7 @@ const makeWith = (
         entries.push(bytes)
         if (broken || closed) return
         try {
+          if (at + bytes.length > limit) return compact()
           fd ??= NodeFs.openSync(path, NodeFs.constants.O_WRONLY | NodeFs.constants.O_CREAT)
           writeAllSync(fd, bytes, at)
           at += bytes.length

@@ -35,7 +35,9 @@
  * Files written before the sent kind existed hold acknowledgements only, and read as they always did; a
  * reader that predates it finds that sent entries do not check, and ignores them. An entry that does
  * not check (zeros, a torn tail, damage) is ignored: the worst it costs is a duplicate, or a possible
- * duplicate not counted.
+ * duplicate not counted. A file that has grown past twice what it needs (`compactAcks`: each put tried
+ * again in an outage appends entries for the same events) is rewritten with the fewest entries that say
+ * the same, beside it (`*.seg.acks.tmp`), then renamed over it.
  *
  * @internal
  */
@@ -93,8 +95,11 @@ export const acksOf = (path: string): string => `${path}.acks`
 /** The segment file name whose acknowledgements the file `name` holds, or `undefined`. @internal */
 export const acksSegment = (name: string): string | undefined => ACKS.exec(name)?.[1]
 
-/** Whether a file name is a rewrite the process did not finish. @internal */
-export const isTemporary = (name: string): boolean => name.endsWith(".seg.tmp")
+/**
+ * Whether a file name is a rewrite the process did not finish: a segment's (`*.seg.tmp`) or its
+ * acknowledgements' compaction (`*.seg.acks.tmp`). @internal
+ */
+export const isTemporary = (name: string): boolean => name.endsWith(".seg.tmp") || name.endsWith(".seg.acks.tmp")
 
 /** The segments among a directory's file names, oldest first. @internal */
 export const segments = (
@@ -353,6 +358,25 @@ export const readAcks = (bytes: Uint8Array): Acks => {
     else merged.push([first, last])
   }
   return { acked: merged, sent: sent.length === 0 ? sent : without(sent, merged), end }
+}
+
+/**
+ * The fewest entries that say what `acks` says (read back by `readAcks`, the same `acked` and `sent`):
+ * one acknowledged entry per range, one sent entry per range of copies (of up to 2^24 - 1 events). What
+ * an acknowledgements file is rewritten to when it has grown past a multiple of it (every put of a
+ * segment tried again and again in an outage appends sent entries for the same events).
+ * @internal
+ */
+export const compactAcks = (acks: Pick<Acks, "acked" | "sent">): Uint8Array => {
+  const sent: Array<[number, number]> = []
+  for (const [first, end, copies] of acks.sent) {
+    const high = Math.min(MAX_COPIES, copies) * 0x1000000
+    for (let at = first; at < end; at += SENT_RANGE) sent.push([at, high + Math.min(SENT_RANGE, end - at)])
+  }
+  return Buffer.concat([
+    encodeEntries(acks.acked.map(([first, end]) => [first, end - first]), ACK_CHECK),
+    encodeEntries(sent, SENT_CHECK)
+  ])
 }
 
 /** The index of the first of `ranges` (sorted, apart, `[first, end, ...]`) that ends after `at`. */
