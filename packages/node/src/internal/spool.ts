@@ -148,6 +148,8 @@ interface Active {
 interface Sealed {
   readonly seq: number
   readonly path: string
+  /** The destinations (`Destination.key`) of the events it holds, when known (not for an earlier run's). */
+  keys: ReadonlySet<string> | undefined
   /** Left by an earlier run, and its events not counted in `recovered` yet (its first shipment counts them). */
   recovered: boolean
   /** Its size, counted against `maxSpoolBytes` from its queueing to its removal (`counted`). */
@@ -290,7 +292,8 @@ const makeWith = (
       recovered: true,
       // what an earlier run left is shipped first; the bound counts what this run seals
       bytes: 0,
-      counted: false
+      counted: false,
+      keys: undefined
     }))
     /** Puts a segment back among those `ahead`, in its place by age. */
     const unsafePutBack = (segment: Sealed): void => {
@@ -316,24 +319,37 @@ const makeWith = (
     const failure = yield* Deferred.make<never, SpoolError | CloudWatchLogs.ShipError>()
     let failed = false
     /**
-     * An outage: a shipment failed for a reason that passes (`passingCause`), and no segment has been
-     * shipped since. Meanwhile the timer does not seal segments by age (nothing would ship them: they would
-     * only fill the queue's places) but syncs the one being written, and a flush does not wait.
+     * The destinations (by `Destination.key`) in an outage: a shipment failed on one of them for a reason
+     * that passes (`passingCause`), and none of its events has been stored since. Each waits out its own
+     * resume schedule (`waiting`), then one shipment at a time tries it again (`open`, then `trying`);
+     * meanwhile the other shipments leave its events in their segments (put back, shipped again once it is
+     * back) and ship the rest: one destination failing does not hold back the others.
+     */
+    const held = new Map<string, Hold>()
+    /**
+     * An outage: some destination is held (`held`). Meanwhile the timer does not seal by age a segment
+     * whose every destination is held (nothing would ship it: it would only fill the queue's places) but
+     * syncs it, and a flush does not wait.
      */
     let failing = false
-    /** Done when the outage ends (a segment shipped); a new one for each outage. */
+    /** Done when the outage ends (no destination held any longer); a new one for each outage. */
     let outageOver = Deferred.unsafeMake<void>(FiberId.none)
-    /** A shipper waits out the resume schedule's delay: the others take no segment until it is over. */
-    let paused = false
-    /** The resume schedule, driven from the first failure of an outage; a new one for the next outage. */
-    let resumeDriver: Schedule.ScheduleDriver<unknown, CloudWatchLogsError.CloudWatchLogsError> | undefined
+    /** The fibers waiting out a held destination's delay (interrupted when the shipping ends). */
+    const delays = new Set<Fiber.RuntimeFiber<void>>()
+    /** A held destination's resume schedule has ended: the spool gives up, with that failure. */
+    let gaveUp: Interrupted | undefined
     const resumeSchedule = options.resumeSchedule ?? DEFAULT_RESUME_SCHEDULE
-    /** A segment was shipped: an outage is over, unless a shipper still waits out a delay (the next try says). */
-    const unsafeShipped = (): void => {
-      if (paused || !failing) return
+    /** Whether every destination of `keys` is held (none: also). */
+    const allHeld = (keys: ReadonlySet<string>): boolean => {
+      for (const key of keys) if (!held.has(key)) return false
+      return true
+    }
+    /** Events of destination `key` were stored: its outage is over (its next one starts its schedule anew). */
+    const unsafeDelivered = (key: string): void => {
+      if (!held.delete(key) || held.size > 0) return
       failing = false
-      resumeDriver = undefined
       Deferred.unsafeDone(outageOver, Exit.void)
+      unsafeWake()
     }
     /**
      * The shippers or the timer stopped (an error, or a defect: a sink that died): writers and flushes
@@ -411,7 +427,11 @@ const makeWith = (
      */
     const unsafeEnqueue = (segment: Sealed): boolean => {
       if (!unsafeCount(segment)) return false
-      if (Queue.unsafeOffer(sealed, segment)) return true
+      if (Queue.unsafeOffer(sealed, segment)) {
+        // a shipper waiting for a held destination's delay takes it meanwhile
+        unsafeWake()
+        return true
+      }
       unsafeUncount(segment)
       return false
     }
@@ -439,7 +459,14 @@ const makeWith = (
         NodeFs.closeSync(segment.fd)
       }
       pending.add(segment.seq)
-      return { seq: segment.seq, path: segment.path, recovered: false, bytes: segment.bytes, counted: false }
+      return {
+        seq: segment.seq,
+        path: segment.path,
+        recovered: false,
+        bytes: segment.bytes,
+        counted: false,
+        keys: segment.encoder.keys
+      }
     }
 
     /**
@@ -466,7 +493,8 @@ const makeWith = (
     const queueEnd: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> = Effect.suspend(
       function end(): Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError> {
         if (failed) return Deferred.await(failure)
-        if (closed || Queue.unsafeOffer(sealed, undefined)) return Effect.void
+        if (closed) return Effect.void
+        if (Queue.unsafeOffer(sealed, undefined)) return Effect.sync(unsafeWake)
         return awaitChange(end)
       }
     )
@@ -652,7 +680,7 @@ const makeWith = (
         if (segment === undefined) return Queue.take(opened)
         const due = segment.openedAt + segmentMillis - now
         if (due > 0) return Effect.sleep(due)
-        if (failing) {
+        if (failing && allHeld(segment.encoder.keys)) {
           return Effect.zipRight(
             writing.withPermits(1)(syncActive),
             // (a segmentMillis of 0 seals at once: here, not a loop without a pause)
@@ -664,14 +692,18 @@ const makeWith = (
     )
 
     /**
-     * Ships a segment through a sink of its own. Shipped, it is removed (`undefined`). A shipment that
-     * fails rewrites it with what was not delivered, then either fails (fatal) or, for a reason that
-     * passes, answers how (`Interrupted`): the segment is shipped again once the shipping resumes.
+     * Ships a segment through a sink of its own, but for the events of the destinations `skip` (held: in
+     * an outage). Shipped, it is removed (`undefined`); shipped but for held events, it is rewritten with
+     * them and answered `Held` (shipped again once they are back). A shipment that fails rewrites it with
+     * what was not delivered, then either fails (fatal) or, for a reason that passes, answers how
+     * (`Interrupted`): the segment is shipped again, its failing destination held for a while.
      */
     const ship = (
-      segment: Sealed
+      segment: Sealed,
+      skip: ReadonlySet<string>,
+      claimed: ReadonlySet<string>
     ): Effect.Effect<
-      Interrupted | undefined,
+      Interrupted | Held | undefined,
       SpoolError | CloudWatchLogs.ShipError,
       CloudWatchLogsApi.CloudWatchLogsApi
     > =>
@@ -682,7 +714,9 @@ const makeWith = (
         const acks = acknowledgements(segment.path)
         // events are read one by one as the sink takes them, each routed by the destination recorded with it
         const { counts, entries } = format.read(bytes, acks.acked)
-        const shipped = yield* Stream.fromIterable(entries).pipe(
+        let heldEvents = 0
+        const shippable = skip.size === 0 ? entries : withoutHeld(entries, skip, () => heldEvents++)
+        const shipped = yield* Stream.fromIterable(shippable).pipe(
           Stream.run(CloudWatchLogs.sink((entry: format.Entry) => entry, {
             ...options,
             onStored: acks.onStored,
@@ -695,7 +729,7 @@ const makeWith = (
             // what it had (the spool's `drainTimeoutMillis`, given it too, made the close take twice that).
             drainTimeoutMillis: 0
           })),
-          Effect.provideService(Uploader.Uploader, segmentUploader(acks.onSent)),
+          Effect.provideService(Uploader.Uploader, segmentUploader(acks.onSent, claimed)),
           Effect.either,
           Effect.ensuring(Effect.sync(acks.close)),
           // cut off (the close's deadline, the other shipper failing): the sink's report goes with it, so what
@@ -718,6 +752,55 @@ const makeWith = (
         tornBytes += found.tornBytes
         // the events stored that an earlier run's puts, never answered, may have stored already
         report = ShipReport.combine(report, acks.duplicates())
+        /**
+         * Replaces the segment with `undelivered` (each event keeping its number, so the acknowledgements,
+         * left as they are, name the same events in both files: a crash or a failure at any step leaves a
+         * segment and acknowledgements that agree, the old one or the rewrite, and the next shipment sends
+         * again none they name). Written and synced whole before it replaces the segment (a rename), and
+         * the rename synced. One step: a write cut off would leave its file descriptor to a write under way.
+         */
+        const rewrite = (undelivered: ReadonlyArray<format.Entry>) =>
+          Effect.uninterruptible(Effect.gen(function*() {
+            // bytes that could not be read are kept for a person to look at, as a segment shipped whole
+            // keeps them (the rewrite holds only the events)
+            if (found.unreadableBytes > 0) {
+              yield* writeFileNow(`${segment.path}.unreadable`, bytes).pipe(
+                Effect.mapError(fail(`keeping ${segment.path}.unreadable`))
+              )
+            }
+            const temporary = format.temporaryOf(segment.path)
+            const rewritten = format.encode(
+              format.encoder(),
+              undelivered.map(({ destination, event }) => ({
+                destination,
+                event,
+                record: event instanceof format.SpoolEvent ? event.record : undefined
+              })),
+              rejectAtWrite
+            )
+            yield* writeFileNow(temporary, rewritten).pipe(
+              Effect.zipRight(Effect.try({
+                try: () => {
+                  NodeFs.renameSync(temporary, segment.path)
+                  syncDirectory()
+                },
+                catch: toError
+              })),
+              Effect.mapError(fail(`rewriting ${segment.path}`))
+            )
+          }))
+        if (shipped._tag === "Right" && heldEvents > 0) {
+          // shipped but for the events of held destinations: they stay on disk, and only they
+          report = ShipReport.combine(report, shipped.right)
+          const undelivered = [...format.read(bytes, acks.now().acked).entries]
+          // unchanged (every event held): left as it is
+          if (undelivered.length < found.events || found.unreadableBytes > 0 || found.tornBytes > 0) {
+            yield* rewrite(undelivered)
+          }
+          segment.keys = keysOf(undelivered)
+          const left = notDelivered(undelivered)
+          return { _tag: "Held", path: segment.path, undelivered: left.undelivered, kept: left.report } as const
+        }
         if (shipped._tag === "Right") {
           report = ShipReport.combine(report, shipped.right)
           // a segment with bytes that could not be read is kept for a person to look at, out of the way
@@ -728,7 +811,6 @@ const makeWith = (
           yield* Effect.ignore(removeAcks(segment.path))
           pending.delete(segment.seq)
           unsafeFree(segment)
-          unsafeShipped()
           yield* Queue.offer(shippedOne, undefined)
           return undefined
         }
@@ -755,42 +837,18 @@ const makeWith = (
           withoutKept(error.report, ShipReport.combine(sinkFailed, duplicates))
         )
         if (cause === undefined) report = ShipReport.combine(report, left.report)
-        const temporary = format.temporaryOf(segment.path)
-        // The rewrite keeps each event's number, so the acknowledgements (left as they are) name the same
-        // events in both files: a crash or a failure at any step leaves a segment and acknowledgements
-        // that agree (the old one, or the rewrite), and the next shipment sends again none they name. The
-        // rewrite is written and synced whole before it replaces the segment (a rename), and the rename is
-        // synced. One step: a write cut off would leave its file descriptor to a write still under way.
-        yield* Effect.uninterruptible(Effect.gen(function*() {
-          // bytes that could not be read are kept for a person to look at, as a segment shipped whole keeps
-          // them (the rewrite holds only the events)
-          if (found.unreadableBytes > 0) {
-            yield* writeFileNow(`${segment.path}.unreadable`, bytes).pipe(
-              Effect.mapError(fail(`keeping ${segment.path}.unreadable`))
-            )
-          }
-          const rewrite = format.encode(
-            format.encoder(),
-            undelivered.map(({ destination, event }) => ({
-              destination,
-              event,
-              record: event instanceof format.SpoolEvent ? event.record : undefined
-            })),
-            rejectAtWrite
-          )
-          yield* writeFileNow(temporary, rewrite).pipe(
-            Effect.zipRight(Effect.try({
-              try: () => {
-                NodeFs.renameSync(temporary, segment.path)
-                syncDirectory()
-              },
-              catch: toError
-            })),
-            Effect.mapError(fail(`rewriting ${segment.path}`))
-          )
-        }))
+        yield* rewrite(undelivered)
+        segment.keys = keysOf(undelivered)
         const failed = { error, path: segment.path, undelivered: left.undelivered }
-        if (cause !== undefined) return { ...failed, cause, kept: ShipReport.combine(left.report, duplicates) }
+        if (cause !== undefined) {
+          return {
+            _tag: "Interrupted",
+            ...failed,
+            cause,
+            destination: Destinations.key(error.cause.destination),
+            kept: ShipReport.combine(left.report, duplicates)
+          } as const
+        }
         return yield* Effect.fail(fatal(failed))
       })
 
@@ -891,6 +949,7 @@ const makeWith = (
             })
           }
           if (records.length > 0) append(format.encodeAcks(records))
+          if (batch.events.length > batch.rejected.length) unsafeDelivered(Destinations.key(batch.destination))
         })
       const onSent = (batch: ReadonlyArray<LogEvent.LogEvent>): (copies: number) => void => {
         let records: ReadonlyArray<number> | undefined
@@ -917,23 +976,60 @@ const makeWith = (
     }
 
     /**
+     * Done when destination `key` is held (a shipment failed on it): the uploads to it of the shipments
+     * that did not claim it (under way before) are cut off then.
+     */
+    const heldSignals = new Map<string, Deferred.Deferred<CloudWatchLogsError.CloudWatchLogsError>>()
+    const heldSignal = (key: string): Deferred.Deferred<CloudWatchLogsError.CloudWatchLogsError> => {
+      const known = heldSignals.get(key)
+      if (known !== undefined) return known
+      const signal = Deferred.unsafeMake<CloudWatchLogsError.CloudWatchLogsError>(FiberId.none)
+      heldSignals.set(key, signal)
+      return signal
+    }
+
+    /**
      * A segment's sink uploads through the spool's one uploader, within the spool's `maxInFlight` uploads
      * at once (the two segments being shipped together, each through a sink of its own), and says
-     * (`onSent`) what each upload may have stored before its puts go out.
+     * (`onSent`) what each upload may have stored before its puts go out. An upload to a destination the
+     * shipment did not claim (`claimed`: it tries a held destination again) is cut off once the
+     * destination is held, as a failure that passes (`RetriesExhausted`, with the error that held it): a
+     * shipment under way when a destination starts failing does not go on retrying it (for minutes, when
+     * throttled), its shipper held up meanwhile, nor wait behind the other's try (the uploader's puts to a
+     * stream in turn), and its segment is put back.
      */
     const segmentUploader = (
-      onSent: (batch: ReadonlyArray<LogEvent.LogEvent>) => (copies: number) => void
+      onSent: (batch: ReadonlyArray<LogEvent.LogEvent>) => (copies: number) => void,
+      claimed: ReadonlySet<string>
     ): Uploader.UploaderShape => ({
       upload: (destination, batch, options) => {
         const said = onSent(batch)
-        return withUploadSlot(uploader.upload(destination, batch, {
+        let copies = 0
+        const upload = withUploadSlot(uploader.upload(destination, batch, {
           ...options,
           // said on the disk first: the put goes out right after
-          onPossiblyStored: (copies) => {
-            said(copies)
-            options?.onPossiblyStored?.(copies)
+          onPossiblyStored: (n) => {
+            copies = n
+            said(n)
+            options?.onPossiblyStored?.(n)
           }
         }))
+        const key = Destinations.key(destination)
+        if (claimed.has(key)) return upload
+        const cutOff = Effect.flatMap(Deferred.await(heldSignal(key)), (cause) =>
+          Effect.suspend(() =>
+            Effect.fail(
+              new Uploader.UploadError({
+                destination,
+                events: batch,
+                cause,
+                reason: "RetriesExhausted",
+                message: `${Destinations.key(destination)}: cut off, the destination is held (${cause.message})`,
+                ...(copies > 0 ? { possiblyStored: copies } : {})
+              })
+            )
+          ))
+        return Effect.raceFirst(upload, cutOff)
       },
       release: uploader.release
     })
@@ -952,8 +1048,11 @@ const makeWith = (
       written
     })
 
-    /** The segments put back after a failure that passes, by number, with what their shipment kept. */
-    const putBack = new Map<number, Interrupted>()
+    /**
+     * The segments put back (after a failure that passes, or shipped but for held destinations), by
+     * number, with what their shipment kept.
+     */
+    const putBack = new Map<number, Kept>()
     /** Segments being shipped. */
     let shipping = 0
 
@@ -962,7 +1061,7 @@ const makeWith = (
      * and on every segment put back (the resume schedule's end, or a fatal error met meanwhile), their
      * events counted not delivered.
      */
-    const givenUp = (last: Failed, also: ReadonlyArray<Failed>): CloudWatchLogs.ShipError => {
+    const givenUp = (last: Failed, also: ReadonlyArray<Kept | Failed>): CloudWatchLogs.ShipError => {
       // the segments put back after a failure that passes will not be shipped again in this run either:
       // their events kept count as not delivered
       const back = [...putBack.values()]
@@ -982,63 +1081,127 @@ const makeWith = (
     /** A fatal error met by a shipment: the spool gives up on its segment and on those put back. */
     const fatal = (failed: Failed): CloudWatchLogs.ShipError => givenUp(failed, [failed])
 
+    /** Whether a segment may be shipped now: some destination of its events is not held, or open to a try. */
+    const eligible = (segment: Sealed): boolean => {
+      if (segment.keys === undefined || held.size === 0) return true
+      for (const key of segment.keys) {
+        const hold = held.get(key)
+        if (hold === undefined || hold.state === "open") return true
+      }
+      return false
+    }
+    /** The end was taken from the queue: the shippers stop once no segment is left ahead. */
+    let ended = false
+    /** A shipper is giving up (the resume schedule of a held destination ended): the others wait for it. */
+    let givingUp = false
+
     /**
-     * The next segment to ship: those ahead (an earlier run's, those to ship again), then the sealed ones
-     * as they come; none while the shipping pauses. A segment taken from the queue as it paused (its
-     * shipper was waiting there) goes ahead, after those to ship again: the oldest go first.
+     * The next segment to ship: those ahead (an earlier run's, those put back) but for those whose every
+     * destination is held, then the sealed ones as they come (while only held segments are ahead, those
+     * queued meanwhile, else a wait until a delay is over or a segment is queued). The oldest go first.
+     * A held destination's resume schedule at its end, the spool gives up (`givenUp`): the failure is
+     * fatal, and the events of every segment put back are counted `Failed`; the other shipper's try under
+     * way ends first, so that its segment, put back, is counted too.
      */
-    const next: Effect.Effect<Sealed | undefined> = Effect.suspend(
-      function again(): Effect.Effect<Sealed | undefined> {
-        if (paused) return awaitChange(again)
-        const first = ahead.shift()
-        if (first !== undefined) return Effect.succeed(first)
-        // room in the queue for a segment waiting; the end, seen by one worker, is put back for the other
-        return Effect.flatMap(Queue.take(sealed), (segment) => {
+    const next: Effect.Effect<Sealed | undefined, CloudWatchLogs.ShipError> = Effect.suspend(
+      function again(): Effect.Effect<Sealed | undefined, CloudWatchLogs.ShipError> {
+        if (gaveUp !== undefined) {
+          if (givingUp) return Effect.never
+          givingUp = true
+          const last = gaveUp
+          return Effect.zipRight(idle, Effect.suspend(() => Effect.fail(givenUp(last, []))))
+        }
+        const at = ahead.findIndex(eligible)
+        if (at !== -1) return Effect.succeed(ahead.splice(at, 1)[0])
+        if (ahead.length === 0) {
+          if (ended) return Effect.succeed(undefined)
+          // room in the queue for a segment waiting; the end, seen by one worker, is put back for the other
+          return Effect.flatMap(Queue.take(sealed), (segment) => {
+            unsafeWake()
+            if (segment !== undefined) return Effect.succeed(segment)
+            ended = true
+            return Effect.zipRight(Queue.offer(sealed, undefined), again())
+          })
+        }
+        // only segments of held destinations ahead: the waiter is registered before the queue is polled,
+        // so that a segment queued in between wakes it
+        const waiter = Deferred.unsafeMake<void>(FiberId.none)
+        waiters.push(waiter)
+        return Effect.flatMap(ended ? Effect.succeedNone : Queue.poll(sealed), (polled) => {
+          if (Option.isNone(polled)) return Effect.zipRight(Deferred.await(waiter), Effect.suspend(again))
           unsafeWake()
-          if (segment === undefined) return Effect.as(Queue.offer(sealed, undefined), undefined)
-          if (!paused) return Effect.succeed(segment)
-          unsafePutBack(segment)
-          return again()
+          if (polled.value !== undefined) return Effect.succeed(polled.value)
+          ended = true
+          return Effect.zipRight(Queue.offer(sealed, undefined), again())
         })
       }
     )
 
     /**
-     * After a shipment failed for a reason that passes (its segment put back ahead): the shipping pauses
-     * for the resume schedule's next delay, waited out by the shipper that failed (the other, if it fails
-     * meanwhile, puts its segment back and waits in `next`, without a step of the schedule); then the
-     * segments put back go first. The schedule at its end, the spool gives up: the failure is fatal, and
-     * the events of every segment put back are counted `Failed`.
+     * After a shipment failed on a destination for a reason that passes (its segment put back ahead): the
+     * destination is held for the resume schedule's next delay (waited out by a fiber of its own), its
+     * events left in the segments shipped meanwhile; then one shipment tries it again. A failure on it
+     * from a shipment that did not try it (under way when it first failed) does not step the schedule.
+     * The schedule at its end, the spool gives up (in `next`).
      */
-    const pause = (interrupted: Interrupted): Effect.Effect<void, CloudWatchLogs.ShipError> =>
+    const hold = (interrupted: Interrupted, claimed: ReadonlySet<string>): Effect.Effect<void> =>
       Effect.gen(function*() {
-        const starting = !failing
-        failing = true
-        if (starting) outageOver = Deferred.unsafeMake<void>(FiberId.none)
         // a flush waiting for its segments returns: it does not wait for an outage to end
         Queue.unsafeOffer(shippedOne, undefined)
-        if (paused) return
-        paused = true
+        const key = interrupted.destination
+        const known = held.get(key)
+        if (known !== undefined && !claimed.has(key)) return
+        const starting = held.size === 0
+        const hold: Hold = known ?? { state: "waiting", driver: yield* Schedule.driver(resumeSchedule) }
+        hold.state = "waiting"
+        held.set(key, hold)
+        Deferred.unsafeDone(heldSignal(key), Exit.succeed(interrupted.cause))
+        heldSignals.delete(key)
         if (starting) {
+          failing = true
+          outageOver = Deferred.unsafeMake<void>(FiberId.none)
           yield* Effect.logWarning(
             `cwlogs: the durable spool in ${directory} could not ship (${interrupted.error.message}); ` +
               "what was not delivered waits on disk, and is shipped again after a pause"
           ).pipe(Effect.annotateLogs(CloudWatchLogs.INTERNAL_ANNOTATION, true))
         }
-        const driver = resumeDriver ?? (yield* Schedule.driver(resumeSchedule))
-        resumeDriver = driver
-        const resume = Effect.sync(() => {
-          paused = false
-          unsafeWake()
-        })
-        const resumed = yield* Effect.either(driver.next(interrupted.cause)).pipe(Effect.onInterrupt(() => resume))
-        if (Either.isRight(resumed)) return yield* resume
-        // Given up: the events kept count as not delivered, as after a fatal error, those of every segment
-        // put back. The other shipper's try under way ends first (still paused: no segment is taken), so
-        // that its segment, put back, is counted too.
-        yield* Effect.ensuring(idle, resume)
-        return yield* Effect.fail(givenUp(interrupted, []))
+        const delay = yield* Effect.forkDaemon(
+          Effect.flatMap(Effect.either(hold.driver.next(interrupted.cause)), (resumed) =>
+            Effect.sync(() => {
+              if (Either.isRight(resumed)) hold.state = "open"
+              else gaveUp ??= interrupted
+              unsafeWake()
+            }))
+        )
+        delays.add(delay)
+        delay.addObserver(() => delays.delete(delay))
       })
+
+    /**
+     * The held destinations a shipment of `segment` leaves out (`skip`: waiting, or tried by another), and
+     * those it tries again (`claimed`: open, and in the segment as far as is known).
+     */
+    const unsafeClaim = (segment: Sealed): { readonly skip: Set<string>; readonly claimed: Set<string> } => {
+      const skip = new Set<string>()
+      const claimed = new Set<string>()
+      for (const [key, hold] of held) {
+        if (hold.state !== "open") skip.add(key)
+        else if (segment.keys === undefined || segment.keys.has(key)) {
+          hold.state = "trying"
+          claimed.add(key)
+        }
+      }
+      return { skip, claimed }
+    }
+    /** A try over without stepping the schedule (nothing stored, nothing failed on it): open again. */
+    const unsafeUnclaim = (claimed: ReadonlySet<string>): void => {
+      for (const key of claimed) {
+        const hold = held.get(key)
+        if (hold?.state !== "trying") continue
+        hold.state = "open"
+        unsafeWake()
+      }
+    }
 
     /** Waits until no segment is being shipped. */
     const idle: Effect.Effect<void> = Effect.suspend(
@@ -1052,7 +1215,8 @@ const makeWith = (
      * segment's batches go out while the last batch of the one before is still on its way (with one, a
      * segment ending in a small batch cost a whole round trip of its own); the shared uploader keeps puts
      * to one destination within its parallel slots (and in order, for a service that enforces tokens).
-     * A shipment that fails for a reason that passes does not end the shipping: it pauses (`pause`).
+     * A shipment that fails for a reason that passes does not end the shipping: its destination is held
+     * (`hold`), and the others are shipped meanwhile.
      */
     const shipAll: Effect.Effect<void, SpoolError | CloudWatchLogs.ShipError, CloudWatchLogsApi.CloudWatchLogsApi> =
       Effect.all(
@@ -1063,20 +1227,26 @@ const makeWith = (
               if (segment === undefined) return
               // shipped again: what it keeps now is this shipment's to say
               putBack.delete(segment.seq)
+              const { claimed, skip } = unsafeClaim(segment)
               shipping++
-              const interrupted = yield* ship(segment).pipe(Effect.ensuring(Effect.sync(() => {
-                shipping--
-                unsafeWake()
-              })))
-              if (interrupted === undefined) continue
-              unsafePutBack(segment)
-              putBack.set(segment.seq, interrupted)
-              yield* pause(interrupted)
+              const outcome = yield* ship(segment, skip, claimed).pipe(Effect.onExit((exit) =>
+                Effect.sync(() => {
+                  shipping--
+                  if (Exit.isFailure(exit)) unsafeUnclaim(claimed)
+                  unsafeWake()
+                })
+              ))
+              if (outcome !== undefined) {
+                unsafePutBack(segment)
+                putBack.set(segment.seq, outcome)
+              }
+              if (outcome?._tag === "Interrupted") yield* hold(outcome, claimed)
+              unsafeUnclaim(claimed)
             }
             // said at once, not once the other shipper, interrupted, has drained its sink
           }).pipe(Effect.tapErrorCause(failWith))),
         { concurrency: "unbounded", discard: true }
-      )
+      ).pipe(Effect.ensuring(Effect.suspend(() => Fiber.interruptAll(delays))))
 
     const shipper = yield* Effect.forkScoped(shipAll)
     const timer = yield* Effect.forkScoped(Effect.tapErrorCause(sealOnTime, failWith))
@@ -1154,7 +1324,9 @@ const makeWith = (
      */
     const flush: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError> = flushing.withPermits(1)(
       Effect.zipRight(
-        writing.withPermits(1)(Effect.suspend(() => failing ? syncActive : seal)),
+        writing.withPermits(1)(
+          Effect.suspend(() => failing && (active === undefined || allHeld(active.encoder.keys)) ? syncActive : seal)
+        ),
         Effect.suspend(() => waitShipped(nextSeq - 1))
       )
     )
@@ -1194,9 +1366,68 @@ const groupByCopies = (
  * resume schedule), what the failed shipment's report counted of the events kept to be shipped again
  * (`kept`), counted `Failed` if the spool gives up (the schedule at its end).
  */
-interface Interrupted extends Failed {
+interface Interrupted extends Failed, Kept {
+  readonly _tag: "Interrupted"
   readonly cause: CloudWatchLogsError.CloudWatchLogsError
+  /** The destination that failed (`Destination.key`): held for the resume schedule's next delay. */
+  readonly destination: string
+}
+
+/**
+ * A segment put back with the events it keeps (`undelivered`), counted `Failed` in `kept` should the
+ * spool give up.
+ */
+interface Kept {
+  readonly path: string
+  readonly undelivered: ReadonlyArray<CloudWatchLogs.Undelivered>
   readonly kept: ShipReport.ShipReport
+}
+
+/** A segment shipped but for the events of held destinations, which it keeps. */
+interface Held extends Kept {
+  readonly _tag: "Held"
+}
+
+/**
+ * A destination in an outage: waiting out its resume schedule's delay, open to a try, or being tried by
+ * a shipment (which steps its schedule if it fails on it again).
+ */
+interface Hold {
+  state: "waiting" | "open" | "trying"
+  readonly driver: Schedule.ScheduleDriver<unknown, CloudWatchLogsError.CloudWatchLogsError>
+}
+
+/** `entries` but those of the destinations `skip` (by `Destination.key`), each told to `onHeld`. */
+const withoutHeld = (
+  entries: Iterable<format.Entry>,
+  skip: ReadonlySet<string>,
+  onHeld: () => void
+): Iterable<format.Entry> => ({
+  *[Symbol.iterator]() {
+    // a segment's reader gives the same destination object to the events after its record
+    let last: Destinations.Destination | undefined
+    let skipping = false
+    for (const entry of entries) {
+      if (entry.destination !== last) {
+        last = entry.destination
+        skipping = skip.has(Destinations.key(last))
+      }
+      if (skipping) onHeld()
+      else yield entry
+    }
+  }
+})
+
+/** The destinations (`Destination.key`) of `entries`. */
+const keysOf = (entries: ReadonlyArray<format.Entry>): ReadonlySet<string> => {
+  const keys = new Set<string>()
+  let last: Destinations.Destination | undefined
+  for (const { destination } of entries) {
+    if (destination === last) continue
+    last = destination
+    keys.add(Destinations.key(destination))
+  }
+  return keys
 }
 
 /**

@@ -133,6 +133,8 @@ export interface Encoder {
   next: number
   /** Where records are written, grown as needed and reused: its bytes last until the next `encode`. */
   buffer: Buffer
+  /** The destinations (`Destination.key`) of the events written. */
+  readonly keys: Set<string>
 }
 
 /** A fresh encoder, for a new segment. @internal */
@@ -140,7 +142,8 @@ export const encoder = (): Encoder => ({
   last: undefined,
   started: false,
   next: 0,
-  buffer: Buffer.allocUnsafe(64 * 1024)
+  buffer: Buffer.allocUnsafe(64 * 1024),
+  keys: new Set()
 })
 
 const reserve = (encoder: Encoder, used: number, more: number): void => {
@@ -202,6 +205,7 @@ export const encode = (
       encoder.buffer.writeUInt32LE(n, used + 1)
       used += DESTINATION_HEADER + n
       encoder.last = key
+      encoder.keys.add(key)
     }
     if (record !== undefined && record > encoder.next) {
       reserve(encoder, used, NUMBER_BYTES)

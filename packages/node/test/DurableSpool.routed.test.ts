@@ -1,0 +1,120 @@
+/**
+ * A routed spool (events for many destinations in the same segments) while one destination keeps failing
+ * for a reason that passes (ServiceUnavailable, throttling, unreachable) and the others are healthy: the
+ * failing one is held on its own backoff (`resumeSchedule`), its events kept on disk and shipped once it
+ * is back; the others' events go on being shipped as they come (before, the whole spool stayed in outage
+ * mode: segments were synced instead of sealed, and the healthy destinations' events waited on disk for
+ * as long as the failing one failed).
+ */
+import { CloudWatchLogsApi, CloudWatchLogsError, Destination } from "@cwlogs/core"
+import { TestCloudWatchLogs } from "@cwlogs/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as DurableSpool from "../src/DurableSpool.js"
+import { eventuallyLive } from "./support/live.js"
+
+const NOW = 1_700_000_000_000
+const healthy = Destination.make("healthy", "s")
+const flaky = Destination.make("flaky", "s")
+
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-routed-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+)
+
+const storedIn = (d: Destination.Destination) =>
+  Effect.map(TestCloudWatchLogs.events(d.logGroupName, d.logStreamName), (es) => es.map((e) => e.message))
+
+/** Real time for the spool's fibers and files to keep up with a second of the TestClock (a shipment takes some). */
+const settle = TestServices.provideLive(Effect.sleep("20 millis"))
+
+/** Moves the TestClock `seconds` on, a second at a time, letting the spool's fibers and files keep up. */
+const pass = (seconds: number) =>
+  Effect.gen(function*() {
+    for (let t = 0; t < seconds; t++) {
+      yield* TestClock.adjust("1 second")
+      yield* settle
+    }
+  })
+
+/** On a failure (an assertion), moves the TestClock on in the background: the close ends at its deadline. */
+const clockRunsOnFailure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.tapErrorCause(effect, () => Effect.forkDaemon(pass(600)))
+
+/**
+ * Whether the flaky destination fails its puts (ServiceUnavailable: a failure that passes, which the
+ * retry policy gives up on after ~23 s; one that may have stored the batch, so the flaky destination's
+ * events are counted as possible duplicates when delivered).
+ */
+let flakyDown = true
+/** The puts to the flaky destination refused (the model does not see them). */
+let flakyRefused = 0
+
+/** The in-memory service, its puts to "flaky" refused while `flakyDown`. */
+const service = Layer.effect(
+  CloudWatchLogsApi.CloudWatchLogsApi,
+  Effect.map(TestCloudWatchLogs.TestCloudWatchLogs, (model) => ({
+    ...model.api,
+    putLogEvents: (request: CloudWatchLogsApi.PutLogEventsRequest) =>
+      request.logGroupName === "flaky" && flakyDown
+        ? Effect.suspend(() => {
+          flakyRefused++
+          return Effect.fail(new CloudWatchLogsError.ServiceUnavailableException({ message: "down", httpStatus: 503 }))
+        })
+        : model.api.putLogEvents(request)
+  }))
+).pipe(Layer.provideMerge(TestCloudWatchLogs.layer()))
+
+describe("DurableSpool, routed, one destination failing", () => {
+  it.scoped("the healthy destination's events are shipped within seconds while the other fails for 5 minutes; the failing one keeps its backoff and loses nothing", () =>
+    Effect.gen(function*() {
+      flakyDown = true
+      flakyRefused = 0
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const spool = yield* DurableSpool.make({ directory, fsync: false })
+      const written: Array<string> = []
+      let late = 0
+      // an event a second to each, for 5 minutes (the default retry policy gives up on a put after ~23 s)
+      for (let t = 0; t < 300; t++) {
+        const now = yield* TestClock.currentTimeMillis
+        yield* spool.write([
+          { destination: healthy, event: { timestamp: now, message: `h-${t}` } },
+          { destination: flaky, event: { timestamp: now, message: `f-${t}` } }
+        ])
+        written.push(`h-${t}`)
+        yield* pass(1)
+        // What was written 10 s ago is stored, once the flaky destination is known to fail: until its first
+        // failure (~23 s in: the retry policy gives up) the shipments that try it are held up, so that the
+        // healthy destination's events of later segments may wait that long, once; never 40 s.
+        const stored = new Set(yield* storedIn(healthy))
+        if (t >= 40 && !stored.has(`h-${t - 40}`)) late++
+        if (t >= 50 && !stored.has(`h-${t - 10}`)) late++
+      }
+      const flakyPuts = flakyRefused
+      // before: the healthy destination's events written after the first failure (~25 s in) waited
+      // for the failing one, for the whole 5 minutes (late: 470 of 470)
+      expect(late).toBe(0)
+      // the failing destination keeps its backoff: 1 s, 2 s, 4 s, ... at most a minute apart, each try
+      // the retry policy's 9 puts (not a try per segment)
+      expect(flakyPuts).toBeLessThanOrEqual(12 * 9)
+      flakyDown = false
+      yield* eventuallyLive(
+        Effect.zipLeft(storedIn(flaky), TestClock.adjust("1 second")),
+        (s) => s.length === 300
+      )
+      const report = yield* spool.finish
+      expect(yield* storedIn(healthy)).toEqual(written)
+      expect(yield* storedIn(flaky)).toEqual(written.map((m) => m.replace("h-", "f-")))
+      expect(report.accepted).toBe(600)
+      expect(report.perDestination.get(Destination.key(healthy))?.possibleDuplicates).toBe(0)
+      expect(report.rejected.Failed).toBe(0)
+      expect(Fs.readdirSync(directory).filter((f) => f.includes(".seg"))).toEqual([])
+    }).pipe(clockRunsOnFailure, Effect.provide(service)))
+})
