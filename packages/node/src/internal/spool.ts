@@ -123,8 +123,9 @@ export interface Spool {
   readonly unsafeWrite: (inputs: ReadonlyArray<format.Input>) => boolean
   /**
    * Seals what was written and waits until every segment sealed until then is shipped; or until a
-   * shipment fails for a reason that passes (an outage: then at once, what was written synced instead of
-   * sealed), the shipping has failed for good, or the spool is closed: then with the report as it stands.
+   * shipment fails for a reason that passes (an outage of a destination: then at once, what was written
+   * synced instead of sealed if its every destination is held), the shipping has failed for good, or the
+   * spool is closed: then with the report as it stands.
    */
   readonly flush: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
   readonly finish: Effect.Effect<SpoolReport, SpoolError | CloudWatchLogs.ShipError>
