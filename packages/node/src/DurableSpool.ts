@@ -80,9 +80,10 @@ export interface Options extends Omit<CloudWatchLogs.SinkOptions, "onStored" | "
   /**
    * When to ship again after a shipment failed for a reason that passes: the retry policy gave up on
    * errors it retries (the service unavailable, network errors and timeouts, throttling), as in an
-   * outage. Meanwhile writes go on to disk (within `maxSpoolBytes`); at each of the schedule's
-   * recurrences (given the service's last error) the segments that failed are shipped again, first,
-   * until one is shipped, which ends the outage (the next one starts the schedule afresh). Default
+   * outage. The schedule is the failing destination's own: meanwhile writes go on to disk (within
+   * `maxSpoolBytes`) and the other destinations are shipped; at each of the schedule's recurrences (given
+   * the service's last error) one shipment tries the destination again, its oldest segment first, until
+   * an event of it is stored, which ends its outage (the next one starts the schedule afresh). Default
    * `defaultResumeSchedule`: 1 s, doubling, at most a minute apart, for as long as it takes. At the
    * schedule's end the failure is fatal (`Schedule.stop`: at the first failure, as a fatal error), the
    * events of every segment put back counted `Failed` and listed in its `undelivered`.
@@ -253,9 +254,10 @@ export interface LoggerOptions extends Omit<CloudWatchLogs.LoggerOptions, "overf
   /**
    * When to ship again after a shipment failed for a reason that passes: the retry policy gave up on
    * errors it retries (the service unavailable, network errors and timeouts, throttling), as in an
-   * outage. Meanwhile writes go on to disk (within `maxSpoolBytes`); at each of the schedule's
-   * recurrences (given the service's last error) the segments that failed are shipped again, first,
-   * until one is shipped, which ends the outage (the next one starts the schedule afresh). Default
+   * outage. The schedule is the failing destination's own: meanwhile writes go on to disk (within
+   * `maxSpoolBytes`) and the other destinations are shipped; at each of the schedule's recurrences (given
+   * the service's last error) one shipment tries the destination again, its oldest segment first, until
+   * an event of it is stored, which ends its outage (the next one starts the schedule afresh). Default
    * `defaultResumeSchedule`: 1 s, doubling, at most a minute apart, for as long as it takes. At the
    * schedule's end the failure is fatal (`Schedule.stop`: at the first failure, as a fatal error), the
    * events of every segment put back counted `Failed` and listed in its `undelivered`.
