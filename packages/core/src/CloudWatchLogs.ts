@@ -115,7 +115,8 @@ export interface ShippingOptions {
 export interface SinkOptions extends ShippingOptions {
   /**
    * Routed sinks: what is held for a destination (its buffer, pending batch and fiber) is released once
-   * the destination has had nothing buffered, pending or uploading for this long, and made again when
+   * the destination has had nothing buffered, pending or uploading for this long (counted from the end
+   * of its last upload, or its last event taken, whichever is later), and made again when
    * events for it come; its counts stay in the report (default 60,000 ms; `Infinity`, 0 or less: never
    * for idleness alone; at `maxDestinations` a destination with nothing to do still gives its place up). A sink that
    * routes to destinations that come and go (a stream per day, per tenant, per job) then holds only the

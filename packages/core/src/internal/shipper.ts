@@ -70,7 +70,8 @@ export interface ShipperOptions {
   /** After a fatal error, stop delivering (the sink) or go on with the next batches (the logger). */
   readonly stopOnFatal: boolean
   /**
-   * A lane with nothing buffered, pending or uploading for this long is retired: its buffer is ended, its
+   * A lane with nothing buffered, pending or uploading for this long (from its last upload's end, or its
+   * last input taken, whichever is later) is retired: its buffer is ended, its
    * fiber ends, its counts are kept for the report, and a new lane is made when inputs for its
    * destination come again. `undefined`: never (the logger offers synchronously to the lane it holds).
    */
@@ -607,6 +608,8 @@ export const make = (
     const untrack = (lane: Lane, batch: Batch): void => {
       lane.inFlight.delete(batch)
       if (slotsWanted > 0) unsafeRetire(lane)
+      // the lane's idle time starts now: its wait starts it over (`runLane`)
+      if (retireAfter !== undefined && lane.inFlight.size === 0 && !lane.retired) lane.wake.unsafeOpen()
     }
 
     /** Fails a batch that was tracked but will not be sent (a fatal error came first). */
@@ -854,7 +857,9 @@ export const make = (
               // A new destination waits for this lane's slot (whether or not idle lanes retire on their
               // own): the take in progress answers "done" next.
               continue
-            } else if (retireAfter === undefined) {
+            } else if (retireAfter === undefined || lane.inFlight.size > 0) {
+              // Uploading is not idle: the idle time counts from the last upload's end (`untrack` wakes the
+              // lane then), not from when it was sent; no wake-up meanwhile.
               wait = yield* Effect.raceFirst(take, wake)
             } else {
               const idle: Effect.Effect<Wait> = Effect.as(Effect.sleep(retireAfter), "Idle")
