@@ -434,7 +434,8 @@ export const sink: {
  * The uploader a sink or logger would make for itself: the `Uploader` in context, else one over the
  * services in context (`SequenceTokenStore`, `UploadRateLimiter`, `RetryPolicy`) or their defaults (the
  * process's rate limiter). Provide it to several sinks run one after the other or side by side, and they
- * share what it learns: each destination's token mode and tokens.
+ * share what it learns: the service's token generation, and each destination's tokens (in its token
+ * store). It keeps a destination's state only while a sink uses it (`Uploader.release`).
  *
  * @since 0.1.0
  * @category constructors

@@ -15,7 +15,9 @@
  *    in use. A legacy service must refuse it with InvalidSequenceTokenException (which carries the token
  *    to use: the put is resent with it at once): tokens are enforced. If it is accepted, the service
  *    ignores tokens. Against today's AWS the probe is an ordinary put; against a legacy service it costs
- *    one token error per destination and process.
+ *    one token error per uploader: the generation is the service's, so what a destination's puts proved
+ *    stands for every destination whose own puts have proved nothing yet (a new one, or one written to
+ *    again after its `release`), which then sends no probe (probes already in flight cost theirs).
  * 3. Any InvalidSequenceToken or DataAlreadyAccepted answer proves enforcement at any time.
  *
  * Enforced: puts to the destination go one at a time, in the order `upload` was called (a FIFO lock),
@@ -175,10 +177,14 @@ export interface UploaderShape {
     options?: UploadOptions
   ) => Effect.Effect<UploadResult, UploadError>
   /**
-   * Forgets what is kept for a destination (what its puts taught about tokens, its order lock, its
-   * metric handles) if no upload to it is in progress; its next upload starts afresh, as in a new
-   * process. A routed sink calls it when it releases an idle destination. Optional: an uploader without
-   * it keeps its state.
+   * Says that a user (a sink's or a logger's lane) is done with a destination: the uploader forgets what
+   * it keeps for it (what its puts taught about tokens, its order lock, its metric handles) once no
+   * upload to it runs (at once if none does; else when the last ends, unless an upload began after the
+   * release: another user's, for whom it is kept). So an uploader shared by many sinks holds only the
+   * destinations in use. Its next upload starts afresh, but for the service's token generation, which
+   * the uploader keeps (no probe again), and the token, read from the `SequenceTokenStore`. Every lane
+   * calls it when it ends: an idle one a routed sink retires, and each one at its sink's end. Optional:
+   * an uploader without it keeps its state.
    */
   readonly release?: ((destination: Destination) => Effect.Effect<void>) | undefined
 }

@@ -904,12 +904,16 @@ export const make = (
         // deadline (an interruption, which the step above passes on), by the drain once it has accounted
         // for what the lane held, so that they read the report whole.
         Effect.ensuring(Effect.suspend(() => cutOff ? Effect.void : answerFlushes(lane))),
-        // A retired lane has no upload left: the uploader may forget its destination, and its scope goes
-        // (the drain handles the lanes still in `lanes`).
+        // However the lane ends (retired, at the shipper's end, cut off), it no longer uses its destination:
+        // the uploader, which other sinks may share, forgets it once no upload to it runs.
+        Effect.ensuring(Effect.suspend(() => {
+          if (uploader.release === undefined) return Effect.void
+          return uploader.release(lane.destination)
+        })),
+        // A retired lane has no upload left: its scope goes (the drain handles the lanes still in `lanes`).
         Effect.zipRight(Effect.suspend(() => {
-          if (!lane.retired) return Effect.void
-          const forget = uploader.release === undefined ? Effect.void : uploader.release(lane.destination)
-          return lane.scope === undefined ? forget : Effect.zipRight(forget, Scope.close(lane.scope, Exit.void))
+          if (!lane.retired || lane.scope === undefined) return Effect.void
+          return Scope.close(lane.scope, Exit.void)
         })),
         internalLog
       )

@@ -37,7 +37,10 @@ import * as Protocol from "./tokenProtocol.js"
 type Detected = "unknown" | "enforced" | "ignored"
 
 interface DestinationState {
-  /** What the puts so far proved about tokens (mode `auto`). */
+  /**
+   * What the puts so far proved about tokens (mode `auto`); while `unknown`, what the uploader's puts to
+   * any destination proved last stands for it (the service's generation, see `make`).
+   */
   detected: Detected
   /** A put of ours stored events in the stream (so a legacy service now expects a token). */
   used: boolean
@@ -50,6 +53,8 @@ interface DestinationState {
   readonly metrics: DestinationMetrics
   /** Uploads to the destination in progress: the state may be forgotten (`release`) only at 0. */
   active: number
+  /** Released while uploads to it ran: forgotten when the last of them ends, unless another began since. */
+  released: boolean
   /** The token learnt last, until a read of the store shows it kept it (see `Unstored`). */
   unstored: Unstored | undefined
   /** What the store gave at its last read for the destination (`undefined`: not read yet). */
@@ -138,10 +143,20 @@ const READ_DELAY_MILLIS = 1_000
 /** The difference allowed between our clock and the service's (ingestion times, event age limits). */
 const CLOCK_SKEW_MILLIS = 5 * 60 * 1000
 
+/**
+ * The uploader, with what the engine's tests observe of it.
+ *
+ * @internal
+ */
+export interface Internal extends UploaderShape {
+  /** Destinations whose state the uploader keeps now. */
+  readonly destinationsKept: () => number
+}
+
 /** @internal */
 export const make = (
   options: Options = {}
-): Effect.Effect<UploaderShape, never, CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy> =>
+): Effect.Effect<Internal, never, CloudWatchLogsApi | SequenceTokenStore | UploadRateLimiter | RetryPolicy> =>
   Effect.gen(function*() {
     const api = yield* CloudWatchLogsApi
     const store = yield* SequenceTokenStore
@@ -149,7 +164,23 @@ export const make = (
     const policy = yield* RetryPolicy
     const limits = yield* Limits
     const maxParallel = Math.max(1, Math.floor(options.maxParallelPerDestination ?? 4))
+    /**
+     * What is kept per destination, while a user (a sink's lane) may upload to it: forgotten at its
+     * `release`, once no upload to it runs. So it does not grow with the destinations ever written to.
+     */
     const states = new Map<string, DestinationState>()
+    /**
+     * What puts proved last about tokens, to any destination in mode `auto`: the generation of the
+     * service this uploader talks to, not of one stream. It stands for what a destination's own puts have
+     * not proved yet (a destination first written to, or written to again after its release): neither
+     * costs a probe (one token error on a service that enforces tokens) once the uploader has learnt it.
+     */
+    let serviceDetected: Detected = "unknown"
+    /** Records what a put proved about tokens (mode `auto`), for the destination and the service. */
+    const detect = (state: DestinationState, detected: "enforced" | "ignored"): void => {
+      state.detected = detected
+      serviceDetected = detected
+    }
     /**
      * The creations of log groups in flight (CreateLogGroup, then its retention), by group name: one at a
      * time per group, the other destinations naming it wait for its outcome. Only while in flight: a later
@@ -206,6 +237,7 @@ export const make = (
           parallel: new Permits(maxParallel),
           metrics: destinationMetrics(destination, options.metricLabels ?? "stream"),
           active: 0,
+          released: false,
           unstored: undefined,
           lastRead: undefined
         }
@@ -264,7 +296,8 @@ export const make = (
       const body = (state: DestinationState) =>
         Effect.gen(function*() {
           const start = yield* Clock.currentTimeMillis
-          const effective = (): Detected => (forced === "auto" ? state.detected : forced)
+          const effective = (): Detected =>
+            forced !== "auto" ? forced : state.detected === "unknown" ? serviceDetected : state.detected
           const attempts = new Attempts(destination, batch, bytes, forced, state, effective, options)
           const run = attempts.run
           const guarded = effective() === "ignored" ? state.parallel.withPermit(run) : state.lock.withPermit(run)
@@ -298,10 +331,13 @@ export const make = (
       const tracked = Effect.suspend(() => {
         const state = stateOf(destination)
         state.active++
+        // an upload begun after a release is another user's: the state is kept for it
+        state.released = false
         return Effect.ensuring(
           body(state),
           Effect.sync(() => {
             state.active--
+            if (state.active === 0 && state.released) forget(destination, state)
           })
         )
       })
@@ -801,7 +837,7 @@ export const make = (
         return Effect.gen(this, function*() {
           const d = this.destination
           yield* limiter.succeeded(d, "putLogEvents")
-          if (wasProbe && this.forced === "auto") this.state.detected = "ignored"
+          if (wasProbe && this.forced === "auto") detect(this.state, "ignored")
           const mode = this.effective()
           if ((mode !== "ignored" || this.tokenDemanded) && response.nextSequenceToken !== undefined) {
             yield* this.learn(Option.some(response.nextSequenceToken))
@@ -896,7 +932,7 @@ export const make = (
             switch (error._tag) {
               case "DataAlreadyAcceptedException": {
                 // proof that tokens are enforced
-                if (this.forced === "auto") state.detected = "enforced"
+                if (this.forced === "auto") detect(state, "enforced")
                 this.probe = false
                 this.tokenDemanded = true
                 const hint = Protocol.tokenHint(error)
@@ -916,7 +952,7 @@ export const make = (
                 return yield* this.alreadyAccepted(token)
               }
               case "InvalidSequenceTokenException": {
-                if (this.forced === "auto") state.detected = "enforced"
+                if (this.forced === "auto") detect(state, "enforced")
                 this.probe = false
                 this.tokenDemanded = true
                 const hint = Protocol.tokenHint(error)
@@ -957,12 +993,19 @@ export const make = (
       }
     }
 
+    /** Drops the destination's state, if it is still the one kept for it. */
+    const forget = (destination: Destination, state: DestinationState): void => {
+      const k = Destinations.key(destination)
+      if (states.get(k) === state) states.delete(k)
+    }
+
     const release = (destination: Destination): Effect.Effect<void> =>
       Effect.sync(() => {
-        const k = Destinations.key(destination)
-        const state = states.get(k)
-        if (state !== undefined && state.active === 0) states.delete(k)
+        const state = states.get(Destinations.key(destination))
+        if (state === undefined) return
+        if (state.active === 0) forget(destination, state)
+        else state.released = true
       })
 
-    return { upload, release }
+    return { upload, release, destinationsKept: () => states.size }
   })
