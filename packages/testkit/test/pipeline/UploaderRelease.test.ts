@@ -173,3 +173,42 @@ describe("a destination released when idle comes back at no cost", () => {
       }).pipe(Effect.provide(TestCloudWatchLogs.layer({ sequenceTokens }))))
   }
 })
+
+describe("Uploader.release during uploads", () => {
+  const upload = (uploader: Uploader.UploaderShape, d: Destination.Destination, message: string) =>
+    Effect.fork(uploader.upload(d, [LogEvent.make(NOW, message)]))
+
+  it.effect("takes effect when the last upload ends; an upload begun after it keeps the state for its user", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+      yield* api.createLogGroup({ logGroupName: G })
+      yield* api.createLogStream({ logGroupName: G, logStreamName: "s" })
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 1_000 })
+      const uploader = yield* sharedUploader
+      const release = uploader.release
+      if (release === undefined) throw new Error("the engine's uploader has release")
+      const d = Destination.make(G, "s")
+      // released while its upload runs (a lane cut off at the drain's deadline): forgotten at its end
+      const cut = yield* upload(uploader, d, "cut")
+      yield* settle
+      yield* release(d)
+      const keptDuring = uploader.destinationsKept()
+      yield* TestClock.adjust(1_000)
+      yield* Fiber.join(cut)
+      const keptAfter = uploader.destinationsKept()
+      // released while an upload runs, then another user uploads: kept for that user
+      const first = yield* upload(uploader, d, "first")
+      yield* settle
+      yield* release(d)
+      const other = yield* upload(uploader, d, "other")
+      yield* settle
+      yield* TestClock.adjust(5_000)
+      yield* Fiber.join(first)
+      yield* Fiber.join(other)
+      const keptForOther = uploader.destinationsKept()
+      yield* release(d)
+      expect([keptDuring, keptAfter, keptForOther, uploader.destinationsKept()]).toEqual([1, 0, 1, 0])
+      expect((yield* TestCloudWatchLogs.events(G, "s")).map((e) => e.message)).toEqual(["cut", "first", "other"])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer({ sequenceTokens: "enforced" }))))
+})
