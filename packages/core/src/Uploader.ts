@@ -12,7 +12,8 @@
  * 1. Until a first put succeeds, puts to the destination go one at a time, carrying the token the
  *    `SequenceTokenStore` holds (none for a stream never written).
  * 2. The put after that first success is a probe: it goes without a token, to a stream now known to be
- *    in use. A legacy service must refuse it with InvalidSequenceTokenException (which carries the token
+ *    in use (so is the first put to a destination the uploader has no state for, `release`d or new,
+ *    when the store holds a token for it: its stream was written). A legacy service must refuse it with InvalidSequenceTokenException (which carries the token
  *    to use: the put is resent with it at once): tokens are enforced. If it is accepted, the service
  *    ignores tokens. Against today's AWS the probe is an ordinary put; against a legacy service it costs
  *    one token error per uploader: the generation is the service's, so what a destination's puts proved

@@ -298,6 +298,12 @@ export const make = (
           const start = yield* Clock.currentTimeMillis
           const effective = (): Detected =>
             forced !== "auto" ? forced : state.detected === "unknown" ? serviceDetected : state.detected
+          // A state made afresh (the destination released, then written to again) does not know its stream
+          // was written: a token in the store says so, and the probe is not put off past this put.
+          if (
+            forced === "auto" && effective() === "unknown" && !state.used &&
+            Option.isSome(yield* store.get(destination))
+          ) state.used = true
           const attempts = new Attempts(destination, batch, bytes, forced, state, effective, options)
           const run = attempts.run
           const guarded = effective() === "ignored" ? state.parallel.withPermit(run) : state.lock.withPermit(run)

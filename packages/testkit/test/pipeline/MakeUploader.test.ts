@@ -32,9 +32,8 @@ describe("CloudWatchLogs.makeUploader", () => {
         )
       }
       expect(yield* TestCloudWatchLogs.events("g", "s")).toHaveLength(40)
-      // tokens enforced: the first put creates the stream; each sink's end releases it, and the next sink's
-      // put (one batch each: no probe) carries the token the shared store kept: no refusal after
+      // tokens enforced: the first put creates the stream, one probe learns the mode; no refusal after
       const refused = (yield* TestCloudWatchLogs.calls).filter((c) => c.outcome !== "Answered").map((c) => c.outcome)
-      expect(refused).toEqual(["ResourceNotFoundException"])
+      expect(refused).toEqual(["ResourceNotFoundException", "InvalidSequenceTokenException"])
     }).pipe(Effect.provide(TestCloudWatchLogs.layer({ sequenceTokens: "enforced" }))))
 })
