@@ -133,6 +133,25 @@ describe("a shared uploader forgets the destinations no sink uses any more", () 
 })
 
 describe("a destination released when idle comes back at no cost", () => {
+  it.effect("sinks of one put each, one after the other: the second's put is the probe, the later ones send no token", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const uploader = yield* sharedUploader
+      const d = Destination.make(G, "one-put")
+      for (let run = 0; run < 4; run++) {
+        const { fiber, input } = yield* routedSink(uploader, { lingerMillis: 100 })
+        yield* input.offer(routed(d, `run-${run}`))
+        yield* input.end
+        expect((yield* Fiber.join(fiber)).accepted).toBe(1)
+        expect(uploader.destinationsKept()).toBe(0)
+      }
+      // the first put makes the stream and carries none; the token the store kept tells the next sink's
+      // put that the stream was written: it is the probe, and learns that tokens are ignored
+      const sent = (yield* puts).filter((c) => c.outcome === "Answered").map((c) => c.sequenceToken)
+      expect(sent).toEqual([undefined, undefined, undefined, undefined])
+      expect(yield* tokenErrors).toBe(0)
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer({ sequenceTokens: "ignored" }))))
+
   for (const sequenceTokens of generations) {
     it.effect(`4 bursts, each released when idle: one probe in all (tokens ${sequenceTokens})`, () =>
       Effect.gen(function*() {
