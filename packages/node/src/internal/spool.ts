@@ -248,6 +248,8 @@ const makeWith = (
     const invalid = invalidOptions(options)
     if (invalid !== undefined) return yield* Effect.dieMessage(`cwlogs: DurableSpool: ${invalid}`)
     const directory = Path.resolve(options.directory)
+    /** The spool's scope: its background fibers end with it at the latest. */
+    const spoolScope = yield* Effect.scope
     const fail = (what: string) => fileError(directory, what)
     const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
     const segmentMillis = options.segmentMillis ?? options.lingerMillis ?? 1000
@@ -438,8 +440,8 @@ const makeWith = (
     }
     const writing = yield* Effect.makeSemaphore(1)
     const flushing = yield* Effect.makeSemaphore(1)
-    // One uploader for every segment: what it learns of each destination (its token mode, its token)
-    // outlives a segment, so that a segment's first put is not a probe again.
+    // One uploader for every segment: what it learns of the service (whether it enforces tokens) outlives a
+    // segment, so that a segment's first put is not a probe again (tokens are in its token store).
     const uploader = yield* CloudWatchLogs.makeUploader({ metricLabels: options.metricLabels })
     // `maxInFlight` uploads at once, the segments being shipped together: each has a sink, each sink that
     // many upload slots of its own, and these are the spool's. One bound shared (not half each): a sink
@@ -1166,13 +1168,14 @@ const makeWith = (
               "what was not delivered waits on disk, and is shipped again after a pause"
           ).pipe(Effect.annotateLogs(CloudWatchLogs.INTERNAL_ANNOTATION, true))
         }
-        const delay = yield* Effect.forkDaemon(
+        const delay = yield* Effect.forkIn(
           Effect.flatMap(Effect.either(hold.driver.next(interrupted.cause)), (resumed) =>
             Effect.sync(() => {
               if (Either.isRight(resumed)) hold.state = "open"
               else gaveUp ??= interrupted
               unsafeWake()
-            }))
+            })),
+          spoolScope
         )
         delays.add(delay)
         delay.addObserver(() => delays.delete(delay))
