@@ -1,5 +1,6 @@
 import { CloudWatchLogs, CloudWatchLogsApi, Destination, LogEvent, Metrics, ShipReport } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
@@ -425,4 +426,47 @@ describe("maxDestinations: back-pressure on the number of destinations", () => {
         expect(yield* held).toBe(base)
       }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
   }
+})
+
+/**
+ * The idle time counts from the end of the lane's last upload (or its last input taken), and a lane whose
+ * upload runs sets no timer meanwhile.
+ */
+describe("a routed sink's idle time counts from the end of the destination's last upload", () => {
+  it.effect("an upload slower than destinationIdleMillis: the lane is kept for destinationIdleMillis after it", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const base = yield* held
+      const d = Destination.make(G, "slow")
+      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+      yield* api.createLogGroup({ logGroupName: G })
+      yield* api.createLogStream({ logGroupName: G, logStreamName: "slow" })
+      yield* TestCloudWatchLogs.setFaults({ latencyMillis: 3_500 })
+      const { fiber, input } = yield* routedSink({ lingerMillis: 100, destinationIdleMillis: 1_000 })
+      yield* input.offer(routed(d, "slow"))
+      yield* settle
+      yield* TestClock.adjust(100) // linger: the upload starts, answered at 3,600 ms
+      yield* settle
+      yield* TestClock.adjust(400)
+      yield* settle
+      // Checked once the sink has ended (a failed check now would leave its upload waiting on the clock).
+      // The upload runs: nothing wakes the lane before it answers (no polling every destinationIdleMillis).
+      const wakeUps = Chunk.toReadonlyArray(yield* TestClock.sleeps()).map((at) => Number(at) - NOW).filter((at) =>
+        at < 3_600
+      )
+      yield* TestClock.adjust(3_100) // answered at 3,600 ms
+      yield* settle
+      const afterUpload = yield* held
+      yield* TestClock.adjust(900) // 4,500 ms: idle for 900 ms only
+      yield* settle
+      const idle900 = yield* held
+      yield* TestClock.adjust(100) // 4,600 ms: idle for 1 s
+      yield* settle
+      const idle1000 = yield* held
+      yield* TestCloudWatchLogs.setFaults({})
+      yield* input.end
+      expect((yield* Fiber.join(fiber)).accepted).toBe(1)
+      expect([afterUpload, idle900, idle1000]).toEqual([base + 1, base + 1, base])
+      expect(wakeUps).toEqual([])
+    }).pipe(Effect.provide(TestCloudWatchLogs.layer())))
 })
