@@ -14,23 +14,18 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
-import * as TestServices from "effect/TestServices"
 import * as Fs from "node:fs"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import * as DurableSpool from "../src/DurableSpool.js"
 import { ACKS_COMPACT_FLOOR } from "../src/internal/spool.js"
 import * as format from "../src/internal/spoolFormat.js"
 import { eventuallyLive } from "./support/live.js"
-import { puts } from "./support/spool.js"
+import { clockRunsOnFailure, passSeconds, puts, tempDirNamed } from "./support/spool.js"
 
 const NOW = 1_700_000_000_000
 const orders = { logGroupName: "orders", logStreamName: "api-1" }
 
-const tempDir = Effect.acquireRelease(
-  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-acks-"))),
-  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-)
+const tempDir = tempDirNamed("cwlogs-spool-acks-")
 
 const events = (n: number, prefix = "e"): Array<LogEvent.LogEvent> =>
   Array.from({ length: n }, (_, i) => ({ timestamp: NOW + i, message: `${prefix}-${i}` }))
@@ -47,20 +42,7 @@ const createStream = Effect.flatMap(
   (t) => Effect.zipRight(t.api.createLogGroup({ logGroupName: orders.logGroupName }), t.api.createLogStream(orders))
 )
 
-const settle = TestServices.provideLive(Effect.sleep("5 millis"))
-
-/** Moves the TestClock `seconds` on, a second at a time, letting the spool's fibers and files keep up. */
-const pass = (seconds: number) =>
-  Effect.gen(function*() {
-    for (let t = 0; t < seconds; t++) {
-      yield* TestClock.adjust("1 second")
-      yield* settle
-    }
-  })
-
-/** On a failure (an assertion), moves the TestClock on in the background: a spool closed in an outage ends at its drain deadline. */
-const clockRunsOnFailure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.tapErrorCause(effect, () => Effect.forkDaemon(pass(600)))
+const pass = (seconds: number) => passSeconds(seconds, 5)
 
 const acksSize = (directory: string): number =>
   Fs.readdirSync(directory).filter((f) => f.endsWith(".seg.acks")).reduce(

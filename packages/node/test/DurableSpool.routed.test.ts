@@ -12,40 +12,21 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
-import * as TestServices from "effect/TestServices"
 import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
 import * as DurableSpool from "../src/DurableSpool.js"
 import { eventuallyLive } from "./support/live.js"
+import { clockRunsOnFailure, passSeconds, tempDirNamed } from "./support/spool.js"
 
 const NOW = 1_700_000_000_000
 const healthy = Destination.make("healthy", "s")
 const flaky = Destination.make("flaky", "s")
 
-const tempDir = Effect.acquireRelease(
-  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "cwlogs-spool-routed-"))),
-  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-)
+const tempDir = tempDirNamed("cwlogs-spool-routed-")
 
 const storedIn = (d: Destination.Destination) =>
   Effect.map(TestCloudWatchLogs.events(d.logGroupName, d.logStreamName), (es) => es.map((e) => e.message))
 
-/** Real time for the spool's fibers and files to keep up with a second of the TestClock (a shipment takes some). */
-const settle = TestServices.provideLive(Effect.sleep("20 millis"))
-
-/** Moves the TestClock `seconds` on, a second at a time, letting the spool's fibers and files keep up. */
-const pass = (seconds: number) =>
-  Effect.gen(function*() {
-    for (let t = 0; t < seconds; t++) {
-      yield* TestClock.adjust("1 second")
-      yield* settle
-    }
-  })
-
-/** On a failure (an assertion), moves the TestClock on in the background: the close ends at its deadline. */
-const clockRunsOnFailure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.tapErrorCause(effect, () => Effect.forkDaemon(pass(600)))
+const pass = (seconds: number) => passSeconds(seconds, 20)
 
 /**
  * Whether the flaky destination fails its puts (ServiceUnavailable: a failure that passes, which the

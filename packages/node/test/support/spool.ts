@@ -12,6 +12,9 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import * as DurableSpool from "../../src/DurableSpool.js"
 import { eventuallyLive } from "./live.js"
 
@@ -63,3 +66,30 @@ export const answeredThenLostThenGivenUp = (
     }
     return yield* Fiber.join(run)
   })
+
+/** A temporary directory (named from `prefix`) for the scope, removed with its files at its close. */
+export const tempDirNamed = (prefix: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))),
+    (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+  )
+
+/**
+ * Moves the TestClock `seconds` on, a second at a time, with `settleMillis` of real time after each step
+ * for the spool's fibers and files to keep up (a shipment takes some).
+ */
+export const passSeconds = (seconds: number, settleMillis = 5) =>
+  Effect.gen(function*() {
+    const settle = TestServices.provideLive(Effect.sleep(settleMillis))
+    for (let t = 0; t < seconds; t++) {
+      yield* TestClock.adjust("1 second")
+      yield* settle
+    }
+  })
+
+/**
+ * On a failure (an assertion), moves the TestClock on in the background: a spool closed in an outage
+ * ends at its drain deadline.
+ */
+export const clockRunsOnFailure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.tapErrorCause(effect, () => Effect.forkDaemon(passSeconds(600)))
