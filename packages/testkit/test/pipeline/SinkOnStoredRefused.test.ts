@@ -8,12 +8,11 @@ import { CloudWatchLogs, Destination, LogEvent } from "@cwlogs/core"
 import type { LogEvent as LogEventType } from "@cwlogs/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestCloudWatchLogs from "../../src/TestCloudWatchLogs.js"
-import { settle } from "./support.js"
+import { interruptSink } from "./support.js"
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0)
 const A = Destination.make("g", "a")
@@ -55,15 +54,7 @@ const interruptAndName = (options: CloudWatchLogs.SinkOptions) =>
       Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
       Effect.fork
     )
-    yield* settle
-    const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
-    for (let i = 0; i < 60 && interrupting.unsafePoll() === null; i++) {
-      yield* TestClock.adjust(1000)
-      yield* settle
-    }
-    expect(interrupting.unsafePoll()).not.toBeNull()
-    const said = warnings.map((w) => /(\d+) events not delivered/.exec(w)).find((m) => m !== null)
-    const notDelivered = said === undefined ? 0 : Number(said[1])
+    const notDelivered = yield* interruptSink(fiber, warnings)
     const emptyHanded = input.slice(0, handed).filter((e) => e.message === "").length
     const emptyNamed = [...named.keys()].filter((e) => e.message === "").length
     return { handed, named, refused, notDelivered, emptyHanded, emptyNamed }

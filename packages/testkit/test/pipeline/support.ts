@@ -23,6 +23,23 @@ export const onClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     return yield* Fiber.join(fiber)
   })
 
+/**
+ * Interrupts the sink running on `fiber` (the TestClock moving on a second at a time, for at most a
+ * minute, while its drain ends) and answers how many events its warnings said were not delivered.
+ */
+export const interruptSink = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, warnings: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    yield* settle
+    const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+    for (let i = 0; i < 60 && interrupting.unsafePoll() === null; i++) {
+      yield* TestClock.adjust(1000)
+      yield* settle
+    }
+    if (interrupting.unsafePoll() === null) return yield* Effect.dieMessage("the sink did not end within a minute")
+    const said = warnings.map((w) => /(\d+) events not delivered/.exec(w)).find((m) => m !== null)
+    return said === undefined ? 0 : Number(said[1])
+  })
+
 /** A group `short` whose retention is one day, and its stream `s`: events older than a day are `Expired`. */
 export const shortRetention: Effect.Effect<
   Destination.Destination,
