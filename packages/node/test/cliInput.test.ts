@@ -1,4 +1,5 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
@@ -321,6 +322,56 @@ describe("cwlogs input: follow, what a review found", () => {
       // before: only the 10 bytes of the first read were compared; the rewrite was read from the old
       // position (66), a line cut in the middle and the first two lines lost
       expect(text()).toBe("2024-05-01 12:00:00 old line one\n2024-05-01 12:00:01 old line two\n" + rewrite)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("follow: a rewrite between the start's check and the read is seen (the bytes read are dropped)", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile("2024-05-01 12:00:00 old line one\n2024-05-01 12:00:01 old line two\n")
+      const rewrite = "2024-05-01 13:30:00 new line AAAA\n".repeat(4)
+      // The file system as it is, but armed, the next read of more than the start's 64 bytes (the read
+      // after the check) finds the file rewritten: truncated and written again past the old size.
+      let armed = false
+      const fs = yield* FileSystem.FileSystem
+      const racing: FileSystem.FileSystem = {
+        ...fs,
+        open: (path, options) =>
+          Effect.map(fs.open(path, options), (opened) => {
+            const original = opened.readAlloc.bind(opened)
+            const readAlloc: typeof opened.readAlloc = (size) => {
+              if (armed && Number(size) > 64) {
+                armed = false
+                Fs.writeFileSync(file, rewrite)
+              }
+              return original(size)
+            }
+            // the same file (its position is its own), its reads armed
+            return Object.defineProperty(opened, "readAlloc", { value: readAlloc })
+          })
+      }
+      const chunks: Array<string> = []
+      const stop = yield* Deferred.make<void>()
+      const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
+        Stream.decodeText(),
+        Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
+        Effect.provideService(FileSystem.FileSystem, racing),
+        Effect.fork
+      )
+      const until = (done: (t: string) => boolean) =>
+        Effect.sync(() => chunks.join("")).pipe(
+          Effect.repeat({ until: done, schedule: Schedule.spaced("20 millis") }),
+          Effect.timeout("5 seconds"),
+          Effect.ignore
+        )
+      yield* until((t) => t.endsWith("old line two\n"))
+      yield* Effect.sleep("100 millis") // the reader is waiting for more
+      armed = true
+      yield* until((t) => t.endsWith("AAAA\n") && !armed)
+      yield* Effect.sleep("100 millis")
+      yield* Deferred.succeed(stop, undefined)
+      yield* Fiber.join(fiber)
+      // before: the read at the old position (66) took the rewrite's middle ("A\n" and two lines), then
+      // the next check read the rewrite again from its start
+      expect(chunks.join("")).toBe("2024-05-01 12:00:00 old line one\n2024-05-01 12:00:01 old line two\n" + rewrite)
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scopedLive("follow: after the stop the file is read to its end as it is then, not on while a busy writer keeps writing", () =>

@@ -150,21 +150,26 @@ export const followBytes = (
       waiting = false
       atLineStart = true
     })
-    /** Whether the start of the file is still the one read (checked while waiting for more). */
-    const sameStart = Effect.gen(function*() {
-      if (head === undefined) return true
-      yield* file.seek(0, "start")
-      const now = yield* Effect.mapError(file.readAlloc(head.length), failed)
-      yield* file.seek(position, "start")
-      return Option.isSome(now) && sameBytes(now.value, head)
-    })
+    /**
+     * Whether the start of the file is still the one read (checked while waiting for more); the next read
+     * is then at `resumeAt`.
+     */
+    const sameStart = (resumeAt: number) =>
+      Effect.gen(function*() {
+        if (head === undefined) return true
+        yield* file.seek(0, "start")
+        const now = yield* Effect.mapError(file.readAlloc(head.length), failed)
+        yield* file.seek(resumeAt, "start")
+        return Option.isSome(now) && sameBytes(now.value, head)
+      })
     const pull: Effect.Effect<Uint8Array, Option.Option<InputError>> = Effect.gen(function*() {
       while (true) {
         // Look at `stop` before reading: when it had completed, this read sees everything appended
         // before it, so ending at this read's end of file loses nothing.
         const stopped = yield* stop
         if (stopped && endAtStop === undefined) endAtStop = Number((yield* Effect.mapError(file.stat, failed)).size)
-        if (waiting && !(yield* sameStart)) {
+        const afterWait = waiting
+        if (afterWait && !(yield* sameStart(position))) {
           yield* fromStart
           continue
         }
@@ -174,6 +179,13 @@ export const followBytes = (
         }
         const bytes = yield* Effect.mapError(file.readAlloc(CHUNK), failed)
         if (Option.isSome(bytes) && bytes.value.length > 0) {
+          // The file rewritten between the check above and this read: these bytes are the middle of the
+          // new one (a line cut in two, the lines before it read twice). Checked again now, they are
+          // dropped and the new file read from its start.
+          if (afterWait && !(yield* sameStart(position + bytes.value.length))) {
+            yield* fromStart
+            continue
+          }
           let read = bytes.value
           if (endAtStop !== undefined && position + read.length > endAtStop) {
             const within = Math.max(0, endAtStop - position)
