@@ -14,6 +14,7 @@ import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import * as Fs from "node:fs"
 import * as DurableSpool from "../src/DurableSpool.js"
+import * as Spool from "../src/internal/spool.js"
 import { eventuallyLive } from "./support/live.js"
 import { clockRunsOnFailure, passSeconds, tempDirNamed } from "./support/spool.js"
 
@@ -97,5 +98,26 @@ describe("DurableSpool, routed, one destination failing", () => {
       expect(report.perDestination.get(Destination.key(healthy))?.possibleDuplicates).toBe(0)
       expect(report.rejected.Failed).toBe(0)
       expect(Fs.readdirSync(directory).filter((f) => f.includes(".seg"))).toEqual([])
+    }).pipe(clockRunsOnFailure, Effect.provide(service)))
+
+  it.scoped("a spool written to many destinations keeps no per-destination signal once their uploads are over", () =>
+    Effect.gen(function*() {
+      flakyDown = false
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const spool = yield* Spool.make({ directory, fsync: false })
+      const destinations = Array.from({ length: 50 }, (_, i) => Destination.make("many", `s-${i}`))
+      yield* spool.write(
+        destinations.map((destination, i) => ({ destination, event: { timestamp: NOW, message: `m-${i}` } }))
+      )
+      const report = yield* spool.flush.pipe(
+        Effect.fork,
+        Effect.flatMap((fiber) => Effect.zipRight(pass(3), fiber.await)),
+        Effect.flatten
+      )
+      expect(report.accepted).toBe(50)
+      // before: a signal for each destination ever uploaded to, kept for the spool's life
+      expect(spool.watchedDestinations()).toBe(0)
+      yield* spool.finish
     }).pipe(clockRunsOnFailure, Effect.provide(service)))
 })

@@ -132,6 +132,8 @@ export interface Spool {
   /** Inputs `unsafeWrite` dropped. */
   readonly dropped: () => number
   readonly report: () => SpoolReport
+  /** For the tests: destinations whose "held" signal is kept now (only while uploads to them run). */
+  readonly watchedDestinations: () => number
 }
 
 interface Active {
@@ -982,14 +984,32 @@ const makeWith = (
      * Done when destination `key` is held (a shipment failed on it): the uploads to it of the shipments
      * that did not claim it (under way before) are cut off then.
      */
-    const heldSignals = new Map<string, Deferred.Deferred<CloudWatchLogsError.CloudWatchLogsError>>()
-    const heldSignal = (key: string): Deferred.Deferred<CloudWatchLogsError.CloudWatchLogsError> => {
-      const known = heldSignals.get(key)
-      if (known !== undefined) return known
-      const signal = Deferred.unsafeMake<CloudWatchLogsError.CloudWatchLogsError>(FiberId.none)
-      heldSignals.set(key, signal)
-      return signal
-    }
+    const heldSignals = new Map<string, HeldSignal>()
+    /**
+     * Runs `use` with the signal that destination `key` is held. A signal is kept only while uploads
+     * watch it: the map does not grow with the destinations ever written to.
+     */
+    const watchingHeld = <A, E, R>(
+      key: string,
+      use: (signal: Deferred.Deferred<CloudWatchLogsError.CloudWatchLogsError>) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E, R> =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          let watched = heldSignals.get(key)
+          if (watched === undefined) {
+            watched = { signal: Deferred.unsafeMake(FiberId.none), users: 0 }
+            heldSignals.set(key, watched)
+          }
+          watched.users++
+          return watched
+        }),
+        (watched) => use(watched.signal),
+        (watched) =>
+          Effect.sync(() => {
+            watched.users--
+            if (watched.users === 0 && heldSignals.get(key) === watched) heldSignals.delete(key)
+          })
+      )
 
     /**
      * A segment's sink uploads through the spool's one uploader, within the spool's `maxInFlight` uploads
@@ -1019,20 +1039,22 @@ const makeWith = (
         }))
         const key = Destinations.key(destination)
         if (claimed.has(key)) return upload
-        const cutOff = Effect.flatMap(Deferred.await(heldSignal(key)), (cause) =>
-          Effect.suspend(() =>
-            Effect.fail(
-              new Uploader.UploadError({
-                destination,
-                events: batch,
-                cause,
-                reason: "RetriesExhausted",
-                message: `${Destinations.key(destination)}: cut off, the destination is held (${cause.message})`,
-                ...(copies > 0 ? { possiblyStored: copies } : {})
-              })
-            )
-          ))
-        return Effect.raceFirst(upload, cutOff)
+        return watchingHeld(key, (signal) => {
+          const cutOff = Effect.flatMap(Deferred.await(signal), (cause) =>
+            Effect.suspend(() =>
+              Effect.fail(
+                new Uploader.UploadError({
+                  destination,
+                  events: batch,
+                  cause,
+                  reason: "RetriesExhausted",
+                  message: `${Destinations.key(destination)}: cut off, the destination is held (${cause.message})`,
+                  ...(copies > 0 ? { possiblyStored: copies } : {})
+                })
+              )
+            ))
+          return Effect.raceFirst(upload, cutOff)
+        })
       },
       release: uploader.release
     })
@@ -1158,8 +1180,11 @@ const makeWith = (
         const hold: Hold = known ?? { state: "waiting", driver: yield* Schedule.driver(resumeSchedule) }
         hold.state = "waiting"
         held.set(key, hold)
-        Deferred.unsafeDone(heldSignal(key), Exit.succeed(interrupted.cause))
-        heldSignals.delete(key)
+        const watched = heldSignals.get(key)
+        if (watched !== undefined) {
+          heldSignals.delete(key)
+          Deferred.unsafeDone(watched.signal, Exit.succeed(interrupted.cause))
+        }
         if (starting) {
           failing = true
           outageOver = Deferred.unsafeMake<void>(FiberId.none)
@@ -1335,7 +1360,7 @@ const makeWith = (
       )
     )
 
-    return { write, unsafeWrite, flush, finish, dropped: () => dropped, report: reportNow }
+    return { write, unsafeWrite, flush, finish, dropped: () => dropped, report: reportNow, watchedDestinations: () => heldSignals.size }
   })
 
 /**
@@ -1363,6 +1388,12 @@ const groupByCopies = (
     else group.push(record)
   }
   return [...groups].map(([copies, group]) => format.encodeSent(group, copies))
+}
+
+/** Done when a destination is held, and the uploads watching it (see `watchingHeld`). */
+interface HeldSignal {
+  readonly signal: Deferred.Deferred<CloudWatchLogsError.CloudWatchLogsError>
+  users: number
 }
 
 /**
