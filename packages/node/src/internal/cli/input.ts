@@ -162,6 +162,17 @@ export const followBytes = (
         yield* file.seek(resumeAt, "start")
         return Option.isSome(now) && sameBytes(now.value, head)
       })
+    /**
+     * Whether `read`, read at `at`, is what the file holds there now: the read was of the file as it is
+     * now (rewritten before it), not of the one before (rewritten after it). The next read is at the end.
+     */
+    const readFromNow = (at: number, read: Uint8Array) =>
+      Effect.gen(function*() {
+        yield* file.seek(at, "start")
+        const now = yield* Effect.mapError(file.readAlloc(read.length), failed)
+        yield* file.seek(at + read.length, "start")
+        return Option.isSome(now) && sameBytes(now.value, read)
+      })
     const pull: Effect.Effect<Uint8Array, Option.Option<InputError>> = Effect.gen(function*() {
       while (true) {
         // Look at `stop` before reading: when it had completed, this read sees everything appended
@@ -181,8 +192,10 @@ export const followBytes = (
         if (Option.isSome(bytes) && bytes.value.length > 0) {
           // The file rewritten between the check above and this read: these bytes are the middle of the
           // new one (a line cut in two, the lines before it read twice). Checked again now, they are
-          // dropped and the new file read from its start.
-          if (afterWait && !(yield* sameStart(position + bytes.value.length))) {
+          // dropped and the new file read from its start. Rewritten after this read, they are the old
+          // file's last bytes: kept, and the start checked again before the next read.
+          const rewritten = afterWait && !(yield* sameStart(position + bytes.value.length))
+          if (rewritten && (yield* readFromNow(position, bytes.value))) {
             yield* fromStart
             continue
           }
@@ -203,7 +216,7 @@ export const followBytes = (
           }
           position += read.length
           atLineStart = read[read.length - 1] === NEWLINE
-          waiting = false
+          waiting = rewritten
           return read
         }
         if (stopped) return yield* Effect.fail(Option.none())
