@@ -18,7 +18,9 @@
  *    ignores tokens. Against today's AWS the probe is an ordinary put; against a legacy service it costs
  *    one token error per uploader: the generation is the service's, so what a destination's puts proved
  *    stands for every destination whose own puts have proved nothing yet (a new one, or one written to
- *    again after its `release`), which then sends no probe (probes already in flight cost theirs).
+ *    again after its `release`), which then sends no probe (probes already in flight cost theirs). A
+ *    probe that finds the stream missing is none: the stream made again is empty, any service takes a
+ *    put without a token there, and the probe waits for the next put after a success.
  * 3. Any InvalidSequenceToken or DataAlreadyAccepted answer proves enforcement at any time.
  *
  * Enforced: puts to the destination go one at a time, in the order `upload` was called (a FIFO lock),

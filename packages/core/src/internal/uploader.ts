@@ -659,6 +659,12 @@ export const make = (
           }
           // a new stream is empty: it takes no token, and is not "used" for the probe
           this.state.used = false
+          // nor is a put without a token to it a probe: accepted by any service, it proves nothing (taken as
+          // proof, tokens were taken as ignored, for the service, against one that enforces them)
+          if (this.probe) {
+            this.probe = false
+            this.state.probed = false
+          }
           yield* this.learn(Option.none())
         })
       }
