@@ -41,3 +41,31 @@ describe("review 13: the probe", () => {
       ])
     }))
 })
+
+describe("review 13: releases under another user's uploads", () => {
+  it.effect("releases while another user's uploads run and wait: one put at a time, in order, one token error (the probe)", () =>
+    Effect.gen(function*() {
+      const counter = inFlight()
+      const { model, uploader } = yield* setup({
+        model: { sequenceTokens: "enforced", faults: { latencyMillis: 50 } },
+        wrap: counter.wrap
+      })
+      const release = uploader.release
+      if (release === undefined) return expect.fail("the uploader releases")
+      yield* settle(uploader.upload(dest(), batch("a", 1)))
+      // three uploads at once (one running, two waiting for the order lock), released between each start
+      const fibers = []
+      for (let i = 0; i < 3; i++) {
+        fibers.push(yield* Effect.fork(uploader.upload(dest(), batch(`b${i}`, 1, NOW + 10 + i))))
+        yield* Effect.yieldNow()
+        yield* release(dest())
+      }
+      yield* settle(Effect.all(fibers.map((f) => f.await)))
+      yield* settle(uploader.upload(dest(), batch("c", 1, NOW + 20)))
+      yield* release(dest())
+      expect(counter.max()).toBe(1)
+      expect((yield* model.events(G, S)).map((e) => e.message)).toEqual(["a-0", "b0-0", "b1-0", "b2-0", "c-0"])
+      const outcomes = (yield* model.calls).filter((c) => c.operation === "PutLogEvents").map((c) => c.outcome)
+      expect(outcomes.filter((o) => o === "InvalidSequenceTokenException")).toHaveLength(1)
+    }))
+})
