@@ -334,19 +334,23 @@ export const make = (
           })
           return result
         })
-      const tracked = Effect.suspend(() => {
-        const state = stateOf(destination)
-        state.active++
-        // an upload begun after a release is another user's: the state is kept for it
-        state.released = false
-        return Effect.ensuring(
-          body(state),
-          Effect.sync(() => {
-            state.active--
-            if (state.active === 0 && state.released) forget(destination, state)
-          })
-        )
-      })
+      // counted and its uncounting installed in one uninterruptible step: an interruption in between
+      // would leave the destination counted, its state kept for ever
+      const tracked = Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          const state = stateOf(destination)
+          state.active++
+          // an upload begun after a release is another user's: the state is kept for it
+          state.released = false
+          return Effect.ensuring(
+            restore(body(state)),
+            Effect.sync(() => {
+              state.active--
+              if (state.active === 0 && state.released) forget(destination, state)
+            })
+          )
+        })
+      )
       return Effect.withSpan(tracked, "cwlogs.upload", {
         attributes: {
           "cwlogs.log_group": destination.logGroupName,
