@@ -1222,11 +1222,21 @@ const makeWith = (
       }
       return { skip, claimed }
     }
-    /** A try over without stepping the schedule (nothing stored, nothing failed on it): open again. */
+    /**
+     * A try over without stepping the schedule (nothing stored, nothing failed on it): open again; or, no
+     * segment ahead keeping events of the destination (those of the try all refused for good: too old),
+     * no longer held, as if delivered: nothing would try it again, and its new events would wait on disk
+     * (the timer syncing, not sealing, a segment of held destinations only) with every flush returning at
+     * once. Its next failure holds it again.
+     */
     const unsafeUnclaim = (claimed: ReadonlySet<string>): void => {
       for (const key of claimed) {
         const hold = held.get(key)
         if (hold?.state !== "trying") continue
+        if (!ahead.some((segment) => segment.keys === undefined || segment.keys.has(key))) {
+          unsafeDelivered(key)
+          continue
+        }
         hold.state = "open"
         unsafeWake()
       }
