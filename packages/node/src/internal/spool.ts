@@ -706,7 +706,7 @@ const makeWith = (
     const ship = (
       segment: Sealed,
       skip: ReadonlySet<string>,
-      claimed: ReadonlySet<string>
+      claimed: Claimed
     ): Effect.Effect<
       Interrupted | Held | undefined,
       SpoolError | CloudWatchLogs.ShipError,
@@ -1023,7 +1023,7 @@ const makeWith = (
      */
     const segmentUploader = (
       onSent: (batch: ReadonlyArray<LogEvent.LogEvent>) => (copies: number) => void,
-      claimed: ReadonlySet<string>
+      claimed: Claimed
     ): Uploader.UploaderShape => ({
       upload: (destination, batch, options) => {
         const said = onSent(batch)
@@ -1166,16 +1166,17 @@ const makeWith = (
      * After a shipment failed on a destination for a reason that passes (its segment put back ahead): the
      * destination is held for the resume schedule's next delay (waited out by a fiber of its own), its
      * events left in the segments shipped meanwhile; then one shipment tries it again. A failure on it
-     * from a shipment that did not try it (under way when it first failed) does not step the schedule.
+     * from a shipment that did not try it (under way when it first failed) does not step the schedule,
+     * nor one from a try of an earlier hold of it (delivered meanwhile, then held anew by another).
      * The schedule at its end, the spool gives up (in `next`).
      */
-    const hold = (interrupted: Interrupted, claimed: ReadonlySet<string>): Effect.Effect<void> =>
+    const hold = (interrupted: Interrupted, claimed: Claimed): Effect.Effect<void> =>
       Effect.gen(function*() {
         // a flush waiting for its segments returns: it does not wait for an outage to end
         Queue.unsafeOffer(shippedOne, undefined)
         const key = interrupted.destination
         const known = held.get(key)
-        if (known !== undefined && !claimed.has(key)) return
+        if (known !== undefined && claimed.get(key) !== known) return
         const starting = held.size === 0
         const hold: Hold = known ?? { state: "waiting", driver: yield* Schedule.driver(resumeSchedule) }
         hold.state = "waiting"
@@ -1210,14 +1211,14 @@ const makeWith = (
      * The held destinations a shipment of `segment` leaves out (`skip`: waiting, or tried by another), and
      * those it tries again (`claimed`: open, and in the segment as far as is known).
      */
-    const unsafeClaim = (segment: Sealed): { readonly skip: Set<string>; readonly claimed: Set<string> } => {
+    const unsafeClaim = (segment: Sealed): { readonly skip: Set<string>; readonly claimed: Claimed } => {
       const skip = new Set<string>()
-      const claimed = new Set<string>()
+      const claimed = new Map<string, Hold>()
       for (const [key, hold] of held) {
         if (hold.state !== "open") skip.add(key)
         else if (segment.keys === undefined || segment.keys.has(key)) {
           hold.state = "trying"
-          claimed.add(key)
+          claimed.set(key, hold)
         }
       }
       return { skip, claimed }
@@ -1229,10 +1230,11 @@ const makeWith = (
      * (the timer syncing, not sealing, a segment of held destinations only) with every flush returning at
      * once. Its next failure holds it again.
      */
-    const unsafeUnclaim = (claimed: ReadonlySet<string>): void => {
-      for (const key of claimed) {
+    const unsafeUnclaim = (claimed: Claimed): void => {
+      for (const [key, mine] of claimed) {
         const hold = held.get(key)
-        if (hold?.state !== "trying") continue
+        // (a hold made since, by another shipment, is not this try's)
+        if (hold !== mine || hold.state !== "trying") continue
         if (!ahead.some((segment) => segment.keys === undefined || segment.keys.has(key))) {
           unsafeDelivered(key)
           continue
@@ -1441,6 +1443,12 @@ interface Hold {
   state: "waiting" | "open" | "trying"
   readonly driver: Schedule.ScheduleDriver<unknown, CloudWatchLogsError.CloudWatchLogsError>
 }
+
+/**
+ * The held destinations a shipment tries again (`Destination.key`), each with the hold it tried: a hold
+ * ended (delivered) and made anew meanwhile is not this try's to step or to open.
+ */
+type Claimed = ReadonlyMap<string, Hold>
 
 /** `entries` but those of the destinations `skip` (by `Destination.key`), each told to `onHeld`. */
 const withoutHeld = (
