@@ -23,6 +23,69 @@ import { tempFile } from "./support/files.js"
 
 const neverStop = { follow: false, stop: Effect.never, stopped: Effect.succeed(false) }
 
+const OLD_LINES = "2024-05-01 12:00:00 old line one\n2024-05-01 12:00:01 old line two\n"
+
+/**
+ * `followBytes` on a file holding `initial`, polling every 20 ms, through the file system as it is but
+ * for one thing: once armed (`arm`, which waits until it has happened), the next read of more than the
+ * start's 64 bytes (a read after the start's check) has the file rewritten with `rewrite` (truncated and
+ * written again past the old size) just `before` or just `after` it. `end` waits for the rewrite to be
+ * read, then stops the reading.
+ */
+const followRacing = (initial: string, rewrite: string, when: "before" | "after") =>
+  Effect.gen(function*() {
+    const file = yield* tempFile(initial)
+    let armed = false
+    const rewriteNow = (size: FileSystem.SizeInput) =>
+      Effect.sync(() => {
+        if (!armed || Number(size) <= 64) return
+        armed = false
+        Fs.writeFileSync(file, rewrite)
+      })
+    const fs = yield* FileSystem.FileSystem
+    const racing: FileSystem.FileSystem = {
+      ...fs,
+      open: (path, options) =>
+        Effect.map(fs.open(path, options), (opened) => {
+          const original = opened.readAlloc.bind(opened)
+          const readAlloc: typeof opened.readAlloc = (size) =>
+            when === "before"
+              ? Effect.zipRight(rewriteNow(size), original(size))
+              : Effect.tap(original(size), () => rewriteNow(size))
+          // the same file (its position is its own), its reads armed
+          return Object.defineProperty(opened, "readAlloc", { value: readAlloc })
+        })
+    }
+    const chunks: Array<string> = []
+    const stop = yield* Deferred.make<void>()
+    const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
+      Stream.decodeText(),
+      Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
+      Effect.provideService(FileSystem.FileSystem, racing),
+      Effect.fork
+    )
+    const text = () => chunks.join("")
+    const until = (done: (t: string) => boolean) =>
+      Effect.sync(text).pipe(
+        Effect.repeat({ until: done, schedule: Schedule.spaced("20 millis") }),
+        Effect.timeout("5 seconds"),
+        Effect.ignore
+      )
+    const arm = Effect.zipRight(
+      Effect.sync(() => {
+        armed = true
+      }),
+      until(() => !armed)
+    )
+    const end = Effect.gen(function*() {
+      yield* until((t) => t.endsWith(rewrite.slice(-5)))
+      yield* Effect.sleep("100 millis")
+      yield* Deferred.succeed(stop, undefined)
+      yield* Fiber.join(fiber)
+    })
+    return { file, text, until, arm, end }
+  })
+
 /** `followBytes` on a file, polling every 20 ms: the text read so far, a wait for it, and the end. */
 const following = (file: string) =>
   Effect.gen(function*() {
@@ -326,52 +389,30 @@ describe("cwlogs input: follow, what a review found", () => {
 
   it.scopedLive("follow: a rewrite between the start's check and the read is seen (the bytes read are dropped)", () =>
     Effect.gen(function*() {
-      const file = yield* tempFile("2024-05-01 12:00:00 old line one\n2024-05-01 12:00:01 old line two\n")
       const rewrite = "2024-05-01 13:30:00 new line AAAA\n".repeat(4)
-      // The file system as it is, but armed, the next read of more than the start's 64 bytes (the read
-      // after the check) finds the file rewritten: truncated and written again past the old size.
-      let armed = false
-      const fs = yield* FileSystem.FileSystem
-      const racing: FileSystem.FileSystem = {
-        ...fs,
-        open: (path, options) =>
-          Effect.map(fs.open(path, options), (opened) => {
-            const original = opened.readAlloc.bind(opened)
-            const readAlloc: typeof opened.readAlloc = (size) => {
-              if (armed && Number(size) > 64) {
-                armed = false
-                Fs.writeFileSync(file, rewrite)
-              }
-              return original(size)
-            }
-            // the same file (its position is its own), its reads armed
-            return Object.defineProperty(opened, "readAlloc", { value: readAlloc })
-          })
-      }
-      const chunks: Array<string> = []
-      const stop = yield* Deferred.make<void>()
-      const fiber = yield* followBytes(file, Deferred.isDone(stop), "20 millis").pipe(
-        Stream.decodeText(),
-        Stream.runForEach((text) => Effect.sync(() => chunks.push(text))),
-        Effect.provideService(FileSystem.FileSystem, racing),
-        Effect.fork
-      )
-      const until = (done: (t: string) => boolean) =>
-        Effect.sync(() => chunks.join("")).pipe(
-          Effect.repeat({ until: done, schedule: Schedule.spaced("20 millis") }),
-          Effect.timeout("5 seconds"),
-          Effect.ignore
-        )
+      const { arm, end, text, until } = yield* followRacing(OLD_LINES, rewrite, "before")
       yield* until((t) => t.endsWith("old line two\n"))
       yield* Effect.sleep("100 millis") // the reader is waiting for more
-      armed = true
-      yield* until((t) => t.endsWith("AAAA\n") && !armed)
-      yield* Effect.sleep("100 millis")
-      yield* Deferred.succeed(stop, undefined)
-      yield* Fiber.join(fiber)
+      yield* arm
+      yield* end
       // before: the read at the old position (66) took the rewrite's middle ("A\n" and two lines), then
       // the next check read the rewrite again from its start
-      expect(chunks.join("")).toBe("2024-05-01 12:00:00 old line one\n2024-05-01 12:00:01 old line two\n" + rewrite)
+      expect(text()).toBe(OLD_LINES + rewrite)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scopedLive("follow: a rewrite just after the first read after a wait keeps what that read took of the old file", () =>
+    Effect.gen(function*() {
+      const three = "2024-05-01 12:00:02 old line three\n"
+      const rewrite = "2024-05-01 13:30:00 new line AAAA\n".repeat(4)
+      const { arm, end, file, text, until } = yield* followRacing(OLD_LINES, rewrite, "after")
+      yield* until((t) => t.endsWith("old line two\n"))
+      yield* Effect.sleep("100 millis") // the reader is waiting for more
+      // a line appended to the old file, read by the next read, and then the file rewritten
+      Fs.appendFileSync(file, three)
+      yield* arm
+      yield* end
+      // before: the line read from the old file was dropped with the bytes of a read taken as the new file's
+      expect(text()).toBe(OLD_LINES + three + rewrite)
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scopedLive("follow: after the stop the file is read to its end as it is then, not on while a busy writer keeps writing", () =>
