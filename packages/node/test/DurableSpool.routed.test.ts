@@ -6,12 +6,16 @@
  * mode: segments were synced instead of sealed, and the healthy destinations' events waited on disk for
  * as long as the failing one failed).
  */
-import { CloudWatchLogsApi, CloudWatchLogsError, Destination } from "@cwlogs/core"
+import { CloudWatchLogsApi, CloudWatchLogsError, Destination, RetryPolicy } from "@cwlogs/core"
 import { TestCloudWatchLogs } from "@cwlogs/testkit"
 import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
+import * as TestServices from "effect/TestServices"
 import * as Fs from "node:fs"
 import * as DurableSpool from "../src/DurableSpool.js"
 import * as Spool from "../src/internal/spool.js"
@@ -120,4 +124,125 @@ describe("DurableSpool, routed, one destination failing", () => {
       expect(spool.watchedDestinations()).toBe(0)
       yield* spool.finish
     }).pipe(clockRunsOnFailure, Effect.provide(service)))
+})
+
+const DAY = 24 * 60 * 60 * 1000
+
+/** While set, a put to the flaky destination of the message "x2" waits for it, then is refused. */
+let gate: Deferred.Deferred<void> | undefined
+
+const refused = Effect.fail(
+  new CloudWatchLogsError.ServiceUnavailableException({ message: "down", httpStatus: 503 })
+)
+
+/**
+ * The in-memory service, its puts to "flaky" refused while `flakyDown` (a put of "x2" waiting for `gate`
+ * first, then refused, while it is set); no retries (a try is one put).
+ */
+const gatedService = Layer.effect(
+  CloudWatchLogsApi.CloudWatchLogsApi,
+  Effect.map(TestCloudWatchLogs.TestCloudWatchLogs, (model) => ({
+    ...model.api,
+    putLogEvents: (request: CloudWatchLogsApi.PutLogEventsRequest) =>
+      Effect.suspend(() => {
+        if (request.logGroupName !== "flaky") return model.api.putLogEvents(request)
+        const held = gate
+        if (held !== undefined && request.logEvents.some((e) => e.message === "x2")) {
+          return Effect.zipRight(Deferred.await(held), refused)
+        }
+        return flakyDown ? refused : model.api.putLogEvents(request)
+      })
+  }))
+).pipe(Layer.provideMerge(TestCloudWatchLogs.layer()), Layer.merge(RetryPolicy.layer(RetryPolicy.none)))
+
+describe("DurableSpool, routed: a held destination's end, and its schedule", () => {
+  it.scoped("a held destination whose kept events are all refused when tried again (too old) is not held for ever: its new events are shipped, and a flush waits for them", () =>
+    Effect.gen(function*() {
+      flakyDown = true
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      // the destinations exist (a first put to one that does not fails once, its stream not yet visible)
+      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+      for (const d of [flaky, healthy]) {
+        yield* Effect.orDie(api.createLogGroup({ logGroupName: d.logGroupName }))
+        yield* Effect.orDie(api.createLogStream({ logGroupName: d.logGroupName, logStreamName: d.logStreamName }))
+      }
+      const spool = yield* Spool.make({
+        directory,
+        fsync: false,
+        segmentMillis: 1000,
+        resumeSchedule: Schedule.spaced("1 second")
+      })
+      // an event 10 s short of too old (the service refuses events more than 14 days old)
+      yield* spool.write([{ destination: flaky, event: { timestamp: NOW - 14 * DAY + 10_000, message: "old" } }])
+      yield* pass(20)
+      // the flaky destination is held; it comes back when its kept event is too old
+      flakyDown = false
+      yield* eventuallyLive(Effect.zipLeft(Effect.sync(spool.report), pass(1)), (r) => r.rejected.TooOld === 1)
+      yield* pass(2)
+      const now = yield* TestClock.currentTimeMillis
+      // a new event to it, and one to another destination: both shipped, and a flush waits for them
+      yield* spool.write([
+        { destination: flaky, event: { timestamp: now, message: "new" } },
+        { destination: healthy, event: { timestamp: now, message: "h" } }
+      ])
+      const flushed = yield* Effect.fork(spool.flush)
+      yield* pass(3)
+      const report = yield* Fiber.join(flushed)
+      // before: the destination stayed held (no event of it ever stored again), so the flush returned at
+      // once (an "outage") and the timer synced its segments instead of sealing them: "new" waited on disk
+      // until the close
+      expect(report.accepted).toBe(2)
+      yield* pass(10)
+      expect(yield* storedIn(flaky)).toEqual(["new"])
+      yield* spool.finish
+    }).pipe(clockRunsOnFailure, Effect.provide(gatedService)))
+
+  it.scoped("a try of a held destination that fails after another shipment held it anew does not step its new schedule again", () =>
+    Effect.gen(function*() {
+      flakyDown = true
+      gate = undefined
+      yield* TestClock.setTime(NOW)
+      const directory = yield* tempDir
+      const api = yield* CloudWatchLogsApi.CloudWatchLogsApi
+      yield* Effect.orDie(api.createLogGroup({ logGroupName: "flaky" }))
+      yield* Effect.orDie(api.createLogStream({ logGroupName: "flaky", logStreamName: "s" }))
+      let steps = 0
+      const spool = yield* Spool.make({
+        directory,
+        fsync: false,
+        segmentMillis: 1000,
+        maxBatchEvents: 1,
+        resumeSchedule: Schedule.spaced("10 seconds").pipe(Schedule.tapInput(() => Effect.sync(() => steps++)))
+      })
+      const at = (message: string) => ({ destination: flaky, event: { timestamp: NOW, message } })
+      // a first put stored: the uploader learns the service takes puts to a stream in parallel
+      flakyDown = false
+      yield* spool.write([at("x0")])
+      yield* eventuallyLive(Effect.zipLeft(storedIn(flaky), pass(1)), (s) => s.includes("x0"))
+      flakyDown = true
+      yield* spool.write([at("x1"), at("x2")])
+      yield* eventuallyLive(Effect.zipLeft(Effect.sync(() => steps), pass(1)), (n) => n === 1)
+      // back: the try stores x1 (the destination no longer held), its put of x2 waits
+      flakyDown = false
+      const release = yield* Deferred.make<void>()
+      gate = release
+      yield* eventuallyLive(Effect.zipLeft(storedIn(flaky), pass(1)), (s) => s.includes("x1"))
+      // down again: a new segment's shipment fails on it, and holds it anew (its schedule's first step)
+      flakyDown = true
+      yield* spool.write([at("x3")])
+      yield* eventuallyLive(Effect.zipLeft(Effect.sync(() => steps), pass(1)), (n) => n === 2)
+      // then the try's put of x2 is refused: the try was of the hold that ended, not of this one
+      yield* Deferred.succeed(release, undefined)
+      gate = undefined
+      // (within the 10 s of the new hold's first delay: no try of it yet)
+      yield* TestServices.provideLive(Effect.sleep("200 millis"))
+      // before: 3 (the new hold stepped twice for one failure, two delays waiting on its schedule at once)
+      expect(steps).toBe(2)
+      flakyDown = false
+      yield* eventuallyLive(Effect.zipLeft(storedIn(flaky), pass(1)), (s) => s.length === 4)
+      const report = yield* spool.finish
+      expect((yield* storedIn(flaky)).sort()).toEqual(["x0", "x1", "x2", "x3"])
+      expect(report.accepted).toBe(4)
+    }).pipe(clockRunsOnFailure, Effect.provide(gatedService)))
 })

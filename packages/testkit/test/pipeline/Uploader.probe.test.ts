@@ -1,12 +1,12 @@
 /**
- * Review 13 of the uploader and the shipper: what the probe proves, and the destinations forgotten by a
- * shared uploader.
+ * What the uploader's probe (a put without a token to a stream it wrote) proves, and a shared uploader's
+ * releases of a destination while another user's uploads to it run.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { batch, dest, G, inFlight, NOW, S, settle, setup } from "./UploaderHelpers.js"
 
-describe("review 13: the probe", () => {
+describe("Uploader: what the probe proves", () => {
   it.effect("a probe that meets a deleted stream and makes it again proves nothing (no parallel puts to an enforcing stream)", () =>
     Effect.gen(function*() {
       const counter = inFlight()
@@ -42,7 +42,7 @@ describe("review 13: the probe", () => {
     }))
 })
 
-describe("review 13: releases under another user's uploads", () => {
+describe("Uploader: releases under another user's uploads", () => {
   it.effect("releases while another user's uploads run and wait: one put at a time, in order, one token error (the probe)", () =>
     Effect.gen(function*() {
       const counter = inFlight()
