@@ -150,29 +150,24 @@ export const followBytes = (
       waiting = false
       atLineStart = true
     })
+    /** Whether the file holds `expected` at `at` now; the next read is then at `resumeAt`. */
+    const holdsAt = (at: number, expected: Uint8Array, resumeAt: number) =>
+      Effect.gen(function*() {
+        yield* file.seek(at, "start")
+        const now = yield* Effect.mapError(file.readAlloc(expected.length), failed)
+        yield* file.seek(resumeAt, "start")
+        return Option.isSome(now) && sameBytes(now.value, expected)
+      })
     /**
      * Whether the start of the file is still the one read (checked while waiting for more); the next read
      * is then at `resumeAt`.
      */
-    const sameStart = (resumeAt: number) =>
-      Effect.gen(function*() {
-        if (head === undefined) return true
-        yield* file.seek(0, "start")
-        const now = yield* Effect.mapError(file.readAlloc(head.length), failed)
-        yield* file.seek(resumeAt, "start")
-        return Option.isSome(now) && sameBytes(now.value, head)
-      })
+    const sameStart = (resumeAt: number) => head === undefined ? Effect.succeed(true) : holdsAt(0, head, resumeAt)
     /**
      * Whether `read`, read at `at`, is what the file holds there now: the read was of the file as it is
      * now (rewritten before it), not of the one before (rewritten after it). The next read is at the end.
      */
-    const readFromNow = (at: number, read: Uint8Array) =>
-      Effect.gen(function*() {
-        yield* file.seek(at, "start")
-        const now = yield* Effect.mapError(file.readAlloc(read.length), failed)
-        yield* file.seek(at + read.length, "start")
-        return Option.isSome(now) && sameBytes(now.value, read)
-      })
+    const readFromNow = (at: number, read: Uint8Array) => holdsAt(at, read, at + read.length)
     const pull: Effect.Effect<Uint8Array, Option.Option<InputError>> = Effect.gen(function*() {
       while (true) {
         // Look at `stop` before reading: when it had completed, this read sees everything appended
